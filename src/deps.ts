@@ -1,0 +1,42 @@
+// deno-lint-ignore-file no-import-prefix
+/**
+ * Every third-party import of the library, as full `npm:` specifiers.
+ *
+ * A module imported by URL does not see this package's deno.json import map,
+ * so the rest of the code imports these names from here by relative path.
+ * Nothing here may touch `Deno.*` or `node:*`: this file is part of the
+ * browser build.
+ *
+ * @module
+ */
+export {
+  type ActorRefFrom,
+  type AnyActorRef,
+  assertEvent,
+  assign,
+  createActor,
+  emit,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  fromTransition,
+  raise,
+  sendTo,
+  setup,
+  type SnapshotFrom,
+  waitFor,
+} from "npm:xstate@^5.33.0";
+export { Element, Parser, xml, XMLError } from "npm:@xmpp/xml@^0.14.0";
+export {
+  createStore,
+  del as idbDel,
+  entries as idbEntries,
+  get as idbGet,
+  keys as idbKeys,
+  set as idbSet,
+  type UseStore,
+} from "npm:idb-keyval@^6.2.0";
+export { sha1 } from "npm:@noble/hashes@^2.0.0/legacy.js";
+export { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
+export { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
+export { pbkdf2 } from "npm:@noble/hashes@^2.0.0/pbkdf2.js";
