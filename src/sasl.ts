@@ -1,0 +1,368 @@
+/**
+ * SASL client mechanisms: SCRAM-SHA-256, SCRAM-SHA-1 (RFC 5802, RFC 7677)
+ * and PLAIN (RFC 4616), as pure functions over plain state objects. No I/O,
+ * no Deno APIs: the connection machine feeds in what the server sent and
+ * sends out what these return.
+ *
+ * Messages are the decoded SASL payloads (text); {@linkcode encodeBase64Text}
+ * and {@linkcode decodeBase64Text} convert to and from the base64 carried in
+ * `<auth/>`, `<challenge/>`, `<response/>` and `<success/>`.
+ *
+ * Passwords are used as UTF-8 without SASLprep; usernames are escaped as
+ * RFC 5802 requires (`=` and `,`).
+ *
+ * @module
+ */
+import { hmac, pbkdf2, sha1, sha256 } from "./deps.ts";
+import { SASLError } from "./xmpp_error.ts";
+
+/** A mechanism this module implements, best first. */
+export type SaslMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-1" | "PLAIN";
+
+/** Mechanisms in order of preference. */
+export const SASL_MECHANISMS: readonly SaslMechanism[] = [
+  "SCRAM-SHA-256",
+  "SCRAM-SHA-1",
+  "PLAIN",
+];
+
+/** Credentials for a SASL exchange. */
+export interface SaslCredentials {
+  /** The authentication identity (the JID's localpart). */
+  username: string;
+  /** The password. */
+  password: string;
+  /**
+   * A cache of SCRAM salted passwords, keyed by mechanism, salt, iterations
+   * and password, so a reconnect skips the PBKDF2 work.
+   */
+  cache?: Map<string, Uint8Array>;
+}
+
+/** State of a SASL exchange in progress. */
+export interface SaslSession {
+  /** The mechanism in use. */
+  readonly mechanism: SaslMechanism;
+  /** The step reached: `start`, `challenged` (SCRAM final sent) or `done`. */
+  readonly step: "start" | "challenged" | "done";
+  /** SCRAM: client nonce. */
+  readonly clientNonce?: string;
+  /** SCRAM: the client-first-message-bare. */
+  readonly clientFirstBare?: string;
+  /** SCRAM: the server signature expected in server-final, base64. */
+  readonly expectedServerSignature?: string;
+}
+
+/** Options of {@linkcode chooseMechanism}. */
+export interface ChooseOptions {
+  /** Whether the stream is encrypted (TLS). */
+  secure: boolean;
+  /**
+   * Allow PLAIN over an unencrypted stream.
+   * @default {false}
+   */
+  allowPlainWithoutTls?: boolean;
+}
+
+/**
+ * Pick the best mechanism we support among those the server offers. PLAIN is
+ * only chosen over TLS unless `allowPlainWithoutTls` is set.
+ *
+ * @param offered Mechanism names from `<mechanisms/>`.
+ * @param options Whether the stream is secure and whether PLAIN may go in clear.
+ * @returns The mechanism, or `undefined` when none is usable.
+ *
+ * @example Usage
+ * ```ts
+ * import { chooseMechanism } from "./sasl.ts";
+ * console.assert(chooseMechanism(["PLAIN", "SCRAM-SHA-1"], { secure: false }) === "SCRAM-SHA-1");
+ * console.assert(chooseMechanism(["PLAIN"], { secure: false }) === undefined);
+ * ```
+ */
+export function chooseMechanism(
+  offered: readonly string[],
+  options: ChooseOptions,
+): SaslMechanism | undefined {
+  for (const mech of SASL_MECHANISMS) {
+    if (!offered.includes(mech)) continue;
+    if (mech === "PLAIN" && !options.secure && !options.allowPlainWithoutTls) {
+      continue;
+    }
+    return mech;
+  }
+  return undefined;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encode text as UTF-8 then base64 (empty string as `=`, per RFC 6120 §6.4.2).
+ *
+ * @param text The text.
+ * @returns The base64 string.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeBase64Text } from "./sasl.ts";
+ * console.assert(encodeBase64Text("n,,") === "biws");
+ * ```
+ */
+export function encodeBase64Text(text: string): string {
+  if (text === "") return "=";
+  return encoder.encode(text).toBase64();
+}
+
+/**
+ * Decode base64 then UTF-8 (a lone `=` is the empty string).
+ *
+ * @param b64 The base64 string.
+ * @returns The text.
+ * @throws {SASLError} `incorrect-encoding` when it is not base64 of UTF-8.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeBase64Text } from "./sasl.ts";
+ * console.assert(decodeBase64Text("biws") === "n,,");
+ * ```
+ */
+export function decodeBase64Text(b64: string): string {
+  const trimmed = b64.trim();
+  if (trimmed === "" || trimmed === "=") return "";
+  try {
+    return decoder.decode(Uint8Array.fromBase64(trimmed));
+  } catch (cause) {
+    throw new SASLError(
+      "incorrect-encoding",
+      "Cannot decode SASL payload: not base64 of UTF-8",
+      undefined,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Generate a client nonce: 24 random bytes, base64 (printable, no comma).
+ *
+ * @returns A fresh nonce.
+ *
+ * @example Usage
+ * ```ts
+ * import { makeNonce } from "./sasl.ts";
+ * console.assert(makeNonce() !== makeNonce());
+ * ```
+ */
+export function makeNonce(): string {
+  return crypto.getRandomValues(new Uint8Array(24)).toBase64();
+}
+
+function escapeSaslName(name: string): string {
+  return name.replaceAll("=", "=3D").replaceAll(",", "=2C");
+}
+
+/**
+ * Start an exchange: returns the session and the initial response (text) to
+ * put, base64-encoded, in `<auth mechanism="…"/>`.
+ *
+ * @param mechanism The chosen mechanism.
+ * @param credentials Username and password.
+ * @param nonce The SCRAM client nonce; random when omitted (tests pass RFC examples).
+ * @returns The session and the initial message.
+ *
+ * @example Usage
+ * ```ts
+ * import { saslStart } from "./sasl.ts";
+ * const { message } = saslStart("PLAIN", { username: "alice", password: "pw" });
+ * console.assert(message === "\0alice\0pw");
+ * ```
+ */
+export function saslStart(
+  mechanism: SaslMechanism,
+  credentials: SaslCredentials,
+  nonce?: string,
+): { session: SaslSession; message: string } {
+  if (mechanism === "PLAIN") {
+    return {
+      session: { mechanism, step: "challenged" },
+      message: `\0${credentials.username}\0${credentials.password}`,
+    };
+  }
+  const clientNonce = nonce ?? makeNonce();
+  const clientFirstBare = `n=${
+    escapeSaslName(credentials.username)
+  },r=${clientNonce}`;
+  return {
+    session: { mechanism, step: "start", clientNonce, clientFirstBare },
+    message: `n,,${clientFirstBare}`,
+  };
+}
+
+function parseAttributes(message: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of message.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq !== 1) continue;
+    out.set(part[0], part.slice(2));
+  }
+  return out;
+}
+
+function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+/**
+ * Answer a server challenge. For SCRAM this is the server-first-message; the
+ * result is the client-final-message (with proof).
+ *
+ * @param session The session from {@linkcode saslStart}.
+ * @param challenge The decoded challenge.
+ * @param credentials The same credentials.
+ * @returns The next session and the response.
+ * @throws {SASLError} When the challenge is malformed, the server nonce does
+ *   not extend ours, or the mechanism expects no challenge now.
+ *
+ * @example Usage
+ * ```ts
+ * import { saslChallenge, saslStart } from "./sasl.ts";
+ * const creds = { username: "user", password: "pencil" };
+ * const start = saslStart("SCRAM-SHA-1", creds, "fyko+d2lbbFgONRv9qkxdawL");
+ * const { message } = saslChallenge(start.session,
+ *   "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", creds);
+ * console.assert(message.endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="));
+ * ```
+ */
+export function saslChallenge(
+  session: SaslSession,
+  challenge: string,
+  credentials: SaslCredentials,
+): { session: SaslSession; message: string } {
+  if (session.mechanism === "PLAIN" || session.step !== "start") {
+    throw new SASLError(
+      "malformed-request",
+      `Cannot answer challenge: ${session.mechanism} expects none now`,
+    );
+  }
+  const attrs = parseAttributes(challenge);
+  const nonce = attrs.get("r");
+  const saltB64 = attrs.get("s");
+  const iterText = attrs.get("i");
+  if (challenge.startsWith("m=")) {
+    throw new SASLError(
+      "malformed-request",
+      "Cannot answer challenge: unsupported SCRAM extension",
+    );
+  }
+  if (!nonce || !saltB64 || !iterText) {
+    throw new SASLError(
+      "malformed-request",
+      "Cannot answer challenge: server-first-message lacks r, s or i",
+    );
+  }
+  if (
+    !nonce.startsWith(session.clientNonce!) ||
+    nonce.length === session.clientNonce!.length
+  ) {
+    throw new SASLError(
+      "malformed-request",
+      "Cannot answer challenge: server nonce does not extend the client nonce",
+    );
+  }
+  const iterations = Number(iterText);
+  if (
+    !Number.isInteger(iterations) || iterations < 1 || iterations > 1_000_000
+  ) {
+    throw new SASLError(
+      "malformed-request",
+      `Cannot answer challenge: bad iteration count ${iterText}`,
+    );
+  }
+  let salt: Uint8Array;
+  try {
+    salt = Uint8Array.fromBase64(saltB64);
+  } catch (cause) {
+    throw new SASLError(
+      "incorrect-encoding",
+      "Cannot answer challenge: salt is not base64",
+      undefined,
+      { cause },
+    );
+  }
+  const hash = session.mechanism === "SCRAM-SHA-256" ? sha256 : sha1;
+  const cacheKey =
+    `${session.mechanism}\0${saltB64}\0${iterations}\0${credentials.password}`;
+  let salted = credentials.cache?.get(cacheKey);
+  if (!salted) {
+    salted = pbkdf2(hash, encoder.encode(credentials.password), salt, {
+      c: iterations,
+      dkLen: hash.outputLen,
+    });
+    credentials.cache?.set(cacheKey, salted);
+  }
+  const clientKey = hmac(hash, salted, encoder.encode("Client Key"));
+  const storedKey = hash(clientKey);
+  const clientFinalNoProof = `c=biws,r=${nonce}`;
+  const authMessage =
+    `${session.clientFirstBare},${challenge},${clientFinalNoProof}`;
+  const authBytes = encoder.encode(authMessage);
+  const clientSignature = hmac(hash, storedKey, authBytes);
+  const proof = xor(clientKey, clientSignature).toBase64();
+  const serverKey = hmac(hash, salted, encoder.encode("Server Key"));
+  const serverSignature = hmac(hash, serverKey, authBytes).toBase64();
+  return {
+    session: {
+      ...session,
+      step: "challenged",
+      expectedServerSignature: serverSignature,
+    },
+    message: `${clientFinalNoProof},p=${proof}`,
+  };
+}
+
+/**
+ * Check the server's final message (the `<success/>` payload, or a final
+ * challenge). For SCRAM the server signature must match: a server that
+ * does not know the password cannot produce it.
+ *
+ * @param session The session after {@linkcode saslChallenge}.
+ * @param message The decoded additional data ("" when none).
+ * @returns The finished session.
+ * @throws {SASLError} When the signature is missing or wrong, or the server
+ *   reports an error (`e=`).
+ *
+ * @example Usage
+ * ```ts
+ * import { saslChallenge, saslStart, saslSuccess } from "./sasl.ts";
+ * const creds = { username: "user", password: "pencil" };
+ * let s = saslStart("SCRAM-SHA-1", creds, "fyko+d2lbbFgONRv9qkxdawL").session;
+ * s = saslChallenge(s, "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", creds).session;
+ * console.assert(saslSuccess(s, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").step === "done");
+ * ```
+ */
+export function saslSuccess(
+  session: SaslSession,
+  message: string,
+): SaslSession {
+  if (session.mechanism === "PLAIN") return { ...session, step: "done" };
+  if (session.step !== "challenged") {
+    throw new SASLError(
+      "malformed-request",
+      "Cannot accept success: the SCRAM exchange is not finished",
+    );
+  }
+  const attrs = parseAttributes(message);
+  const error = attrs.get("e");
+  if (error !== undefined) {
+    throw new SASLError("not-authorized", `Server reported: ${error}`);
+  }
+  const v = attrs.get("v");
+  if (v === undefined || v !== session.expectedServerSignature) {
+    throw new SASLError(
+      "server-signature-mismatch",
+      "Cannot trust server: SCRAM server signature does not verify",
+    );
+  }
+  return { ...session, step: "done" };
+}
