@@ -14,6 +14,7 @@ export {
   type AnyActorRef,
   assertEvent,
   assign,
+  type CallbackActorLogic,
   createActor,
   emit,
   enqueueActions,
@@ -24,6 +25,8 @@ export {
   sendTo,
   setup,
   type SnapshotFrom,
+  spawnChild,
+  stopChild,
   waitFor,
 } from "npm:xstate@^5.33.0";
 export { Element, Parser, xml, XMLError } from "npm:@xmpp/xml@^0.14.0";

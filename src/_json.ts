@@ -1,0 +1,40 @@
+/**
+ * JSON text laid out the way Python's `json.dump` writes it by default
+ * (`", "` and `": "` separators, non-ASCII escaped as `\uXXXX`), so files we
+ * write are byte-for-byte what slixmpp's file loader writes. No library does
+ * this formatting; it is a few lines over `JSON.stringify`.
+ *
+ * @module
+ */
+import type { JsonValue } from "../actors/storage/protocol.ts";
+
+function escapeNonAscii(text: string): string {
+  // Python's ensure_ascii escapes everything outside the printable ASCII range.
+  return text.replace(
+    /[\u007f-\uffff]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
+}
+
+/**
+ * Serialize a JSON value as Python's `json.dumps(value)` would.
+ *
+ * @param value The value to serialize.
+ * @returns The JSON text.
+ */
+export function pythonJson(value: JsonValue): string {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    if (text === undefined) {
+      throw new TypeError("Cannot serialize value: not JSON");
+    }
+    return typeof value === "string" ? escapeNonAscii(text) : text;
+  }
+  if (Array.isArray(value)) return "[" + value.map(pythonJson).join(", ") + "]";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    parts.push(escapeNonAscii(JSON.stringify(k)) + ": " + pythonJson(v));
+  }
+  return "{" + parts.join(", ") + "}";
+}

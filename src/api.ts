@@ -1,0 +1,314 @@
+/**
+ * The promise facade of a plugin's internal API registry: slixmpp's
+ * `plugin.api` in TypeScript (`register`, `registerDefault`, `unregister`,
+ * `restoreDefault`, `run`), plus `bind` to swap the storage actor.
+ *
+ * @module
+ */
+import type { AnyActorRef } from "./deps.ts";
+import {
+  type ApiHandler,
+  deliver,
+  type RegistryContext,
+  resolveRoute,
+  type Route,
+  type Scope,
+  type StorageOp,
+} from "../actors/registry.ts";
+import type { StorageRequest } from "../actors/storage/protocol.ts";
+import type { StorageLogic } from "./storage_backend.ts";
+import type { RequestTable } from "./requests.ts";
+import { ApiError, ItemNotFound, StorageError } from "./errors.ts";
+
+/** Arguments of {@linkcode Api.run}, named as in slixmpp. */
+export interface RunOptions<A = unknown> {
+  /** The JID the call is for; defaults to the client's JID. */
+  jid?: string;
+  /** The node the call is for. */
+  node?: string;
+  /** The JID the call comes from (for calls made on behalf of a peer). */
+  ifrom?: string;
+  /** The op's own arguments. */
+  args?: A;
+  /** Timeout of a storage-backed call in ms; defaults to the client's. */
+  timeout?: number;
+}
+
+/** Options of {@linkcode Api.register}. */
+export interface RegisterOptions extends Scope {
+  /** Also make this the op's default (what `restoreDefault` brings back). */
+  default?: boolean;
+}
+
+/** Options of {@linkcode Api.bind}. */
+export interface BindOptions {
+  /**
+   * Copy every entry of the current storage into the new one before
+   * switching; calls made meanwhile wait and are served by the new storage.
+   * @default {false}
+   */
+  migrate?: boolean;
+}
+
+/** Internal wiring of an {@linkcode Api}. */
+export interface ApiWiring {
+  registry: AnyActorRef;
+  replies: AnyActorRef;
+  requests: RequestTable;
+  ns: string;
+  timeout: number;
+  jid: () => string | undefined;
+}
+
+function isPromise<T>(value: unknown): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === "function";
+}
+
+function isLogic(x: unknown): x is StorageLogic {
+  return typeof (x as StorageLogic)?.transition === "function" &&
+    typeof (x as StorageLogic)?.getInitialSnapshot === "function";
+}
+
+function isRef(x: unknown): x is AnyActorRef {
+  return typeof (x as AnyActorRef)?.send === "function" &&
+    typeof (x as AnyActorRef)?.getSnapshot === "function";
+}
+
+function assertOp(op: unknown, what: string): asserts op is string {
+  if (typeof op !== "string" || op === "") {
+    throw new TypeError(`Cannot ${what}: op must be a non-empty string`);
+  }
+}
+
+function handlerError(op: string, cause: unknown): Error {
+  if (cause instanceof ItemNotFound || cause instanceof ApiError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new ApiError(op, `Cannot run ${op}: handler failed: ${detail}`, {
+    cause,
+  });
+}
+
+function storageError(op: string) {
+  return (cause: Error): Error => {
+    if (
+      cause instanceof StorageError || cause instanceof ItemNotFound ||
+      cause instanceof TypeError
+    ) return cause;
+    return new StorageError(`Cannot run ${op}: ${cause.message}`, { cause });
+  };
+}
+
+/**
+ * One plugin's internal API (`xmpp.plugin["xep_0231"].api`).
+ *
+ * @example Override one op with a plain function, as in slixmpp
+ * ```ts
+ * import { createClient } from "../mod.ts";
+ * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+ * const bob = xmpp.registerPlugin("xep_0231");
+ * const seen: string[] = [];
+ * bob.api.register((_jid, _node, _ifrom, cid: string) => void seen.push(cid), "del_bob");
+ * await bob.delBob("sha1+da39a3ee5e6b4b0d3255bfef95601890afd80709@bob.xmpp.org");
+ * console.assert(seen.length === 1);
+ * await xmpp.stop();
+ * ```
+ */
+export class Api {
+  #w: ApiWiring;
+
+  /** @param wiring The registry actor and the reply plumbing (internal). */
+  constructor(wiring: ApiWiring) {
+    this.#w = wiring;
+  }
+
+  /** The registry actor (state `ready` or `migrating`). */
+  get actor(): AnyActorRef {
+    return this.#w.registry;
+  }
+
+  /** The storage actor bound right now. */
+  get storage(): AnyActorRef {
+    return (this.#w.registry.getSnapshot().context as RegistryContext).storage;
+  }
+
+  /**
+   * Register a function handler for `op`, globally or for one JID or
+   * JID+node. Sync and async handlers are both fine.
+   *
+   * @param handler Called as `(jid, node, ifrom, args)`.
+   * @param op The op name, e.g. `set_bob`.
+   * @param options Scope, and whether this becomes the default.
+   */
+  register(
+    handler: ApiHandler,
+    op: string,
+    options: RegisterOptions = {},
+  ): void {
+    if (typeof handler !== "function") {
+      throw new TypeError(
+        `Cannot register ${String(op)}: handler must be a function`,
+      );
+    }
+    this.#registerRoute({ kind: "function", handler }, op, options);
+  }
+
+  /**
+   * Register the default global handler of `op` (slixmpp's
+   * `register_default`): what `restoreDefault` brings back.
+   *
+   * @param handler A function handler, or a storage op (internal).
+   * @param op The op name.
+   */
+  registerDefault(handler: ApiHandler | StorageOp, op: string): void {
+    const route: Route = typeof handler === "function"
+      ? { kind: "function", handler }
+      : { kind: "storage", op: handler };
+    this.#registerRoute(route, op, { default: true });
+  }
+
+  /**
+   * Remove the handler of `op` at a scope. A call that then finds no
+   * handler fails with an `ApiError`.
+   *
+   * @param op The op name.
+   * @param scope The JID and node, or none for the global handler.
+   */
+  unregister(op: string, scope: Scope = {}): void {
+    assertOp(op, "unregister");
+    this.#w.registry.send({ type: "api.unregister", op, scope });
+  }
+
+  /**
+   * Put the default handler of `op` back at a scope.
+   *
+   * @param op The op name.
+   * @param scope The JID and node, or none for the global handler.
+   */
+  restoreDefault(op: string, scope: Scope = {}): void {
+    assertOp(op, "restore default");
+    this.#w.registry.send({ type: "api.restore_default", op, scope });
+  }
+
+  /**
+   * Run `op`: the JID+node handler, else the JID handler, else the global
+   * one. Function handlers are called directly; storage ops go to the bound
+   * storage actor in one message.
+   *
+   * @param op The op name.
+   * @param options JID, node, ifrom, args and timeout.
+   * @returns What the handler returned.
+   * @throws {ApiError} Unknown op, no handler, or the handler failed.
+   * @throws {TimeoutError} The storage did not answer in time.
+   */
+  run<R = unknown>(op: string, options: RunOptions = {}): Promise<R> {
+    const w = this.#w;
+    const snapshot = w.registry.getSnapshot();
+    const context = snapshot.context as RegistryContext;
+    const jid = options.jid ?? w.jid();
+    const { node, ifrom, args } = options;
+    const route = resolveRoute(context, op, jid, node);
+    if (route === null) {
+      return Promise.reject(new ApiError(op, `Cannot run ${op}: unknown op`));
+    }
+    if (route === undefined) {
+      return Promise.reject(
+        new ApiError(op, `Cannot run ${op}: no handler registered`),
+      );
+    }
+    if (route.kind === "function") {
+      try {
+        const result = route.handler(jid, node, ifrom, args);
+        if (isPromise<R>(result)) {
+          return result.then(
+            undefined,
+            (e) => Promise.reject(handlerError(op, e)),
+          );
+        }
+        return Promise.resolve(result as R);
+      } catch (e) {
+        return Promise.reject(handlerError(op, e));
+      }
+    }
+    let call;
+    try {
+      call = route.op.request(args);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const timeout = options.timeout ?? w.timeout;
+    const finish = route.op.result;
+    const { id, promise } = w.requests.open<R>(
+      timeout,
+      `Cannot run ${op}: storage did not answer within ${timeout} ms`,
+      finish === undefined ? undefined : (value) => finish(value, args) as R,
+      storageError(op),
+    );
+    const request = {
+      ...call,
+      id,
+      ns: w.ns,
+      replyTo: w.replies,
+    } as StorageRequest;
+    if (snapshot.value === "ready") deliver(context.storage, request);
+    else w.registry.send({ type: "api.run", request });
+    return promise;
+  }
+
+  /**
+   * Bind a storage actor to this API: actor logic (the registry spawns it
+   * and stops it once drained) or an already running ref (left running, so
+   * one store can serve several clients).
+   *
+   * @param storage Storage actor logic or a running storage actor.
+   * @param options `migrate: true` copies every entry first.
+   * @returns Resolves once the new storage serves calls.
+   */
+  bind(
+    storage: StorageLogic | AnyActorRef,
+    options: BindOptions = {},
+  ): Promise<void> {
+    if (!isLogic(storage) && !isRef(storage)) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot bind storage: expected storage actor logic or a running actor",
+        ),
+      );
+    }
+    const w = this.#w;
+    if (w.registry.getSnapshot().status !== "active") {
+      return Promise.reject(
+        new ApiError("bind", "Cannot bind storage: the client is stopped"),
+      );
+    }
+    // The registry answers every bind (its migration steps time out), so the
+    // request itself needs no deadline.
+    const { id, promise } = w.requests.open<void>(
+      Number.POSITIVE_INFINITY,
+      "Cannot bind storage",
+      () => undefined,
+    );
+    w.registry.send({
+      type: "api.bind",
+      storage,
+      migrate: options.migrate === true,
+      id,
+      replyTo: w.replies,
+    });
+    return promise;
+  }
+
+  #registerRoute(route: Route, op: string, options: RegisterOptions): void {
+    assertOp(op, "register");
+    const { default: isDefault, ...scope } = options;
+    if (scope.node !== undefined && scope.jid === undefined) {
+      throw new TypeError(`Cannot register ${op}: a node scope needs a jid`);
+    }
+    this.#w.registry.send({
+      type: "api.register",
+      op,
+      route,
+      scope,
+      isDefault,
+    });
+  }
+}

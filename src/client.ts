@@ -1,0 +1,190 @@
+/**
+ * `createClient()`: the facade over the client actor system. Promises in,
+ * promises out; every moving part behind it is an actor.
+ *
+ * @module
+ */
+import { type AnyActorRef, createActor } from "./deps.ts";
+import { clientMachine } from "../actors/client.ts";
+import { memoryStorage } from "../actors/storage/memory.ts";
+import type { StorageLogic } from "./storage_backend.ts";
+import { RequestTable } from "./requests.ts";
+import { Api } from "./api.ts";
+import { BobPlugin } from "./bob.ts";
+
+/** Options of {@linkcode createClient}. */
+export interface ClientOptions {
+  /** The account JID, e.g. `alice@localhost` or `alice@localhost/laptop`. */
+  jid: string;
+  /** The account password. */
+  password?: string;
+  /**
+   * Timeout of each storage request (and each migration step) in ms.
+   * @default {5000}
+   */
+  timeout?: number;
+  /**
+   * The storage every plugin starts with.
+   * @default {memoryStorage}
+   */
+  storage?: () => StorageLogic;
+  /**
+   * XState inspection observer: receives every actor, event and snapshot of
+   * the client's actor system.
+   */
+  inspect?: Parameters<typeof createActor>[1] extends infer O
+    ? O extends { inspect?: infer I } ? I : never
+    : never;
+}
+
+/** The plugins a client can load, by name. */
+export interface PluginMap {
+  /** XEP-0231 Bits of Binary. */
+  xep_0231: BobPlugin;
+}
+
+/** A plugin name. */
+export type PluginName = keyof PluginMap;
+
+/**
+ * An XMPP client. Local plugin use needs no connection.
+ *
+ * @example Usage
+ * ```ts
+ * import { createClient } from "../mod.ts";
+ * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+ * const bob = xmpp.registerPlugin("xep_0231");
+ * const cid = await bob.setBob(new Uint8Array([1, 2, 3]), "application/octet-stream");
+ * console.assert((await bob.getBob({ cid })).data.length === 3);
+ * await xmpp.stop();
+ * ```
+ */
+export class Client {
+  /** The options the client was created with. */
+  readonly options: Readonly<ClientOptions>;
+  /** The root actor (system id `client`). */
+  readonly actor: AnyActorRef;
+  #requests = new RequestTable();
+  #plugins: Partial<PluginMap> = {};
+  #replies: AnyActorRef;
+
+  /** @param options See {@linkcode ClientOptions}. */
+  constructor(options: ClientOptions) {
+    if (
+      typeof options?.jid !== "string" ||
+      !options.jid.includes("@") && options.jid === ""
+    ) {
+      throw new TypeError(
+        "Cannot create client: jid must be a non-empty string",
+      );
+    }
+    const timeout = options.timeout ?? 5000;
+    if (!(timeout > 0)) {
+      throw new RangeError("Cannot create client: timeout must be positive");
+    }
+    this.options = options;
+    const requests = this.#requests;
+    this.actor = createActor(clientMachine, {
+      systemId: "client",
+      inspect: options.inspect,
+      input: {
+        onReply: (reply) => requests.settle(reply),
+        storage: options.storage ?? memoryStorage,
+        timeout,
+      },
+    }).start();
+    this.#replies = this.actor.system.get("replies");
+  }
+
+  /** The client's JID (the bound full JID once online). */
+  get jid(): string {
+    return this.options.jid;
+  }
+
+  /**
+   * The loaded plugins, by name (`xmpp.plugin["xep_0231"]`).
+   * Reading a plugin that was not registered throws a `TypeError`.
+   */
+  get plugin(): PluginMap {
+    const plugins = this.#plugins;
+    return new Proxy(plugins, {
+      get(target, name) {
+        const p = target[name as PluginName];
+        if (p === undefined && typeof name === "string") {
+          throw new TypeError(
+            `Cannot use plugin ${name}: call registerPlugin(${
+              JSON.stringify(name)
+            }) first`,
+          );
+        }
+        return p;
+      },
+    }) as PluginMap;
+  }
+
+  /**
+   * Load a plugin (idempotent: a second call returns the same plugin).
+   *
+   * @param name The plugin name.
+   * @returns The plugin facade.
+   */
+  registerPlugin<N extends PluginName>(name: N): PluginMap[N] {
+    const loaded = this.#plugins[name];
+    if (loaded !== undefined) return loaded;
+    if (name !== "xep_0231") {
+      throw new TypeError(
+        `Cannot register plugin ${String(name)}: unknown plugin`,
+      );
+    }
+    if (this.actor.getSnapshot().status !== "active") {
+      throw new TypeError(
+        `Cannot register plugin ${name}: the client is stopped`,
+      );
+    }
+    this.actor.send({ type: "client.load_plugin", name });
+    const actor = this.actor.system.get(name) as AnyActorRef;
+    const api = new Api({
+      registry: this.actor.system.get(`${name}.api`) as AnyActorRef,
+      replies: this.#replies,
+      requests: this.#requests,
+      ns: name,
+      timeout:
+        (this.actor.getSnapshot().context as { timeout: number }).timeout,
+      jid: () => this.jid,
+    });
+    const plugin = new BobPlugin(actor, api);
+    this.#plugins[name] = plugin;
+    return plugin as PluginMap[N];
+  }
+
+  /**
+   * Stop the client: pending requests fail, scheduled expiries are
+   * cancelled, every actor stops (storages the caller passed in as running
+   * refs are left running).
+   */
+  stop(): Promise<void> {
+    for (const p of Object.values(this.#plugins)) p.close();
+    this.#requests.close();
+    this.actor.stop();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Create a client. No connection is made until `start()` (local plugin use
+ * needs none).
+ *
+ * @param options JID, password and runtime options.
+ * @returns The client.
+ *
+ * @example Usage
+ * ```ts
+ * import { createClient } from "../mod.ts";
+ * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+ * xmpp.registerPlugin("xep_0231");
+ * await xmpp.stop();
+ * ```
+ */
+export function createClient(options: ClientOptions): Client {
+  return new Client(options);
+}

@@ -1,0 +1,137 @@
+/**
+ * The pending-request table behind the promise facade: it gives each request
+ * an id, remembers how to settle it, and settles it exactly once, on the first
+ * reply or on its deadline, whichever comes first. Late replies are dropped.
+ *
+ * Deadlines are checked by one sweeping timer rather than a timer per call
+ * (a setTimeout/clearTimeout pair costs about as much as a whole storage hop
+ * here). The timer runs only while requests are pending.
+ *
+ * @module
+ */
+import { TimeoutError } from "./errors.ts";
+import type { StorageReply } from "../actors/storage/protocol.ts";
+
+interface Pending {
+  deadline: number;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timeoutMessage: string;
+}
+
+/** Hands out request ids and settles their promises from replies. */
+export class RequestTable {
+  #next = 1;
+  #pending = new Map<number, Pending>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #sweepMs: number;
+  #closed = false;
+
+  /**
+   * @param sweepMs How often deadlines are checked while requests are pending.
+   */
+  constructor(sweepMs = 50) {
+    this.#sweepMs = sweepMs;
+  }
+
+  /** Number of requests still waiting for a reply. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Open a request.
+   *
+   * @param timeoutMs How long to wait for the reply.
+   * @param timeoutMessage The message of the `TimeoutError` if none comes.
+   * @param finish Turns a successful reply's value into the promised result
+   *   (may throw to reject).
+   * @param failure Turns an error reply into the rejection.
+   * @returns The request id and the promise settled by {@linkcode settle}.
+   */
+  open<T>(
+    timeoutMs: number,
+    timeoutMessage: string,
+    finish?: (value: unknown) => T,
+    failure?: (error: Error) => Error,
+  ): { id: number; promise: Promise<T> } {
+    const id = this.#next++;
+    const promise = new Promise<T>((resolve, reject) => {
+      if (this.#closed) {
+        reject(new TimeoutError(`${timeoutMessage}: the client is stopped`));
+        return;
+      }
+      this.#pending.set(id, {
+        deadline: Date.now() + timeoutMs,
+        resolve: finish === undefined
+          ? resolve as (v: unknown) => void
+          : (v) => {
+            try {
+              resolve(finish(v));
+            } catch (e) {
+              reject(e);
+            }
+          },
+        reject: failure === undefined ? reject : (e) => reject(failure(e)),
+        timeoutMessage,
+      });
+    });
+    if (this.#timer === undefined && !this.#closed) {
+      this.#timer = setTimeout(() => this.#sweep(), this.#sweepMs);
+    }
+    return { id, promise };
+  }
+
+  /**
+   * Settle the request a reply answers. Unknown or already settled ids are
+   * ignored, so each request is answered once.
+   *
+   * @param reply A storage reply.
+   */
+  settle(reply: StorageReply): void {
+    const p = this.#pending.get(reply.id);
+    if (p === undefined) return;
+    this.#pending.delete(reply.id);
+    if (reply.type === "storage.result") p.resolve(reply.value);
+    else p.reject(reply.error);
+  }
+
+  /**
+   * Reject one pending request now.
+   *
+   * @param id The request id.
+   * @param error The rejection.
+   */
+  fail(id: number, error: Error): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    p.reject(error);
+  }
+
+  /** Reject everything pending and stop the timer. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) {
+      p.reject(new TimeoutError(`${p.timeoutMessage}: the client is stopped`));
+    }
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    for (const [id, p] of this.#pending) {
+      if (p.deadline <= now) {
+        this.#pending.delete(id);
+        p.reject(new TimeoutError(p.timeoutMessage));
+      }
+    }
+    if (this.#pending.size > 0 && !this.#closed) {
+      this.#timer = setTimeout(() => this.#sweep(), this.#sweepMs);
+    }
+  }
+}
