@@ -33,6 +33,10 @@ export interface GetBobOptions {
 // setTimeout's upper bound; longer max-ages are not scheduled.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+// Entries setBob has already checked (hashing the data again would double
+// the cost of a local set).
+const checked = new WeakSet<BobData>();
+
 /** The three storage ops of XEP-0231 over the storage protocol. */
 export const bobStorageOps: Record<
   "set_bob" | "get_bob" | "del_bob",
@@ -40,8 +44,9 @@ export const bobStorageOps: Record<
 > = {
   set_bob: {
     request(args) {
-      assertBob(args, "run set_bob");
-      return { type: "storage.set", key: args.cid, value: toRecord(args) };
+      const bob = args as BobData;
+      if (!checked.has(bob)) assertBob(bob, "run set_bob");
+      return { type: "storage.set", key: bob.cid, value: toRecord(bob) };
     },
   },
   get_bob: {
@@ -110,34 +115,42 @@ export class BobPlugin {
    * @throws {TypeError} For data that is not a Uint8Array, an empty type or a bad cid.
    * @throws {RangeError} For a negative or fractional max-age.
    */
-  async setBob(
+  setBob(
     data: Uint8Array,
     type: string,
     options: SetBobOptions = {},
   ): Promise<string> {
-    if (!(data instanceof Uint8Array)) {
-      throw new TypeError("Cannot set bob: data must be a Uint8Array");
+    let bob: BobData;
+    try {
+      if (!(data instanceof Uint8Array)) {
+        throw new TypeError("Cannot set bob: data must be a Uint8Array");
+      }
+      bob = { cid: options.cid ?? cidOf(data), type, data };
+      if (options.maxAge !== undefined) bob.maxAge = options.maxAge;
+      // A cid we derived matches by construction; a given one is checked.
+      assertBob(bob, "set bob", options.cid !== undefined);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const cid = options.cid ?? cidOf(data);
-    const bob: BobData = { cid, type, data };
-    if (options.maxAge !== undefined) bob.maxAge = options.maxAge;
-    assertBob(bob, "set bob");
-    await this.api.run("set_bob", { args: bob });
+    checked.add(bob);
+    return this.api.run("set_bob", { args: bob }).then(() =>
+      this.#scheduleExpiry(bob)
+    );
+  }
+
+  #scheduleExpiry({ cid, maxAge }: BobData): string {
     const old = this.#expiry.get(cid);
     if (old !== undefined) {
       clearTimeout(old);
       this.#expiry.delete(cid);
     }
-    if (
-      bob.maxAge !== undefined && bob.maxAge > 0 &&
-      bob.maxAge * 1000 <= MAX_TIMER_MS
-    ) {
+    if (maxAge !== undefined && maxAge > 0 && maxAge * 1000 <= MAX_TIMER_MS) {
       this.#expiry.set(
         cid,
         setTimeout(() => {
           this.#expiry.delete(cid);
           this.delBob(cid).catch(() => {});
-        }, bob.maxAge * 1000),
+        }, maxAge * 1000),
       );
     }
     return cid;

@@ -16,6 +16,8 @@ interface Pending {
   deadline: number;
   resolve(value: unknown): void;
   reject(error: Error): void;
+  finish: ((value: unknown) => unknown) | undefined;
+  failure: ((error: Error) => Error) | undefined;
   timeoutMessage: string;
 }
 
@@ -56,25 +58,27 @@ export class RequestTable {
     failure?: (error: Error) => Error,
   ): { id: number; promise: Promise<T> } {
     const id = this.#next++;
-    const promise = new Promise<T>((resolve, reject) => {
-      if (this.#closed) {
-        reject(new TimeoutError(`${timeoutMessage}: the client is stopped`));
-        return;
-      }
-      this.#pending.set(id, {
-        deadline: Date.now() + timeoutMs,
-        resolve: finish === undefined
-          ? resolve as (v: unknown) => void
-          : (v) => {
-            try {
-              resolve(finish(v));
-            } catch (e) {
-              reject(e);
-            }
-          },
-        reject: failure === undefined ? reject : (e) => reject(failure(e)),
-        timeoutMessage,
-      });
+    if (this.#closed) {
+      return {
+        id,
+        promise: Promise.reject(
+          new TimeoutError(`${timeoutMessage}: the client is stopped`),
+        ),
+      };
+    }
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res as (value: unknown) => void;
+      reject = rej;
+    });
+    this.#pending.set(id, {
+      deadline: Date.now() + timeoutMs,
+      resolve,
+      reject,
+      finish,
+      failure,
+      timeoutMessage,
     });
     if (this.#timer === undefined && !this.#closed) {
       this.#timer = setTimeout(() => this.#sweep(), this.#sweepMs);
@@ -92,8 +96,17 @@ export class RequestTable {
     const p = this.#pending.get(reply.id);
     if (p === undefined) return;
     this.#pending.delete(reply.id);
-    if (reply.type === "storage.result") p.resolve(reply.value);
-    else p.reject(reply.error);
+    if (reply.type === "storage.error") {
+      p.reject(p.failure === undefined ? reply.error : p.failure(reply.error));
+    } else if (p.finish === undefined) {
+      p.resolve(reply.value);
+    } else {
+      try {
+        p.resolve(p.finish(reply.value));
+      } catch (e) {
+        p.reject(e as Error);
+      }
+    }
   }
 
   /**
