@@ -266,3 +266,25 @@ export class QueueOverflowError extends Error {
     this.limit = limit;
   }
 }
+
+/**
+ * TLS failed: the certificate did not verify (unknown issuer, wrong name,
+ * expired) or the handshake broke. A {@linkcode ConnectionError}.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConnectionError, TLSError } from "./xmpp_error.ts";
+ * const err = new TLSError("Cannot start TLS: invalid peer certificate: UnknownIssuer");
+ * console.assert(err instanceof ConnectionError && err.name === "TLSError");
+ * ```
+ */
+export class TLSError extends ConnectionError {
+  /**
+   * @param message What failed.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TLSError";
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The protocol between the connection machine and its transport child
+ * (TCP/TLS or WebSocket). The connection sends {@linkcode TransportCommand}s;
+ * the transport answers with {@linkcode TransportEvent}s through `sendBack`.
+ *
+ * A transport owns the socket and the incoming XML parser (framing differs:
+ * one long document over TCP, one element per message over WebSocket), and
+ * writes whole stanzas, batching what is queued while a write is in flight.
+ *
+ * Lifecycle: the transport connects as soon as it starts and reports
+ * `transport.connected` or `transport.closed` (with the error). It closes its
+ * socket when the connection stops it. Every failure ends in exactly one
+ * `transport.closed`; nothing is sent back after it.
+ *
+ * @module
+ */
+import type { Element } from "../src/deps.ts";
+import type { StreamError } from "../src/xmpp_error.ts";
+
+/** The four kinds of service address. */
+export type ServiceProtocol = "xmpp" | "xmpps" | "ws" | "wss";
+
+/** Where to connect: parsed from `xmpp://`, `xmpps://`, `ws://` or `wss://`. */
+export interface ServiceAddress {
+  /** `xmpp` (TCP, STARTTLS), `xmpps` (direct TLS), `ws` or `wss` (WebSocket). */
+  protocol: ServiceProtocol;
+  /** Host to dial. */
+  hostname: string;
+  /** Port to dial. */
+  port: number;
+  /** The full URL (used as is by WebSocket). */
+  url: string;
+}
+
+/** Input of every transport actor. */
+export interface TransportInput {
+  /** Where to connect. */
+  service: ServiceAddress;
+  /** The XMPP domain: stream `to` and the TLS server name. */
+  domain: string;
+  /** Extra trusted CA certificates (PEM) for TLS. */
+  caCerts?: string[];
+  /** Largest accepted incoming stanza, in characters. */
+  maxStanzaSize: number;
+}
+
+/** Commands the connection sends to its transport. */
+export type TransportCommand =
+  | {
+    /** (Re)start the stream: reset the parser, write the stream header. */
+    type: "transport.open";
+  }
+  | {
+    /** Write these elements, in order (batched into one write when possible). */
+    type: "transport.send";
+    elements: Element[];
+  }
+  | {
+    /** Upgrade the socket to TLS now (after `<proceed/>`); TCP only. */
+    type: "transport.starttls";
+  }
+  | {
+    /** Write the stream close (`</stream:stream>` or `<close/>`). */
+    type: "transport.close";
+  };
+
+/** Events a transport sends back to the connection. */
+export type TransportEvent =
+  | {
+    /** The socket is up. */
+    type: "transport.connected";
+    /** Whether it is encrypted already (direct TLS, wss). */
+    secure: boolean;
+    /** Whether `transport.starttls` is possible. */
+    canStartTls: boolean;
+  }
+  | {
+    /** The server's stream header (`<stream:stream>` or `<open/>`). */
+    type: "transport.streamStart";
+    header: Element;
+  }
+  | {
+    /** One top-level element from the server. */
+    type: "transport.element";
+    element: Element;
+  }
+  | {
+    /** The server closed its stream (`</stream:stream>` or `<close/>`). */
+    type: "transport.streamEnd";
+  }
+  | {
+    /** The STARTTLS upgrade succeeded. */
+    type: "transport.tlsUpgraded";
+  }
+  | {
+    /** The server sent XML that RFC 6120 forbids or that is too large. */
+    type: "transport.xmlError";
+    error: StreamError;
+  }
+  | {
+    /** The socket closed; `error` tells why when it was not a clean close. */
+    type: "transport.closed";
+    error?: Error;
+  };
+
+/** Namespace of the stream element (RFC 6120). */
+export const NS_STREAM = "http://etherx.jabber.org/streams";
+/** Namespace of RFC 7395 framing (`<open/>`, `<close/>`). */
+export const NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing";
+/** Namespace of STARTTLS. */
+export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
+
+const DEFAULT_PORTS: Record<ServiceProtocol, number> = {
+  xmpp: 5222,
+  xmpps: 5223,
+  ws: 80,
+  wss: 443,
+};
+
+/**
+ * Parse a service URL. `undefined` means `xmpp://<domain>:5222`.
+ *
+ * @param service `xmpp://host:port`, `xmpps://host:port`, `ws(s)://host/path`.
+ * @param domain The JID's domain, for the default.
+ * @returns The address.
+ * @throws {TypeError} On an unknown scheme or an unparsable URL.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseService } from "./transport_protocol.ts";
+ * const s = parseService("xmpps://localhost:5223", "localhost");
+ * console.assert(s.protocol === "xmpps" && s.port === 5223);
+ * console.assert(parseService(undefined, "example.org").port === 5222);
+ * ```
+ */
+export function parseService(
+  service: string | undefined,
+  domain: string,
+): ServiceAddress {
+  const text = service ?? `xmpp://${domain}:5222`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new TypeError(`Cannot parse service: invalid URL "${text}"`, {
+      cause,
+    });
+  }
+  const protocol = url.protocol.slice(0, -1) as ServiceProtocol;
+  if (!(protocol in DEFAULT_PORTS)) {
+    throw new TypeError(
+      `Cannot parse service: unknown scheme "${url.protocol}" (expected xmpp:, xmpps:, ws: or wss:)`,
+    );
+  }
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (!hostname) {
+    throw new TypeError(`Cannot parse service: no host in "${text}"`);
+  }
+  return {
+    protocol,
+    hostname,
+    port: url.port ? Number(url.port) : DEFAULT_PORTS[protocol],
+    url: text,
+  };
+}

@@ -1,0 +1,453 @@
+/**
+ * The promise facade over the connection machine: `start()`, `stop()`,
+ * `send()`, `iq()`, `handle()` and `on()`.
+ *
+ * This module is browser-safe: it knows only the WebSocket transport. The
+ * Deno TCP and TLS transports are added by `connection_deno.ts`
+ * ({@linkcode Connection} takes a `transports` map, so a browser build never
+ * imports Deno-only code).
+ *
+ * @module
+ */
+import {
+  type ConnectionInput,
+  connectionMachine,
+  type ConnectionStatus,
+  type HandlerMatch,
+  nextId,
+  type StanzaKind,
+} from "../actors/connection.ts";
+import {
+  parseService,
+  type ServiceProtocol,
+} from "../actors/transport_protocol.ts";
+import { websocketTransport } from "../actors/transport_websocket.ts";
+import { createActor, type Element, xml } from "./deps.ts";
+import { parseJid } from "./jid.ts";
+import {
+  ConnectionError,
+  NS_STANZAS,
+  QueueOverflowError,
+} from "./xmpp_error.ts";
+
+/** A transport actor logic (see `actors/transport_protocol.ts`). */
+export type TransportLogic = typeof websocketTransport;
+
+/** Transports by service scheme. */
+export type TransportMap = Partial<Record<ServiceProtocol, TransportLogic>>;
+
+/** Options of a {@linkcode Connection}. */
+export interface ConnectionOptions extends ConnectionInput {
+  /**
+   * Transports by scheme, merged over the defaults. Here only `ws` and
+   * `wss` are built in; `connection_deno.ts` adds `xmpp` and `xmpps`.
+   */
+  transports?: TransportMap;
+}
+
+/** A handler of incoming stanzas; see {@linkcode Connection.handle}. */
+export type StanzaHandler = (
+  stanza: Element,
+) => Element | void | Promise<Element | void>;
+
+/** Events of {@linkcode Connection.on} and what their listeners receive. */
+export interface ConnectionEvents {
+  /** Every incoming stanza. */
+  stanza: (stanza: Element) => void;
+  /** Online, with the bound full JID. */
+  online: (jid: string) => void;
+  /** Left the online state. */
+  offline: () => void;
+  /** A failure: connection, stream, auth, queue overflow, or a handler that threw. */
+  error: (error: Error) => void;
+  /** Each state change. */
+  status: (status: ConnectionStatus) => void;
+}
+
+const BUILTIN: TransportMap = {
+  ws: websocketTransport,
+  wss: websocketTransport,
+};
+
+function createConnectionActor(
+  options: ConnectionOptions,
+  transport: TransportLogic,
+) {
+  const { transports: _t, ...input } = options;
+  return createActor(
+    connectionMachine.provide({ actors: { transport } }),
+    { input },
+  );
+}
+
+interface PendingCall {
+  resolve: (el: Element) => void;
+  reject: (err: Error) => void;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown>)?.then === "function";
+}
+
+/**
+ * One XMPP client connection.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { xml } from "./deps.ts";
+ * import { DenoConnection } from "./connection_deno.ts";
+ * const conn = new DenoConnection({ jid: "alice@localhost", password: "pw" });
+ * await conn.start();
+ * const pong = await conn.iq(xml("iq", { type: "get", to: "localhost" },
+ *   xml("ping", { xmlns: "urn:xmpp:ping" })));
+ * await conn.stop();
+ * ```
+ */
+export class Connection {
+  /** The connection machine's actor (inspect it, send it events). */
+  readonly actor: ReturnType<typeof createConnectionActor>;
+  #calls = new Map<string, PendingCall>();
+  #handlers = new Map<string, StanzaHandler>();
+  #errorListeners = new Set<(error: Error) => void>();
+
+  /**
+   * @param options JID, password, service, TLS, reconnect and limits.
+   * @throws {TypeError} On an invalid JID or service, or a scheme without a transport.
+   */
+  constructor(options: ConnectionOptions) {
+    const domain = parseJid(options.jid).domain;
+    const service = parseService(options.service, domain);
+    const transport = { ...BUILTIN, ...options.transports }[service.protocol];
+    if (!transport) {
+      throw new TypeError(
+        `Cannot connect: no transport for ${service.protocol}: (import connection_deno.ts for xmpp: and xmpps: in Deno)`,
+      );
+    }
+    this.actor = createConnectionActor(options, transport);
+    this.actor.on("iq.result", ({ id, stanza }) => {
+      const call = this.#calls.get(id);
+      if (!call) return;
+      this.#calls.delete(id);
+      call.resolve(stanza);
+    });
+    this.actor.on("iq.error", ({ id, error }) => {
+      const call = this.#calls.get(id);
+      if (!call) return;
+      this.#calls.delete(id);
+      call.reject(error);
+    });
+    this.actor.on(
+      "request",
+      ({ handlerId, stanza }) => this.#dispatch(handlerId, stanza),
+    );
+    this.actor.start();
+  }
+
+  /** The bound full JID while online (kept after going offline), else `undefined`. */
+  get jid(): string | undefined {
+    return this.actor.getSnapshot().context.boundJid;
+  }
+
+  /** The current state name. */
+  get status(): ConnectionStatus {
+    const v = this.actor.getSnapshot().value;
+    return (typeof v === "string" ? v : v.session) as ConnectionStatus;
+  }
+
+  /**
+   * Connect, negotiate TLS, authenticate and bind.
+   *
+   * @returns Resolves once online.
+   * @throws {SASLError} Authentication failed.
+   * @throws {TLSError} The certificate did not verify.
+   * @throws {ConnectionError} The server could not be reached, or `stop()` was called.
+   * @throws {StreamError} The server ended the stream with an error.
+   */
+  start(): Promise<void> {
+    if (this.status === "online") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let sent = false;
+      const sub = this.actor.subscribe((s) => {
+        if (s.matches({ session: "online" })) {
+          sub.unsubscribe();
+          resolve();
+        } else if (s.matches("failed")) {
+          sub.unsubscribe();
+          reject(s.context.error ?? new ConnectionError("Cannot connect"));
+        } else if (sent && s.matches("disconnected")) {
+          sub.unsubscribe();
+          reject(new ConnectionError("Cannot connect: stopped"));
+        }
+      });
+      this.actor.send({ type: "connection.start" });
+      sent = true;
+    });
+  }
+
+  /**
+   * Close the stream cleanly (or cancel a reconnect). Pending IQs reject
+   * with {@linkcode ConnectionError}; queued stanzas are dropped.
+   *
+   * @returns Resolves once disconnected and the socket is closed.
+   */
+  async stop(): Promise<void> {
+    const s = this.actor.getSnapshot();
+    if (!s.matches("disconnected") && !s.matches("failed")) {
+      await new Promise<void>((resolve) => {
+        const sub = this.actor.subscribe((s) => {
+          if (s.matches("disconnected") || s.matches("failed")) {
+            sub.unsubscribe();
+            resolve();
+          }
+        });
+        this.actor.send({ type: "connection.stop" });
+      });
+    }
+    // let the transport's cancelled socket operations settle
+    await new Promise((r) => setTimeout(r, 0));
+  }
+
+  /**
+   * Send a stanza: now when online, else queued and flushed in order once
+   * online.
+   *
+   * @param el The stanza.
+   * @throws {QueueOverflowError} Not online and the queue is full.
+   */
+  send(el: Element): void {
+    const s = this.actor.getSnapshot();
+    if (
+      !s.matches({ session: "online" }) &&
+      s.context.queue.length >= s.context.queueLimit
+    ) throw new QueueOverflowError(s.context.queueLimit);
+    this.actor.send({ type: "connection.send", stanza: el });
+  }
+
+  /**
+   * Send an IQ get/set and wait for its answer. An answer counts only when
+   * it comes from the JID the request went to (or, for a request to the
+   * server or our bare JID, from the server or our bare JID).
+   *
+   * @param el The IQ; an `id` is added when missing.
+   * @param opts `timeout` in ms (default: the connection's `iqTimeout`).
+   * @returns The `result` IQ.
+   * @throws {StanzaError} The peer answered with an error.
+   * @throws {TimeoutError} No valid answer in time.
+   * @throws {ConnectionError} The session ended first.
+   * @throws {QueueOverflowError} Not online and the queue is full.
+   */
+  iq(el: Element, opts: { timeout?: number } = {}): Promise<Element> {
+    if (
+      el.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")
+    ) {
+      return Promise.reject(
+        new TypeError("Cannot send IQ: expected <iq type='get'|'set'>"),
+      );
+    }
+    if (el.attrs.id === undefined) el.attrs.id = nextId();
+    const id = String(el.attrs.id);
+    if (this.#calls.has(id)) {
+      return Promise.reject(
+        new TypeError(`Cannot send IQ: id ${id} is already waiting`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve, reject });
+      this.actor.send({
+        type: "connection.iq",
+        id,
+        stanza: el,
+        timeout: opts.timeout,
+      });
+    });
+  }
+
+  /**
+   * Claim incoming stanzas of one kind whose `type` and payload child
+   * (`name`, `xmlns`) match. For an IQ get/set the first matching handler
+   * answers: the element it returns is the result payload (or the whole
+   * `<iq/>` when it returns one), nothing means an empty result, and a
+   * thrown error with a `condition` (e.g. `StanzaError`, `ItemNotFound`)
+   * becomes that stanza error; any other throw is `internal-server-error`.
+   * IQ requests nobody claims are answered `service-unavailable`. Every
+   * matching message/presence handler is called.
+   *
+   * @param kind `iq`, `message` or `presence`.
+   * @param match What to match.
+   * @param handler The handler.
+   * @returns A function that unregisters the handler.
+   */
+  handle(
+    kind: StanzaKind,
+    match: HandlerMatch,
+    handler: StanzaHandler,
+  ): () => void {
+    const id = nextId();
+    this.#handlers.set(id, handler);
+    this.actor.send({
+      type: "connection.handler.add",
+      handler: { id, kind, ...match },
+    });
+    return () => {
+      if (!this.#handlers.delete(id)) return;
+      this.actor.send({ type: "connection.handler.remove", id });
+    };
+  }
+
+  /**
+   * Listen to connection events.
+   *
+   * @param event `stanza`, `online`, `offline`, `error` or `status`.
+   * @param fn The listener.
+   * @returns A function that removes the listener.
+   */
+  on<K extends keyof ConnectionEvents>(
+    event: K,
+    fn: ConnectionEvents[K],
+  ): () => void {
+    let sub: { unsubscribe(): void };
+    switch (event) {
+      case "stanza":
+        sub = this.actor.on(
+          "stanza",
+          (e) => (fn as ConnectionEvents["stanza"])(e.stanza),
+        );
+        break;
+      case "online":
+        sub = this.actor.on(
+          "online",
+          (e) => (fn as ConnectionEvents["online"])(e.jid),
+        );
+        break;
+      case "offline":
+        sub = this.actor.on(
+          "offline",
+          () => (fn as ConnectionEvents["offline"])(),
+        );
+        break;
+      case "status":
+        sub = this.actor.on(
+          "status",
+          (e) => (fn as ConnectionEvents["status"])(e.status),
+        );
+        break;
+      case "error": {
+        const f = fn as ConnectionEvents["error"];
+        const inner = this.actor.on("error", (e) => f(e.error));
+        this.#errorListeners.add(f);
+        sub = {
+          unsubscribe: () => {
+            inner.unsubscribe();
+            this.#errorListeners.delete(f);
+          },
+        };
+        break;
+      }
+      default:
+        throw new TypeError(`Cannot listen: unknown event ${event}`);
+    }
+    return () => sub.unsubscribe();
+  }
+
+  #reportHandlerError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    for (const f of this.#errorListeners) f(err);
+  }
+
+  #dispatch(handlerId: string, stanza: Element): void {
+    const handler = this.#handlers.get(handlerId);
+    const isRequest = stanza.name === "iq" &&
+      (stanza.attrs.type === "get" || stanza.attrs.type === "set");
+    if (!isRequest) {
+      if (!handler) return;
+      try {
+        const r = handler(stanza);
+        if (isThenable(r)) {
+          (r as Promise<unknown>).catch((e) => this.#reportHandlerError(e));
+        }
+      } catch (e) {
+        this.#reportHandlerError(e);
+      }
+      return;
+    }
+    if (!handler) {
+      return this.#reply(stanza, errorIq(stanza, "service-unavailable"));
+    }
+    let result: ReturnType<StanzaHandler>;
+    try {
+      result = handler(stanza);
+    } catch (e) {
+      return this.#reply(stanza, errorFromThrown(stanza, e));
+    }
+    if (isThenable(result)) {
+      (result as Promise<Element | void>).then(
+        (r) => this.#reply(stanza, resultIq(stanza, r)),
+        (e) => this.#reply(stanza, errorFromThrown(stanza, e)),
+      );
+    } else this.#reply(stanza, resultIq(stanza, result as Element | void));
+  }
+
+  #reply(_request: Element, reply: Element): void {
+    try {
+      this.send(reply);
+    } catch (e) {
+      this.#reportHandlerError(e);
+    }
+  }
+}
+
+function replyAttrs(stanza: Element, type: string): Record<string, string> {
+  const attrs: Record<string, string> = { type, id: stanza.attrs.id };
+  if (stanza.attrs.from) attrs.to = stanza.attrs.from;
+  return attrs;
+}
+
+function resultIq(stanza: Element, r: Element | void): Element {
+  if (r && r.name === "iq") {
+    if (r.attrs.id === undefined) r.attrs.id = stanza.attrs.id;
+    if (r.attrs.to === undefined && stanza.attrs.from) {
+      r.attrs.to = stanza.attrs.from;
+    }
+    if (r.attrs.type === undefined) r.attrs.type = "result";
+    return r;
+  }
+  const iq = xml("iq", replyAttrs(stanza, "result"));
+  if (r) iq.append(r);
+  return iq;
+}
+
+function errorIq(
+  stanza: Element,
+  condition: string,
+  type = "cancel",
+  text?: string,
+): Element {
+  const error = xml("error", { type }, xml(condition, { xmlns: NS_STANZAS }));
+  if (text) error.append(xml("text", { xmlns: NS_STANZAS }, text));
+  return xml("iq", replyAttrs(stanza, "error"), error);
+}
+
+const ERROR_TYPES: Record<string, string> = {
+  "bad-request": "modify",
+  "feature-not-implemented": "cancel",
+  "forbidden": "auth",
+  "item-not-found": "cancel",
+  "not-acceptable": "modify",
+  "not-allowed": "cancel",
+  "not-authorized": "auth",
+  "resource-constraint": "wait",
+};
+
+function errorFromThrown(stanza: Element, e: unknown): Element {
+  const condition = (e as { condition?: unknown })?.condition;
+  if (typeof condition === "string" && /^[a-z-]+$/.test(condition)) {
+    const type = (e as { type?: unknown }).type;
+    return errorIq(
+      stanza,
+      condition,
+      typeof type === "string" ? type : ERROR_TYPES[condition] ?? "cancel",
+      (e as { text?: string }).text,
+    );
+  }
+  return errorIq(stanza, "internal-server-error", "wait");
+}

@@ -1,0 +1,51 @@
+/**
+ * The connection for Deno: {@linkcode Connection} plus the TCP (STARTTLS)
+ * and direct TLS transports, which use `Deno.*` and so stay out of the
+ * browser build.
+ *
+ * @module
+ */
+import { directTlsTransport, tcpTransport } from "../actors/transport_tcp.ts";
+import { websocketTransport } from "../actors/transport_websocket.ts";
+import {
+  Connection,
+  type ConnectionOptions,
+  type TransportMap,
+} from "./connection.ts";
+
+/**
+ * Every transport available in Deno, by scheme.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoTransports } from "./connection_deno.ts";
+ * console.assert(denoTransports.xmpp !== undefined && denoTransports.wss !== undefined);
+ * ```
+ */
+export const denoTransports: Required<TransportMap> = {
+  xmpp: tcpTransport,
+  xmpps: directTlsTransport,
+  ws: websocketTransport,
+  wss: websocketTransport,
+};
+
+/**
+ * A {@linkcode Connection} that can also dial `xmpp://` and `xmpps://`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { DenoConnection } from "./connection_deno.ts";
+ * const conn = new DenoConnection({ jid: "alice@localhost", password: "pw" });
+ * await conn.start();
+ * await conn.stop();
+ * ```
+ */
+export class DenoConnection extends Connection {
+  /** @param options As for {@linkcode Connection}; `transports` overrides the Deno ones. */
+  constructor(options: ConnectionOptions) {
+    super({
+      ...options,
+      transports: { ...denoTransports, ...options.transports },
+    });
+  }
+}
