@@ -57,7 +57,7 @@ import {
   SASLError,
   StanzaError,
   StreamError,
-  XMPPError,
+  type XMPPError,
 } from "../src/xmpp_error.ts";
 import {
   NS_STREAM,
