@@ -1,0 +1,49 @@
+import { assert, assertStrictEquals, assertThrows } from "./deps.ts";
+import { assertCid, cidOf, isCid } from "../src/cid.ts";
+
+const enc = new TextEncoder();
+
+Deno.test("cidOf() is sha1+<40 lowercase hex>@bob.xmpp.org of the data", () => {
+  assertStrictEquals(
+    cidOf(new Uint8Array()),
+    "sha1+da39a3ee5e6b4b0d3255bfef95601890afd80709@bob.xmpp.org",
+  );
+  assertStrictEquals(
+    cidOf(enc.encode("abc")),
+    "sha1+a9993e364706816aba3e25717850c26c9cd0d89d@bob.xmpp.org",
+  );
+});
+
+Deno.test("isCid() accepts the XEP-0231 form and rejects paths", async (t) => {
+  await t.step("accepts", () => {
+    assert(isCid(cidOf(enc.encode("x"))));
+    assert(isCid("sha-256+0123456789abcdef@bob.xmpp.org"));
+  });
+  await t.step("rejects", () => {
+    for (
+      const bad of [
+        "../x",
+        "a/b",
+        "sha1+00\0@bob.xmpp.org",
+        "/etc/passwd",
+        "sha1+../../x@bob.xmpp.org",
+        "sha1+abc/def@bob.xmpp.org",
+        "",
+        ".",
+        "..",
+        "sha1+0123456789@example.org",
+        42,
+        null,
+      ]
+    ) {
+      assert(!isCid(bad), `accepted ${JSON.stringify(bad)}`);
+    }
+  });
+  await t.step("assertCid() throws a TypeError naming the action", () => {
+    assertThrows(
+      () => assertCid("../x", "get bob"),
+      TypeError,
+      /Cannot get bob: cid must/,
+    );
+  });
+});

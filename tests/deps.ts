@@ -1,0 +1,64 @@
+// deno-lint-ignore-file no-import-prefix
+/**
+ * Assertions and runtime shims used only by the tests. Deno's standard
+ * assertions live on JSR, which this project cannot reach, so the basic ones
+ * come from Node's `assert` module (built into Deno) and the two std-style
+ * helpers below check the error class and message pattern.
+ *
+ * @module
+ */
+import { ok } from "node:assert/strict";
+export {
+  deepStrictEqual as assertEquals,
+  equal as assertStrictEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+
+// IndexedDB for the idb storage actor under Deno (in memory).
+import "npm:fake-indexeddb@^6.2.0/auto";
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass = new (...args: any[]) => Error;
+
+function check(e: unknown, cls?: ErrorClass, pattern?: RegExp): Error {
+  ok(e instanceof Error, `expected an Error, got ${String(e)}`);
+  if (cls) {
+    ok(e instanceof cls, `expected ${cls.name}, got ${e.name}: ${e.message}`);
+  }
+  if (pattern) {
+    ok(
+      pattern.test(e.message),
+      `message ${JSON.stringify(e.message)} !~ ${pattern}`,
+    );
+  }
+  return e;
+}
+
+/** Assert that `fn` rejects with `cls` and a message matching `pattern`. */
+export async function assertRejects(
+  fn: () => Promise<unknown>,
+  cls?: ErrorClass,
+  pattern?: RegExp,
+): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    return check(e, cls, pattern);
+  }
+  throw new Error("expected a rejection");
+}
+
+/** Assert that `fn` throws `cls` with a message matching `pattern`. */
+export function assertThrows(
+  fn: () => unknown,
+  cls?: ErrorClass,
+  pattern?: RegExp,
+): Error {
+  try {
+    fn();
+  } catch (e) {
+    return check(e, cls, pattern);
+  }
+  throw new Error("expected a throw");
+}
