@@ -74,8 +74,12 @@ export function defineStorage(
     const backend = make();
     let inFlight = 0;
     let drains: StorageRequest[] = [];
+    let stopped = false;
 
     function reply(req: StorageRequest, out: StorageReply) {
+      // A stopped actor sends nothing: work that settles after stop() is
+      // not reported (its caller times out).
+      if (stopped) return;
       try {
         req.replyTo.send(out);
       } catch {
@@ -165,6 +169,9 @@ export function defineStorage(
         }
       }
     });
-    return () => backend.close?.();
+    return () => {
+      stopped = true;
+      backend.close?.();
+    };
   });
 }

@@ -1,0 +1,296 @@
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "./deps.ts";
+import { createActor } from "../src/deps.ts";
+import {
+  cidOf,
+  createClient,
+  defineStorage,
+  fileStorage,
+  memoryStorage,
+  StorageError,
+  type StorageReply,
+  type StorageRequest,
+  TimeoutError,
+} from "../mod.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Send one request to a storage actor and wait for its reply. */
+function ask(
+  store: { send(e: StorageRequest): void },
+  req: { type: string; key?: string; value?: unknown; ns?: string },
+): Promise<StorageReply> {
+  return new Promise((resolve) =>
+    store.send(
+      {
+        ns: "xep_0231",
+        id: 1,
+        ...req,
+        replyTo: { send: resolve },
+      } as unknown as StorageRequest,
+    )
+  );
+}
+
+Deno.test("fileStorage() never touches a path outside its directory", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/store`;
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    for (
+      const key of [
+        "../x",
+        "a/b",
+        "x\0y",
+        `${root}/abs`,
+        "..",
+        ".",
+        ".hidden",
+        "a\\b",
+        "",
+      ]
+    ) {
+      for (
+        const type of ["storage.get", "storage.set", "storage.del"] as const
+      ) {
+        const reply = await ask(store, { type, key, value: { a: 1 } });
+        assertStrictEquals(
+          reply.type,
+          "storage.error",
+          `${type} ${JSON.stringify(key)}`,
+        );
+        assert(
+          reply.type === "storage.error" && reply.error instanceof TypeError,
+        );
+      }
+    }
+    assertEquals([...Deno.readDirSync(root)].map((e) => e.name), ["store"]);
+    assertEquals([...Deno.readDirSync(dir)], []);
+  } finally {
+    store.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage(): a corrupt file reads as an error, other entries still work", async () => {
+  const dir = await Deno.makeTempDir();
+  const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    await bob.api.bind(fileStorage({ dir }));
+    const good = await bob.setBob(enc.encode("good"), "text/plain");
+    const bad = await bob.setBob(enc.encode("bad"), "text/plain");
+    const torn = await bob.setBob(enc.encode("torn"), "text/plain");
+    await Deno.writeTextFile(`${dir}/${bad}`, '{"data": "YmFk", "ty');
+    // Valid JSON whose bytes no longer hash to the cid (tampered or torn).
+    await Deno.writeTextFile(
+      `${dir}/${torn}`,
+      JSON.stringify({
+        data: "eHh4",
+        type: "text/plain",
+        cid: torn,
+        max_age: null,
+      }),
+    );
+    await assertRejects(
+      () => bob.getBob({ cid: bad }),
+      StorageError,
+      /corrupt JSON/,
+    );
+    await assertRejects(
+      () => bob.getBob({ cid: torn }),
+      StorageError,
+      /does not match its cid/,
+    );
+    assertStrictEquals(
+      dec.decode((await bob.getBob({ cid: good })).data),
+      "good",
+    );
+    // The corrupt entry can be overwritten and deleted.
+    await bob.setBob(enc.encode("bad"), "text/plain");
+    assertStrictEquals(
+      dec.decode((await bob.getBob({ cid: bad })).data),
+      "bad",
+    );
+    await bob.delBob(torn);
+  } finally {
+    await xmpp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() writes atomically: no temp files are left behind", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    for (let i = 0; i < 20; i++) {
+      assertStrictEquals(
+        (await ask(store, { type: "storage.set", key: "k", value: { i } }))
+          .type,
+        "storage.result",
+      );
+    }
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["k"]);
+    assertEquals(await ask(store, { type: "storage.get", key: "k" }), {
+      type: "storage.result",
+      id: 1,
+      value: { i: 19 },
+    });
+    // A failed write (the target is a directory) reports an error and cleans up.
+    Deno.mkdirSync(`${dir}/adir`);
+    const reply = await ask(store, {
+      type: "storage.set",
+      key: "adir",
+      value: 1,
+    });
+    assert(
+      reply.type === "storage.error" && reply.error instanceof StorageError,
+    );
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "adir",
+      "k",
+    ]);
+    assertEquals(await ask(store, { type: "storage.keys" }), {
+      type: "storage.result",
+      id: 1,
+      value: ["k"],
+    });
+  } finally {
+    store.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage(): one directory serves one namespace", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    await ask(store, { type: "storage.set", key: "k", value: 1 });
+    const reply = await ask(store, {
+      ns: "other",
+      type: "storage.get",
+      key: "k",
+    });
+    assert(
+      reply.type === "storage.error" &&
+        /already serves xep_0231/.test(reply.error.message),
+    );
+  } finally {
+    store.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assertThrows(() => fileStorage({ dir: "" }), TypeError, /dir must be/);
+});
+
+Deno.test("storage actors answer an unknown request type with an error", async () => {
+  const store = createActor(memoryStorage()).start();
+  try {
+    const reply = await ask(store, { type: "storage.frob", key: "k" });
+    assert(
+      reply.type === "storage.error" &&
+        /unknown type storage.frob/.test(reply.error.message),
+    );
+  } finally {
+    store.stop();
+  }
+});
+
+Deno.test("a storage actor that stopped fails calls at once; one that never answers times out", async (t) => {
+  const xmpp = createClient({
+    jid: "alice@localhost",
+    password: "pw",
+    timeout: 150,
+  });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const cid = cidOf(enc.encode("x"));
+
+    await t.step("stopped", async () => {
+      const store = createActor(memoryStorage()).start();
+      await bob.api.bind(store);
+      store.stop();
+      await assertRejects(
+        () => bob.getBob({ cid }),
+        StorageError,
+        /storage actor is stopped/,
+      );
+      await assertRejects(
+        () => bob.setBob(enc.encode("x"), "text/plain"),
+        StorageError,
+        /stopped/,
+      );
+    });
+
+    await t.step("never answers", async () => {
+      const never = () => new Promise<never>(() => {});
+      await bob.api.bind(
+        defineStorage(() => ({
+          get: never,
+          set: never,
+          del: never,
+          keys: never,
+        })),
+      );
+      await assertRejects(
+        () => bob.getBob({ cid }),
+        TimeoutError,
+        /get_bob: storage did not answer within 150 ms/,
+      );
+      await assertRejects(() => bob.delBob(cid), TimeoutError, /del_bob/);
+    });
+
+    await t.step("stops while a call is in flight", async () => {
+      let release!: () => void;
+      const store = createActor(defineStorage(() => ({
+        get: () => new Promise((r) => release = () => r(undefined)),
+        set: () => {},
+        del: () => {},
+        keys: () => [],
+      }))).start();
+      await bob.api.bind(store);
+      const call = bob.getBob({ cid });
+      store.stop();
+      release();
+      await assertRejects(() => call, TimeoutError);
+    });
+
+    await t.step("a backend that throws reports a StorageError", async () => {
+      await bob.api.bind(defineStorage(() => ({
+        get: () => {
+          throw new Error("disk on fire");
+        },
+        set: () => Promise.reject(new Error("read-only")),
+        del: () => {},
+        keys: () => [],
+      })));
+      await assertRejects(
+        () => bob.getBob({ cid }),
+        StorageError,
+        /get_bob: disk on fire/,
+      );
+      await assertRejects(
+        () => bob.setBob(enc.encode("x"), "text/plain"),
+        StorageError,
+        /read-only/,
+      );
+    });
+  } finally {
+    await xmpp.stop();
+  }
+});
+
+Deno.test("api.bind() rejects what is not a storage, and calls after stop() fail", async () => {
+  const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+  const bob = xmpp.registerPlugin("xep_0231");
+  // @ts-expect-error: not a storage
+  await assertRejects(() => bob.api.bind({}), TypeError, /Cannot bind storage/);
+  await xmpp.stop();
+  await assertRejects(() => bob.setBob(enc.encode("x"), "text/plain"), Error);
+  await assertRejects(() => bob.api.bind(memoryStorage()), Error, /stopped/);
+});
