@@ -10,6 +10,7 @@
  * @module
  */
 import { type CallbackActorLogic, fromCallback } from "./deps.ts";
+import { StorageError } from "./errors.ts";
 import type {
   JsonValue,
   StorageReply,
@@ -71,7 +72,21 @@ export function defineStorage(
   make: () => StorageBackend,
 ): CallbackActorLogic<StorageRequest> {
   return fromCallback<StorageRequest>(({ receive }) => {
-    const backend = make();
+    // A backend that cannot start (no such directory, no IndexedDB) must
+    // not crash the actor or its parent: every request then fails with why.
+    let backend: StorageBackend;
+    try {
+      backend = make();
+    } catch (cause) {
+      const error = new StorageError(
+        `Cannot start storage: ${toError(cause).message}`,
+        { cause },
+      );
+      const fail = () => {
+        throw error;
+      };
+      backend = { get: fail, set: fail, del: fail, keys: fail };
+    }
     let inFlight = 0;
     let drains: StorageRequest[] = [];
     let stopped = false;

@@ -294,3 +294,22 @@ Deno.test("api.bind() rejects what is not a storage, and calls after stop() fail
   await assertRejects(() => bob.setBob(enc.encode("x"), "text/plain"), Error);
   await assertRejects(() => bob.api.bind(memoryStorage()), Error, /stopped/);
 });
+
+Deno.test("a storage backend that cannot start fails each request, and nothing crashes", async () => {
+  const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    await bob.api.bind(fileStorage({ dir: "/proc/no/such/dir" }));
+    await assertRejects(
+      () => bob.setBob(enc.encode("x"), "text/plain"),
+      StorageError,
+      /Cannot start storage: .*No such file/,
+    );
+    // The client and its registry are still up: bind a working storage.
+    await bob.api.bind(memoryStorage());
+    const cid = await bob.setBob(enc.encode("x"), "text/plain");
+    assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "x");
+  } finally {
+    await xmpp.stop();
+  }
+});

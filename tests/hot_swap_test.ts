@@ -1,0 +1,201 @@
+import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
+import { createActor } from "../src/deps.ts";
+import {
+  createClient,
+  fileStorage,
+  idbStorage,
+  memoryStorage,
+  type StorageReply,
+} from "../mod.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const payload = (i: number) => enc.encode(`entry ${i}`);
+
+Deno.test("api.bind({ migrate }) swaps memory → file → idb → memory under 1,000 concurrent calls", async () => {
+  const dir = await Deno.makeTempDir();
+  // Count every reply delivered to the facade's replies actor, by request id.
+  const answers = new Map<number, number>();
+  let queued = 0;
+  const xmpp = createClient({
+    jid: "alice@localhost",
+    password: "pw",
+    inspect(ev) {
+      if (ev.type === "@xstate.event" && ev.event.type === "api.run") queued++;
+      if (
+        ev.type === "@xstate.event" &&
+        (ev.actorRef as { id?: string }).id === "replies" &&
+        (ev.event.type === "storage.result" ||
+          ev.event.type === "storage.error")
+      ) {
+        const id = (ev.event as StorageReply).id;
+        answers.set(id, (answers.get(id) ?? 0) + 1);
+      }
+    },
+  });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const setBefore: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      setBefore.push(await bob.setBob(payload(i), "text/plain"));
+    }
+
+    const calls: Promise<unknown>[] = [];
+    const binds: Promise<void>[] = [];
+    const setDuring: Promise<string>[] = [];
+    const targets = [
+      () => fileStorage({ dir }),
+      () => idbStorage({ dbName: `swap-${crypto.randomUUID()}` }),
+      () => memoryStorage(),
+    ];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 300 === 150) {
+        binds.push(bob.api.bind(targets[binds.length](), { migrate: true }));
+      }
+      if (i % 2 === 0) {
+        const p = bob.setBob(payload(1000 + i), "text/plain");
+        setDuring.push(p);
+        calls.push(p);
+      } else {
+        const cid = setBefore[i % setBefore.length];
+        calls.push(
+          bob.getBob({ cid }).then((got) => {
+            assertStrictEquals(got.cid, cid);
+          }),
+        );
+      }
+      // Let some calls complete and others pile up, across bind boundaries.
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    const results = await Promise.allSettled([...calls, ...binds]);
+    const failed = results.filter((r) => r.status === "rejected");
+    assertEquals(failed, [], "zero failed calls");
+    assertStrictEquals(binds.length, 3);
+    assert(queued > 0, "some calls arrived during a migration and were queued");
+
+    // Now on the last (memory) storage: everything set before or during is there.
+    for (const cid of [...setBefore, ...await Promise.all(setDuring)]) {
+      const got = await bob.getBob({ cid });
+      assert(dec.decode(got.data).startsWith("entry "));
+    }
+    // Every storage-backed call was answered exactly once.
+    assert(answers.size >= 1000 + setBefore.length);
+    for (const [id, n] of answers) {
+      assertStrictEquals(n, 1, `request ${id} answered ${n} times`);
+    }
+    assertStrictEquals(bob.api.actor.getSnapshot().value, "ready");
+  } finally {
+    await xmpp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("api.bind() without migrate: calls in flight finish on the old storage, which is then stopped", async () => {
+  const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const old = bob.api.storage;
+    const slowDb = `slow-${crypto.randomUUID()}`;
+    await bob.api.bind(idbStorage({ dbName: slowDb }));
+    const idb = bob.api.storage;
+    // In flight on the (async) idb storage when the next bind happens.
+    const inFlight = bob.setBob(payload(1), "text/plain");
+    await bob.api.bind(memoryStorage());
+    const cid = await inFlight;
+    assertStrictEquals(old.getSnapshot().status, "stopped");
+    // Without migration the new storage starts empty; the old one got the write.
+    assertEquals(
+      await bob.getBob({ cid }).catch((e) => e.name),
+      "ItemNotFound",
+    );
+    await bob.api.bind(idbStorage({ dbName: slowDb }));
+    assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "entry 1");
+    // The old owned storage stops once its drain is answered.
+    assertStrictEquals(idb.getSnapshot().status, "stopped");
+  } finally {
+    await xmpp.stop();
+  }
+});
+
+Deno.test("api.bind() of a running ref leaves it running and shareable between clients", async () => {
+  const shared = createActor(memoryStorage()).start();
+  const a = createClient({ jid: "alice@localhost", password: "pw" });
+  const b = createClient({ jid: "bob@localhost", password: "pw" });
+  try {
+    const bobA = a.registerPlugin("xep_0231");
+    const bobB = b.registerPlugin("xep_0231");
+    await bobA.api.bind(shared);
+    await bobB.api.bind(shared);
+    const cid = await bobA.setBob(payload(7), "text/plain");
+    assertStrictEquals(
+      dec.decode((await bobB.getBob({ cid })).data),
+      "entry 7",
+    );
+    await bobA.api.bind(memoryStorage(), { migrate: true });
+    await a.stop();
+    assertStrictEquals(shared.getSnapshot().status, "active");
+    assertStrictEquals(
+      dec.decode((await bobB.getBob({ cid })).data),
+      "entry 7",
+    );
+  } finally {
+    await a.stop();
+    await b.stop();
+    shared.stop();
+  }
+});
+
+Deno.test("api.bind({ migrate }) that fails keeps the old storage and serves queued calls from it", async () => {
+  const xmpp = createClient({
+    jid: "alice@localhost",
+    password: "pw",
+    timeout: 200,
+  });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const cid = await bob.setBob(payload(3), "text/plain");
+    const old = bob.api.storage;
+    const broken = fileStorage({ dir: "/proc/definitely/not/writable" });
+    const bind = bob.api.bind(broken, { migrate: true });
+    const queued = bob.getBob({ cid });
+    const err = await bind.then(() => null, (e: Error) => e);
+    assert(
+      err instanceof Error && /migration failed/.test(err.message),
+      String(err),
+    );
+    assertStrictEquals(dec.decode((await queued).data), "entry 3");
+    assertStrictEquals(bob.api.storage, old);
+    assertStrictEquals(bob.api.actor.getSnapshot().value, "ready");
+  } finally {
+    await xmpp.stop();
+  }
+});
+
+Deno.test("api.bind() calls made during a migration wait for it, then go to the new storage", async () => {
+  const dir = await Deno.makeTempDir();
+  const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    await bob.api.bind(idbStorage({ dbName: `q-${crypto.randomUUID()}` }));
+    const before = await bob.setBob(payload(1), "text/plain");
+    const bind = bob.api.bind(fileStorage({ dir }), { migrate: true });
+    assert(bob.api.actor.getSnapshot().matches("migrating"));
+    const during = bob.setBob(payload(2), "text/plain");
+    const next = bob.api.bind(memoryStorage(), { migrate: true }); // waits its turn
+    await bind;
+    const cid = await during;
+    assert(
+      Deno.statSync(`${dir}/${cid}`).isFile,
+      "served by the new (file) storage",
+    );
+    assert(
+      Deno.statSync(`${dir}/${before}`).isFile,
+      "copied to the new storage",
+    );
+    await next;
+    assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "entry 2");
+  } finally {
+    await xmpp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
