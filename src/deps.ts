@@ -1,10 +1,10 @@
-// deno-lint-ignore-file no-import-prefix
 /**
  * Every third-party import of the library, as full `npm:` specifiers.
  *
  * A module imported by URL does not see this package's deno.json import map,
  * so the rest of the code imports these names from here by relative path.
- * Nothing here may touch `Deno.*` or `node:*`: this file is part of the
+ * (Re-exports only: `no-import-prefix`, enabled in deno.json, keeps inline
+ * specifiers out of every other file.) Nothing here may touch `Deno.*` or `node:*`: this file is part of the
  * browser build.
  *
  * @module
