@@ -43,6 +43,7 @@ import {
   decodeBase64Text,
   encodeBase64Text,
   saslChallenge,
+  type SaslMechanism,
   type SaslSession,
   saslStart,
   saslSuccess,
@@ -129,6 +130,11 @@ export interface ConnectionInput {
      */
     starttls?: boolean;
   };
+  /**
+   * SASL mechanisms allowed, best first.
+   * @default {["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]}
+   */
+  saslMechanisms?: SaslMechanism[];
   /**
    * Allow SASL PLAIN over an unencrypted stream.
    * @default {false}
@@ -267,6 +273,10 @@ export interface ConnectionContext {
   caCerts?: string[];
   /** Whether to use STARTTLS when offered. */
   starttls: boolean;
+  /** Mechanisms allowed, best first. */
+  saslMechanisms: SaslMechanism[];
+  /** The mechanism used by the last authentication. */
+  mechanism?: SaslMechanism;
   /** PLAIN in clear allowed. */
   allowPlainWithoutTls: boolean;
   /** Resolved reconnect policy. */
@@ -363,6 +373,21 @@ function saslElement(
 ): Element | undefined {
   const el = elementOf(event);
   return el && el.name === name && el.attrs.xmlns === NS_SASL ? el : undefined;
+}
+
+function usableMechanism(
+  context: ConnectionContext,
+): SaslMechanism | undefined {
+  const offered = offeredMechanisms(context.features!);
+  for (const m of context.saslMechanisms) {
+    if (!offered.includes(m)) continue;
+    const ok = chooseMechanism([m], {
+      secure: context.secure,
+      allowPlainWithoutTls: context.allowPlainWithoutTls,
+    });
+    if (ok) return ok;
+  }
+  return undefined;
 }
 
 function offeredMechanisms(features: Element): string[] {
@@ -493,6 +518,8 @@ function resolveInput(input: ConnectionInput): ConnectionContext {
     caCerts: input.tls?.caCerts,
     starttls: input.tls?.starttls ?? true,
     allowPlainWithoutTls: input.allowPlainWithoutTls ?? false,
+    saslMechanisms: input.saslMechanisms ??
+      ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
     reconnect: {
       enabled: r.enabled ?? true,
       initialDelay: r.initialDelay ?? 1000,
@@ -570,11 +597,7 @@ export const connectionMachine = setup({
     },
     needsAuth: ({ context }) => !context.authenticated,
     canAuthenticate: ({ context }) =>
-      !context.authenticated &&
-      chooseMechanism(offeredMechanisms(context.features!), {
-          secure: context.secure,
-          allowPlainWithoutTls: context.allowPlainWithoutTls,
-        }) !== undefined,
+      !context.authenticated && usableMechanism(context) !== undefined,
     canBind: ({ context }) =>
       context.authenticated &&
       context.features?.getChild("bind", NS_BIND) !== undefined,
@@ -668,15 +691,12 @@ export const connectionMachine = setup({
     markSecure: assign({ secure: true }),
     assignFeatures: assign({ features: ({ event }) => elementOf(event) }),
     startAuth: enqueueActions(({ context, enqueue }) => {
-      const mech = chooseMechanism(offeredMechanisms(context.features!), {
-        secure: context.secure,
-        allowPlainWithoutTls: context.allowPlainWithoutTls,
-      })!;
+      const mech = usableMechanism(context)!;
       const { session, message } = saslStart(mech, {
         username: context.jid.local!,
         password: context.password,
       });
-      enqueue.assign({ sasl: session });
+      enqueue.assign({ sasl: session, mechanism: mech });
       enqueue.sendTo("transport", {
         type: "transport.send",
         elements: [
@@ -988,6 +1008,7 @@ export const connectionMachine = setup({
       ],
       on: {
         "connection.start": { target: "session", actions: "resetRun" },
+        "connection.stop": { actions: "failEverything" },
       },
     },
     session: {
@@ -1215,6 +1236,7 @@ export const connectionMachine = setup({
       ],
       on: {
         "connection.start": { target: "session", actions: "resetRun" },
+        "connection.stop": { actions: "failEverything" },
       },
     },
   },

@@ -61,10 +61,10 @@ function socketTransport(direct: boolean) {
         onError: (error) => report({ type: "transport.xmlError", error }),
       }, { maxStanzaSize: input.maxStanzaSize });
 
-      const fail = (err: unknown, what: string) => {
+      const fail = (err: unknown, what: string, handshake = false) => {
         if (stopped || ended) return;
         const message = `${what}: ${(err as Error)?.message ?? err}`;
-        const error = isTlsFailure(err)
+        const error = handshake && isTlsFailure(err)
           ? new TLSError(message, { cause: err })
           : new ConnectionError(message, { cause: err });
         report({ type: "transport.closed", error });
@@ -143,7 +143,7 @@ function socketTransport(direct: boolean) {
             tcp.setNoDelay(true);
           }
         } catch (err) {
-          return fail(err, `Cannot connect to ${input.service.url}`);
+          return fail(err, `Cannot connect to ${input.service.url}`, direct);
         }
         if (stopped) return;
         report({ type: "transport.connected", secure, canStartTls: !direct });
@@ -163,7 +163,7 @@ function socketTransport(direct: boolean) {
           if (stopped) return tls.close();
           await tls.handshake();
         } catch (err) {
-          return fail(err, "Cannot start TLS");
+          return fail(err, "Cannot start TLS", true);
         }
         if (stopped) return;
         secure = true;

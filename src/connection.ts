@@ -115,8 +115,13 @@ export class Connection {
    * @throws {TypeError} On an invalid JID or service, or a scheme without a transport.
    */
   constructor(options: ConnectionOptions) {
-    const domain = parseJid(options.jid).domain;
-    const service = parseService(options.service, domain);
+    const jid = parseJid(options.jid);
+    if (jid.local === undefined) {
+      throw new TypeError(
+        `Cannot connect: JID "${options.jid}" has no localpart`,
+      );
+    }
+    const service = parseService(options.service, jid.domain);
     const transport = { ...BUILTIN, ...options.transports }[service.protocol];
     if (!transport) {
       throw new TypeError(
@@ -192,7 +197,10 @@ export class Connection {
    */
   async stop(): Promise<void> {
     const s = this.actor.getSnapshot();
-    if (!s.matches("disconnected") && !s.matches("failed")) {
+    if (s.matches("disconnected") || s.matches("failed")) {
+      // nothing to close; drop what is queued and reject pending IQs
+      this.actor.send({ type: "connection.stop" });
+    } else {
       await new Promise<void>((resolve) => {
         const sub = this.actor.subscribe((s) => {
           if (s.matches("disconnected") || s.matches("failed")) {

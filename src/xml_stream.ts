@@ -73,6 +73,7 @@ export class XmlStream {
   #failed = false;
   #sinceElement = 0;
   #sawElement = false;
+  #measure = false;
   // screening state
   #tail = "";
   #inCdata = false;
@@ -110,7 +111,16 @@ export class XmlStream {
       this.#sawElement = true;
       const root = parser.root as Element | null;
       if (root && root.children.length) root.children.length = 0;
-      if (!this.#failed) this.#handlers.onElement(el);
+      if (this.#failed) return;
+      // Only when this chunk could hold an oversize stanza: measure it.
+      if (this.#measure && el.toString().length > this.#max) {
+        this.#fail(
+          "policy-violation",
+          `Stanza exceeds ${this.#max} characters`,
+        );
+        return;
+      }
+      this.#handlers.onElement(el);
     });
     parser.on("end", () => {
       if (this.#framed) {
@@ -214,7 +224,9 @@ export class XmlStream {
   #feedCounted(part: string): void {
     this.#sawElement = false;
     this.#sinceElement += part.length;
+    this.#measure = this.#sinceElement > this.#max;
     this.#feed(part);
+    this.#measure = false;
     if (this.#failed) return;
     if (this.#sawElement) this.#sinceElement = 0;
     else if (this.#sinceElement > this.#max) {

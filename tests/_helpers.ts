@@ -78,3 +78,122 @@ export async function assertRejects<E extends Error>(
   }
   throw new AssertionError(`expected ${cls.name}, promise resolved`);
 }
+
+/** One scripted client session on a {@linkcode FakeServer}. */
+export interface FakeSession {
+  /** Write raw text to the client. */
+  write(text: string): Promise<void>;
+  /** Read until the received text (since the last call) contains `marker`; returns it. */
+  readUntil(marker: string): Promise<string>;
+  /** Everything received so far. */
+  readonly received: string;
+}
+
+/** A one-connection scripted XMPP server on 127.0.0.1. */
+export interface FakeServer {
+  /** The port it listens on. */
+  port: number;
+  /** Resolves (or rejects) when the script finished. */
+  done: Promise<void>;
+  /** Everything the client sent. */
+  received(): string;
+  /** Close the listener and the connection. */
+  close(): Promise<void>;
+}
+
+/** The end of the stream header our client sends. */
+export const CLIENT_HEADER_END =
+  "xmlns:stream='http://etherx.jabber.org/streams'>";
+
+/** A server stream header. */
+export const SERVER_HEADER =
+  "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='fake' version='1.0'>";
+
+/**
+ * Start a fake server that runs `script` on its first connection; the
+ * connection is closed when the script returns.
+ */
+export function startFakeServer(
+  script: (s: FakeSession) => Promise<void>,
+): FakeServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  let conn: Deno.Conn | undefined;
+  let all = "";
+  const done = (async () => {
+    conn = await listener.accept();
+    listener.close();
+    const enc = new TextEncoder();
+    const dec = new TextDecoder();
+    let buf = "";
+    const chunk = new Uint8Array(65536);
+    const session: FakeSession = {
+      get received() {
+        return all;
+      },
+      async write(text) {
+        const data = enc.encode(text);
+        let off = 0;
+        while (off < data.length) off += await conn!.write(data.subarray(off));
+      },
+      async readUntil(marker) {
+        while (!buf.includes(marker)) {
+          const n = await conn!.read(chunk);
+          if (n === null) throw new Error(`EOF before ${marker}`);
+          const text = dec.decode(chunk.subarray(0, n));
+          buf += text;
+          all += text;
+        }
+        const i = buf.indexOf(marker) + marker.length;
+        const out = buf.slice(0, i);
+        buf = buf.slice(i);
+        return out;
+      },
+    };
+    try {
+      await script(session);
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  })();
+  return {
+    port,
+    done,
+    received: () => all,
+    async close() {
+      try {
+        listener.close();
+      } catch { /* closed */ }
+      try {
+        conn?.close();
+      } catch { /* closed */ }
+      await done.catch(() => {});
+    },
+  };
+}
+
+/**
+ * Script steps: authenticate with PLAIN (any password) and bind
+ * `alice@localhost/fake`. Leaves the session online.
+ */
+export async function fakeLogin(s: FakeSession): Promise<void> {
+  await s.readUntil(CLIENT_HEADER_END);
+  await s.write(
+    SERVER_HEADER +
+      "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+  );
+  await s.readUntil("</auth>");
+  await s.write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+  await s.readUntil(CLIENT_HEADER_END);
+  await s.write(
+    SERVER_HEADER +
+      "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+  );
+  const iq = await s.readUntil("</iq>");
+  const id = /id=['"]([^'"]+)['"]/.exec(iq)![1];
+  await s.write(
+    `<iq type='result' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/fake</jid></bind></iq>`,
+  );
+}

@@ -128,3 +128,13 @@ Deno.test("XmlStream in framed mode parses one element per write (RFC 7395)", ()
   end.stream.write("</xmpp-actors-frames>");
   assertEquals(end.out.errors.map((e) => e.condition), ["not-well-formed"]);
 });
+
+Deno.test("XmlStream rejects an oversize stanza that arrives complete in one chunk", () => {
+  const { stream, out } = collect({ maxStanzaSize: 1000 });
+  stream.write(HEADER);
+  stream.write(
+    "<presence/><message><body>" + "x".repeat(2000) + "</body></message>",
+  );
+  assertEquals(out.elements.map((e) => e.name), ["presence"]);
+  assertEquals(out.errors.map((e) => e.condition), ["policy-violation"]);
+});
