@@ -3,11 +3,12 @@
  * XState actor.
  *
  * ```
- * disconnected ─start─► session ┌ connecting ─► opening ─► negotiating ┬► starttls ─► opening …
- *                               │                 ▲                    ├► authenticating ─► opening …
- *                               │                 └────────────────────┴► binding ─► online
- *                               └ closing ─► disconnected | reconnecting ─(after backoff)─► session
- *                                                        | failed
+ * disconnected ─start─► session ┌ connecting ─► opening ─► negotiating ─► negotiated ┬► starttls ─► opening …
+ *                               │                                                  ├► authenticating (exchanging ⇄ proving) ─► opening …
+ *                               │                                                  └► binding ─► online
+ *                               └ closing ─► ending ┬► disconnected
+ *                                                   ├► reconnecting ─(after backoff)─► session
+ *                                                   └► failed
  * ```
  *
  * The transport (TCP/TLS or WebSocket) is a child actor invoked by the
@@ -27,6 +28,7 @@ import {
   emit,
   enqueueActions,
   fromCallback,
+  fromPromise,
   sendTo,
   setup,
   xml,
@@ -42,7 +44,8 @@ import {
   chooseMechanism,
   decodeBase64Text,
   encodeBase64Text,
-  saslChallenge,
+  saslChallengeAsync,
+  type SaslCredentials,
   type SaslMechanism,
   type SaslSession,
   saslStart,
@@ -493,6 +496,18 @@ const iqTimers = fromCallback<
   };
 });
 
+/** Computes the SCRAM client-final message (PBKDF2 via WebCrypto when available). */
+const scramProof = fromPromise<
+  { session: SaslSession; message: string },
+  { session: SaslSession; challenge: string; credentials: SaslCredentials }
+>(({ input }) =>
+  saslChallengeAsync(
+    input.session,
+    decodeBase64Text(input.challenge),
+    input.credentials,
+  )
+);
+
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
   ({ sendBack, input }) => {
@@ -568,7 +583,7 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
   },
-  actors: { transport: noTransport, iqTimers },
+  actors: { transport: noTransport, iqTimers, scramProof },
   delays: {
     reconnectDelay: ({ context }) => backoff(context),
     closeTimeout: ({ context }) => context.closeTimeout,
@@ -610,6 +625,9 @@ export const connectionMachine = setup({
       return el?.name === "failure" && el.attrs.xmlns === NS_TLS;
     },
     isChallenge: ({ event }) => saslElement(event, "challenge") !== undefined,
+    isServerFirst: ({ context, event }) =>
+      saslElement(event, "challenge") !== undefined &&
+      context.sasl?.step === "start",
     isSaslSuccess: ({ event }) => saslElement(event, "success") !== undefined,
     isSaslFailure: ({ event }) => saslElement(event, "failure") !== undefined,
     serverSignatureValid: ({ context, event }) => {
@@ -708,33 +726,17 @@ export const connectionMachine = setup({
         ],
       });
     }),
-    answerChallenge: enqueueActions(({ context, event, enqueue }) => {
+    answerFinalChallenge: enqueueActions(({ context, event, enqueue }) => {
+      // A final challenge carrying the server signature instead of success data.
       try {
-        const challenge = decodeBase64Text(
-          saslElement(event, "challenge")!.getText(),
+        const done = saslSuccess(
+          context.sasl!,
+          decodeBase64Text(saslElement(event, "challenge")!.getText()),
         );
-        const creds = {
-          username: context.jid.local!,
-          password: context.password,
-          cache: context.saslCache,
-        };
-        if (context.sasl!.step === "challenged") {
-          // a final challenge carrying the server signature (no success data)
-          const done = saslSuccess(context.sasl!, challenge);
-          enqueue.assign({ sasl: done });
-          enqueue.sendTo("transport", {
-            type: "transport.send",
-            elements: [xml("response", { xmlns: NS_SASL })],
-          });
-          return;
-        }
-        const next = saslChallenge(context.sasl!, challenge, creds);
-        enqueue.assign({ sasl: next.session });
+        enqueue.assign({ sasl: done });
         enqueue.sendTo("transport", {
           type: "transport.send",
-          elements: [
-            xml("response", { xmlns: NS_SASL }, encodeBase64Text(next.message)),
-          ],
+          elements: [xml("response", { xmlns: NS_SASL })],
         });
       } catch (error) {
         enqueue.raise({
@@ -744,6 +746,26 @@ export const connectionMachine = setup({
             : new SASLError("malformed-request", String(error)),
         });
       }
+    }),
+    sendProof: enqueueActions(({ event, enqueue }) => {
+      const { session, message } = (event as unknown as {
+        output: { session: SaslSession; message: string };
+      }).output;
+      enqueue.assign({ sasl: session });
+      enqueue.sendTo("transport", {
+        type: "transport.send",
+        elements: [
+          xml("response", { xmlns: NS_SASL }, encodeBase64Text(message)),
+        ],
+      });
+    }),
+    recordProofError: assign({
+      error: ({ event }) => {
+        const error = (event as unknown as { error: unknown }).error;
+        return error instanceof SASLError
+          ? error
+          : new SASLError("malformed-request", String(error));
+      },
     }),
     markAuthenticated: assign({ authenticated: true, sasl: undefined }),
     recordSaslFailure: assign({
@@ -1124,9 +1146,39 @@ export const connectionMachine = setup({
             { type: "emitStatus", params: { status: "authenticating" } },
             "startAuth",
           ],
+          initial: "exchanging",
+          states: {
+            exchanging: {
+              on: {
+                "transport.element": [
+                  { guard: "isServerFirst", target: "proving" },
+                  { guard: "isChallenge", actions: "answerFinalChallenge" },
+                ],
+              },
+            },
+            proving: {
+              // SCRAM: PBKDF2 and the proof, off the event loop's hot path.
+              invoke: {
+                src: "scramProof",
+                input: ({ context, event }) => ({
+                  session: context.sasl!,
+                  challenge: saslElement(event, "challenge")!.getText(),
+                  credentials: {
+                    username: context.jid.local!,
+                    password: context.password,
+                    cache: context.saslCache,
+                  },
+                }),
+                onDone: { target: "exchanging", actions: "sendProof" },
+                onError: {
+                  target: "#connection.session.closing",
+                  actions: "recordProofError",
+                },
+              },
+            },
+          },
           on: {
             "transport.element": [
-              { guard: "isChallenge", actions: "answerChallenge" },
               {
                 guard: "serverSignatureValid",
                 target: "opening",

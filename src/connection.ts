@@ -156,7 +156,11 @@ export class Connection {
   /** The current state name. */
   get status(): ConnectionStatus {
     const v = this.actor.getSnapshot().value;
-    return (typeof v === "string" ? v : v.session) as ConnectionStatus;
+    if (typeof v === "string") return v as ConnectionStatus;
+    const inner = v.session;
+    return (typeof inner === "string"
+      ? inner
+      : Object.keys(inner ?? {})[0]) as ConnectionStatus;
   }
 
   /**

@@ -772,3 +772,29 @@ Deno.test("Connection without a transport for the scheme throws TypeError", () =
     TypeError,
   );
 });
+
+Deno.test("Connection fails with a SASLError on a SCRAM challenge with a foreign nonce", async () => {
+  const server = startFakeServer(async (s) => {
+    await s.readUntil(CLIENT_HEADER_END);
+    await s.write(
+      SERVER_HEADER +
+        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>",
+    );
+    await s.readUntil("</auth>");
+    const challenge = btoa("r=not-our-nonce,s=QSXCR+Q6sek8bf92,i=4096");
+    await s.write(
+      `<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${challenge}</challenge>`,
+    );
+    await s.readUntil("</stream:stream>");
+  });
+  const c = fakeClient(server.port);
+  try {
+    const err = await assertRejects(c.start(), SASLError);
+    assertEquals(err.condition, "malformed-request");
+    await server.done;
+    assert(!server.received().includes("<response"), "no proof sent");
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});

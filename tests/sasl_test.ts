@@ -1,9 +1,10 @@
-import { assertEquals, assertThrows } from "./_helpers.ts";
+import { assertEquals, assertRejects, assertThrows } from "./_helpers.ts";
 import {
   chooseMechanism,
   decodeBase64Text,
   encodeBase64Text,
   saslChallenge,
+  saslChallengeAsync,
   saslStart,
   saslSuccess,
 } from "../src/sasl.ts";
@@ -150,4 +151,37 @@ Deno.test("encodeBase64Text()/decodeBase64Text() round-trip UTF-8 and reject gar
   assertEquals(decodeBase64Text(encodeBase64Text("ünï,=")), "ünï,=");
   assertThrows(() => decodeBase64Text("@@@"), SASLError);
   assertThrows(() => decodeBase64Text("/w=="), SASLError); // 0xff: not UTF-8
+});
+
+Deno.test("saslChallengeAsync() gives the RFC 5802 and RFC 7677 proofs and the same errors", async () => {
+  const sha1 = await saslChallengeAsync(
+    saslStart("SCRAM-SHA-1", creds, "fyko+d2lbbFgONRv9qkxdawL").session,
+    "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+    creds,
+  );
+  assertEquals(
+    sha1.message,
+    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
+  );
+  assertEquals(
+    saslSuccess(sha1.session, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").step,
+    "done",
+  );
+  const sha256 = await saslChallengeAsync(
+    saslStart("SCRAM-SHA-256", creds, "rOprNGfwEbeRWgbNEkqO").session,
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+    creds,
+  );
+  assertEquals(
+    sha256.message,
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+  );
+  await assertRejects(
+    saslChallengeAsync(
+      saslStart("SCRAM-SHA-1", creds, "abc").session,
+      "r=xyz,s=QSXCR+Q6sek8bf92,i=4096",
+      creds,
+    ),
+    SASLError,
+  );
 });

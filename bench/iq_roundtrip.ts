@@ -1,0 +1,182 @@
+/**
+ * IQ round trips per second between two of our clients through a throwaway
+ * Prosody, next to slixmpp 1.8.3 doing the same workload in the same run.
+ *
+ *     deno run -A bench/iq_roundtrip.ts [--n 3000] [--rounds 3]
+ *
+ * The workload is the one of `bench/slixmpp_iq.py`: alice sends bob an IQ get
+ * `<data xmlns='urn:xmpp:bob' cid='…'/>`, bob answers with the data element
+ * (17 bytes of payload, base64) from an in-memory map. Both sides log in over
+ * plain TCP (no TLS), side by side; "connect" is the wall time until both
+ * are online. Round trips are timed one at a time and with 32 in flight,
+ * after 50 warm-up round trips. Each round runs ours and slixmpp's,
+ * alternating which goes first; the table shows the best round of each.
+ *
+ * @module
+ */
+import { DenoConnection } from "../src/connection_deno.ts";
+import { type Element, xml } from "../src/deps.ts";
+import { startProsody } from "../tests/support/prosody.ts";
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = new URL("./slixmpp_iq.py", import.meta.url).pathname;
+const NS_BOB = "urn:xmpp:bob";
+const PAYLOAD = new TextEncoder().encode("xmpp-actors bench").toBase64();
+const CID = "sha1+0000000000000000000000000000000000000000@bob.xmpp.org";
+
+function flag(name: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
+}
+const n = Number(flag("n", "3000"));
+const rounds = Number(flag("rounds", "3"));
+
+interface Result {
+  rt1: number;
+  rt32: number;
+  connectMs: number;
+}
+
+async function runWorkers(
+  total: number,
+  concurrency: number,
+  fetch: () => Promise<unknown>,
+): Promise<number> {
+  let remaining = total;
+  const worker = async () => {
+    while (remaining > 0) {
+      remaining--;
+      await fetch();
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return total / ((performance.now() - t0) / 1000);
+}
+
+async function ours(port: number): Promise<Result> {
+  const opts = {
+    password: "pw",
+    service: `xmpp://127.0.0.1:${port}`,
+    tls: { starttls: false },
+    allowPlainWithoutTls: true,
+  };
+  const alice = new DenoConnection({ jid: "alice@localhost/bench", ...opts });
+  const bob = new DenoConnection({ jid: "bob@localhost/bench", ...opts });
+  try {
+    const t0 = performance.now();
+    await Promise.all([alice.start(), bob.start()]);
+    const connectMs = performance.now() - t0;
+    const store = new Map([[CID, { type: "text/plain", data: PAYLOAD }]]);
+    bob.handle("iq", { type: "get", name: "data", xmlns: NS_BOB }, (iq) => {
+      const cid = iq.getChild("data")!.attrs.cid;
+      const item = store.get(cid);
+      if (!item) {
+        throw Object.assign(new Error("no bob"), {
+          condition: "item-not-found",
+        });
+      }
+      return xml("data", { xmlns: NS_BOB, cid, type: item.type }, item.data);
+    });
+    const to = bob.jid!;
+    const fetch = async () => {
+      const res: Element = await alice.iq(
+        xml(
+          "iq",
+          { type: "get", to },
+          xml("data", { xmlns: NS_BOB, cid: CID }),
+        ),
+      );
+      if (res.getChild("data", NS_BOB)?.getText() !== PAYLOAD) {
+        throw new Error(`unexpected answer: ${res}`);
+      }
+    };
+    for (let i = 0; i < 50; i++) await fetch();
+    const rt1 = await runWorkers(n, 1, fetch);
+    const rt32 = await runWorkers(n, 32, fetch);
+    return { rt1, rt32, connectMs };
+  } finally {
+    await Promise.all([alice.stop(), bob.stop()]);
+  }
+}
+
+async function slixmpp(port: number): Promise<Result> {
+  const one = async (concurrency: number) => {
+    const out = await new Deno.Command(PYTHON, {
+      args: [
+        SCRIPT,
+        "--port",
+        String(port),
+        "--n",
+        String(n),
+        "--concurrency",
+        String(concurrency),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    if (!out.success) {
+      throw new Error(
+        `slixmpp failed: ${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
+    return JSON.parse(text.split("\n").at(-1)!) as {
+      rt_per_s: number;
+      connect_s: number;
+    };
+  };
+  const a = await one(1);
+  const b = await one(32);
+  return {
+    rt1: a.rt_per_s,
+    rt32: b.rt_per_s,
+    connectMs: Math.min(a.connect_s, b.connect_s) * 1000,
+  };
+}
+
+const server = await startProsody();
+const mine: Result[] = [];
+const theirs: Result[] = [];
+try {
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      mine.push(await ours(server.c2sPort));
+      theirs.push(await slixmpp(server.c2sPort));
+    } else {
+      theirs.push(await slixmpp(server.c2sPort));
+      mine.push(await ours(server.c2sPort));
+    }
+    const m = mine.at(-1)!, t = theirs.at(-1)!;
+    console.error(
+      `round ${r + 1}: ours ${m.rt1.toFixed(0)}/${m.rt32.toFixed(0)} rt/s, ${
+        m.connectMs.toFixed(1)
+      } ms; ` +
+        `slixmpp ${t.rt1}/${t.rt32} rt/s, ${t.connectMs.toFixed(1)} ms`,
+    );
+  }
+} finally {
+  await server.stop();
+}
+
+const best = (rs: Result[], k: keyof Result) =>
+  k === "connectMs"
+    ? Math.min(...rs.map((r) => r[k]))
+    : Math.max(...rs.map((r) => r[k]));
+const rows: [string, keyof Result, boolean][] = [
+  ["IQ round trips/s, 1 in flight", "rt1", true],
+  ["IQ round trips/s, 32 in flight", "rt32", true],
+  ["connect to online, 2 clients (ms)", "connectMs", false],
+];
+console.log(`n=${n}, rounds=${rounds}, best of each\n`);
+console.log("| measure | xmpp-actors | slixmpp 1.8.3 | ratio |");
+console.log("|---|---:|---:|---:|");
+for (const [label, k, higherBetter] of rows) {
+  const a = best(mine, k), b = best(theirs, k);
+  const ratio = higherBetter ? a / b : b / a;
+  console.log(
+    `| ${label} | ${a.toFixed(k === "connectMs" ? 1 : 0)} | ${
+      b.toFixed(k === "connectMs" ? 1 : 0)
+    } | ${ratio.toFixed(2)}× |`,
+  );
+}
