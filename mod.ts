@@ -25,10 +25,10 @@
 export {
   Client,
   type ClientOptions,
-  createClient,
   type PluginMap,
   type PluginName,
 } from "./src/client.ts";
+export { createClient } from "./src/client_deno.ts";
 export {
   BobPlugin,
   bobStorageOps,
@@ -80,3 +80,39 @@ export {
   StorageError,
   TimeoutError,
 } from "./src/errors.ts";
+export { Connection } from "./src/connection.ts";
+export type {
+  ConnectionEvents,
+  ConnectionOptions,
+  StanzaHandler,
+  TransportLogic,
+  TransportMap,
+} from "./src/connection.ts";
+export { DenoConnection, denoTransports } from "./src/connection_deno.ts";
+export { connectionMachine } from "./actors/connection.ts";
+export type {
+  ConnectionInput,
+  ConnectionStatus,
+  HandlerMatch,
+  ReconnectOptions,
+  StanzaKind,
+} from "./actors/connection.ts";
+export { websocketTransport } from "./actors/transport_websocket.ts";
+export { directTlsTransport, tcpTransport } from "./actors/transport_tcp.ts";
+export {
+  ConnectionError,
+  QueueOverflowError,
+  SASLError,
+  StanzaError,
+  StreamError,
+  TLSError,
+  XMPPError,
+} from "./src/xmpp_error.ts";
+export {
+  bareJid,
+  formatJid,
+  type Jid,
+  jidEquals,
+  parseJid,
+} from "./src/jid.ts";
+export { xml } from "./src/deps.ts";

@@ -11,12 +11,25 @@ import type { StorageLogic } from "./storage_backend.ts";
 import { RequestTable } from "./requests.ts";
 import { Api } from "./api.ts";
 import { BobPlugin } from "./bob.ts";
+import {
+  Connection,
+  type ConnectionEvents,
+  type ConnectionOptions,
+  type StanzaHandler,
+} from "./connection.ts";
+import type { HandlerMatch, StanzaKind } from "../actors/connection.ts";
+import type { Element } from "./deps.ts";
 
-/** Options of {@linkcode createClient}. */
-export interface ClientOptions {
+/**
+ * Options of {@linkcode createClient}: the connection's (`service`, `tls`,
+ * `reconnect`, `iqTimeout`, `maxStanzaSize`, `queueLimit`, …) plus the
+ * runtime's.
+ */
+export interface ClientOptions
+  extends Omit<ConnectionOptions, "jid" | "password"> {
   /** The account JID, e.g. `alice@localhost` or `alice@localhost/laptop`. */
   jid: string;
-  /** The account password. */
+  /** The account password (needed only to connect). */
   password?: string;
   /**
    * Timeout of each storage request (and each migration step) in ms.
@@ -67,6 +80,7 @@ export class Client {
   #requests = new RequestTable();
   #plugins: Partial<PluginMap> = {};
   #replies: AnyActorRef;
+  #connection: Connection | undefined;
 
   /** @param options See {@linkcode ClientOptions}. */
   constructor(options: ClientOptions) {
@@ -98,7 +112,85 @@ export class Client {
 
   /** The client's JID (the bound full JID once online). */
   get jid(): string {
-    return this.options.jid;
+    return this.#connection?.jid ?? this.options.jid;
+  }
+
+  /**
+   * The connection (created on first use; local plugin use needs none).
+   * Its `actor` is the connection machine.
+   */
+  get connection(): Connection {
+    if (this.#connection === undefined) {
+      const { timeout: _t, storage: _s, inspect: _i, ...rest } = this.options;
+      this.#connection = new Connection({
+        ...rest,
+        password: rest.password ?? "",
+      });
+    }
+    return this.#connection;
+  }
+
+  /**
+   * Connect: resolves once online (the bound full JID is then in `jid`).
+   *
+   * @throws {SASLError} Bad credentials.
+   * @throws {TLSError} An untrusted certificate.
+   * @throws {ConnectionError} The server could not be reached.
+   */
+  start(): Promise<void> {
+    return this.connection.start();
+  }
+
+  /**
+   * Send a stanza (queued in order while not online).
+   *
+   * @param stanza An `@xmpp/xml` element.
+   */
+  send(stanza: Element): void {
+    this.connection.send(stanza);
+  }
+
+  /**
+   * Send an IQ get/set and wait for its answer.
+   *
+   * @param stanza The IQ.
+   * @param options Per-call timeout in ms.
+   * @returns The result IQ.
+   * @throws {StanzaError} An error answer.
+   * @throws {TimeoutError} No answer in time.
+   */
+  iq(stanza: Element, options?: { timeout?: number }): Promise<Element> {
+    return this.connection.iq(stanza, options);
+  }
+
+  /**
+   * Handle incoming stanzas of a kind (and type, child name, namespace).
+   *
+   * @param kind `iq`, `message` or `presence`.
+   * @param match What the stanza must match.
+   * @param handler For IQs, returns the payload of the result.
+   * @returns A function that removes the handler.
+   */
+  handle(
+    kind: StanzaKind,
+    match: HandlerMatch,
+    handler: StanzaHandler,
+  ): () => void {
+    return this.connection.handle(kind, match, handler);
+  }
+
+  /**
+   * Listen to connection events (`stanza`, `online`, `offline`, `error`, `status`).
+   *
+   * @param event The event name.
+   * @param fn The listener.
+   * @returns A function that removes the listener.
+   */
+  on<K extends keyof ConnectionEvents>(
+    event: K,
+    fn: ConnectionEvents[K],
+  ): () => void {
+    return this.connection.on(event, fn);
   }
 
   /**
@@ -158,15 +250,19 @@ export class Client {
   }
 
   /**
-   * Stop the client: pending requests fail, scheduled expiries are
-   * cancelled, every actor stops (storages the caller passed in as running
+   * Stop the client: the stream is closed if open, pending requests fail,
+   * scheduled expiries are cancelled, every actor stops (storages the caller passed in as running
    * refs are left running).
    */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     for (const p of Object.values(this.#plugins)) p.close();
     this.#requests.close();
-    this.actor.stop();
-    return Promise.resolve();
+    try {
+      await this.#connection?.stop();
+    } finally {
+      this.#connection?.actor.stop();
+      this.actor.stop();
+    }
   }
 }
 
