@@ -4,19 +4,45 @@
  *
  *   npx -y deno@2 task demo
  *
+ * With a server configured it also connects and pings it first:
+ *
+ *   XMPP_SERVICE=xmpp://127.0.0.1:5222 XMPP_JID=alice@localhost \
+ *   XMPP_PASSWORD=pw [XMPP_CA=ca.pem] npx -y deno@2 task demo
+ *
  * @module
  */
-import { createClient, fileStorage, memoryStorage } from "../mod.ts";
+import { createClient, fileStorage, memoryStorage, xml } from "../mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const dir = await Deno.makeTempDir({ prefix: "bobcache-" });
 
+const service = Deno.env.get("XMPP_SERVICE") || undefined;
+const ca = Deno.env.get("XMPP_CA");
 const xmpp = createClient({
   jid: Deno.env.get("XMPP_JID") ?? "alice@localhost",
   password: Deno.env.get("XMPP_PASSWORD") ?? "pw",
+  service,
+  tls: ca ? { caCerts: [await Deno.readTextFile(ca)] } : undefined,
 });
 try {
+  if (service) {
+    await xmpp.start();
+    console.log(`online   -> ${xmpp.jid} via ${service}`);
+    const domain = xmpp.jid.split("@")[1].split("/")[0];
+    const pong = await xmpp.iq(
+      xml(
+        "iq",
+        { type: "get", to: domain },
+        xml("ping", { xmlns: "urn:xmpp:ping" }),
+      ),
+    );
+    console.log(
+      `ping     -> ${pong.attrs.type} from ${pong.attrs.from ?? domain}`,
+    );
+  } else {
+    console.log("no XMPP_SERVICE set: local mode (no connection)");
+  }
   xmpp.registerPlugin("xep_0231");
   const bob = xmpp.plugin["xep_0231"];
 
