@@ -1,0 +1,228 @@
+/**
+ * Local XEP-0231 (BoB) storage ops per second, xmpp-actors next to slixmpp
+ * 1.8.3, in one run.
+ *
+ *     deno run -A bench/compare_slixmpp.ts [--n 20000] [--rounds 3] [--stat best|median]
+ *
+ * Each round runs, for memory and for file storage, our workload and
+ * slixmpp's (`/usr/bin/python3 bench/slixmpp_bob_local.py`), alternating
+ * which goes first. Both do the same thing: N `set_bob` with distinct 16-byte
+ * payloads (an 8-byte big-endian counter padded with 0x5a, as the Python
+ * script makes them), one untimed check, N `get_bob`, N `del_bob`, each call
+ * awaited before the next, each phase timed on its own. Ours builds a fresh
+ * client per round; in file mode it binds `fileStorage` on a fresh temp dir
+ * (new files, like slixmpp's BobLoader in its fresh temp dir).
+ *
+ * The table reports, per op, the best (default) or the median ops/s over the
+ * rounds, for each side separately, and the ratio ours / slixmpp.
+ *
+ * @module
+ */
+import { createClient, fileStorage, memoryStorage } from "../mod.ts";
+
+type Mode = "memory" | "file";
+type Op = "set" | "get" | "del";
+type Rates = Record<Op, number>;
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = new URL("./slixmpp_bob_local.py", import.meta.url).pathname;
+const SIZE = 16;
+const MODES: Mode[] = ["memory", "file"];
+const OPS: Op[] = ["set", "get", "del"];
+// Ours must reach this multiple of slixmpp on these (issue 2, "Benchmarks").
+const TARGETS: Record<string, number> = {
+  "memory set": 2,
+  "memory get": 2,
+  "file set": 2,
+  "file get": 2,
+};
+
+function flag(name: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  if (i >= 0) return Deno.args[i + 1] ?? "";
+  const eq = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  return eq === undefined ? fallback : eq.slice(name.length + 3);
+}
+const n = Number(flag("n", "20000"));
+const rounds = Number(flag("rounds", "3"));
+const stat = flag("stat", "best");
+if (!Number.isInteger(n) || n < 1) throw new TypeError("--n: positive integer");
+if (!Number.isInteger(rounds) || rounds < 1) {
+  throw new TypeError("--rounds: positive integer");
+}
+if (stat !== "best" && stat !== "median") {
+  throw new TypeError("--stat: best or median");
+}
+
+/** n distinct payloads, byte for byte those of slixmpp_bob_local.py. */
+function payloads(count: number, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const b = new Uint8Array(size).fill(0x5a);
+    new DataView(b.buffer).setBigUint64(0, BigInt(i));
+    out.push(b);
+  }
+  return out;
+}
+
+async function checkPython(): Promise<void> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(PYTHON, {
+      args: ["-c", "import slixmpp; print(slixmpp.__version__)"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    throw new Error(
+      `Cannot run slixmpp: ${PYTHON} is missing (${
+        (e as Error).message
+      }); install Debian's python3-slixmpp`,
+    );
+  }
+  if (!out.success) {
+    throw new Error(
+      `Cannot run slixmpp: ${PYTHON} cannot import slixmpp; install Debian's python3-slixmpp\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  const version = new TextDecoder().decode(out.stdout).trim();
+  console.log(`slixmpp ${version} (${PYTHON}), Deno ${Deno.version.deno}`);
+}
+
+async function runSlixmpp(mode: Mode): Promise<Rates> {
+  const out = await new Deno.Command(PYTHON, {
+    args: [SCRIPT, "--n", String(n), "--mode", mode, "--size", String(SIZE)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `Cannot run slixmpp (${mode}): exit ${out.code}\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim());
+  return { set: r.set_per_s, get: r.get_per_s, del: r.del_per_s };
+}
+
+async function runOurs(mode: Mode, datas: Uint8Array[]): Promise<Rates> {
+  const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
+  const bob = xmpp.registerPlugin("xep_0231");
+  let dir: string | undefined;
+  try {
+    if (mode === "file") {
+      dir = await Deno.makeTempDir({ prefix: "xmpp-actors-bob-" });
+      await bob.api.bind(fileStorage({ dir: `${dir}/bobcache` }));
+    } else {
+      await bob.api.bind(memoryStorage());
+    }
+    const cids: string[] = new Array(n);
+
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      cids[i] = await bob.setBob(datas[i], "text/plain");
+    }
+    const t1 = performance.now();
+    // untimed check that getBob hands back what was stored
+    const first = await bob.getBob({ cid: cids[0] });
+    if (
+      first.cid !== cids[0] || first.data.length !== SIZE ||
+      !first.data.every((x, i) => x === datas[0][i])
+    ) {
+      throw new Error("getBob returned the wrong data");
+    }
+    const t1b = performance.now();
+    for (let i = 0; i < n; i++) {
+      const got = await bob.getBob({ cid: cids[i] });
+      if (got === undefined) throw new Error(`getBob: nothing for ${cids[i]}`);
+    }
+    const t2 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await bob.delBob(cids[i]);
+    }
+    const t3 = performance.now();
+
+    if (new Set(cids).size !== n) throw new Error("cids are not distinct");
+    if (mode === "file") {
+      for (const _ of Deno.readDirSync(`${dir}/bobcache`)) {
+        throw new Error("delBob left files behind");
+      }
+    }
+    return {
+      set: Math.round(n / ((t1 - t0) / 1000)),
+      get: Math.round(n / ((t2 - t1b) / 1000)),
+      del: Math.round(n / ((t3 - t2) / 1000)),
+    };
+  } finally {
+    await xmpp.stop();
+    if (dir !== undefined) await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function pick(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (stat === "best") return s[s.length - 1];
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : Math.round((s[mid - 1] + s[mid]) / 2);
+}
+
+await checkPython();
+const datas = payloads(n, SIZE);
+const ours: Record<Mode, Rates[]> = { memory: [], file: [] };
+const theirs: Record<Mode, Rates[]> = { memory: [], file: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const mode of MODES) {
+    // alternate who goes first, so neither always runs on a warmer machine
+    if (round % 2 === 0) {
+      ours[mode].push(await runOurs(mode, datas));
+      theirs[mode].push(await runSlixmpp(mode));
+    } else {
+      theirs[mode].push(await runSlixmpp(mode));
+      ours[mode].push(await runOurs(mode, datas));
+    }
+    const o = ours[mode].at(-1)!, t = theirs[mode].at(-1)!;
+    console.error(
+      `round ${round + 1} ${mode}: ours ${JSON.stringify(o)} slixmpp ${
+        JSON.stringify(t)
+      }`,
+    );
+  }
+}
+
+const fmt = (x: number) => x.toLocaleString("en-US");
+const lines = [
+  `N=${n}, ${SIZE}-byte distinct payloads, sequential awaited calls, ${stat} of ${rounds} rounds (ops/s)`,
+  "",
+  "| op | mode | ours/s | slixmpp/s | ratio | target |",
+  "|---|---|---:|---:|---:|---|",
+];
+let missed = 0;
+for (const mode of MODES) {
+  for (const op of OPS) {
+    const a = pick(ours[mode].map((r) => r[op]));
+    const b = pick(theirs[mode].map((r) => r[op]));
+    const ratio = a / b;
+    const target = TARGETS[`${mode} ${op}`];
+    let t = "";
+    if (target !== undefined) {
+      const ok = ratio >= target;
+      if (!ok) missed++;
+      t = `≥${target}× ${ok ? "met" : "MISSED"}`;
+    }
+    lines.push(
+      `| ${op}_bob | ${mode} | ${fmt(a)} | ${fmt(b)} | ${
+        ratio.toFixed(2)
+      }× | ${t} |`,
+    );
+  }
+}
+lines.push(
+  "",
+  missed === 0
+    ? "All targets met (≥2× slixmpp for memory set/get and file set/get)."
+    : `${missed} target(s) missed (≥2× slixmpp for memory set/get and file set/get).`,
+);
+console.log(lines.join("\n"));
