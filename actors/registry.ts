@@ -255,6 +255,30 @@ function place(
   }
 }
 
+/**
+ * Send `storage.drain` to the storage bound now and list it as retiring: it
+ * is stopped (if owned) once the drain is answered.
+ */
+function retireCurrent(
+  context: RegistryContext,
+  self: AnyActorRef,
+): Pick<RegistryContext, "nextId" | "retiring"> {
+  const drainId = context.nextId;
+  deliver(context.storage, {
+    type: "storage.drain",
+    id: drainId,
+    ns: context.ns,
+    replyTo: self,
+  });
+  return {
+    nextId: drainId + 1,
+    retiring: {
+      ...context.retiring,
+      [drainId]: { ref: context.storage, owned: context.owned },
+    },
+  };
+}
+
 function reply(target: ReplyTarget, out: StorageReply): void {
   try {
     target.send(out);
@@ -343,23 +367,9 @@ export const registryMachine = setup({
       if (event.type !== "api.bind") return {};
       const owned = !isRef(event.storage);
       const next = isRef(event.storage) ? event.storage : spawn(event.storage);
-      const drainId = context.nextId;
-      deliver(context.storage, {
-        type: "storage.drain",
-        id: drainId,
-        ns: context.ns,
-        replyTo: self,
-      });
+      const retired = retireCurrent(context, self);
       reply(event.replyTo, { type: "storage.result", id: event.id });
-      return {
-        storage: next,
-        owned,
-        nextId: drainId + 1,
-        retiring: {
-          ...context.retiring,
-          [drainId]: { ref: context.storage, owned: context.owned },
-        },
-      };
+      return { storage: next, owned, ...retired };
     }),
     stopRetired: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "storage.result") return;
@@ -451,25 +461,15 @@ export const registryMachine = setup({
     /** The copy is complete: the new storage takes over and serves the queue. */
     commitMigration: assign(({ context, self }) => {
       const m = context.migration!;
-      const drainId = context.nextId;
-      deliver(context.storage, {
-        type: "storage.drain",
-        id: drainId,
-        ns: context.ns,
-        replyTo: self,
-      });
+      const retired = retireCurrent(context, self);
       for (const request of context.queue) deliver(m.to, request);
       reply(m.bind.replyTo, { type: "storage.result", id: m.bind.id });
       return {
         storage: m.to,
         owned: m.owned,
-        nextId: drainId + 1,
         queue: [],
         migration: undefined,
-        retiring: {
-          ...context.retiring,
-          [drainId]: { ref: context.storage, owned: context.owned },
-        },
+        ...retired,
       };
     }),
     /** The copy failed: keep the old storage, serve the queue from it. */

@@ -11,43 +11,15 @@ import json
 import logging
 import os
 import sys
-from os.path import exists, join
 
 from slixmpp import ClientXMPP
-from slixmpp.plugins.xep_0231 import BitsOfBinary
 
 logging.disable(logging.CRITICAL)
 
 
-class BobLoader:
-    def __init__(self, directory):
-        os.makedirs(directory, exist_ok=True)
-        self.dir = directory
-
-    def set_bob(self, jid=None, node=None, ifrom=None, args=None):
-        payload = {
-            'data': base64.b64encode(args['data']).decode(),
-            'type': args['type'],
-            'cid': args['cid'],
-            'max_age': args['max_age'],
-        }
-        with open(join(self.dir, args['cid']), 'w') as fd:
-            json.dump(payload, fd)
-
-    def get_bob(self, jid=None, node=None, ifrom=None, args=None):
-        with open(join(self.dir, args), 'r') as fd:
-            payload = json.loads(fd.read())
-        bob = BitsOfBinary()
-        bob['data'] = base64.b64decode(payload['data'])
-        bob['type'] = payload['type']
-        bob['max_age'] = payload['max_age']
-        bob['cid'] = payload['cid']
-        return bob
-
-    def del_bob(self, jid=None, node=None, ifrom=None, args=None):
-        path = join(self.dir, args)
-        if exists(path):
-            os.remove(path)
+# The how-to's BobLoader, shared with the benchmark script.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'bench'))
+from slixmpp_bob_local import BobLoader  # noqa: E402
 
 
 async def main():
