@@ -26,7 +26,7 @@ import type { Element } from "./deps.ts";
  * runtime's.
  */
 export interface ClientOptions
-  extends Omit<ConnectionOptions, "jid" | "password"> {
+  extends Omit<ConnectionOptions, "jid" | "password" | "inspect"> {
   /** The account JID, e.g. `alice@localhost` or `alice@localhost/laptop`. */
   jid: string;
   /** The account password (needed only to connect). */
@@ -121,7 +121,7 @@ export class Client {
    */
   get connection(): Connection {
     if (this.#connection === undefined) {
-      const { timeout: _t, storage: _s, inspect: _i, ...rest } = this.options;
+      const { timeout: _t, storage: _s, ...rest } = this.options;
       this.#connection = new Connection({
         ...rest,
         password: rest.password ?? "",

@@ -43,6 +43,13 @@ export interface ConnectionOptions extends ConnectionInput {
    * `wss` are built in; `connection_deno.ts` adds `xmpp` and `xmpps`.
    */
   transports?: TransportMap;
+  /**
+   * XState inspection observer of the connection machine and its transport
+   * (the client passes its own, so one observer sees every actor).
+   */
+  inspect?: Parameters<typeof createActor>[1] extends infer O
+    ? O extends { inspect?: infer I } ? I : never
+    : never;
 }
 
 /** A handler of incoming stanzas; see {@linkcode Connection.handle}. */
@@ -73,10 +80,10 @@ function createConnectionActor(
   options: ConnectionOptions,
   transport: TransportLogic,
 ) {
-  const { transports: _t, ...input } = options;
+  const { transports: _t, inspect, ...input } = options;
   return createActor(
     connectionMachine.provide({ actors: { transport } }),
-    { input },
+    { input, inspect, systemId: "connection" },
   );
 }
 

@@ -1,4 +1,4 @@
-import { assertStrictEquals } from "./deps.ts";
+import { assert, assertStrictEquals } from "./deps.ts";
 import { createClient, xml } from "../mod.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 
@@ -13,11 +13,35 @@ Deno.test({
       service: `xmpp://127.0.0.1:${server.c2sPort}`,
       tls: { caCerts: [server.caPem] },
     };
-    const alice = createClient({ jid: "alice@localhost/laptop", ...common });
+    const seen = new Set<string>();
+    const alice = createClient({
+      jid: "alice@localhost/laptop",
+      ...common,
+      inspect(ev) {
+        if (ev.type === "@xstate.snapshot") {
+          seen.add(JSON.stringify((ev.snapshot as { value?: unknown }).value));
+        }
+      },
+    });
     const bob = createClient({ jid: "bob@localhost/phone", ...common });
     try {
       await Promise.all([alice.start(), bob.start()]);
       assertStrictEquals(alice.jid, "alice@localhost/laptop");
+      // One inspection observer sees the connection machine's states too.
+      for (
+        const state of [
+          "connecting",
+          "starttls",
+          "authenticating",
+          "binding",
+          "online",
+        ]
+      ) {
+        assert(
+          [...seen].some((v) => v?.includes(`"${state}"`)),
+          `saw ${state}: ${[...seen]}`,
+        );
+      }
       const pong = await alice.iq(
         xml(
           "iq",
