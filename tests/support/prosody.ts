@@ -10,7 +10,7 @@
  * when CI demands the servers (`XMPP_ACTORS_REQUIRE_SERVERS=1`):
  *
  * ```ts
- * import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+ * import { hasProsody, requireServers, startProsody } from "./prosody.ts";
  *
  * Deno.test({
  *   name: "connects",
