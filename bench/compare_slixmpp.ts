@@ -162,6 +162,33 @@ async function runOurs(mode: Mode, datas: Uint8Array[]): Promise<Rates> {
   }
 }
 
+/**
+ * The filesystem's own ceiling for file set_bob, in the same run: N bare
+ * sync writes of the same JSON text, as an atomic temp+rename pair (what our
+ * file storage must do) and as a plain write (what slixmpp's loader does).
+ */
+async function rawFs(): Promise<{ rename: number; plain: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "xmpp-actors-fs-" });
+  try {
+    const text = (i: number) =>
+      `{"data": "${i}", "type": "text/plain", "cid": "sha1+${i}@bob.xmpp.org", "max_age": null}`;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      Deno.writeTextFileSync(`${dir}/.tmp`, text(i));
+      Deno.renameSync(`${dir}/.tmp`, `${dir}/r${i}`);
+    }
+    const t1 = performance.now();
+    for (let i = 0; i < n; i++) Deno.writeTextFileSync(`${dir}/p${i}`, text(i));
+    const t2 = performance.now();
+    return {
+      rename: Math.round(n / ((t1 - t0) / 1000)),
+      plain: Math.round(n / ((t2 - t1) / 1000)),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 function pick(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   if (stat === "best") return s[s.length - 1];
@@ -173,6 +200,7 @@ await checkPython();
 const datas = payloads(n, SIZE);
 const ours: Record<Mode, Rates[]> = { memory: [], file: [] };
 const theirs: Record<Mode, Rates[]> = { memory: [], file: [] };
+const fs: { rename: number; plain: number }[] = [];
 for (let round = 0; round < rounds; round++) {
   for (const mode of MODES) {
     // alternate who goes first, so neither always runs on a warmer machine
@@ -183,6 +211,7 @@ for (let round = 0; round < rounds; round++) {
       theirs[mode].push(await runSlixmpp(mode));
       ours[mode].push(await runOurs(mode, datas));
     }
+    if (mode === "file") fs.push(await rawFs());
     const o = ours[mode].at(-1)!, t = theirs[mode].at(-1)!;
     console.error(
       `round ${round + 1} ${mode}: ours ${JSON.stringify(o)} slixmpp ${
@@ -219,7 +248,18 @@ for (const mode of MODES) {
     );
   }
 }
+const ceiling = pick(fs.map((f) => f.rename));
+const plain = pick(fs.map((f) => f.plain));
+const oursFileSet = pick(ours.file.map((r) => r.set));
 lines.push(
+  "",
+  `Filesystem ceiling for file set (bare sync loops, same run): write+rename ${
+    fmt(ceiling)
+  }/s, plain write ${fmt(plain)}/s; our atomic file set_bob reaches ${
+    (100 * oursFileSet / ceiling).toFixed(0)
+  }% of the write+rename ceiling, and the ceiling itself is ${
+    (ceiling / pick(theirs.file.map((r) => r.set))).toFixed(2)
+  }× slixmpp's file set.`,
   "",
   missed === 0
     ? "All targets met (≥2× slixmpp for memory set/get and file set/get)."

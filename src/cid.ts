@@ -72,6 +72,6 @@ export function assertCid(
  * @returns `false` only for a sha1 cid whose digest differs.
  */
 export function cidMatches(cid: string, data: Uint8Array): boolean {
-  if (!cid.toLowerCase().startsWith("sha1+")) return true;
-  return cidOf(data) === cid.toLowerCase();
+  const lower = cid.toLowerCase();
+  return !lower.startsWith("sha1+") || cidOf(data) === lower;
 }
