@@ -31,10 +31,6 @@ export interface BobRecord {
   max_age: number | null;
 }
 
-// Native in Deno 2.9 and current browsers; not yet in every TypeScript lib.
-type Base64Bytes = Uint8Array & { toBase64(): string };
-const U8 = Uint8Array as unknown as { fromBase64(text: string): Uint8Array };
-
 /**
  * The storage record of a BoB entry.
  *
@@ -43,7 +39,7 @@ const U8 = Uint8Array as unknown as { fromBase64(text: string): Uint8Array };
  */
 export function toRecord(bob: BobData): BobRecord {
   const record: BobRecord = Object.freeze({
-    data: (bob.data as Base64Bytes).toBase64(),
+    data: bob.data.toBase64(),
     type: bob.type,
     cid: bob.cid,
     max_age: bob.maxAge ?? null,
@@ -82,7 +78,7 @@ export function fromRecord(value: unknown, cid: string): BobData {
   }
   let data: Uint8Array;
   try {
-    data = U8.fromBase64(r.data);
+    data = Uint8Array.fromBase64(r.data);
   } catch (cause) {
     throw new StorageError(`Cannot read bob ${cid}: data is not base64`, {
       cause,

@@ -8,9 +8,6 @@ import { sha1 } from "./deps.ts";
 /** The XEP-0231 cid form: `<hash name>+<hex digest>@bob.xmpp.org`. */
 const CID = /^[a-z0-9-]{1,32}\+[0-9a-f]{8,128}@bob\.xmpp\.org$/i;
 
-// Native in Deno 2.9 and current browsers; not yet in every TypeScript lib.
-type HexBytes = Uint8Array & { toHex(): string };
-
 /**
  * The cid of `data`: `sha1+<40 lowercase hex of SHA-1(data)>@bob.xmpp.org`.
  *
@@ -24,7 +21,7 @@ type HexBytes = Uint8Array & { toHex(): string };
  * ```
  */
 export function cidOf(data: Uint8Array): string {
-  return `sha1+${(sha1(data) as HexBytes).toHex()}@bob.xmpp.org`;
+  return `sha1+${sha1(data).toHex()}@bob.xmpp.org`;
 }
 
 /**
