@@ -1,0 +1,54 @@
+import { assert } from "./deps.ts";
+
+// What a browser build will be made of: everything but the Deno transports
+// and the file storage. It must bundle with no reference to the Deno API.
+const BROWSER_SAFE = [
+  "src/client.ts",
+  "src/connection.ts",
+  "actors/transport_websocket.ts",
+  "actors/storage/memory.ts",
+  "actors/storage/idb.ts",
+  "actors/registry.ts",
+  "actors/bob.ts",
+];
+
+Deno.test("the browser-safe modules bundle for the browser with no Deno API", async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir();
+  try {
+    const entry = `${dir}/entry.ts`;
+    await Deno.writeTextFile(
+      entry,
+      BROWSER_SAFE.map((f) => `export * from "${root}${f}";\n`).join(""),
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "bundle",
+        "--platform",
+        "browser",
+        entry,
+        "-o",
+        `${dir}/bundle.js`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+    const js = await Deno.readTextFile(`${dir}/bundle.js`);
+    const deno = js.match(/\bDeno\.[A-Za-z]+/g) ?? [];
+    assert(
+      deno.length === 0,
+      `Deno API in the browser bundle: ${[...new Set(deno)]}`,
+    );
+    // @xmpp/xml pulls in Node's EventEmitter through the `events` module; the
+    // browser build (a later issue) must alias it. Nothing else from node:.
+    const node = new Set(js.match(/["']node:[a-z_/]+["']/g) ?? []);
+    assert(
+      [...node].every((n) => n.slice(1, -1) === "node:events"),
+      `node: modules in the browser bundle: ${[...node]}`,
+    );
+    assert(js.includes("xep_0231"), "the bundle holds the client");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
