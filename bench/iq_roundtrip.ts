@@ -9,14 +9,20 @@
  * (17 bytes of payload, base64) from an in-memory map. Both sides log in over
  * plain TCP (no TLS), side by side; "connect" is the wall time until both
  * are online. Round trips are timed one at a time and with 32 in flight,
- * after 50 warm-up round trips. Each round runs ours and slixmpp's,
- * alternating which goes first; the table shows the best round of each.
+ * after 50 warm-up round trips.
+ *
+ * A third contestant, in the same run and the same Prosody, is the ceiling:
+ * a bare-socket client pair with no XML library (`bench/_bare_iq.ts`, raw
+ * `Deno.connect` with no-delay, PLAIN, bind, replies matched by `indexOf`).
+ * Each round runs all three, rotating which goes first; the table shows the
+ * best round of each and ours as a percentage of the ceiling.
  *
  * @module
  */
 import { DenoConnection } from "../src/connection_deno.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { startProsody } from "../tests/support/prosody.ts";
+import { openBarePair } from "./_bare_iq.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("./slixmpp_iq.py", import.meta.url).pathname;
@@ -100,6 +106,19 @@ async function ours(port: number): Promise<Result> {
   }
 }
 
+async function bare(port: number): Promise<Result> {
+  const store = new Map([[CID, { type: "text/plain", data: PAYLOAD }]]);
+  const pair = await openBarePair(port, store, CID);
+  try {
+    for (let i = 0; i < 50; i++) await pair.fetch();
+    const rt1 = await runWorkers(n, 1, pair.fetch);
+    const rt32 = await runWorkers(n, 32, pair.fetch);
+    return { rt1, rt32, connectMs: pair.connectMs };
+  } finally {
+    await pair.close();
+  }
+}
+
 async function slixmpp(port: number): Promise<Result> {
   const one = async (concurrency: number) => {
     const out = await new Deno.Command(PYTHON, {
@@ -135,25 +154,29 @@ async function slixmpp(port: number): Promise<Result> {
   };
 }
 
+const contestants = [
+  { name: "xmpp-actors", run: ours },
+  { name: "slixmpp", run: slixmpp },
+  { name: "bare", run: bare },
+];
+const results: Result[][] = contestants.map(() => []);
 const server = await startProsody();
-const mine: Result[] = [];
-const theirs: Result[] = [];
 try {
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      mine.push(await ours(server.c2sPort));
-      theirs.push(await slixmpp(server.c2sPort));
-    } else {
-      theirs.push(await slixmpp(server.c2sPort));
-      mine.push(await ours(server.c2sPort));
+    const line: string[] = [];
+    for (let k = 0; k < contestants.length; k++) {
+      const c = (r + k) % contestants.length;
+      results[c].push(await contestants[c].run(server.c2sPort));
     }
-    const m = mine.at(-1)!, t = theirs.at(-1)!;
-    console.error(
-      `round ${r + 1}: ours ${m.rt1.toFixed(0)}/${m.rt32.toFixed(0)} rt/s, ${
-        m.connectMs.toFixed(1)
-      } ms; ` +
-        `slixmpp ${t.rt1}/${t.rt32} rt/s, ${t.connectMs.toFixed(1)} ms`,
-    );
+    for (const [c, { name }] of contestants.entries()) {
+      const x = results[c].at(-1)!;
+      line.push(
+        `${name} ${x.rt1.toFixed(0)}/${x.rt32.toFixed(0)} rt/s, ${
+          x.connectMs.toFixed(1)
+        } ms`,
+      );
+    }
+    console.error(`round ${r + 1}: ${line.join("; ")}`);
   }
 } finally {
   await server.stop();
@@ -168,15 +191,21 @@ const rows: [string, keyof Result, boolean][] = [
   ["IQ round trips/s, 32 in flight", "rt32", true],
   ["connect to online, 2 clients (ms)", "connectMs", false],
 ];
+const [mine, theirs, ceiling] = results;
 console.log(`n=${n}, rounds=${rounds}, best of each\n`);
-console.log("| measure | xmpp-actors | slixmpp 1.8.3 | ratio |");
-console.log("|---|---:|---:|---:|");
+console.log(
+  "| measure | xmpp-actors | slixmpp 1.8.3 | bare sockets (ceiling) " +
+    "| ours / slixmpp | ours / ceiling |",
+);
+console.log("|---|---:|---:|---:|---:|---:|");
 for (const [label, k, higherBetter] of rows) {
-  const a = best(mine, k), b = best(theirs, k);
+  const a = best(mine, k), b = best(theirs, k), c = best(ceiling, k);
+  const digits = k === "connectMs" ? 1 : 0;
   const ratio = higherBetter ? a / b : b / a;
+  const ofCeiling = higherBetter ? `${(100 * a / c).toFixed(0)} %` : "—";
   console.log(
-    `| ${label} | ${a.toFixed(k === "connectMs" ? 1 : 0)} | ${
-      b.toFixed(k === "connectMs" ? 1 : 0)
-    } | ${ratio.toFixed(2)}× |`,
+    `| ${label} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${
+      c.toFixed(digits)
+    } | ${ratio.toFixed(2)}× | ${ofCeiling} |`,
   );
 }
