@@ -19,7 +19,7 @@
  * - requests that arrive during a migrating bind are queued and served by the
  *   new storage once every entry is copied;
  * - the old storage is sent `storage.drain` and, if the registry spawned it,
- *   stopped once that is answered; a storage the caller passed as a running
+ *   stopped once that is answered (or after `timeout`); a storage the caller passed as a running
  *   ref is left running;
  * - a bind that arrives while another migrates waits its turn.
  *
@@ -148,6 +148,7 @@ export type RegistryEvent =
   | { type: "api.restore_default"; op: string; scope?: Scope }
   | BindEvent
   | { type: "api.run"; request: StorageRequest }
+  | { type: "api.retire_timeout"; id: number }
   | StorageReply;
 
 /** What the registry is created with. */
@@ -303,7 +304,9 @@ export const registryMachine = setup({
   guards: {
     wantsMigration: ({ event }) => event.type === "api.bind" && event.migrate,
     isRetiringDrain: ({ context, event }) =>
-      event.type === "storage.result" && event.id in context.retiring,
+      (event.type === "storage.result" ||
+        event.type === "api.retire_timeout") &&
+      event.id in context.retiring,
     isDrained: ({ context, event }) =>
       event.type === "storage.result" &&
       event.id === context.migration?.drainId,
@@ -371,8 +374,21 @@ export const registryMachine = setup({
       reply(event.replyTo, { type: "storage.result", id: event.id });
       return { storage: next, owned, ...retired };
     }),
+    /**
+     * A retired storage gets `timeout` ms to answer its drain; one that
+     * never does is stopped (if owned) all the same.
+     */
+    scheduleRetireTimeout: raise(
+      ({ context }) => ({
+        type: "api.retire_timeout" as const,
+        id: context.nextId - 1,
+      }),
+      { delay: ({ context }) => context.timeout },
+    ),
     stopRetired: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "storage.result") return;
+      if (
+        event.type !== "storage.result" && event.type !== "api.retire_timeout"
+      ) return;
       const { [event.id]: old, ...rest } = context.retiring;
       enqueue.assign({ retiring: rest });
       if (old?.owned) enqueue.stopChild(old.ref);
@@ -510,6 +526,7 @@ export const registryMachine = setup({
     "api.unregister": { actions: "unregister" },
     "api.restore_default": { actions: "restoreDefault" },
     "storage.result": { guard: "isRetiringDrain", actions: "stopRetired" },
+    "api.retire_timeout": { guard: "isRetiringDrain", actions: "stopRetired" },
   },
   initial: "ready",
   states: {
@@ -523,7 +540,7 @@ export const registryMachine = setup({
             target: "migrating",
             actions: "startMigration",
           },
-          { actions: "swap" },
+          { actions: ["swap", "scheduleRetireTimeout"] },
         ],
       },
     },
@@ -581,7 +598,7 @@ export const registryMachine = setup({
           always: {
             guard: "copyDone",
             target: "#registry.ready",
-            actions: "commitMigration",
+            actions: ["commitMigration", "scheduleRetireTimeout"],
           },
           on: {
             "storage.result": {

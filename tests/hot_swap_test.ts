@@ -1,7 +1,9 @@
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { createActor } from "../src/deps.ts";
 import {
+  cidOf,
   createClient,
+  defineStorage,
   fileStorage,
   idbStorage,
   memoryStorage,
@@ -197,5 +199,38 @@ Deno.test("api.bind() calls made during a migration wait for it, then go to the 
   } finally {
     await xmpp.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("api.bind(): an old storage that never answers its drain is stopped after the timeout", async () => {
+  const xmpp = createClient({
+    jid: "alice@localhost",
+    password: "pw",
+    timeout: 100,
+  });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const never = () => new Promise<never>(() => {});
+    await bob.api.bind(
+      defineStorage(() => ({
+        get: never,
+        set: never,
+        del: never,
+        keys: never,
+      })),
+    );
+    const stuck = bob.api.storage;
+    // A get in flight forever: the stuck storage can never answer a drain.
+    const lost = bob.getBob({ cid: cidOf(payload(1)) }).catch((e) => e);
+    await bob.api.bind(memoryStorage());
+    assertStrictEquals(stuck.getSnapshot().status, "active");
+    assertStrictEquals((await lost).name, "TimeoutError");
+    await new Promise((r) => setTimeout(r, 150));
+    assertStrictEquals(stuck.getSnapshot().status, "stopped");
+    // The new storage serves calls.
+    const cid = await bob.setBob(payload(2), "text/plain");
+    assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "entry 2");
+  } finally {
+    await xmpp.stop();
   }
 });
