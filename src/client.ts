@@ -198,21 +198,26 @@ export class Client {
    * Reading a plugin that was not registered throws a `TypeError`.
    */
   get plugin(): PluginMap {
-    const plugins = this.#plugins;
-    return new Proxy(plugins, {
-      get(target, name) {
-        const p = target[name as PluginName];
-        if (p === undefined && typeof name === "string") {
-          throw new TypeError(
-            `Cannot use plugin ${name}: call registerPlugin(${
-              JSON.stringify(name)
-            }) first`,
-          );
-        }
-        return p;
-      },
-    }) as PluginMap;
+    return this.#pluginView;
   }
+
+  // Reading a plugin name (`xep_NNNN`) that is not loaded throws, so a typo or
+  // a missing registerPlugin() fails loudly; other keys read as usual.
+  #pluginView = new Proxy(this.#plugins, {
+    get(target, name) {
+      const p = target[name as PluginName];
+      if (
+        p === undefined && typeof name === "string" && /^xep_\d+$/.test(name)
+      ) {
+        throw new TypeError(
+          `Cannot use plugin ${name}: call registerPlugin(${
+            JSON.stringify(name)
+          }) first`,
+        );
+      }
+      return p;
+    },
+  }) as PluginMap;
 
   /**
    * Load a plugin (idempotent: a second call returns the same plugin).
