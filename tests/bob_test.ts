@@ -165,7 +165,10 @@ Deno.test("BobPlugin.setBob() with a max-age deletes the entry once it expires",
       maxAge: 0,
     });
     assertStrictEquals((await bob.getBob({ cid })).maxAge, 1);
-    // Gone once the 1 s timer fires; poll so a loaded machine does not flake.
+    // Still there well before the second is up (max-age is in seconds)...
+    await new Promise((r) => setTimeout(r, 400));
+    assertStrictEquals((await bob.getBob({ cid })).cid, cid);
+    // ...and gone once the 1 s timer fires; poll so a loaded machine does not flake.
     let gone = false;
     for (let i = 0; i < 60 && !gone; i++) {
       await new Promise((r) => setTimeout(r, 50));
