@@ -40,6 +40,7 @@ import type {
 } from "./storage/protocol.ts";
 import type { StorageLogic } from "../src/storage_backend.ts";
 import { StorageError } from "../src/errors.ts";
+import { isActorRef } from "../src/_util.ts";
 
 /**
  * A function handler, called as slixmpp calls its API handlers:
@@ -163,11 +164,6 @@ export interface RegistryInput {
 
 function nodeKey(jid: string, node: string): string {
   return `${jid}\u0000${node}`;
-}
-
-function isRef(x: unknown): x is AnyActorRef {
-  return typeof (x as AnyActorRef)?.send === "function" &&
-    typeof (x as AnyActorRef)?.getSnapshot === "function";
 }
 
 /**
@@ -368,8 +364,10 @@ export const registryMachine = setup({
     /** Plain bind: switch at once, retire the old storage. */
     swap: assign(({ context, event, spawn, self }) => {
       if (event.type !== "api.bind") return {};
-      const owned = !isRef(event.storage);
-      const next = isRef(event.storage) ? event.storage : spawn(event.storage);
+      const owned = !isActorRef(event.storage);
+      const next = isActorRef(event.storage)
+        ? event.storage
+        : spawn(event.storage);
       const retired = retireCurrent(context, self);
       reply(event.replyTo, { type: "storage.result", id: event.id });
       return { storage: next, owned, ...retired };
@@ -395,8 +393,10 @@ export const registryMachine = setup({
     }),
     startMigration: assign(({ context, event, spawn, self }) => {
       if (event.type !== "api.bind") return {};
-      const owned = !isRef(event.storage);
-      const to = isRef(event.storage) ? event.storage : spawn(event.storage);
+      const owned = !isActorRef(event.storage);
+      const to = isActorRef(event.storage)
+        ? event.storage
+        : spawn(event.storage);
       const drainId = context.nextId;
       deliver(context.storage, {
         type: "storage.drain",

@@ -19,6 +19,7 @@ import type { StorageRequest } from "../actors/storage/protocol.ts";
 import type { StorageLogic } from "./storage_backend.ts";
 import type { RequestTable } from "./requests.ts";
 import { ApiError, ItemNotFound, StorageError } from "./errors.ts";
+import { isActorRef, isThenable } from "./_util.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
 export interface RunOptions<A = unknown> {
@@ -60,18 +61,9 @@ export interface ApiWiring {
   jid: () => string | undefined;
 }
 
-function isPromise<T>(value: unknown): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === "function";
-}
-
 function isLogic(x: unknown): x is StorageLogic {
   return typeof (x as StorageLogic)?.transition === "function" &&
     typeof (x as StorageLogic)?.getInitialSnapshot === "function";
-}
-
-function isRef(x: unknown): x is AnyActorRef {
-  return typeof (x as AnyActorRef)?.send === "function" &&
-    typeof (x as AnyActorRef)?.getSnapshot === "function";
 }
 
 function assertOp(op: unknown, what: string): asserts op is string {
@@ -218,8 +210,8 @@ export class Api {
     if (route.kind === "function") {
       try {
         const result = route.handler(jid, node, ifrom, args);
-        if (isPromise<R>(result)) {
-          return result.then(
+        if (isThenable<R>(result)) {
+          return Promise.resolve(result).then(
             undefined,
             (e) => Promise.reject(handlerError(op, e)),
           );
@@ -267,7 +259,7 @@ export class Api {
     storage: StorageLogic | AnyActorRef,
     options: BindOptions = {},
   ): Promise<void> {
-    if (!isLogic(storage) && !isRef(storage)) {
+    if (!isLogic(storage) && !isActorRef(storage)) {
       return Promise.reject(
         new TypeError(
           "Cannot bind storage: expected storage actor logic or a running actor",

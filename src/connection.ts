@@ -24,6 +24,7 @@ import {
 import { websocketTransport } from "../actors/transport_websocket.ts";
 import { createActor, type Element, xml } from "./deps.ts";
 import { parseJid } from "./jid.ts";
+import { isThenable } from "./_util.ts";
 import {
   ConnectionError,
   NS_STANZAS,
@@ -90,10 +91,6 @@ function createConnectionActor(
 interface PendingCall {
   resolve: (el: Element) => void;
   reject: (err: Error) => void;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof (v as PromiseLike<unknown>)?.then === "function";
 }
 
 /**

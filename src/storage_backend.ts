@@ -11,6 +11,7 @@
  */
 import { type CallbackActorLogic, fromCallback } from "./deps.ts";
 import { StorageError } from "./errors.ts";
+import { isThenable } from "./_util.ts";
 import type {
   JsonValue,
   StorageReply,
@@ -36,10 +37,6 @@ export interface StorageBackend {
 
 /** The actor logic of a storage actor: pass it to `createActor` or `api.bind`. */
 export type StorageLogic = CallbackActorLogic<StorageRequest>;
-
-function isPromise<T>(value: unknown): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === "function";
-}
 
 function toError(cause: unknown): Error {
   return cause instanceof Error ? cause : new Error(String(cause));
@@ -113,7 +110,7 @@ export function defineStorage(
         });
         return;
       }
-      if (!isPromise(result)) {
+      if (!isThenable(result)) {
         reply(req, {
           type: "storage.result",
           id: req.id,
@@ -122,7 +119,7 @@ export function defineStorage(
         return;
       }
       inFlight++;
-      result.then(
+      Promise.resolve(result).then(
         (value) =>
           reply(req, {
             type: "storage.result",

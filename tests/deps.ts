@@ -19,9 +19,13 @@ export {
 import "npm:fake-indexeddb@^6.2.0/auto";
 
 // deno-lint-ignore no-explicit-any
-type ErrorClass = new (...args: any[]) => Error;
+type ErrorClass<E extends Error = Error> = new (...args: any[]) => E;
 
-function check(e: unknown, cls?: ErrorClass, pattern?: RegExp): Error {
+function check<E extends Error>(
+  e: unknown,
+  cls?: ErrorClass<E>,
+  pattern?: RegExp,
+): E {
   ok(e instanceof Error, `expected an Error, got ${String(e)}`);
   if (cls) {
     ok(e instanceof cls, `expected ${cls.name}, got ${e.name}: ${e.message}`);
@@ -32,33 +36,36 @@ function check(e: unknown, cls?: ErrorClass, pattern?: RegExp): Error {
       `message ${JSON.stringify(e.message)} !~ ${pattern}`,
     );
   }
-  return e;
+  return e as E;
 }
 
-/** Assert that `fn` rejects with `cls` and a message matching `pattern`. */
-export async function assertRejects(
-  fn: () => Promise<unknown>,
-  cls?: ErrorClass,
+/**
+ * Assert that `fn` (or the promise) rejects with `cls` and a message
+ * matching `pattern`; returns the error.
+ */
+export async function assertRejects<E extends Error = Error>(
+  fn: Promise<unknown> | (() => Promise<unknown>),
+  cls?: ErrorClass<E>,
   pattern?: RegExp,
-): Promise<Error> {
+): Promise<E> {
   try {
-    await fn();
+    await (typeof fn === "function" ? fn() : fn);
   } catch (e) {
     return check(e, cls, pattern);
   }
-  throw new Error("expected a rejection");
+  throw new Error(`expected ${cls?.name ?? "a rejection"}, promise resolved`);
 }
 
-/** Assert that `fn` throws `cls` with a message matching `pattern`. */
-export function assertThrows(
+/** Assert that `fn` throws `cls` with a message matching `pattern`; returns the error. */
+export function assertThrows<E extends Error = Error>(
   fn: () => unknown,
-  cls?: ErrorClass,
+  cls?: ErrorClass<E>,
   pattern?: RegExp,
-): Error {
+): E {
   try {
     fn();
   } catch (e) {
     return check(e, cls, pattern);
   }
-  throw new Error("expected a throw");
+  throw new Error(`expected ${cls?.name ?? "a throw"}, nothing thrown`);
 }

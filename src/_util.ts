@@ -1,0 +1,29 @@
+/**
+ * Small type guards shared by the facades and actors.
+ *
+ * @module
+ */
+import type { AnyActorRef } from "./deps.ts";
+
+/**
+ * Whether `value` is a promise or any thenable.
+ *
+ * @param value The candidate.
+ * @returns `true` when it has a `then` method.
+ */
+export function isThenable<T = unknown>(
+  value: unknown,
+): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === "function";
+}
+
+/**
+ * Whether `value` is a running actor ref (rather than actor logic).
+ *
+ * @param value The candidate.
+ * @returns `true` when it has `send` and `getSnapshot`.
+ */
+export function isActorRef(value: unknown): value is AnyActorRef {
+  return typeof (value as AnyActorRef)?.send === "function" &&
+    typeof (value as AnyActorRef)?.getSnapshot === "function";
+}
