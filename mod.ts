@@ -44,8 +44,10 @@ export {
 } from "./src/api.ts";
 export {
   type ApiHandler,
+  type BindEvent,
   type RegistryEvent,
   registryMachine,
+  type Route,
   type Scope,
   type StorageCall,
   type StorageOp,
@@ -63,6 +65,7 @@ export {
 export type {
   JsonValue,
   ReplyTarget,
+  RequestBase,
   StorageDel,
   StorageDrain,
   StorageFailure,
@@ -116,3 +119,5 @@ export {
   parseJid,
 } from "./src/jid.ts";
 export { xml } from "./src/deps.ts";
+export type { ServiceProtocol } from "./actors/transport_protocol.ts";
+export type { SaslMechanism } from "./src/sasl.ts";

@@ -128,11 +128,15 @@ export interface Migration {
 
 /** Bind a storage: actor logic (spawned and owned) or a running ref (kept). */
 export interface BindEvent {
+  /** Discriminant. */
   type: "api.bind";
+  /** Storage actor logic (spawned, owned) or a running storage actor (kept). */
   storage: StorageLogic | AnyActorRef;
+  /** Copy every entry into the new storage before switching. */
   migrate: boolean;
-  /** Request id and target of the answer (a storage reply). */
+  /** Request id of the answer (a storage reply). */
   id: number;
+  /** Who gets the answer. */
   replyTo: ReplyTarget;
 }
 

@@ -108,7 +108,10 @@ function storageError(op: string) {
 export class Api {
   #w: ApiWiring;
 
-  /** @param wiring The registry actor and the reply plumbing (internal). */
+  /**
+   * Wrap a plugin's registry actor (done by `registerPlugin`).
+   * @param wiring The registry actor and the reply plumbing (internal).
+   */
   constructor(wiring: ApiWiring) {
     this.#w = wiring;
   }

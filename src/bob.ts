@@ -94,6 +94,7 @@ export class BobPlugin {
   #expiry = new Map<string, ReturnType<typeof setTimeout>>();
 
   /**
+   * Wrap the BoB plugin actor and its API (done by `registerPlugin`).
    * @param actor The BoB plugin actor.
    * @param api Its internal API.
    */

@@ -24,10 +24,15 @@ export interface BobData {
  * slixmpp how-to's `BobLoader`, field order included.
  */
 export interface BobRecord {
+  /** A record is a plain JSON object. */
   [key: string]: JsonValue;
+  /** The bytes, base64. */
   data: string;
+  /** MIME type. */
   type: string;
+  /** The content-id. */
   cid: string;
+  /** Seconds the data may be cached, or `null` when not given. */
   max_age: number | null;
 }
 

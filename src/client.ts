@@ -82,7 +82,10 @@ export class Client {
   #replies: AnyActorRef;
   #connection: Connection | undefined;
 
-  /** @param options See {@linkcode ClientOptions}. */
+  /**
+   * Create a client and start its actors; see {@linkcode createClient}.
+   * @param options See {@linkcode ClientOptions}.
+   */
   constructor(options: ClientOptions) {
     if (
       typeof options?.jid !== "string" ||

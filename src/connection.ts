@@ -115,6 +115,7 @@ export class Connection {
   #errorListeners = new Set<(error: Error) => void>();
 
   /**
+   * Create a connection; nothing is dialled until `start()`.
    * @param options JID, password, service, TLS, reconnect and limits.
    * @throws {TypeError} On an invalid JID or service, or a scheme without a transport.
    */

@@ -41,7 +41,10 @@ export const denoTransports: Required<TransportMap> = {
  * ```
  */
 export class DenoConnection extends Connection {
-  /** @param options As for {@linkcode Connection}; `transports` overrides the Deno ones. */
+  /**
+   * Create a connection; nothing is dialled until `start()`.
+   * @param options As for {@linkcode Connection}; `transports` overrides the Deno ones.
+   */
   constructor(options: ConnectionOptions) {
     super({
       ...options,

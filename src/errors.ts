@@ -18,6 +18,7 @@
  */
 export class TimeoutError extends Error {
   /**
+   * Create the error.
    * @param message What timed out and after how long.
    * @param options The underlying cause, if any.
    */
@@ -41,6 +42,7 @@ export class ItemNotFound extends Error {
   /** The XMPP stanza error condition this maps to. */
   readonly condition = "item-not-found";
   /**
+   * Create the error.
    * @param message Which key was missing.
    * @param options The underlying cause, if any.
    */
@@ -65,6 +67,7 @@ export class ApiError extends Error {
   /** The operation that failed, e.g. `set_bob`. */
   readonly op: string;
   /**
+   * Create the error.
    * @param op The operation that failed.
    * @param message What went wrong.
    * @param options The underlying cause (the handler's error).
@@ -89,6 +92,7 @@ export class ApiError extends Error {
  */
 export class StorageError extends Error {
   /**
+   * Create the error.
    * @param message What failed, and on which key.
    * @param options The underlying cause.
    */

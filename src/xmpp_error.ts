@@ -38,6 +38,7 @@ export class XMPPError extends Error {
   element?: Element;
 
   /**
+   * Create the error.
    * @param condition The defined condition.
    * @param text Descriptive text, if any.
    * @param application Application-specific condition element, if any.
@@ -119,6 +120,7 @@ export class StanzaError extends XMPPError {
   /** The stanza that carried the error, when known. */
   stanza?: Element;
   /**
+   * Create the error.
    * @param condition The defined condition.
    * @param text Descriptive text, if any.
    * @param application Application-specific condition element, if any.
@@ -174,6 +176,7 @@ export class StanzaError extends XMPPError {
  */
 export class StreamError extends XMPPError {
   /**
+   * Create the error.
    * @param condition The defined condition.
    * @param text Descriptive text, if any.
    * @param application Application-specific condition element, if any.
@@ -204,6 +207,7 @@ export class StreamError extends XMPPError {
  */
 export class SASLError extends XMPPError {
   /**
+   * Create the error.
    * @param condition The defined condition.
    * @param text Descriptive text, if any.
    * @param application Application-specific condition element, if any.
@@ -233,6 +237,7 @@ export class SASLError extends XMPPError {
  */
 export class ConnectionError extends Error {
   /**
+   * Create the error.
    * @param message What failed.
    * @param options The underlying cause, if any.
    */
@@ -257,6 +262,7 @@ export class QueueOverflowError extends Error {
   /** The queue's limit. */
   readonly limit: number;
   /**
+   * Create the error.
    * @param limit The queue's limit.
    * @param options The underlying cause, if any.
    */
@@ -280,6 +286,7 @@ export class QueueOverflowError extends Error {
  */
 export class TLSError extends ConnectionError {
   /**
+   * Create the error.
    * @param message What failed.
    * @param options The underlying cause, if any.
    */

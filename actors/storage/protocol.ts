@@ -29,7 +29,8 @@ export interface ReplyTarget {
   send(event: StorageReply): void;
 }
 
-interface RequestBase {
+/** What every storage request carries. */
+export interface RequestBase {
   /** Request id, echoed in the reply. Unique per `replyTo`. */
   id: number;
   /** Namespace: the API name that owns the key (e.g. `xep_0231`). */
@@ -40,25 +41,33 @@ interface RequestBase {
 
 /** Read one entry; the reply's `value` is `undefined` when there is none. */
 export interface StorageGet extends RequestBase {
+  /** Discriminant. */
   type: "storage.get";
+  /** The key to read. */
   key: string;
 }
 
 /** Write one entry (create or replace). */
 export interface StorageSet extends RequestBase {
+  /** Discriminant. */
   type: "storage.set";
+  /** The key to write. */
   key: string;
+  /** The new value. */
   value: JsonValue;
 }
 
 /** Delete one entry; deleting a missing key is not an error. */
 export interface StorageDel extends RequestBase {
+  /** Discriminant. */
   type: "storage.del";
+  /** The key to delete. */
   key: string;
 }
 
 /** List the keys of a namespace; the reply's `value` is a `string[]`. */
 export interface StorageKeys extends RequestBase {
+  /** Discriminant. */
   type: "storage.keys";
 }
 
@@ -67,6 +76,7 @@ export interface StorageKeys extends RequestBase {
  * barrier the registry uses before it stops or copies an old storage.
  */
 export interface StorageDrain extends RequestBase {
+  /** Discriminant. */
   type: "storage.drain";
 }
 
@@ -80,15 +90,21 @@ export type StorageRequest =
 
 /** Success: `value` is the entry (get), the key list (keys) or `undefined`. */
 export interface StorageResult {
+  /** Discriminant. */
   type: "storage.result";
+  /** The id of the request this answers. */
   id: number;
+  /** The entry (get), the keys (keys), or nothing. */
   value?: JsonValue | string[];
 }
 
 /** Failure: the request was not carried out; `error` says why. */
 export interface StorageFailure {
+  /** Discriminant. */
   type: "storage.error";
+  /** The id of the request this answers. */
   id: number;
+  /** Why the request failed. */
   error: Error;
 }
 
