@@ -198,6 +198,11 @@ export class Api {
   run<R = unknown>(op: string, options: RunOptions = {}): Promise<R> {
     const w = this.#w;
     const snapshot = w.registry.getSnapshot();
+    if (snapshot.status !== "active") {
+      return Promise.reject(
+        new ApiError(op, `Cannot run ${op}: the client is stopped`),
+      );
+    }
     const context = snapshot.context as RegistryContext;
     const jid = options.jid ?? w.jid();
     const { node, ifrom, args } = options;

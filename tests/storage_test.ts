@@ -7,6 +7,7 @@ import {
 } from "./deps.ts";
 import { createActor } from "../src/deps.ts";
 import {
+  ApiError,
   cidOf,
   createClient,
   defineStorage,
@@ -291,7 +292,11 @@ Deno.test("api.bind() rejects what is not a storage, and calls after stop() fail
   // @ts-expect-error: not a storage
   await assertRejects(() => bob.api.bind({}), TypeError, /Cannot bind storage/);
   await xmpp.stop();
-  await assertRejects(() => bob.setBob(enc.encode("x"), "text/plain"), Error);
+  await assertRejects(
+    () => bob.setBob(enc.encode("x"), "text/plain"),
+    ApiError,
+    /set_bob: the client is stopped/,
+  );
   await assertRejects(() => bob.api.bind(memoryStorage()), Error, /stopped/);
 });
 
