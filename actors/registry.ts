@@ -257,26 +257,34 @@ function place(
 }
 
 /**
- * Send `storage.drain` to the storage bound now and list it as retiring: it
- * is stopped (if owned) once the drain is answered.
+ * Plan the retirement of the storage bound now: the context change that lists
+ * it as retiring, and the effect that sends it `storage.drain` (once answered,
+ * or after the retire timeout, it is stopped if owned).
  */
 function retireCurrent(
   context: RegistryContext,
   self: AnyActorRef,
-): Pick<RegistryContext, "nextId" | "retiring"> {
+): {
+  update: Pick<RegistryContext, "nextId" | "retiring">;
+  effect: () => void;
+} {
   const drainId = context.nextId;
-  deliver(context.storage, {
-    type: "storage.drain",
-    id: drainId,
-    ns: context.ns,
-    replyTo: self,
-  });
+  const { storage, ns } = context;
   return {
-    nextId: drainId + 1,
-    retiring: {
-      ...context.retiring,
-      [drainId]: { ref: context.storage, owned: context.owned },
+    update: {
+      nextId: drainId + 1,
+      retiring: {
+        ...context.retiring,
+        [drainId]: { ref: storage, owned: context.owned },
+      },
     },
+    effect: () =>
+      deliver(storage, {
+        type: "storage.drain",
+        id: drainId,
+        ns,
+        replyTo: self,
+      }),
   };
 }
 
@@ -366,15 +374,17 @@ export const registryMachine = setup({
       if (first !== undefined) enqueue(raise(first));
     }),
     /** Plain bind: switch at once, retire the old storage. */
-    swap: assign(({ context, event, spawn, self }) => {
-      if (event.type !== "api.bind") return {};
-      const owned = !isActorRef(event.storage);
-      const next = isActorRef(event.storage)
-        ? event.storage
-        : spawn(event.storage);
+    swap: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== "api.bind") return;
+      const { storage, replyTo, id } = event;
       const retired = retireCurrent(context, self);
-      reply(event.replyTo, { type: "storage.result", id: event.id });
-      return { storage: next, owned, ...retired };
+      enqueue.assign(({ spawn }) => ({
+        storage: isActorRef(storage) ? storage : spawn(storage),
+        owned: !isActorRef(storage),
+        ...retired.update,
+      }));
+      enqueue(retired.effect);
+      enqueue(() => reply(replyTo, { type: "storage.result", id }));
     }),
     /**
      * A retired storage gets `timeout` ms to answer its drain; one that
@@ -395,24 +405,15 @@ export const registryMachine = setup({
       enqueue.assign({ retiring: rest });
       if (old?.owned) enqueue.stopChild(old.ref);
     }),
-    startMigration: assign(({ context, event, spawn, self }) => {
-      if (event.type !== "api.bind") return {};
-      const owned = !isActorRef(event.storage);
-      const to = isActorRef(event.storage)
-        ? event.storage
-        : spawn(event.storage);
+    startMigration: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== "api.bind") return;
       const drainId = context.nextId;
-      deliver(context.storage, {
-        type: "storage.drain",
-        id: drainId,
-        ns: context.ns,
-        replyTo: self,
-      });
-      return {
+      const { storage, ns } = context;
+      enqueue.assign(({ spawn }) => ({
         nextId: drainId + 2,
         migration: {
-          to,
-          owned,
+          to: isActorRef(event.storage) ? event.storage : spawn(event.storage),
+          owned: !isActorRef(event.storage),
           bind: event,
           drainId,
           keysId: drainId + 1,
@@ -420,7 +421,15 @@ export const registryMachine = setup({
           sets: {},
           remaining: 0,
         },
-      };
+      }));
+      enqueue(() =>
+        deliver(storage, {
+          type: "storage.drain",
+          id: drainId,
+          ns,
+          replyTo: self,
+        })
+      );
     }),
     listKeys: ({ context, self }) => {
       const m = context.migration!;
@@ -431,66 +440,84 @@ export const registryMachine = setup({
         replyTo: self,
       });
     },
-    copyAll: assign(({ context, event, self }) => {
+    copyAll: enqueueActions(({ context, event, enqueue, self }) => {
       const m = context.migration!;
       const keys = event.type === "storage.result" && Array.isArray(event.value)
         ? event.value as string[]
         : [];
       const gets: Record<number, string> = {};
       let id = context.nextId;
-      for (const key of keys) {
-        gets[id] = key;
-        deliver(context.storage, {
-          type: "storage.get",
-          id,
-          ns: context.ns,
-          key,
-          replyTo: self,
-        });
-        id++;
-      }
-      return { nextId: id, migration: { ...m, gets, remaining: keys.length } };
-    }),
-    copyStep: assign(({ context, event, self }) => {
-      const m = context.migration!;
-      if (event.type !== "storage.result") return {};
-      const { id } = event;
-      if (id in m.gets) {
-        const key = m.gets[id];
-        const { [id]: _, ...gets } = m.gets;
-        if (event.value === undefined) {
-          return { migration: { ...m, gets, remaining: m.remaining - 1 } };
+      for (const key of keys) gets[id++] = key;
+      enqueue.assign({
+        nextId: id,
+        migration: { ...m, gets, remaining: keys.length },
+      });
+      const { storage, ns } = context;
+      enqueue(() => {
+        for (const [getId, key] of Object.entries(gets)) {
+          deliver(storage, {
+            type: "storage.get",
+            id: Number(getId),
+            ns,
+            key,
+            replyTo: self,
+          });
         }
-        const setId = context.nextId;
+      });
+    }),
+    copyStep: enqueueActions(({ context, event, enqueue, self }) => {
+      const m = context.migration!;
+      if (event.type !== "storage.result") return;
+      const { id } = event;
+      if (!(id in m.gets)) {
+        const { [id]: _, ...sets } = m.sets;
+        enqueue.assign({
+          migration: { ...m, sets, remaining: m.remaining - 1 },
+        });
+        return;
+      }
+      const key = m.gets[id];
+      const { [id]: _, ...gets } = m.gets;
+      if (event.value === undefined) {
+        enqueue.assign({
+          migration: { ...m, gets, remaining: m.remaining - 1 },
+        });
+        return;
+      }
+      const setId = context.nextId;
+      const value = event.value as JsonValue;
+      enqueue.assign({
+        nextId: setId + 1,
+        migration: { ...m, gets, sets: { ...m.sets, [setId]: key } },
+      });
+      enqueue(() =>
         deliver(m.to, {
           type: "storage.set",
           id: setId,
           ns: context.ns,
           key,
-          value: event.value as JsonValue,
+          value,
           replyTo: self,
-        });
-        return {
-          nextId: setId + 1,
-          migration: { ...m, gets, sets: { ...m.sets, [setId]: key } },
-        };
-      }
-      const { [id]: _, ...sets } = m.sets;
-      return { migration: { ...m, sets, remaining: m.remaining - 1 } };
+        })
+      );
     }),
     /** The copy is complete: the new storage takes over and serves the queue. */
-    commitMigration: assign(({ context, self }) => {
+    commitMigration: enqueueActions(({ context, enqueue, self }) => {
       const m = context.migration!;
+      const { queue } = context;
       const retired = retireCurrent(context, self);
-      for (const request of context.queue) deliver(m.to, request);
-      reply(m.bind.replyTo, { type: "storage.result", id: m.bind.id });
-      return {
+      enqueue.assign({
         storage: m.to,
         owned: m.owned,
         queue: [],
         migration: undefined,
-        ...retired,
-      };
+        ...retired.update,
+      });
+      enqueue(retired.effect);
+      enqueue(() => {
+        for (const request of queue) deliver(m.to, request);
+        reply(m.bind.replyTo, { type: "storage.result", id: m.bind.id });
+      });
     }),
     /** The copy failed: keep the old storage, serve the queue from it. */
     abortMigration: enqueueActions(({ context, event, enqueue }) => {
@@ -505,10 +532,13 @@ export const registryMachine = setup({
         : new Error(
           `Cannot bind storage: migration step got no answer within ${context.timeout} ms`,
         );
-      for (const request of context.queue) deliver(context.storage, request);
-      reply(m.bind.replyTo, { type: "storage.error", id: m.bind.id, error });
+      const { queue, storage } = context;
       if (m.owned) enqueue.stopChild(m.to);
       enqueue.assign({ queue: [], migration: undefined });
+      enqueue(() => {
+        for (const request of queue) deliver(storage, request);
+        reply(m.bind.replyTo, { type: "storage.error", id: m.bind.id, error });
+      });
     }),
   },
 }).createMachine({
