@@ -1,19 +1,13 @@
 import { assert, assertMatch } from "./deps.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import { runScript } from "./support/run.ts";
 
 Deno.test("the demo (deno task demo) runs the how-to end to end with no server", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      new URL("../examples/demo.ts", import.meta.url).pathname,
-    ],
-    stdout: "piped",
-    stderr: "piped",
+  const out = await runScript("examples/demo.ts", {
     env: { XMPP_SERVICE: "" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert(out.success, new TextDecoder().decode(out.stderr));
+  });
+  const text = out.stdout;
+  assert(out.code === 0, out.stderr);
   assertMatch(
     text,
     /set_bob {2}-> cid sha1\+5ed25af7b1ed23fb00122e13d7f74c4d8262acd8@bob\.xmpp\.org/,
@@ -31,23 +25,16 @@ Deno.test({
     const ca = await Deno.makeTempFile();
     try {
       await Deno.writeTextFile(ca, server.caPem);
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-all",
-          new URL("../examples/demo.ts", import.meta.url).pathname,
-        ],
-        stdout: "piped",
-        stderr: "piped",
+      const out = await runScript("examples/demo.ts", {
         env: {
           XMPP_SERVICE: `xmpp://127.0.0.1:${server.c2sPort}`,
           XMPP_JID: "alice@localhost/demo",
           XMPP_PASSWORD: "pw",
           XMPP_CA: ca,
         },
-      }).output();
-      const text = new TextDecoder().decode(out.stdout);
-      assert(out.success, new TextDecoder().decode(out.stderr));
+      });
+      const text = out.stdout;
+      assert(out.code === 0, out.stderr);
       assertMatch(
         text,
         /online {3}-> alice@localhost\/demo via xmpp:\/\/127\.0\.0\.1:/,

@@ -1,6 +1,7 @@
 import { assertMatch, assertStrictEquals } from "./deps.ts";
 import { createClient, xml } from "../mod.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import { runScript } from "./support/run.ts";
 
 Deno.test({
   name: "examples/echo_bot.ts answers a chat message with the same body",
@@ -79,24 +80,14 @@ Deno.test({
 Deno.test("examples/bob_loader.ts runs the how-to with plain functions", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        new URL("../examples/bob_loader.ts", import.meta.url).pathname,
-        dir,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    assertStrictEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    const out = await runScript("examples/bob_loader.ts", { args: [dir] });
+    assertStrictEquals(out.code, 0, out.stderr);
     assertMatch(
-      text,
+      out.stdout,
       /a new bob file appeared: .*sha1\+5ed25af7b1ed23fb00122e13d7f74c4d8262acd8@bob\.xmpp\.org/,
     );
-    assertMatch(text, /read back: coucou/);
-    assertMatch(text, /deleted: 0 file\(s\) left/);
+    assertMatch(out.stdout, /read back: coucou/);
+    assertMatch(out.stdout, /deleted: 0 file\(s\) left/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
