@@ -296,6 +296,12 @@ function reply(target: ReplyTarget, out: StorageReply): void {
   }
 }
 
+// Every migration step waits at most `timeout` ms for its answer; then the
+// bind is aborted and the old storage keeps serving.
+const STEP_TIMEOUT = {
+  stepTimeout: { target: "#registry.ready", actions: "abortMigration" },
+} as const;
+
 /**
  * The registry machine: states `ready` and `migrating` (`draining` the old
  * storage, `listing` its keys, `copying` them).
@@ -591,12 +597,7 @@ export const registryMachine = setup({
       },
       states: {
         draining: {
-          after: {
-            stepTimeout: {
-              target: "#registry.ready",
-              actions: "abortMigration",
-            },
-          },
+          after: STEP_TIMEOUT,
           on: {
             "storage.result": {
               guard: "isDrained",
@@ -606,12 +607,7 @@ export const registryMachine = setup({
           },
         },
         listing: {
-          after: {
-            stepTimeout: {
-              target: "#registry.ready",
-              actions: "abortMigration",
-            },
-          },
+          after: STEP_TIMEOUT,
           on: {
             "storage.result": {
               guard: "isKeyList",
@@ -623,12 +619,7 @@ export const registryMachine = setup({
         copying: {
           // Each answered step re-enters the state, so the timeout bounds the
           // wait for the next answer, not the whole copy.
-          after: {
-            stepTimeout: {
-              target: "#registry.ready",
-              actions: "abortMigration",
-            },
-          },
+          after: STEP_TIMEOUT,
           always: {
             guard: "copyDone",
             target: "#registry.ready",
