@@ -20,104 +20,13 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
+ * Everything here but the Deno-only parts is also in `mod_browser.ts`, the
+ * browser entry.
+ *
  * @module
  */
-export {
-  Client,
-  type ClientOptions,
-  type PluginMap,
-  type PluginName,
-} from "./src/client.ts";
-export { createClient } from "./src/client_deno.ts";
-export {
-  BobPlugin,
-  bobStorageOps,
-  type GetBobOptions,
-  type SetBobOptions,
-} from "./src/bob.ts";
-export { type BobData, type BobRecord } from "./src/bob_data.ts";
-export {
-  Api,
-  type BindOptions,
-  type RegisterOptions,
-  type RunOptions,
-} from "./src/api.ts";
-export {
-  type ApiHandler,
-  type BindEvent,
-  type RegistryEvent,
-  registryMachine,
-  type Route,
-  type Scope,
-  type StorageCall,
-  type StorageOp,
-} from "./actors/registry.ts";
-export { bobMachine } from "./actors/bob.ts";
-export { clientMachine } from "./actors/client.ts";
-export { memoryStorage } from "./actors/storage/memory.ts";
+export * from "./mod_browser.ts";
+export { createClient } from "./actors/client/deno.ts";
 export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";
-export { idbStorage, type IdbStorageOptions } from "./actors/storage/idb.ts";
-export {
-  defineStorage,
-  type StorageBackend,
-  type StorageLogic,
-} from "./src/storage_backend.ts";
-export type {
-  JsonValue,
-  ReplyTarget,
-  RequestBase,
-  StorageDel,
-  StorageDrain,
-  StorageFailure,
-  StorageGet,
-  StorageKeys,
-  StorageReply,
-  StorageRequest,
-  StorageResult,
-  StorageSet,
-} from "./actors/storage/protocol.ts";
-export { assertCid, cidOf, isCid } from "./src/cid.ts";
-export {
-  ApiError,
-  ItemNotFound,
-  StorageError,
-  TimeoutError,
-} from "./src/errors.ts";
-export { Connection } from "./src/connection.ts";
-export type {
-  ConnectionEvents,
-  ConnectionOptions,
-  StanzaHandler,
-  TransportLogic,
-  TransportMap,
-} from "./src/connection.ts";
-export { DenoConnection, denoTransports } from "./src/connection_deno.ts";
-export { connectionMachine } from "./actors/connection.ts";
-export type {
-  ConnectionInput,
-  ConnectionStatus,
-  HandlerMatch,
-  ReconnectOptions,
-  StanzaKind,
-} from "./actors/connection.ts";
-export { websocketTransport } from "./actors/transport_websocket.ts";
-export { directTlsTransport, tcpTransport } from "./actors/transport_tcp.ts";
-export {
-  ConnectionError,
-  QueueOverflowError,
-  SASLError,
-  StanzaError,
-  StreamError,
-  TLSError,
-  XMPPError,
-} from "./src/xmpp_error.ts";
-export {
-  bareJid,
-  formatJid,
-  type Jid,
-  jidEquals,
-  parseJid,
-} from "./src/jid.ts";
-export { xml } from "./src/deps.ts";
-export type { ServiceProtocol } from "./actors/transport_protocol.ts";
-export type { SaslMechanism } from "./src/sasl.ts";
+export { DenoConnection, denoTransports } from "./actors/connection/deno.ts";
+export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { DenoConnection } from "../src/connection_deno.ts";
+import { DenoConnection } from "../actors/connection/deno.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";

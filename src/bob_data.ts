@@ -5,7 +5,7 @@
  */
 import { StorageError } from "./errors.ts";
 import { assertCid, cidMatches, isCid } from "./cid.ts";
-import type { JsonValue } from "../actors/storage/protocol.ts";
+import type { JsonValue } from "./json.ts";
 
 /** One Bits of Binary entry. */
 export interface BobData {

@@ -14,7 +14,7 @@
  * @module
  */
 import { hmac, pbkdf2, sha1, sha256 } from "./deps.ts";
-import { SASLError } from "./xmpp_error.ts";
+import { SASLError } from "./errors.ts";
 
 /** A mechanism this module implements, best first. */
 export type SaslMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-1" | "PLAIN";

@@ -14,7 +14,7 @@
  * @module
  */
 import { type Element, Parser } from "./deps.ts";
-import { StreamError } from "./xmpp_error.ts";
+import { StreamError } from "./errors.ts";
 
 /** Callbacks of an {@linkcode XmlStream}. */
 export interface XmlStreamHandlers {

@@ -1,5 +1,8 @@
-import { DenoConnection } from "../src/connection_deno.ts";
-import { Connection, type ConnectionOptions } from "../src/connection.ts";
+import { DenoConnection } from "../actors/connection/deno.ts";
+import {
+  Connection,
+  type ConnectionOptions,
+} from "../actors/connection/connection.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { ItemNotFound, TimeoutError } from "../src/errors.ts";
 import {
@@ -9,8 +12,8 @@ import {
   StanzaError,
   StreamError,
   TLSError,
-} from "../src/xmpp_error.ts";
-import type { ConnectionStatus } from "../actors/connection.ts";
+} from "../src/errors.ts";
+import type { ConnectionStatus } from "../actors/connection/machine.ts";
 import {
   hasProsody,
   type Prosody,

@@ -1,5 +1,5 @@
 import { assertStrictEquals } from "./deps.ts";
-import { pythonJson } from "../src/_json.ts";
+import { pythonJson } from "../src/json.ts";
 
 Deno.test("pythonJson() writes what Python's json.dumps writes", () => {
   assertStrictEquals(

@@ -8,7 +8,7 @@ import {
   saslStart,
   saslSuccess,
 } from "../src/sasl.ts";
-import { SASLError } from "../src/xmpp_error.ts";
+import { SASLError } from "../src/errors.ts";
 
 const creds = { username: "user", password: "pencil" };
 

@@ -1,6 +1,6 @@
 import type { Element } from "../src/deps.ts";
 import { XmlStream, type XmlStreamOptions } from "../src/xml_stream.ts";
-import type { StreamError } from "../src/xmpp_error.ts";
+import type { StreamError } from "../src/errors.ts";
 import { assert, assertEquals } from "./_helpers.ts";
 
 const HEADER =

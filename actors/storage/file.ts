@@ -13,9 +13,9 @@
  *
  * @module
  */
-import { defineStorage, type StorageLogic } from "../../src/storage_backend.ts";
+import { defineStorage, type StorageLogic } from "./define.ts";
 import { StorageError } from "../../src/errors.ts";
-import { pythonJson } from "../../src/_json.ts";
+import { pythonJson } from "../../src/json.ts";
 import type { JsonValue } from "./protocol.ts";
 
 /** Options of {@linkcode fileStorage}. */

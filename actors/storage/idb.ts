@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { defineStorage, type StorageLogic } from "../../src/storage_backend.ts";
+import { defineStorage, type StorageLogic } from "./define.ts";
 import {
   createStore,
   idbDel,

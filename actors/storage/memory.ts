@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { defineStorage, type StorageLogic } from "../../src/storage_backend.ts";
+import { defineStorage, type StorageLogic } from "./define.ts";
 import type { JsonValue } from "./protocol.ts";
 
 /**

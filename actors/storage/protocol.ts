@@ -14,14 +14,8 @@
  * @module
  */
 
-/** A value a storage actor keeps: anything `JSON.stringify` round-trips. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+import type { JsonValue } from "../../src/json.ts";
+export type { JsonValue };
 
 /** Where a storage actor sends its answer: any actor ref (or look-alike) with `send`. */
 export interface ReplyTarget {

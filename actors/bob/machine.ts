@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { setup } from "../src/deps.ts";
-import { registryMachine } from "./registry.ts";
-import type { StorageLogic } from "../src/storage_backend.ts";
+import { setup } from "../../src/deps.ts";
+import { registryMachine } from "../registry/machine.ts";
+import type { StorageLogic } from "../storage/define.ts";
 
 /** What the BoB plugin actor is created with. */
 export interface BobInput {

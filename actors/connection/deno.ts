@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { directTlsTransport, tcpTransport } from "../actors/transport_tcp.ts";
-import { websocketTransport } from "../actors/transport_websocket.ts";
+import { directTlsTransport, tcpTransport } from "../transport/tcp.ts";
+import { websocketTransport } from "../transport/websocket.ts";
 import {
   Connection,
   type ConnectionOptions,
@@ -18,7 +18,7 @@ import {
  *
  * @example Usage
  * ```ts
- * import { denoTransports } from "./connection_deno.ts";
+ * import { denoTransports } from "./deno.ts";
  * console.assert(denoTransports.xmpp !== undefined && denoTransports.wss !== undefined);
  * ```
  */
@@ -34,7 +34,7 @@ export const denoTransports: Required<TransportMap> = {
  *
  * @example Usage
  * ```ts ignore
- * import { DenoConnection } from "./connection_deno.ts";
+ * import { DenoConnection } from "./deno.ts";
  * const conn = new DenoConnection({ jid: "alice@localhost", password: "pw" });
  * await conn.start();
  * await conn.stop();

@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { type Element, fromCallback } from "../src/deps.ts";
-import { XmlStream } from "../src/xml_stream.ts";
-import { ConnectionError, StreamError } from "../src/xmpp_error.ts";
+import { type Element, fromCallback } from "../../src/deps.ts";
+import { XmlStream } from "../../src/xml_stream.ts";
+import { ConnectionError, StreamError } from "../../src/errors.ts";
 import {
   NS_FRAMING,
   type TransportCommand,
   type TransportEvent,
   type TransportInput,
-} from "./transport_protocol.ts";
+} from "./protocol.ts";
 
 const STANZAS = new Set(["iq", "message", "presence"]);
 
@@ -30,8 +30,8 @@ function serialize(el: Element): string {
  *
  * @example Usage
  * ```ts ignore
- * import { connectionMachine } from "./connection.ts";
- * import { websocketTransport } from "./transport_websocket.ts";
+ * import { connectionMachine } from "../connection/machine.ts";
+ * import { websocketTransport } from "./websocket.ts";
  * const machine = connectionMachine.provide({ actors: { transport: websocketTransport } });
  * ```
  */

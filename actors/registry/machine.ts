@@ -31,16 +31,16 @@ import {
   enqueueActions,
   raise,
   setup,
-} from "../src/deps.ts";
+} from "../../src/deps.ts";
 import type {
   JsonValue,
   ReplyTarget,
   StorageReply,
   StorageRequest,
-} from "./storage/protocol.ts";
-import type { StorageLogic } from "../src/storage_backend.ts";
-import { StorageError } from "../src/errors.ts";
-import { isActorRef } from "../src/_util.ts";
+} from "../storage/protocol.ts";
+import type { StorageLogic } from "../storage/define.ts";
+import { StorageError } from "../../src/errors.ts";
+import { isActorRef } from "../../src/_util.ts";
 
 /**
  * A function handler, called as slixmpp calls its API handlers:

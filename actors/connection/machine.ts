@@ -32,14 +32,14 @@ import {
   sendTo,
   setup,
   xml,
-} from "../src/deps.ts";
+} from "../../src/deps.ts";
 import {
   bareJid,
   formatJid,
   type Jid,
   jidEquals,
   parseJid,
-} from "../src/jid.ts";
+} from "../../src/jid.ts";
 import {
   chooseMechanism,
   decodeBase64Text,
@@ -50,8 +50,8 @@ import {
   type SaslSession,
   saslStart,
   saslSuccess,
-} from "../src/sasl.ts";
-import { TimeoutError } from "../src/errors.ts";
+} from "../../src/sasl.ts";
+import { TimeoutError } from "../../src/errors.ts";
 import {
   ConnectionError,
   NS_SASL,
@@ -62,7 +62,7 @@ import {
   StanzaError,
   StreamError,
   type XMPPError,
-} from "../src/xmpp_error.ts";
+} from "../../src/errors.ts";
 import {
   NS_STREAM,
   NS_TLS,
@@ -71,7 +71,7 @@ import {
   type TransportCommand,
   type TransportEvent,
   type TransportInput,
-} from "./transport_protocol.ts";
+} from "../transport/protocol.ts";
 
 /** Namespace of resource binding. */
 export const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
@@ -334,7 +334,7 @@ const idPrefix = Math.random().toString(36).slice(2, 8);
  *
  * @example Usage
  * ```ts
- * import { nextId } from "./connection.ts";
+ * import { nextId } from "./machine.ts";
  * console.assert(nextId() !== nextId());
  * ```
  */
@@ -565,9 +565,9 @@ function resolveInput(input: ConnectionInput): ConnectionContext {
  *
  * @example Usage
  * ```ts ignore
- * import { createActor } from "../src/deps.ts";
- * import { connectionMachine } from "./connection.ts";
- * import { tcpTransport } from "./transport_tcp.ts";
+ * import { createActor } from "../../src/deps.ts";
+ * import { connectionMachine } from "./machine.ts";
+ * import { tcpTransport } from "../transport/tcp.ts";
  * const actor = createActor(
  *   connectionMachine.provide({ actors: { transport: tcpTransport } }),
  *   { input: { jid: "alice@localhost", password: "pw" } },

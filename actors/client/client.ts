@@ -4,21 +4,21 @@
  *
  * @module
  */
-import { type AnyActorRef, createActor } from "./deps.ts";
-import { clientMachine } from "../actors/client.ts";
-import { memoryStorage } from "../actors/storage/memory.ts";
-import type { StorageLogic } from "./storage_backend.ts";
-import { RequestTable } from "./requests.ts";
-import { Api } from "./api.ts";
-import { BobPlugin } from "./bob.ts";
+import { type AnyActorRef, createActor } from "../../src/deps.ts";
+import { clientMachine } from "./machine.ts";
+import { memoryStorage } from "../storage/memory.ts";
+import type { StorageLogic } from "../storage/define.ts";
+import { RequestTable } from "../registry/requests.ts";
+import { Api } from "../registry/api.ts";
+import { BobPlugin } from "../bob/plugin.ts";
 import {
   Connection,
   type ConnectionEvents,
   type ConnectionOptions,
   type StanzaHandler,
-} from "./connection.ts";
-import type { HandlerMatch, StanzaKind } from "../actors/connection.ts";
-import type { Element } from "./deps.ts";
+} from "../connection/connection.ts";
+import type { HandlerMatch, StanzaKind } from "../connection/machine.ts";
+import type { Element } from "../../src/deps.ts";
 
 /**
  * Options of {@linkcode createClient}: the connection's (`service`, `tls`,
@@ -64,7 +64,7 @@ export type PluginName = keyof PluginMap;
  *
  * @example Usage
  * ```ts
- * import { createClient } from "../mod.ts";
+ * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * const cid = await bob.setBob(new Uint8Array([1, 2, 3]), "application/octet-stream");
@@ -283,7 +283,7 @@ export class Client {
  *
  * @example Usage
  * ```ts
- * import { createClient } from "../mod.ts";
+ * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * xmpp.registerPlugin("xep_0231");
  * await xmpp.stop();

@@ -10,15 +10,15 @@
  *
  * @module
  */
-import { type Element, fromCallback } from "../src/deps.ts";
-import { XmlStream } from "../src/xml_stream.ts";
-import { ConnectionError, TLSError } from "../src/xmpp_error.ts";
+import { type Element, fromCallback } from "../../src/deps.ts";
+import { XmlStream } from "../../src/xml_stream.ts";
+import { ConnectionError, TLSError } from "../../src/errors.ts";
 import {
   NS_TLS,
   type TransportCommand,
   type TransportEvent,
   type TransportInput,
-} from "./transport_protocol.ts";
+} from "./protocol.ts";
 
 const encoder = new TextEncoder();
 
@@ -212,8 +212,8 @@ function socketTransport(direct: boolean) {
  *
  * @example Usage
  * ```ts ignore
- * import { connectionMachine } from "./connection.ts";
- * import { tcpTransport } from "./transport_tcp.ts";
+ * import { connectionMachine } from "../connection/machine.ts";
+ * import { tcpTransport } from "./tcp.ts";
  * const machine = connectionMachine.provide({ actors: { transport: tcpTransport } });
  * ```
  */
@@ -225,8 +225,8 @@ export const tcpTransport = socketTransport(false);
  *
  * @example Usage
  * ```ts ignore
- * import { connectionMachine } from "./connection.ts";
- * import { directTlsTransport } from "./transport_tcp.ts";
+ * import { connectionMachine } from "../connection/machine.ts";
+ * import { directTlsTransport } from "./tcp.ts";
  * const machine = connectionMachine.provide({ actors: { transport: directTlsTransport } });
  * ```
  */

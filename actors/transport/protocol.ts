@@ -14,8 +14,8 @@
  *
  * @module
  */
-import type { Element } from "../src/deps.ts";
-import type { StreamError } from "../src/xmpp_error.ts";
+import type { Element } from "../../src/deps.ts";
+import type { StreamError } from "../../src/errors.ts";
 
 /** The four kinds of service address. */
 export type ServiceProtocol = "xmpp" | "xmpps" | "ws" | "wss";
@@ -127,7 +127,7 @@ const DEFAULT_PORTS: Record<ServiceProtocol, number> = {
  *
  * @example Usage
  * ```ts
- * import { parseService } from "./transport_protocol.ts";
+ * import { parseService } from "./protocol.ts";
  * const s = parseService("xmpps://localhost:5223", "localhost");
  * console.assert(s.protocol === "xmpps" && s.port === 5223);
  * console.assert(parseService(undefined, "example.org").port === 5222);

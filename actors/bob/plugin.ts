@@ -4,12 +4,17 @@
  *
  * @module
  */
-import type { AnyActorRef } from "./deps.ts";
-import type { Api } from "./api.ts";
-import { assertCid, cidOf } from "./cid.ts";
-import { assertBob, type BobData, fromRecord, toRecord } from "./bob_data.ts";
-import { ItemNotFound } from "./errors.ts";
-import type { StorageOp } from "../actors/registry.ts";
+import type { AnyActorRef } from "../../src/deps.ts";
+import type { Api } from "../registry/api.ts";
+import { assertCid, cidOf } from "../../src/cid.ts";
+import {
+  assertBob,
+  type BobData,
+  fromRecord,
+  toRecord,
+} from "../../src/bob_data.ts";
+import { ItemNotFound } from "../../src/errors.ts";
+import type { StorageOp } from "../registry/machine.ts";
 
 /** Options of {@linkcode BobPlugin.setBob}. */
 export interface SetBobOptions {
@@ -74,7 +79,7 @@ export const bobStorageOps: Record<
  *
  * @example Usage
  * ```ts
- * import { createClient } from "../mod.ts";
+ * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * const cid = await bob.setBob(new TextEncoder().encode("coucou"), "text/plain", { maxAge: 86400 });

@@ -16,20 +16,17 @@ import {
   type HandlerMatch,
   nextId,
   type StanzaKind,
-} from "../actors/connection.ts";
-import {
-  parseService,
-  type ServiceProtocol,
-} from "../actors/transport_protocol.ts";
-import { websocketTransport } from "../actors/transport_websocket.ts";
-import { createActor, type Element, xml } from "./deps.ts";
-import { parseJid } from "./jid.ts";
-import { isThenable } from "./_util.ts";
+} from "./machine.ts";
+import { parseService, type ServiceProtocol } from "../transport/protocol.ts";
+import { websocketTransport } from "../transport/websocket.ts";
+import { createActor, type Element, xml } from "../../src/deps.ts";
+import { parseJid } from "../../src/jid.ts";
+import { isThenable } from "../../src/_util.ts";
 import {
   ConnectionError,
   NS_STANZAS,
   QueueOverflowError,
-} from "./xmpp_error.ts";
+} from "../../src/errors.ts";
 
 /** A transport actor logic (see `actors/transport_protocol.ts`). */
 export type TransportLogic = typeof websocketTransport;
@@ -98,8 +95,8 @@ interface PendingCall {
  *
  * @example Usage
  * ```ts ignore
- * import { xml } from "./deps.ts";
- * import { DenoConnection } from "./connection_deno.ts";
+ * import { xml } from "../../src/deps.ts";
+ * import { DenoConnection } from "./deno.ts";
  * const conn = new DenoConnection({ jid: "alice@localhost", password: "pw" });
  * await conn.start();
  * const pong = await conn.iq(xml("iq", { type: "get", to: "localhost" },

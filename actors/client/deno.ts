@@ -5,7 +5,7 @@
  * @module
  */
 import { Client, type ClientOptions } from "./client.ts";
-import { denoTransports } from "./connection_deno.ts";
+import { denoTransports } from "../connection/deno.ts";
 
 /**
  * Create a client that can dial `xmpp://`, `xmpps://`, `ws://` and `wss://`.
@@ -16,7 +16,7 @@ import { denoTransports } from "./connection_deno.ts";
  *
  * @example Usage
  * ```ts
- * import { createClient } from "../mod.ts";
+ * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * await bob.setBob(new TextEncoder().encode("hi"), "text/plain");

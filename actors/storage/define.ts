@@ -9,14 +9,10 @@
  *
  * @module
  */
-import { type CallbackActorLogic, fromCallback } from "./deps.ts";
-import { StorageError } from "./errors.ts";
-import { isThenable } from "./_util.ts";
-import type {
-  JsonValue,
-  StorageReply,
-  StorageRequest,
-} from "../actors/storage/protocol.ts";
+import { type CallbackActorLogic, fromCallback } from "../../src/deps.ts";
+import { StorageError } from "../../src/errors.ts";
+import { isThenable } from "../../src/_util.ts";
+import type { JsonValue, StorageReply, StorageRequest } from "./protocol.ts";
 
 /** What a storage backend implements; each method may be sync or async. */
 export interface StorageBackend {
@@ -53,7 +49,7 @@ function toError(cause: unknown): Error {
  * @example Usage
  * ```ts
  * import { createActor } from "npm:xstate@^5.33.0";
- * import { defineStorage } from "./storage_backend.ts";
+ * import { defineStorage } from "./define.ts";
  * const map = new Map();
  * const logic = defineStorage(() => ({
  *   get: (ns, key) => map.get(`${ns}/${key}`),

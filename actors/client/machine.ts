@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { fromCallback, setup, spawnChild } from "../src/deps.ts";
-import { bobMachine } from "./bob.ts";
-import type { StorageReply } from "./storage/protocol.ts";
-import type { StorageLogic } from "../src/storage_backend.ts";
+import { fromCallback, setup, spawnChild } from "../../src/deps.ts";
+import { bobMachine } from "../bob/machine.ts";
+import type { StorageReply } from "../storage/protocol.ts";
+import type { StorageLogic } from "../storage/define.ts";
 
 /** What the client actor is created with. */
 export interface ClientInput {

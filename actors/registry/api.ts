@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AnyActorRef } from "./deps.ts";
+import type { AnyActorRef } from "../../src/deps.ts";
 import {
   type ApiHandler,
   deliver,
@@ -14,12 +14,12 @@ import {
   type Route,
   type Scope,
   type StorageOp,
-} from "../actors/registry.ts";
-import type { StorageRequest } from "../actors/storage/protocol.ts";
-import type { StorageLogic } from "./storage_backend.ts";
+} from "./machine.ts";
+import type { StorageRequest } from "../storage/protocol.ts";
+import type { StorageLogic } from "../storage/define.ts";
 import type { RequestTable } from "./requests.ts";
-import { ApiError, ItemNotFound, StorageError } from "./errors.ts";
-import { isActorRef, isThenable } from "./_util.ts";
+import { ApiError, ItemNotFound, StorageError } from "../../src/errors.ts";
+import { isActorRef, isThenable } from "../../src/_util.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
 export interface RunOptions<A = unknown> {
@@ -95,7 +95,7 @@ function storageError(op: string) {
  *
  * @example Override one op with a plain function, as in slixmpp
  * ```ts
- * import { createClient } from "../mod.ts";
+ * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * const seen: string[] = [];

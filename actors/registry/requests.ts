@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { TimeoutError } from "./errors.ts";
-import type { StorageReply } from "../actors/storage/protocol.ts";
+import { TimeoutError } from "../../src/errors.ts";
+import type { StorageReply } from "../storage/protocol.ts";
 
 interface Pending {
   deadline: number;

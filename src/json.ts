@@ -1,12 +1,19 @@
 /**
- * JSON text laid out the way Python's `json.dump` writes it by default
+ * JSON values, and JSON text laid out the way Python's `json.dump` writes it by default
  * (`", "` and `": "` separators, non-ASCII escaped as `\uXXXX`), so files we
  * write are byte-for-byte what slixmpp's file loader writes. No library does
  * this formatting; it is a few lines over `JSON.stringify`.
  *
  * @module
  */
-import type { JsonValue } from "../actors/storage/protocol.ts";
+/** A value a storage actor keeps: anything `JSON.stringify` round-trips. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 function escapeNonAscii(text: string): string {
   // Python's ensure_ascii escapes everything outside the printable ASCII range.

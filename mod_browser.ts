@@ -1,0 +1,102 @@
+/**
+ * The browser entry of xmpp-actors: everything in `mod.ts` that runs in a
+ * browser. It leaves out what needs Deno (the TCP and direct TLS transports,
+ * the file storage); `createClient` here dials `ws://` and `wss://` only.
+ *
+ * @module
+ */
+export {
+  Client,
+  type ClientOptions,
+  createClient,
+  type PluginMap,
+  type PluginName,
+} from "./actors/client/client.ts";
+export {
+  BobPlugin,
+  bobStorageOps,
+  type GetBobOptions,
+  type SetBobOptions,
+} from "./actors/bob/plugin.ts";
+export { type BobData, type BobRecord } from "./src/bob_data.ts";
+export {
+  Api,
+  type BindOptions,
+  type RegisterOptions,
+  type RunOptions,
+} from "./actors/registry/api.ts";
+export {
+  type ApiHandler,
+  type BindEvent,
+  type RegistryEvent,
+  registryMachine,
+  type Route,
+  type Scope,
+  type StorageCall,
+  type StorageOp,
+} from "./actors/registry/machine.ts";
+export { bobMachine } from "./actors/bob/machine.ts";
+export { clientMachine } from "./actors/client/machine.ts";
+export { memoryStorage } from "./actors/storage/memory.ts";
+export { idbStorage, type IdbStorageOptions } from "./actors/storage/idb.ts";
+export {
+  defineStorage,
+  type StorageBackend,
+  type StorageLogic,
+} from "./actors/storage/define.ts";
+export type {
+  JsonValue,
+  ReplyTarget,
+  RequestBase,
+  StorageDel,
+  StorageDrain,
+  StorageFailure,
+  StorageGet,
+  StorageKeys,
+  StorageReply,
+  StorageRequest,
+  StorageResult,
+  StorageSet,
+} from "./actors/storage/protocol.ts";
+export { assertCid, cidOf, isCid } from "./src/cid.ts";
+export {
+  ApiError,
+  ClientStoppedError,
+  ConnectionError,
+  ItemNotFound,
+  QueueOverflowError,
+  SASLError,
+  StanzaError,
+  StorageError,
+  StreamError,
+  TimeoutError,
+  TLSError,
+  XMPPError,
+} from "./src/errors.ts";
+export { Connection } from "./actors/connection/connection.ts";
+export type {
+  ConnectionEvents,
+  ConnectionOptions,
+  StanzaHandler,
+  TransportLogic,
+  TransportMap,
+} from "./actors/connection/connection.ts";
+export { connectionMachine } from "./actors/connection/machine.ts";
+export type {
+  ConnectionInput,
+  ConnectionStatus,
+  HandlerMatch,
+  ReconnectOptions,
+  StanzaKind,
+} from "./actors/connection/machine.ts";
+export { websocketTransport } from "./actors/transport/websocket.ts";
+export {
+  bareJid,
+  formatJid,
+  type Jid,
+  jidEquals,
+  parseJid,
+} from "./src/jid.ts";
+export { xml } from "./src/deps.ts";
+export type { ServiceProtocol } from "./actors/transport/protocol.ts";
+export type { SaslMechanism } from "./src/sasl.ts";
