@@ -14,10 +14,27 @@ export {
 } from "./actors/client/client.ts";
 export {
   BobPlugin,
-  bobStorageOps,
+  bobPlugin,
   type GetBobOptions,
   type SetBobOptions,
 } from "./actors/bob/plugin.ts";
+export { bobStorageOps } from "./actors/bob/ops.ts";
+export type { BobEmitted, BobEvent } from "./actors/bob/protocol.ts";
+export {
+  definePlugin,
+  type Plugin,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginHost,
+  type PluginInput,
+  type PluginStanzaHandler,
+} from "./actors/plugin/define.ts";
+export { pluginMachine } from "./actors/plugin/machine.ts";
+export { deadlineScheduler } from "./actors/scheduler/scheduler.ts";
+export type {
+  SchedulerEvent,
+  SchedulerOutput,
+} from "./actors/scheduler/protocol.ts";
 export { type BobData, type BobRecord } from "./src/bob_data.ts";
 export {
   Api,
@@ -25,16 +42,16 @@ export {
   type RegisterOptions,
   type RunOptions,
 } from "./actors/registry/api.ts";
-export {
-  type ApiHandler,
-  type BindEvent,
-  type RegistryEvent,
-  registryMachine,
-  type Route,
-  type Scope,
-  type StorageCall,
-  type StorageOp,
-} from "./actors/registry/machine.ts";
+export type {
+  ApiHandler,
+  BindEvent,
+  RegistryEvent,
+  Route,
+  Scope,
+  StorageCall,
+  StorageOp,
+} from "./actors/registry/protocol.ts";
+export { registryMachine } from "./actors/registry/machine.ts";
 export { bobMachine } from "./actors/bob/machine.ts";
 export { clientMachine } from "./actors/client/machine.ts";
 export { memoryStorage } from "./actors/storage/memory.ts";

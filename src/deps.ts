@@ -11,6 +11,8 @@
  */
 export {
   type ActorRefFrom,
+  and,
+  type AnyActorLogic,
   type AnyActorRef,
   assertEvent,
   assign,

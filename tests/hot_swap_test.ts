@@ -2,11 +2,14 @@ import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { createActor } from "../src/deps.ts";
 import {
   cidOf,
+  ClientStoppedError,
   createClient,
   defineStorage,
   fileStorage,
   idbStorage,
+  type JsonValue,
   memoryStorage,
+  StorageError,
   type StorageReply,
 } from "../mod.ts";
 
@@ -236,4 +239,55 @@ Deno.test("api.bind(): an old storage that never answers its drain is stopped af
   } finally {
     await xmpp.stop();
   }
+});
+
+Deno.test("api.bind({ migrate }) whose old storage lists garbage keys rejects with StorageError and keeps the old storage bound and intact", async () => {
+  const xmpp = createClient({ jid: "alice@localhost", timeout: 500 });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const map = new Map<string, JsonValue>();
+    const garbages: unknown[] = [null, "not a list", { 0: "a" }, [1, 2], 7];
+    for (const garbage of garbages) {
+      await bob.api.bind(defineStorage(() => ({
+        get: (_ns, k) => map.get(k),
+        set: (_ns, k, v) => void map.set(k, v),
+        del: (_ns, k) => void map.delete(k),
+        keys: () => garbage as string[],
+      })));
+      const old = bob.api.storage;
+      const cid = await bob.setBob(payload(1), "text/plain");
+      const err = await bob.api.bind(memoryStorage(), { migrate: true }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert(err instanceof StorageError, String(err));
+      assert(/storage\.keys/.test(err.message), err.message);
+      assertStrictEquals(bob.api.storage, old);
+      assertStrictEquals(old.getSnapshot().status, "active");
+      assertStrictEquals(bob.api.actor.getSnapshot().value, "ready");
+      assertStrictEquals(
+        dec.decode((await bob.getBob({ cid })).data),
+        "entry 1",
+      );
+      assert(map.has(cid), "the entry is still in the old storage");
+    }
+  } finally {
+    await xmpp.stop();
+  }
+});
+
+Deno.test("client.stop() rejects pending storage calls with ClientStoppedError", async () => {
+  const xmpp = createClient({ jid: "alice@localhost" });
+  const bob = xmpp.registerPlugin("xep_0231");
+  await bob.api.bind(defineStorage(() => ({
+    get: () => new Promise<never>(() => {}),
+    set: () => {},
+    del: () => {},
+    keys: () => [],
+  })));
+  const pending = bob.getBob({ cid: cidOf(payload(1)) }).catch((e) => e);
+  await xmpp.stop();
+  const err = await pending;
+  assert(err instanceof ClientStoppedError, String(err));
+  assertStrictEquals(err.condition, "service-unavailable");
 });

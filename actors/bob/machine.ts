@@ -1,60 +1,130 @@
 /**
- * The XEP-0231 Bits of Binary plugin actor.
+ * The XEP-0231 Bits of Binary plugin actor (system id `xep_0231`).
  *
- * It owns the plugin's internal API registry (a child registry machine whose
- * namespace is `xep_0231`) and, through it, the three ops `set_bob`,
- * `get_bob` and `del_bob`, registered as defaults that go to the bound
- * storage. The local data path does not pass through this machine: the
- * facade resolves each call from the registry's snapshot (see
- * `actors/registry.ts`). The network side (IQ get/result, BoB in messages and
- * presences, disco feature) lands here as further states.
+ * ```
+ * active ┬ idle ─scheduler.busy(true)─► expiring ─scheduler.busy(false)─► idle
+ *        │   bob.stored / bob.deleted ─► expiry (scheduler child)
+ *        └ scheduler.due ─► del_bob through the plugin's api, emit bob.expired
+ * ```
+ *
+ * It owns the max-age expiry of stored entries: a scheduler child
+ * (`expiry`, one timer for the nearest deadline) that the machine feeds with
+ * `bob.stored` / `bob.deleted` and that answers `scheduler.due`, on which
+ * the machine runs `del_bob` through the plugin's internal API. While no
+ * entry expires the machine is `idle` and the facade does not message it
+ * at all, so a plain set/get/del costs no machine hop.
+ *
+ * The local data path (set/get/del) is one hop: the facade resolves the op
+ * from the registry's snapshot and sends one storage request (see
+ * `actors/registry/`).
  *
  * @module
  */
-import { setup } from "../../src/deps.ts";
-import { registryMachine } from "../registry/machine.ts";
-import type { StorageLogic } from "../storage/define.ts";
+import {
+  assertEvent,
+  emit,
+  enqueueActions,
+  sendTo,
+  setup,
+} from "../../src/deps.ts";
+import type { PluginInput } from "../plugin/define.ts";
+import { deadlineScheduler } from "../scheduler/scheduler.ts";
+import type { BobEmitted, BobEvent } from "./protocol.ts";
 
-/** What the BoB plugin actor is created with. */
-export interface BobInput {
-  /** The plugin name and storage namespace. */
-  name: string;
-  /** The storage bound at start. */
-  storage: StorageLogic;
-  /** Timeout of each migration step in ms. */
-  timeout: number;
-}
-
-/** Events the BoB plugin actor accepts. */
-export type BobEvent = { type: "bob.stop" };
-
-/**
- * The BoB plugin machine: `active` until stopped; its child `api` is the
- * plugin's registry (system id `<name>.api`).
- */
+/** The BoB plugin machine. */
 export const bobMachine = setup({
   types: {
-    input: {} as BobInput,
-    context: {} as BobInput,
+    input: {} as PluginInput,
+    context: {} as PluginInput,
     events: {} as BobEvent,
+    emitted: {} as BobEmitted,
   },
-  actors: { registry: registryMachine },
+  actors: { scheduler: deadlineScheduler() },
+  guards: {
+    expires: ({ event }) => {
+      assertEvent(event, "bob.stored");
+      return (event.maxAge ?? 0) > 0;
+    },
+    nowBusy: ({ event }) => {
+      assertEvent(event, "scheduler.busy");
+      return event.busy;
+    },
+    nowIdle: ({ event }) => {
+      assertEvent(event, "scheduler.busy");
+      return !event.busy;
+    },
+    failed: ({ event }) => {
+      assertEvent(event, "bob.expiry_done");
+      return event.error !== undefined;
+    },
+  },
+  actions: {
+    scheduleExpiry: sendTo("expiry", ({ event }) => {
+      assertEvent(event, "bob.stored");
+      return {
+        type: "scheduler.schedule" as const,
+        key: event.cid,
+        at: Date.now() + (event.maxAge ?? 0) * 1000,
+      };
+    }),
+    cancelExpiry: sendTo("expiry", ({ event }) => {
+      assertEvent(event, ["bob.stored", "bob.deleted"]);
+      return { type: "scheduler.cancel" as const, key: event.cid };
+    }),
+    /** Run `del_bob` for each due cid; each outcome comes back as an event. */
+    deleteExpired: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, "scheduler.due");
+      const { api } = context;
+      const report = (cid: string, error?: Error) => {
+        if (self.getSnapshot().status === "active") {
+          self.send({ type: "bob.expiry_done", cid, error });
+        }
+      };
+      enqueue(() => {
+        for (const cid of event.keys) {
+          api.run("del_bob", { args: cid }).then(
+            () => report(cid),
+            (e) => report(cid, e instanceof Error ? e : new Error(String(e))),
+          );
+        }
+      });
+    }),
+    emitExpired: emit(({ event }) => {
+      assertEvent(event, "bob.expiry_done");
+      return { type: "bob.expired" as const, cid: event.cid };
+    }),
+    emitExpiryFailed: emit(({ event }) => {
+      assertEvent(event, "bob.expiry_done");
+      return {
+        type: "bob.expiry_failed" as const,
+        cid: event.cid,
+        error: event.error!,
+      };
+    }),
+  },
 }).createMachine({
   id: "xep_0231",
   context: ({ input }) => input,
-  invoke: {
-    id: "api",
-    src: "registry",
-    systemId: "xep_0231.api",
-    input: ({ context }) => ({
-      ns: context.name,
-      storage: context.storage,
-      timeout: context.timeout,
-    }),
+  invoke: { id: "expiry", src: "scheduler" },
+  initial: "idle",
+  on: {
+    "bob.stored": [
+      { guard: "expires", actions: "scheduleExpiry" },
+      { actions: "cancelExpiry" },
+    ],
+    "bob.deleted": { actions: "cancelExpiry" },
+    "scheduler.due": { actions: "deleteExpired" },
+    "bob.expiry_done": [
+      { guard: "failed", actions: "emitExpiryFailed" },
+      { actions: "emitExpired" },
+    ],
   },
-  initial: "active",
   states: {
-    active: { on: { "bob.stop": "stopped" } },
-    stopped: { type: "final" },
+    idle: {
+      on: { "scheduler.busy": { guard: "nowBusy", target: "expiring" } },
+    },
+    expiring: {
+      on: { "scheduler.busy": { guard: "nowIdle", target: "idle" } },
+    },
   },
 });

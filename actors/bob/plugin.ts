@@ -1,20 +1,23 @@
 /**
- * The facade of the XEP-0231 Bits of Binary plugin:
- * `xmpp.plugin["xep_0231"]` with `setBob`, `getBob`, `delBob` and `api`.
+ * The XEP-0231 Bits of Binary plugin, built with the public plugin API
+ * ({@linkcode definePlugin}): its ops (`set_bob`, `get_bob`, `del_bob`) over
+ * the bound storage, its actor ({@linkcode bobMachine}: max-age expiry), and
+ * the facade users call, `xmpp.plugin["xep_0231"]`.
  *
  * @module
  */
 import type { AnyActorRef } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
 import { assertCid, cidOf } from "../../src/cid.ts";
-import {
-  assertBob,
-  type BobData,
-  fromRecord,
-  toRecord,
-} from "../../src/bob_data.ts";
+import { assertBob, type BobData } from "../../src/bob_data.ts";
 import { ItemNotFound } from "../../src/errors.ts";
-import type { StorageOp } from "../registry/machine.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type PluginContext,
+} from "../plugin/define.ts";
+import { bobMachine } from "./machine.ts";
+import { bobStorageOps, markChecked } from "./ops.ts";
 
 /** Options of {@linkcode BobPlugin.setBob}. */
 export interface SetBobOptions {
@@ -35,56 +38,18 @@ export interface GetBobOptions {
   ifrom?: string;
 }
 
-// setTimeout's upper bound; longer max-ages are not scheduled.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-// Entries setBob has already checked (hashing the data again would double
-// the cost of a local set).
-const checked = new WeakSet<BobData>();
-
-/** The three storage ops of XEP-0231 over the storage protocol. */
-export const bobStorageOps: Record<
-  "set_bob" | "get_bob" | "del_bob",
-  StorageOp
-> = {
-  set_bob: {
-    request(args) {
-      const bob = args as BobData;
-      if (!checked.has(bob)) assertBob(bob, "run set_bob");
-      return { type: "storage.set", key: bob.cid, value: toRecord(bob) };
-    },
-  },
-  get_bob: {
-    request(cid) {
-      assertCid(cid, "run get_bob");
-      return { type: "storage.get", key: cid };
-    },
-    result(value, cid) {
-      if (value === undefined || value === null) {
-        throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
-      }
-      return fromRecord(value, cid as string);
-    },
-  },
-  del_bob: {
-    request(cid) {
-      assertCid(cid, "run del_bob");
-      return { type: "storage.del", key: cid };
-    },
-  },
-};
-
 /**
  * `xmpp.plugin["xep_0231"]`: Bits of Binary.
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * const cid = await bob.setBob(new TextEncoder().encode("coucou"), "text/plain", { maxAge: 86400 });
  * const got = await bob.getBob({ cid });
- * console.assert(new TextDecoder().decode(got.data) === "coucou");
+ * strictEqual(new TextDecoder().decode(got.data), "coucou");
  * await bob.delBob(cid);
  * await xmpp.stop();
  * ```
@@ -94,21 +59,23 @@ export class BobPlugin {
   readonly name = "xep_0231";
   /** The plugin's internal API (slixmpp's `plugin.api`). */
   readonly api: Api;
-  /** The plugin actor. */
+  /** The plugin actor ({@linkcode bobMachine}). */
   readonly actor: AnyActorRef;
-  #expiry = new Map<string, ReturnType<typeof setTimeout>>();
 
   /**
    * Wrap the BoB plugin actor and its API (done by `registerPlugin`).
-   * @param actor The BoB plugin actor.
-   * @param api Its internal API.
+   * @param plugin The plugin's context.
    */
-  constructor(actor: AnyActorRef, api: Api) {
-    this.actor = actor;
-    this.api = api;
-    for (const [op, storageOp] of Object.entries(bobStorageOps)) {
-      api.registerDefault(storageOp, op);
-    }
+  constructor(plugin: Pick<PluginContext, "api" | "actor">) {
+    this.actor = plugin.actor;
+    this.api = plugin.api;
+  }
+
+  // Whether any entry has a pending expiry: only then do stores and deletes
+  // concern the plugin actor.
+  #expiring(): boolean {
+    const s = this.actor.getSnapshot();
+    return s.status === "active" && s.value === "expiring";
   }
 
   /**
@@ -138,28 +105,13 @@ export class BobPlugin {
     } catch (e) {
       return Promise.reject(e);
     }
-    checked.add(bob);
-    return this.api.run("set_bob", { args: bob }).then(() =>
-      this.#scheduleExpiry(bob)
-    );
-  }
-
-  #scheduleExpiry({ cid, maxAge }: BobData): string {
-    const old = this.#expiry.get(cid);
-    if (old !== undefined) {
-      clearTimeout(old);
-      this.#expiry.delete(cid);
-    }
-    if (maxAge !== undefined && maxAge > 0 && maxAge * 1000 <= MAX_TIMER_MS) {
-      this.#expiry.set(
-        cid,
-        setTimeout(() => {
-          this.#expiry.delete(cid);
-          this.delBob(cid).catch(() => {});
-        }, maxAge * 1000),
-      );
-    }
-    return cid;
+    return this.api.run("set_bob", { args: markChecked(bob) }).then(() => {
+      const { cid, maxAge } = bob;
+      if ((maxAge ?? 0) > 0 || this.#expiring()) {
+        this.actor.send({ type: "bob.stored", cid, maxAge });
+      }
+      return cid;
+    });
   }
 
   /**
@@ -184,23 +136,34 @@ export class BobPlugin {
   }
 
   /**
-   * Delete a BoB through `del_bob`. Deleting a missing cid is not an error.
+   * Delete a BoB through `del_bob` (and forget its expiry). Deleting a
+   * missing cid is not an error.
    *
    * @param cid The cid.
    */
   async delBob(cid: string): Promise<void> {
     assertCid(cid, "delete bob");
-    const timer = this.#expiry.get(cid);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.#expiry.delete(cid);
-    }
+    if (this.#expiring()) this.actor.send({ type: "bob.deleted", cid });
     await this.api.run("del_bob", { args: cid });
   }
-
-  /** Cancel scheduled expiries (called when the client stops). */
-  close(): void {
-    for (const t of this.#expiry.values()) clearTimeout(t);
-    this.#expiry.clear();
-  }
 }
+
+/**
+ * The XEP-0231 plugin definition: what `registerPlugin("xep_0231")` loads.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { bobPlugin, createClient } from "../../mod.ts";
+ * const xmpp = createClient({ jid: "alice@localhost" });
+ * ok(xmpp.registerPlugin(bobPlugin) === xmpp.plugin["xep_0231"]);
+ * await xmpp.stop();
+ * ```
+ */
+export const bobPlugin: Plugin<"xep_0231", BobPlugin> = definePlugin({
+  name: "xep_0231",
+  ops: bobStorageOps,
+  machine: bobMachine,
+  features: ["urn:xmpp:bob"],
+  create: (plugin) => new BobPlugin(plugin),
+});

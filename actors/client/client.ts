@@ -10,7 +10,9 @@ import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
-import { BobPlugin } from "../bob/plugin.ts";
+import { type BobPlugin, bobPlugin } from "../bob/plugin.ts";
+import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
+import { pluginMachine } from "../plugin/machine.ts";
 import {
   Connection,
   type ConnectionEvents,
@@ -50,14 +52,24 @@ export interface ClientOptions
     : never;
 }
 
-/** The plugins a client can load, by name. */
+/** The built-in plugins a client can load by name. */
 export interface PluginMap {
   /** XEP-0231 Bits of Binary. */
   xep_0231: BobPlugin;
 }
 
-/** A plugin name. */
+/** The name of a built-in plugin. */
 export type PluginName = keyof PluginMap;
+
+const BUILTIN: { [N in PluginName]: Plugin<N, PluginMap[N]> } = {
+  xep_0231: bobPlugin,
+};
+
+interface Loaded {
+  plugin: Plugin;
+  facade: unknown;
+  context: PluginContext;
+}
 
 /**
  * An XMPP client. Local plugin use needs no connection.
@@ -78,9 +90,11 @@ export class Client {
   /** The root actor (system id `client`). */
   readonly actor: AnyActorRef;
   #requests = new RequestTable();
-  #plugins: Partial<PluginMap> = {};
+  #loaded = new Map<string, Loaded>();
+  #facades: Record<string, unknown> = Object.create(null);
   #replies: AnyActorRef;
   #connection: Connection | undefined;
+  #host: PluginHost;
 
   /**
    * Create a client and start its actors; see {@linkcode createClient}.
@@ -111,6 +125,16 @@ export class Client {
       },
     }).start();
     this.#replies = this.actor.system.get("replies");
+    // What plugins see of the client.
+    // deno-lint-ignore no-this-alias
+    const client = this;
+    this.#host = {
+      get jid() {
+        return client.jid;
+      },
+      send: (stanza) => this.send(stanza),
+      iq: (stanza, options) => this.iq(stanza, options),
+    };
   }
 
   /** The client's JID (the bound full JID once online). */
@@ -129,6 +153,9 @@ export class Client {
         ...rest,
         password: rest.password ?? "",
       });
+      for (const loaded of this.#loaded.values()) {
+        this.#installHandlers(this.#connection, loaded);
+      }
     }
     return this.#connection;
   }
@@ -200,15 +227,15 @@ export class Client {
    * The loaded plugins, by name (`xmpp.plugin["xep_0231"]`).
    * Reading a plugin that was not registered throws a `TypeError`.
    */
-  get plugin(): PluginMap {
+  get plugin(): PluginMap & { readonly [name: string]: unknown } {
     return this.#pluginView;
   }
 
   // Reading a plugin name (`xep_NNNN`) that is not loaded throws, so a typo or
   // a missing registerPlugin() fails loudly; other keys read as usual.
-  #pluginView = new Proxy(this.#plugins, {
+  #pluginView = new Proxy(this.#facades, {
     get(target, name) {
-      const p = target[name as PluginName];
+      const p = target[name as string];
       if (
         p === undefined && typeof name === "string" && /^xep_\d+$/.test(name)
       ) {
@@ -220,21 +247,56 @@ export class Client {
       }
       return p;
     },
-  }) as PluginMap;
+  }) as PluginMap & { readonly [name: string]: unknown };
 
   /**
-   * Load a plugin (idempotent: a second call returns the same plugin).
-   *
-   * @param name The plugin name.
-   * @returns The plugin facade.
+   * The service discovery features of the loaded plugins, sorted.
    */
-  registerPlugin<N extends PluginName>(name: N): PluginMap[N] {
-    const loaded = this.#plugins[name];
-    if (loaded !== undefined) return loaded;
-    if (name !== "xep_0231") {
+  get features(): string[] {
+    const all = new Set<string>();
+    for (const { plugin } of this.#loaded.values()) {
+      for (const f of plugin.features ?? []) all.add(f);
+    }
+    return [...all].sort();
+  }
+
+  /**
+   * Load a plugin (idempotent: loading the same one again returns the same
+   * facade): a built-in one by name (`"xep_0231"`), or any plugin made with
+   * `definePlugin()`. It gets its own internal API registry (system id
+   * `<name>.api`, storage namespace `<name>`) bound to the client's default
+   * storage, its actor (system id `<name>`), and its stanza handlers on the
+   * connection.
+   *
+   * @param plugin A built-in plugin name or a plugin definition.
+   * @returns The plugin facade.
+   * @throws {TypeError} An unknown name, a different plugin under a name
+   *   already loaded, or a stopped client.
+   */
+  registerPlugin<N extends PluginName>(plugin: N): PluginMap[N];
+  registerPlugin<N extends string, F>(plugin: Plugin<N, F>): F;
+  registerPlugin(plugin: string | Plugin): unknown {
+    const def: Plugin | undefined = typeof plugin === "string"
+      ? (BUILTIN as Record<string, Plugin>)[plugin]
+      : plugin?.plugin === true
+      ? plugin
+      : undefined;
+    if (def === undefined) {
       throw new TypeError(
-        `Cannot register plugin ${String(name)}: unknown plugin`,
+        typeof plugin === "string"
+          ? `Cannot register plugin ${plugin}: unknown plugin`
+          : "Cannot register plugin: expected a plugin name or definePlugin() result",
       );
+    }
+    const { name } = def;
+    const loaded = this.#loaded.get(name);
+    if (loaded !== undefined) {
+      if (loaded.plugin !== def) {
+        throw new TypeError(
+          `Cannot register plugin ${name}: another plugin is loaded under that name`,
+        );
+      }
+      return loaded.facade;
     }
     if (this.actor.getSnapshot().status !== "active") {
       throw new TypeError(
@@ -242,7 +304,6 @@ export class Client {
       );
     }
     this.actor.send({ type: "client.load_plugin", name });
-    const actor = this.actor.system.get(name) as AnyActorRef;
     const api = new Api({
       registry: this.actor.system.get(`${name}.api`) as AnyActorRef,
       replies: this.#replies,
@@ -252,18 +313,43 @@ export class Client {
         (this.actor.getSnapshot().context as { timeout: number }).timeout,
       jid: () => this.jid,
     });
-    const plugin = new BobPlugin(actor, api);
-    this.#plugins[name] = plugin;
-    return plugin as PluginMap[N];
+    for (const [op, handler] of Object.entries(def.ops ?? {})) {
+      api.registerDefault(handler, op);
+    }
+    const input = { name, api, host: this.#host };
+    this.actor.send({
+      type: "client.start_plugin",
+      name,
+      logic: def.machine ?? pluginMachine,
+      input,
+    });
+    const context: PluginContext = {
+      ...input,
+      actor: this.actor.system.get(name) as AnyActorRef,
+    };
+    const entry: Loaded = { plugin: def, facade: undefined, context };
+    entry.facade = def.create(context);
+    this.#loaded.set(name, entry);
+    this.#facades[name] = entry.facade;
+    if (this.#connection !== undefined) {
+      this.#installHandlers(this.#connection, entry);
+    }
+    return entry.facade;
+  }
+
+  #installHandlers(connection: Connection, { plugin, context }: Loaded) {
+    for (const h of plugin.handlers ?? []) {
+      connection.handle(h.kind, h.match, (stanza) => h.handle(stanza, context));
+    }
   }
 
   /**
-   * Stop the client: the stream is closed if open, pending requests fail,
-   * scheduled expiries are cancelled, every actor stops (storages the caller passed in as running
+   * Stop the client: the stream is closed if open, pending requests fail
+   * with `ClientStoppedError`, every actor stops (plugin actors with their
+   * timers) (storages the caller passed in as running
    * refs are left running).
    */
   async stop(): Promise<void> {
-    for (const p of Object.values(this.#plugins)) p.close();
     this.#requests.close();
     try {
       await this.#connection?.stop();

@@ -1,14 +1,33 @@
 /**
- * The root actor of a client (system id `client`): it spawns the plugin
- * actors and the `replies` actor that receives every storage answer meant for
- * the promise facade. The connection joins it as a child when started.
+ * The root actor of a client (system id `client`).
+ *
+ * ```
+ * running ─client.load_plugin─► spawn <name>.api (the plugin's registry)
+ *         ─client.start_plugin─► spawn <name> (the plugin actor)
+ *
+ * (XState's types allow no `id` on a child spawned from logic given at run
+ * time, though the runtime needs one to keep each child: the spawn options
+ * are upcast to drop it from the type.)
+ * ```
+ *
+ * It also invokes `replies`, the callback actor that receives every storage
+ * answer meant for the promise facade. The connection is created by the
+ * facade on first use, with the same inspection observer.
  *
  * @module
  */
-import { fromCallback, setup, spawnChild } from "../../src/deps.ts";
-import { bobMachine } from "../bob/machine.ts";
+import {
+  type AnyActorLogic,
+  assertEvent,
+  type CallbackActorLogic,
+  enqueueActions,
+  fromCallback,
+  setup,
+} from "../../src/deps.ts";
+import { registryMachine } from "../registry/machine.ts";
 import type { StorageReply } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
+import type { PluginInput } from "../plugin/define.ts";
 
 /** What the client actor is created with. */
 export interface ClientInput {
@@ -21,13 +40,32 @@ export interface ClientInput {
 }
 
 /** Events the client actor accepts. */
-export type ClientEvent = { type: "client.load_plugin"; name: "xep_0231" };
+export type ClientEvent =
+  | {
+    /** Spawn the internal API registry of plugin `name` (`<name>.api`). */
+    type: "client.load_plugin";
+    /** The plugin name, also its storage namespace. */
+    name: string;
+  }
+  | {
+    /** Spawn the actor of plugin `name` (system id `<name>`). */
+    type: "client.start_plugin";
+    /** The plugin name. */
+    name: string;
+    /** The plugin actor's logic. */
+    logic: AnyActorLogic;
+    /** Its input. */
+    input: PluginInput;
+  };
 
 /**
  * The replies actor: a callback actor (one cheap hop) that hands each storage
  * reply to the facade's pending-request table.
  */
-export const repliesLogic = fromCallback<StorageReply, ClientInput["onReply"]>(
+export const repliesLogic: CallbackActorLogic<
+  StorageReply,
+  ClientInput["onReply"]
+> = fromCallback<StorageReply, ClientInput["onReply"]>(
   ({ input, receive }) => receive(input),
 );
 
@@ -38,16 +76,31 @@ export const clientMachine = setup({
     context: {} as ClientInput,
     events: {} as ClientEvent,
   },
-  actors: { xep_0231: bobMachine, replies: repliesLogic },
+  actors: { replies: repliesLogic },
   actions: {
-    loadPlugin: spawnChild("xep_0231", {
-      id: "xep_0231",
-      systemId: "xep_0231",
-      input: ({ context }: { context: ClientInput }) => ({
-        name: "xep_0231",
+    spawnRegistry: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "client.load_plugin");
+      const id = `${event.name}.api`;
+      const input = {
+        ns: event.name,
         storage: context.storage(),
         timeout: context.timeout,
-      }),
+      };
+      enqueue.spawnChild(
+        registryMachine,
+        { id, systemId: id, input } as {
+          systemId: string;
+          input: typeof input;
+        },
+      );
+    }),
+    spawnPlugin: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "client.start_plugin");
+      const { name: id, input } = event;
+      enqueue.spawnChild(
+        event.logic,
+        { id, systemId: id, input } as { systemId: string; input: PluginInput },
+      );
     }),
   },
 }).createMachine({
@@ -62,7 +115,10 @@ export const clientMachine = setup({
   initial: "running",
   states: {
     running: {
-      on: { "client.load_plugin": { actions: "loadPlugin" } },
+      on: {
+        "client.load_plugin": { actions: "spawnRegistry" },
+        "client.start_plugin": { actions: "spawnPlugin" },
+      },
     },
   },
 });

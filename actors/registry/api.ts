@@ -6,15 +6,14 @@
  * @module
  */
 import type { AnyActorRef } from "../../src/deps.ts";
-import {
-  type ApiHandler,
-  deliver,
-  type RegistryContext,
-  resolveRoute,
-  type Route,
-  type Scope,
-  type StorageOp,
-} from "./machine.ts";
+import type {
+  ApiHandler,
+  RegistryContext,
+  Route,
+  Scope,
+  StorageOp,
+} from "./protocol.ts";
+import { deliver, resolveRoute } from "./routes.ts";
 import type { StorageRequest } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { RequestTable } from "./requests.ts";

@@ -26,6 +26,7 @@
  * @module
  */
 import {
+  and,
   type AnyActorRef,
   assign,
   enqueueActions,
@@ -36,225 +37,15 @@ import type {
   JsonValue,
   ReplyTarget,
   StorageReply,
-  StorageRequest,
 } from "../storage/protocol.ts";
-import type { StorageLogic } from "../storage/define.ts";
 import { StorageError } from "../../src/errors.ts";
 import { isActorRef } from "../../src/_util.ts";
-
-/**
- * A function handler, called as slixmpp calls its API handlers:
- * `(jid, node, ifrom, args)`. It may return a value or a promise.
- */
-// deno-lint-ignore no-explicit-any
-export type ApiHandler<A = any, R = any> = (
-  jid: string | undefined,
-  node: string | undefined,
-  ifrom: string | undefined,
-  args: A,
-) => R | Promise<R>;
-
-/** The storage request a storage-backed op makes from its arguments. */
-export type StorageCall =
-  | { type: "storage.get"; key: string }
-  | { type: "storage.set"; key: string; value: JsonValue }
-  | { type: "storage.del"; key: string };
-
-/** How a storage-backed op maps to the storage protocol and back. */
-export interface StorageOp {
-  /** Build the storage request (may throw a `TypeError` for bad args). */
-  request(args: unknown): StorageCall;
-  /** Turn the storage's answer into the op's result (may throw). */
-  result?(value: unknown, args: unknown): unknown;
-}
-
-/** Where a call goes: a function, or the bound storage. */
-export type Route =
-  | { kind: "function"; handler: ApiHandler }
-  | { kind: "storage"; op: StorageOp };
-
-/** The handlers of one op at every scope. */
-export interface OpTable {
-  global: Route | undefined;
-  jid: Map<string, Route>;
-  node: Map<string, Route>;
-  default: Route | undefined;
-}
-
-/** A scope for register/unregister/restoreDefault, as in slixmpp. */
-export interface Scope {
-  /** Narrow to calls for this JID. */
-  jid?: string;
-  /** Narrow to calls for this node (needs `jid`). */
-  node?: string;
-}
-
-/** The registry's context. */
-export interface RegistryContext {
-  /** API name, also the storage namespace (e.g. `xep_0231`). */
-  ns: string;
-  /** Handlers per op. */
-  ops: Record<string, OpTable>;
-  /** The storage actor bound now. */
-  storage: AnyActorRef;
-  /** Whether the registry spawned `storage` (and so stops it when retired). */
-  owned: boolean;
-  /** Timeout of each step of a migration, in ms. */
-  timeout: number;
-  /** Id of the registry's own next storage request. */
-  nextId: number;
-  /** `api.run` requests held during a migrating bind. */
-  queue: StorageRequest[];
-  /** Binds that arrived during a migration. */
-  deferred: BindEvent[];
-  /** Old storages waiting for their drain answer, by drain request id. */
-  retiring: Record<number, { ref: AnyActorRef; owned: boolean }>;
-  /** The migration in progress. */
-  migration: Migration | undefined;
-}
-
-/** A migrating bind in progress. */
-export interface Migration {
-  to: AnyActorRef;
-  owned: boolean;
-  bind: BindEvent;
-  drainId: number;
-  keysId: number;
-  /** Outstanding copy steps: get request id → key, set request id → key. */
-  gets: Record<number, string>;
-  sets: Record<number, string>;
-  remaining: number;
-}
-
-/** Bind a storage: actor logic (spawned and owned) or a running ref (kept). */
-export interface BindEvent {
-  /** Discriminant. */
-  type: "api.bind";
-  /** Storage actor logic (spawned, owned) or a running storage actor (kept). */
-  storage: StorageLogic | AnyActorRef;
-  /** Copy every entry into the new storage before switching. */
-  migrate: boolean;
-  /** Request id of the answer (a storage reply). */
-  id: number;
-  /** Who gets the answer. */
-  replyTo: ReplyTarget;
-}
-
-/** Every event the registry accepts. */
-export type RegistryEvent =
-  | {
-    type: "api.register";
-    op: string;
-    route: Route | undefined;
-    scope?: Scope;
-    isDefault?: boolean;
-  }
-  | { type: "api.unregister"; op: string; scope?: Scope }
-  | { type: "api.restore_default"; op: string; scope?: Scope }
-  | BindEvent
-  | { type: "api.run"; request: StorageRequest }
-  | { type: "api.retire_timeout"; id: number }
-  | StorageReply;
-
-/** What the registry is created with. */
-export interface RegistryInput {
-  /** API name and storage namespace. */
-  ns: string;
-  /** The storage bound at start (spawned and owned by the registry). */
-  storage: StorageLogic;
-  /** Timeout of each migration step in ms. */
-  timeout: number;
-}
-
-function nodeKey(jid: string, node: string): string {
-  return `${jid}\u0000${node}`;
-}
-
-/**
- * Find the handler for a call: JID+node first, then JID, then global, as in
- * slixmpp's `APIRegistry.run`.
- *
- * @param context The registry context (from its snapshot).
- * @param op The op name.
- * @param jid The JID the call is for.
- * @param node The node the call is for.
- * @returns The route, `undefined` when nothing handles the op, or `null` when
- *   the op is unknown.
- */
-export function resolveRoute(
-  context: RegistryContext,
-  op: string,
-  jid: string | undefined,
-  node: string | undefined,
-): Route | undefined | null {
-  const table = context.ops[op];
-  if (table === undefined) return null;
-  if (jid !== undefined) {
-    if (node !== undefined && node !== "") {
-      const r = table.node.get(nodeKey(jid, node));
-      if (r !== undefined) return r;
-    }
-    const r = table.jid.get(jid);
-    if (r !== undefined) return r;
-  }
-  return table.global;
-}
-
-/**
- * Send a storage request to a storage actor, or answer it with an error at
- * once if that actor is no longer running.
- *
- * @param storage The storage actor.
- * @param request The request.
- */
-export function deliver(storage: AnyActorRef, request: StorageRequest): void {
-  if (storage.getSnapshot().status !== "active") {
-    request.replyTo.send({
-      type: "storage.error",
-      id: request.id,
-      error: new StorageError(
-        `Cannot run ${request.type}: the storage actor is stopped`,
-      ),
-    });
-    return;
-  }
-  storage.send(request);
-}
-
-function table(context: RegistryContext, op: string): OpTable {
-  const t = context.ops[op];
-  if (t !== undefined) {
-    return {
-      global: t.global,
-      jid: new Map(t.jid),
-      node: new Map(t.node),
-      default: t.default,
-    };
-  }
-  return {
-    global: undefined,
-    jid: new Map(),
-    node: new Map(),
-    default: undefined,
-  };
-}
-
-function place(
-  t: OpTable,
-  route: Route | undefined,
-  scope: Scope | undefined,
-): void {
-  if (scope?.jid === undefined) {
-    t.global = route;
-  } else if (scope.node === undefined) {
-    if (route === undefined) t.jid.delete(scope.jid);
-    else t.jid.set(scope.jid, route);
-  } else {
-    const k = nodeKey(scope.jid, scope.node);
-    if (route === undefined) t.node.delete(k);
-    else t.node.set(k, route);
-  }
-}
+import type {
+  RegistryContext,
+  RegistryEvent,
+  RegistryInput,
+} from "./protocol.ts";
+import { deliver, place, table } from "./routes.ts";
 
 /**
  * Plan the retirement of the storage bound now: the context change that lists
@@ -326,6 +117,9 @@ export const registryMachine = setup({
       event.id === context.migration?.drainId,
     isKeyList: ({ context, event }) =>
       event.type === "storage.result" && event.id === context.migration?.keysId,
+    isValidKeyList: ({ event }) =>
+      event.type === "storage.result" && Array.isArray(event.value) &&
+      event.value.every((k) => typeof k === "string"),
     isCopyStep: ({ context, event }) => {
       const m = context.migration;
       return event.type === "storage.result" && m !== undefined &&
@@ -448,7 +242,8 @@ export const registryMachine = setup({
     },
     copyAll: enqueueActions(({ context, event, enqueue, self }) => {
       const m = context.migration!;
-      const keys = event.type === "storage.result" && Array.isArray(event.value)
+      // isValidKeyList let only a string[] through.
+      const keys = event.type === "storage.result"
         ? event.value as string[]
         : [];
       const gets: Record<number, string> = {};
@@ -529,13 +324,15 @@ export const registryMachine = setup({
     abortMigration: enqueueActions(({ context, event, enqueue }) => {
       const m = context.migration!;
       const error = event.type === "storage.error"
-        ? new Error(
+        ? new StorageError(
           `Cannot bind storage: migration failed: ${event.error.message}`,
-          {
-            cause: event.error,
-          },
+          { cause: event.error },
         )
-        : new Error(
+        : event.type === "storage.result"
+        ? new StorageError(
+          "Cannot bind storage: migration failed: the old storage answered storage.keys with something other than a list of strings",
+        )
+        : new StorageError(
           `Cannot bind storage: migration step got no answer within ${context.timeout} ms`,
         );
       const { queue, storage } = context;
@@ -609,11 +406,18 @@ export const registryMachine = setup({
         listing: {
           after: STEP_TIMEOUT,
           on: {
-            "storage.result": {
-              guard: "isKeyList",
-              target: "copying",
-              actions: "copyAll",
-            },
+            "storage.result": [
+              {
+                guard: and(["isKeyList", "isValidKeyList"]),
+                target: "copying",
+                actions: "copyAll",
+              },
+              {
+                guard: "isKeyList",
+                target: "#registry.ready",
+                actions: "abortMigration",
+              },
+            ],
           },
         },
         copying: {

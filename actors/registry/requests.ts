@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { TimeoutError } from "../../src/errors.ts";
+import { ClientStoppedError, TimeoutError } from "../../src/errors.ts";
 import type { StorageReply } from "../storage/protocol.ts";
 
 interface Pending {
@@ -62,7 +62,7 @@ export class RequestTable {
       return {
         id,
         promise: Promise.reject(
-          new TimeoutError(`${timeoutMessage}: the client is stopped`),
+          new ClientStoppedError(`${timeoutMessage}: the client is stopped`),
         ),
       };
     }
@@ -122,7 +122,7 @@ export class RequestTable {
     p.reject(error);
   }
 
-  /** Reject everything pending and stop the timer. */
+  /** Reject everything pending with `ClientStoppedError` and stop the timer. */
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -130,7 +130,9 @@ export class RequestTable {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) {
-      p.reject(new TimeoutError(`${p.timeoutMessage}: the client is stopped`));
+      p.reject(
+        new ClientStoppedError(`${p.timeoutMessage}: the client is stopped`),
+      );
     }
   }
 

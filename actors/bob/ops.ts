@@ -1,0 +1,64 @@
+/**
+ * The three ops of XEP-0231's internal API (`set_bob`, `get_bob`,
+ * `del_bob`) as storage ops: each call becomes one request to whatever
+ * storage actor is bound, under the plugin's namespace, keyed by cid.
+ *
+ * @module
+ */
+import type { StorageOp } from "../registry/protocol.ts";
+import { assertCid } from "../../src/cid.ts";
+import {
+  assertBob,
+  type BobData,
+  fromRecord,
+  toRecord,
+} from "../../src/bob_data.ts";
+import { ItemNotFound } from "../../src/errors.ts";
+
+// Entries setBob has already checked (hashing the data again would double
+// the cost of a local set).
+const checked = new WeakSet<BobData>();
+
+/**
+ * Mark an entry as validated by the caller, so `set_bob` does not check it
+ * again (internal to the BoB plugin).
+ *
+ * @param bob The entry, already checked with `assertBob`.
+ * @returns The same entry.
+ */
+export function markChecked(bob: BobData): BobData {
+  checked.add(bob);
+  return bob;
+}
+
+/** The three storage ops of XEP-0231 over the storage protocol. */
+export const bobStorageOps: Record<
+  "set_bob" | "get_bob" | "del_bob",
+  StorageOp
+> = {
+  set_bob: {
+    request(args: unknown) {
+      const bob = args as BobData;
+      if (!checked.has(bob)) assertBob(bob, "run set_bob");
+      return { type: "storage.set", key: bob.cid, value: toRecord(bob) };
+    },
+  },
+  get_bob: {
+    request(cid: unknown) {
+      assertCid(cid, "run get_bob");
+      return { type: "storage.get", key: cid };
+    },
+    result(value: unknown, cid: unknown) {
+      if (value === undefined || value === null) {
+        throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
+      }
+      return fromRecord(value, cid as string);
+    },
+  },
+  del_bob: {
+    request(cid: unknown) {
+      assertCid(cid, "run del_bob");
+      return { type: "storage.del", key: cid };
+    },
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * Routing of internal API calls: find the handler of a call (slixmpp's
+ * lookup order) and deliver a storage request. These run on the data path,
+ * from the registry's snapshot, without a machine hop.
+ *
+ * @module
+ */
+import type { AnyActorRef } from "../../src/deps.ts";
+import { StorageError } from "../../src/errors.ts";
+import type { StorageRequest } from "../storage/protocol.ts";
+import type { OpTable, RegistryContext, Route, Scope } from "./protocol.ts";
+
+function nodeKey(jid: string, node: string): string {
+  return `${jid}\u0000${node}`;
+}
+
+/**
+ * Find the handler for a call: JID+node first, then JID, then global, as in
+ * slixmpp's `APIRegistry.run`.
+ *
+ * @param context The registry context (from its snapshot).
+ * @param op The op name.
+ * @param jid The JID the call is for.
+ * @param node The node the call is for.
+ * @returns The route, `undefined` when nothing handles the op, or `null` when
+ *   the op is unknown.
+ */
+export function resolveRoute(
+  context: RegistryContext,
+  op: string,
+  jid: string | undefined,
+  node: string | undefined,
+): Route | undefined | null {
+  const table = context.ops[op];
+  if (table === undefined) return null;
+  if (jid !== undefined) {
+    if (node !== undefined && node !== "") {
+      const r = table.node.get(nodeKey(jid, node));
+      if (r !== undefined) return r;
+    }
+    const r = table.jid.get(jid);
+    if (r !== undefined) return r;
+  }
+  return table.global;
+}
+
+/**
+ * Send a storage request to a storage actor, or answer it with an error at
+ * once if that actor is no longer running.
+ *
+ * @param storage The storage actor.
+ * @param request The request.
+ */
+export function deliver(storage: AnyActorRef, request: StorageRequest): void {
+  if (storage.getSnapshot().status !== "active") {
+    request.replyTo.send({
+      type: "storage.error",
+      id: request.id,
+      error: new StorageError(
+        `Cannot run ${request.type}: the storage actor is stopped`,
+      ),
+    });
+    return;
+  }
+  storage.send(request);
+}
+
+/** A copy of the op table of `op` (empty when the op is new). */
+export function table(context: RegistryContext, op: string): OpTable {
+  const t = context.ops[op];
+  if (t !== undefined) {
+    return {
+      global: t.global,
+      jid: new Map(t.jid),
+      node: new Map(t.node),
+      default: t.default,
+    };
+  }
+  return {
+    global: undefined,
+    jid: new Map(),
+    node: new Map(),
+    default: undefined,
+  };
+}
+
+/** Put (or remove, with `undefined`) a route at a scope of a table. */
+export function place(
+  t: OpTable,
+  route: Route | undefined,
+  scope: Scope | undefined,
+): void {
+  if (scope?.jid === undefined) {
+    t.global = route;
+  } else if (scope.node === undefined) {
+    if (route === undefined) t.jid.delete(scope.jid);
+    else t.jid.set(scope.jid, route);
+  } else {
+    const k = nodeKey(scope.jid, scope.node);
+    if (route === undefined) t.node.delete(k);
+    else t.node.set(k, route);
+  }
+}
