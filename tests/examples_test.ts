@@ -92,3 +92,33 @@ Deno.test("examples/bob_loader.ts runs the how-to with plain functions", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "examples/version_plugin.ts stores its version locally, and answers itself through Prosody",
+  ignore: !hasProsody() && !requireServers(),
+  async fn() {
+    const local = await runScript("examples/version_plugin.ts");
+    assertStrictEquals(local.code, 0, local.stderr);
+    assertMatch(local.stdout, /local: xmpp-actors 0\.1\.0/);
+
+    const server = await startProsody();
+    const ca = await Deno.makeTempFile();
+    try {
+      await Deno.writeTextFile(ca, server.caPem);
+      const out = await runScript("examples/version_plugin.ts", {
+        env: {
+          XMPP_SERVICE: `xmpp://127.0.0.1:${server.c2sPort}`,
+          XMPP_JID: "carol@localhost/v",
+          XMPP_PASSWORD: "pw",
+          XMPP_CA: ca,
+        },
+      });
+      assertStrictEquals(out.code, 0, out.stderr);
+      assertMatch(out.stdout, /carol@localhost\/v: xmpp-actors 0\.1\.0/);
+    } finally {
+      await Deno.remove(ca);
+      await server.stop();
+    }
+  },
+});
