@@ -7,6 +7,7 @@
  *
  * @example Bits of Binary, stored in files
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { createClient, fileStorage } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
@@ -14,7 +15,7 @@
  * await bob.api.bind(fileStorage({ dir }));
  * const cid = await bob.setBob(new TextEncoder().encode("coucou"), "text/plain", { maxAge: 86400 });
  * const got = await bob.getBob({ cid });
- * console.assert(new TextDecoder().decode(got.data) === "coucou");
+ * strictEqual(new TextDecoder().decode(got.data), "coucou");
  * await bob.delBob(cid);
  * await xmpp.stop();
  * await Deno.remove(dir, { recursive: true });

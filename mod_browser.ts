@@ -9,6 +9,7 @@ export {
   Client,
   type ClientOptions,
   createClient,
+  type Inspector,
   type PluginMap,
   type PluginName,
 } from "./actors/client/client.ts";
@@ -19,7 +20,13 @@ export {
   type SetBobOptions,
 } from "./actors/bob/plugin.ts";
 export { bobStorageOps } from "./actors/bob/ops.ts";
-export type { BobEmitted, BobEvent } from "./actors/bob/protocol.ts";
+export type {
+  BobDeleted,
+  BobEmitted,
+  BobEvent,
+  BobExpiryDone,
+  BobStored,
+} from "./actors/bob/protocol.ts";
 export {
   definePlugin,
   type Plugin,
@@ -32,6 +39,10 @@ export {
 export { pluginMachine } from "./actors/plugin/machine.ts";
 export { deadlineScheduler } from "./actors/scheduler/scheduler.ts";
 export type {
+  ScheduleAt,
+  ScheduleCancel,
+  SchedulerBusy,
+  SchedulerDue,
   SchedulerEvent,
   SchedulerOutput,
 } from "./actors/scheduler/protocol.ts";
@@ -82,6 +93,7 @@ export {
   ConnectionError,
   ItemNotFound,
   QueueOverflowError,
+  RuntimeError,
   SASLError,
   StanzaError,
   StorageError,
@@ -114,6 +126,17 @@ export {
   jidEquals,
   parseJid,
 } from "./src/jid.ts";
-export { xml } from "./src/deps.ts";
+export {
+  type Element,
+  xml,
+  type XmlAttributes,
+  type XmlChild,
+} from "./src/xml.ts";
+export type {
+  AnyActorLogic,
+  AnyActorRef,
+  AnyStateMachine,
+  InspectionEvent,
+} from "./src/types.ts";
 export type { ServiceProtocol } from "./actors/transport/protocol.ts";
 export type { SaslMechanism } from "./src/sasl.ts";

@@ -117,9 +117,25 @@ export class XMPPError extends Error {
 }
 
 /**
- * A runtime error: its message is its text, a full sentence.
+ * Base of the errors the runtime raises itself (timeouts, storage, API,
+ * connection): its message is its text, a full sentence.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { RuntimeError, StorageError, XMPPError } from "./errors.ts";
+ * const err = new StorageError("Cannot read bob: corrupt JSON in file x");
+ * ok(err instanceof RuntimeError && err instanceof XMPPError);
+ * ```
  */
-class RuntimeError extends XMPPError {
+export class RuntimeError extends XMPPError {
+  /**
+   * Create the error.
+   * @param name The error class name.
+   * @param condition The condition it maps to.
+   * @param message The full message.
+   * @param options The underlying cause, if any.
+   */
   constructor(
     name: string,
     condition: string,

@@ -27,12 +27,13 @@ import {
   sendTo,
   setup,
 } from "../../src/deps.ts";
+import type { AnyStateMachine } from "../../src/types.ts";
 import type { PluginInput } from "../plugin/define.ts";
 import { deadlineScheduler } from "../scheduler/scheduler.ts";
 import type { BobEmitted, BobEvent } from "./protocol.ts";
 
 /** The BoB plugin machine. */
-export const bobMachine = setup({
+export const bobMachine: AnyStateMachine = setup({
   types: {
     input: {} as PluginInput,
     context: {} as PluginInput,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { AnyActorRef } from "../../src/deps.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import type { Api } from "../registry/api.ts";
 import { assertCid, cidOf } from "../../src/cid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";

@@ -4,10 +4,12 @@
  *
  * @module
  */
-import { type AnyActorRef, createActor } from "../../src/deps.ts";
+import { createActor } from "../../src/deps.ts";
+import type { AnyActorRef, InspectionEvent } from "../../src/types.ts";
 import { clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
+import type { StorageReply } from "../storage/protocol.ts";
 import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
 import { type BobPlugin, bobPlugin } from "../bob/plugin.ts";
@@ -47,10 +49,11 @@ export interface ClientOptions
    * XState inspection observer: receives every actor, event and snapshot of
    * the client's actor system.
    */
-  inspect?: Parameters<typeof createActor>[1] extends infer O
-    ? O extends { inspect?: infer I } ? I : never
-    : never;
+  inspect?: Inspector;
 }
+
+/** An XState inspection observer (a function or an observer object). */
+export type Inspector = (event: InspectionEvent) => void;
 
 /** The built-in plugins a client can load by name. */
 export interface PluginMap {
@@ -76,11 +79,12 @@ interface Loaded {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * const cid = await bob.setBob(new Uint8Array([1, 2, 3]), "application/octet-stream");
- * console.assert((await bob.getBob({ cid })).data.length === 3);
+ * strictEqual((await bob.getBob({ cid })).data.length, 3);
  * await xmpp.stop();
  * ```
  */
@@ -119,7 +123,7 @@ export class Client {
       systemId: "client",
       inspect: options.inspect,
       input: {
-        onReply: (reply) => requests.settle(reply),
+        onReply: (reply: StorageReply) => requests.settle(reply),
         storage: options.storage ?? memoryStorage,
         timeout,
       },
@@ -274,6 +278,12 @@ export class Client {
    *   already loaded, or a stopped client.
    */
   registerPlugin<N extends PluginName>(plugin: N): PluginMap[N];
+  /**
+   * Load a plugin made with `definePlugin()` (see the overload above).
+   *
+   * @param plugin The plugin definition.
+   * @returns Its facade.
+   */
   registerPlugin<N extends string, F>(plugin: Plugin<N, F>): F;
   registerPlugin(plugin: string | Plugin): unknown {
     const def: Plugin | undefined = typeof plugin === "string"

@@ -17,13 +17,12 @@
  * @module
  */
 import {
-  type AnyActorLogic,
   assertEvent,
-  type CallbackActorLogic,
   enqueueActions,
   fromCallback,
   setup,
 } from "../../src/deps.ts";
+import type { AnyActorLogic, AnyStateMachine } from "../../src/types.ts";
 import { registryMachine } from "../registry/machine.ts";
 import type { StorageReply } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
@@ -62,15 +61,12 @@ export type ClientEvent =
  * The replies actor: a callback actor (one cheap hop) that hands each storage
  * reply to the facade's pending-request table.
  */
-export const repliesLogic: CallbackActorLogic<
-  StorageReply,
-  ClientInput["onReply"]
-> = fromCallback<StorageReply, ClientInput["onReply"]>(
+const repliesLogic = fromCallback<StorageReply, ClientInput["onReply"]>(
   ({ input, receive }) => receive(input),
 );
 
 /** The client machine. */
-export const clientMachine = setup({
+export const clientMachine: AnyStateMachine = setup({
   types: {
     input: {} as ClientInput,
     context: {} as ClientInput,

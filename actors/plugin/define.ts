@@ -14,7 +14,8 @@
  *
  * @module
  */
-import type { AnyActorLogic, AnyActorRef, Element } from "../../src/deps.ts";
+import type { Element } from "../../src/deps.ts";
+import type { AnyActorLogic, AnyActorRef } from "../../src/types.ts";
 import type { Api } from "../registry/api.ts";
 import type { ApiHandler, StorageOp } from "../registry/protocol.ts";
 import type { HandlerMatch, StanzaKind } from "../connection/machine.ts";

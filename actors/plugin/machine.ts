@@ -6,10 +6,11 @@
  * @module
  */
 import { setup } from "../../src/deps.ts";
+import type { AnyStateMachine } from "../../src/types.ts";
 import type { PluginInput } from "./define.ts";
 
 /** The default plugin machine: one state, `active`. */
-export const pluginMachine = setup({
+export const pluginMachine: AnyStateMachine = setup({
   types: { input: {} as PluginInput, context: {} as PluginInput },
 }).createMachine({
   id: "plugin",

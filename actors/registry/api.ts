@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AnyActorRef } from "../../src/deps.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import type {
   ApiHandler,
   RegistryContext,
@@ -94,13 +94,14 @@ function storageError(op: string) {
  *
  * @example Override one op with a plain function, as in slixmpp
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { createClient } from "../../mod.ts";
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * const seen: string[] = [];
  * bob.api.register((_jid, _node, _ifrom, cid: string) => void seen.push(cid), "del_bob");
  * await bob.delBob("sha1+da39a3ee5e6b4b0d3255bfef95601890afd80709@bob.xmpp.org");
- * console.assert(seen.length === 1);
+ * strictEqual(seen.length, 1);
  * await xmpp.stop();
  * ```
  */

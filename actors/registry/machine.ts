@@ -25,14 +25,8 @@
  *
  * @module
  */
-import {
-  and,
-  type AnyActorRef,
-  assign,
-  enqueueActions,
-  raise,
-  setup,
-} from "../../src/deps.ts";
+import { and, assign, enqueueActions, raise, setup } from "../../src/deps.ts";
+import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import type {
   JsonValue,
   ReplyTarget,
@@ -97,7 +91,7 @@ const STEP_TIMEOUT = {
  * The registry machine: states `ready` and `migrating` (`draining` the old
  * storage, `listing` its keys, `copying` them).
  */
-export const registryMachine = setup({
+export const registryMachine: AnyStateMachine = setup({
   types: {
     context: {} as RegistryContext,
     events: {} as RegistryEvent,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AnyActorRef } from "../../src/deps.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import type {
   JsonValue,
   ReplyTarget,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AnyActorRef } from "../../src/deps.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import { StorageError } from "../../src/errors.ts";
 import type { StorageRequest } from "../storage/protocol.ts";
 import type { OpTable, RegistryContext, Route, Scope } from "./protocol.ts";

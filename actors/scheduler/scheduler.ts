@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { type CallbackActorLogic, fromCallback } from "../../src/deps.ts";
+import { fromCallback } from "../../src/deps.ts";
+import type { AnyActorLogic } from "../../src/types.ts";
 import type { SchedulerEvent, SchedulerOutput } from "./protocol.ts";
 
 // setTimeout's largest delay; a later deadline is reached in steps.
@@ -104,7 +105,7 @@ class DeadlineHeap {
  * parent.stop();
  * ```
  */
-export function deadlineScheduler(): CallbackActorLogic<SchedulerEvent> {
+export function deadlineScheduler(): AnyActorLogic {
   return fromCallback<SchedulerEvent>(({ receive, sendBack }) => {
     const deadlines = new Map<string, number>();
     const heap = new DeadlineHeap();

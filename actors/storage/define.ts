@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { type CallbackActorLogic, fromCallback } from "../../src/deps.ts";
+import { fromCallback } from "../../src/deps.ts";
+import type { AnyActorLogic } from "../../src/types.ts";
 import { StorageError } from "../../src/errors.ts";
 import { isThenable } from "../../src/_util.ts";
 import type { JsonValue, StorageReply, StorageRequest } from "./protocol.ts";
@@ -32,7 +33,7 @@ export interface StorageBackend {
 }
 
 /** The actor logic of a storage actor: pass it to `createActor` or `api.bind`. */
-export type StorageLogic = CallbackActorLogic<StorageRequest>;
+export type StorageLogic = AnyActorLogic;
 
 function toError(cause: unknown): Error {
   return cause instanceof Error ? cause : new Error(String(cause));
@@ -63,7 +64,7 @@ function toError(cause: unknown): Error {
  */
 export function defineStorage(
   make: () => StorageBackend,
-): CallbackActorLogic<StorageRequest> {
+): StorageLogic {
   return fromCallback<StorageRequest>(({ receive }) => {
     // A backend that cannot start (no such directory, no IndexedDB) must
     // not crash the actor or its parent: every request then fails with why.

@@ -1,0 +1,24 @@
+/**
+ * The XState types that our public API mentions, under their XState names,
+ * so the documentation of our API can name them (a type imported straight
+ * from `npm:` is private to the module that imports it). Only plain aliases
+ * work so: our public API uses `AnyActorLogic` where XState has a generic
+ * logic type (e.g. a storage actor's `CallbackActorLogic<StorageRequest>`).
+ *
+ * @module
+ */
+import type {
+  AnyActorLogic as XAnyActorLogic,
+  AnyActorRef as XAnyActorRef,
+  AnyStateMachine as XAnyStateMachine,
+  InspectionEvent as XInspectionEvent,
+} from "./deps.ts";
+
+/** A running actor (XState's `AnyActorRef`). */
+export type AnyActorRef = XAnyActorRef;
+/** Any actor logic: a machine, a callback, a promise… (XState's `AnyActorLogic`). */
+export type AnyActorLogic = XAnyActorLogic;
+/** Any state machine (XState's `AnyStateMachine`). */
+export type AnyStateMachine = XAnyStateMachine;
+/** What an inspection observer receives (XState's `InspectionEvent`). */
+export type InspectionEvent = XInspectionEvent;
