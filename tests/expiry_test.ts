@@ -179,3 +179,23 @@ Deno.test("BoB expiry: the plugin actor deletes through del_bob and emits bob.ex
     await xmpp.stop();
   }
 });
+
+Deno.test("BoB expiry: a set_bob that settles after stop() schedules nothing", async () => {
+  await liveTimers(1000, async (live) => {
+    const xmpp = createClient({ jid: "alice@localhost" });
+    const bob = xmpp.registerPlugin("xep_0231");
+    let release!: () => void;
+    bob.api.register(
+      () => new Promise<void>((r) => release = r),
+      "set_bob",
+    );
+    const pending = bob.setBob(enc.encode("slow"), "text/plain", {
+      maxAge: 3600,
+    }).catch((e) => e);
+    await xmpp.stop();
+    release();
+    await pending;
+    await sleep(10);
+    assertStrictEquals(live(), 0);
+  });
+});

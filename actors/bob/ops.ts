@@ -20,6 +20,17 @@ import { ItemNotFound } from "../../src/errors.ts";
 const checked = new WeakSet<BobData>();
 
 /**
+ * Whether an entry was validated here (built by `setBob`, or read back from
+ * a storage record and checked against its cid).
+ *
+ * @param bob The entry.
+ * @returns `true` when it needs no further check.
+ */
+export function isChecked(bob: unknown): boolean {
+  return typeof bob === "object" && bob !== null && checked.has(bob as BobData);
+}
+
+/**
  * Mark an entry as validated by the caller, so `set_bob` does not check it
  * again (internal to the BoB plugin).
  *
@@ -52,7 +63,7 @@ export const bobStorageOps: Record<
       if (value === undefined || value === null) {
         throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
       }
-      return fromRecord(value, cid as string);
+      return markChecked(fromRecord(value, cid as string));
     },
   },
   del_bob: {

@@ -10,14 +10,14 @@ import type { AnyActorRef } from "../../src/types.ts";
 import type { Api } from "../registry/api.ts";
 import { assertCid, cidOf } from "../../src/cid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";
-import { ItemNotFound } from "../../src/errors.ts";
+import { ApiError, ItemNotFound } from "../../src/errors.ts";
 import {
   definePlugin,
   type Plugin,
   type PluginContext,
 } from "../plugin/define.ts";
 import { bobMachine } from "./machine.ts";
-import { bobStorageOps, markChecked } from "./ops.ts";
+import { bobStorageOps, isChecked, markChecked } from "./ops.ts";
 
 /** Options of {@linkcode BobPlugin.setBob}. */
 export interface SetBobOptions {
@@ -121,6 +121,8 @@ export class BobPlugin {
    * @returns The entry.
    * @throws {ItemNotFound} When nothing is stored under the cid.
    * @throws {StorageError} When the stored entry is corrupt.
+   * @throws {ApiError} When a registered `get_bob` function returns an
+   *   entry that is not valid for the cid.
    */
   async getBob(options: GetBobOptions): Promise<BobData> {
     const cid = options?.cid;
@@ -131,6 +133,23 @@ export class BobPlugin {
     });
     if (got === undefined || got === null) {
       throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
+    }
+    // What a registered function returned is checked as a stored record is.
+    if (!isChecked(got)) {
+      try {
+        assertBob(got, "get bob");
+        if (got.cid.toLowerCase() !== cid.toLowerCase()) {
+          throw new TypeError(`Cannot get bob: asked ${cid}, got ${got.cid}`);
+        }
+      } catch (cause) {
+        throw new ApiError(
+          "get_bob",
+          `Cannot run get_bob: handler returned an invalid entry: ${
+            (cause as Error).message
+          }`,
+          { cause },
+        );
+      }
     }
     return got;
   }

@@ -10,6 +10,7 @@ import { clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { StorageReply } from "../storage/protocol.ts";
+import { checkTimeout } from "../../src/options.ts";
 import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
 import { type BobPlugin, bobPlugin } from "../bob/plugin.ts";
@@ -113,10 +114,7 @@ export class Client {
         "Cannot create client: jid must be a non-empty string",
       );
     }
-    const timeout = options.timeout ?? 5000;
-    if (!(timeout > 0)) {
-      throw new RangeError("Cannot create client: timeout must be positive");
-    }
+    const timeout = checkTimeout(options.timeout, "timeout", 5000);
     this.options = options;
     const requests = this.#requests;
     this.actor = createActor(clientMachine, {

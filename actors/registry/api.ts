@@ -19,6 +19,7 @@ import type { StorageLogic } from "../storage/define.ts";
 import type { RequestTable } from "./requests.ts";
 import { ApiError, ItemNotFound, StorageError } from "../../src/errors.ts";
 import { isActorRef, isThenable } from "../../src/_util.ts";
+import { checkTimeout } from "../../src/options.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
 export interface RunOptions<A = unknown> {
@@ -193,7 +194,9 @@ export class Api {
    * @param options JID, node, ifrom, args and timeout.
    * @returns What the handler returned.
    * @throws {ApiError} Unknown op, no handler, or the handler failed.
-   * @throws {TimeoutError} The storage did not answer in time.
+   * @throws {TimeoutError} The storage or an async handler did not answer
+   *   in time.
+   * @throws {RangeError} A timeout that is not a number of ms in 1…2³¹−1.
    */
   run<R = unknown>(op: string, options: RunOptions = {}): Promise<R> {
     const w = this.#w;
@@ -204,6 +207,15 @@ export class Api {
       );
     }
     const context = snapshot.context as RegistryContext;
+    let timeout: number;
+    try {
+      if (typeof op !== "string") {
+        throw new TypeError("Cannot run op: op must be a string");
+      }
+      timeout = checkTimeout(options.timeout, "timeout", w.timeout);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const jid = options.jid ?? w.jid();
     const { node, ifrom, args } = options;
     const route = resolveRoute(context, op, jid, node);
@@ -216,18 +228,23 @@ export class Api {
       );
     }
     if (route.kind === "function") {
+      let result;
       try {
-        const result = route.handler(jid, node, ifrom, args);
-        if (isThenable<R>(result)) {
-          return Promise.resolve(result).then(
-            undefined,
-            (e) => Promise.reject(handlerError(op, e)),
-          );
-        }
-        return Promise.resolve(result as R);
+        result = route.handler(jid, node, ifrom, args);
       } catch (e) {
         return Promise.reject(handlerError(op, e));
       }
+      if (!isThenable<R>(result)) return Promise.resolve(result as R);
+      // A function handler gets the same deadline as a storage call.
+      const { id, promise } = w.requests.open<R>(
+        timeout,
+        `Cannot run ${op}: handler did not settle within ${timeout} ms`,
+      );
+      Promise.resolve(result).then(
+        (value) => w.requests.resolve(id, value),
+        (e) => w.requests.fail(id, handlerError(op, e)),
+      );
+      return promise;
     }
     let call;
     try {
@@ -235,7 +252,6 @@ export class Api {
     } catch (e) {
       return Promise.reject(e);
     }
-    const timeout = options.timeout ?? w.timeout;
     const finish = route.op.result;
     const { id, promise } = w.requests.open<R>(
       timeout,

@@ -110,6 +110,20 @@ export class RequestTable {
   }
 
   /**
+   * Resolve one pending request now (as a successful reply would, without
+   * its `finish` step).
+   *
+   * @param id The request id.
+   * @param value The result.
+   */
+  resolve(id: number, value: unknown): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    p.resolve(value);
+  }
+
+  /**
    * Reject one pending request now.
    *
    * @param id The request id.

@@ -31,8 +31,9 @@ export function resolveRoute(
   jid: string | undefined,
   node: string | undefined,
 ): Route | undefined | null {
+  // Own properties only: an op named `toString` is unknown, not a method.
+  if (!Object.hasOwn(context.ops, op)) return null;
   const table = context.ops[op];
-  if (table === undefined) return null;
   if (jid !== undefined) {
     if (node !== undefined && node !== "") {
       const r = table.node.get(nodeKey(jid, node));
@@ -67,7 +68,7 @@ export function deliver(storage: AnyActorRef, request: StorageRequest): void {
 
 /** A copy of the op table of `op` (empty when the op is new). */
 export function table(context: RegistryContext, op: string): OpTable {
-  const t = context.ops[op];
+  const t = Object.hasOwn(context.ops, op) ? context.ops[op] : undefined;
   if (t !== undefined) {
     return {
       global: t.global,
