@@ -11,6 +11,7 @@
  */
 export {
   type ActorRefFrom,
+  type AnyActorLogic,
   type AnyActorRef,
   assertEvent,
   assign,

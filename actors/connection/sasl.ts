@@ -60,6 +60,8 @@ export interface SaslInput {
   password: string;
   /** Salted passwords from earlier sessions. */
   cache: SaslCache;
+  /** The SCRAM client nonce; random when omitted (tests pass RFC examples). */
+  nonce?: string;
 }
 
 /** How the exchange ended. */
@@ -169,7 +171,7 @@ export const saslMachine = setup({
       const { session, message } = saslStart(mechanism, {
         username: context.username,
         password: context.password,
-      });
+      }, context.nonce);
       enqueue.assign({ session });
       enqueue.sendParent({
         type: "sasl.write",
