@@ -19,7 +19,6 @@
 import type { Element } from "../../src/deps.ts";
 import type { StreamError } from "../../src/errors.ts";
 import type { IncomingEvent } from "../../src/stanza.ts";
-export { NS_STREAM, NS_TLS } from "../../src/stanza.ts";
 
 /** The four kinds of service address. */
 export type ServiceProtocol = "xmpp" | "xmpps" | "ws" | "wss";
