@@ -28,6 +28,7 @@ export {
   type InspectionEvent,
   type Observer,
   raise,
+  sendParent,
   sendTo,
   setup,
   type SnapshotFrom,
@@ -36,6 +37,8 @@ export {
   waitFor,
 } from "npm:xstate@^5.33.0";
 export { Element, Parser, xml, XMLError } from "npm:@xmpp/xml@^0.14.0";
+export { parse as parseXmppJid } from "npm:@xmpp/jid@^0.14.0";
+export { default as xmppId } from "npm:@xmpp/id@^0.14.0";
 export {
   createStore,
   del as idbDel,

@@ -1,12 +1,18 @@
 /**
  * Jabber IDs (RFC 7622): parse, format, compare.
  *
- * Normalization is deliberately small: the localpart and the domainpart are
- * lowercased (and a trailing dot on the domain dropped), the resourcepart is
- * kept as is. Full PRECIS profiles are not applied.
+ * Splitting and case folding are `@xmpp/jid`'s (the localpart and the
+ * domainpart are lowercased, the resourcepart is kept as is; full PRECIS
+ * profiles are not applied). That parser is lenient where an address we dial
+ * or compare must not be: it accepts empty parts (`@localhost`,
+ * `alice@localhost/`), silently escapes forbidden localpart characters
+ * (XEP-0106: `a b@x` becomes `a\20b@x`, another address), keeps a trailing dot
+ * on the domain and has no length limit. So {@linkcode parseJid} checks those
+ * rules on top, and returns a plain {@linkcode Jid} record.
  *
  * @module
  */
+import { parseXmppJid } from "./deps.ts";
 
 /** A parsed JID. `local` and `resource` are absent when the JID has none. */
 export interface Jid {
@@ -16,6 +22,13 @@ export interface Jid {
   readonly domain: string;
   /** The resourcepart (after `/`), kept as written. */
   readonly resource?: string;
+}
+
+/** The part of `@xmpp/jid`'s `JID` this module reads. */
+interface XmppJid {
+  local: string;
+  domain: string;
+  resource: string;
 }
 
 const MAX_PART = 1023;
@@ -30,47 +43,52 @@ const FORBIDDEN_LOCAL = /["&'/:<>@\s]/;
  *
  * @example Usage
  * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
  * import { parseJid } from "./jid.ts";
- * const jid = parseJid("Alice@LocalHost/Laptop");
- * console.assert(jid.local === "alice" && jid.domain === "localhost" && jid.resource === "Laptop");
+ * deepStrictEqual(parseJid("Alice@LocalHost/Laptop"), {
+ *   local: "alice", domain: "localhost", resource: "Laptop",
+ * });
  * ```
  */
 export function parseJid(text: string): Jid {
   if (typeof text !== "string" || text.length === 0) {
     throw new TypeError("Cannot parse JID: empty string");
   }
+  // Where @xmpp/jid splits: the first "/", then the first "@" before it.
   const slash = text.indexOf("/");
-  const bare = slash === -1 ? text : text.slice(0, slash);
-  const resource = slash === -1 ? undefined : text.slice(slash + 1);
-  const at = bare.indexOf("@");
-  const local = at === -1 ? undefined : bare.slice(0, at);
-  let domain = (at === -1 ? bare : bare.slice(at + 1)).toLowerCase();
-  if (domain.endsWith(".")) domain = domain.slice(0, -1);
-  if (domain.length === 0) {
-    throw new TypeError(`Cannot parse JID: empty domainpart in "${text}"`);
+  const at = text.indexOf("@");
+  const hasLocal = at !== -1 && (slash === -1 || at < slash);
+  let j: XmppJid;
+  try {
+    j = parseXmppJid(text);
+  } catch (cause) {
+    throw new TypeError(`Cannot parse JID: empty domainpart in "${text}"`, {
+      cause,
+    });
   }
-  if (/[@/\s]/.test(domain) || domain.length > MAX_PART) {
+  const domain = j.domain.endsWith(".") ? j.domain.slice(0, -1) : j.domain;
+  if (
+    domain.length === 0 || domain.length > MAX_PART || /[@/\s]/.test(domain)
+  ) {
     throw new TypeError(`Cannot parse JID: invalid domainpart in "${text}"`);
   }
-  if (local !== undefined) {
+  if (hasLocal) {
+    const raw = text.slice(0, at);
     if (
-      local.length === 0 || local.length > MAX_PART ||
-      FORBIDDEN_LOCAL.test(local)
+      raw.length === 0 || raw.length > MAX_PART || FORBIDDEN_LOCAL.test(raw)
     ) {
       throw new TypeError(`Cannot parse JID: invalid localpart in "${text}"`);
     }
   }
-  if (resource !== undefined) {
-    if (resource.length === 0 || resource.length > MAX_PART) {
-      throw new TypeError(
-        `Cannot parse JID: invalid resourcepart in "${text}"`,
-      );
-    }
+  if (
+    slash !== -1 && (j.resource.length === 0 || j.resource.length > MAX_PART)
+  ) {
+    throw new TypeError(`Cannot parse JID: invalid resourcepart in "${text}"`);
   }
   return {
-    ...(local !== undefined ? { local: local.toLowerCase() } : {}),
+    ...(hasLocal ? { local: j.local } : {}),
     domain,
-    ...(resource !== undefined ? { resource } : {}),
+    ...(slash !== -1 ? { resource: j.resource } : {}),
   };
 }
 
@@ -82,8 +100,9 @@ export function parseJid(text: string): Jid {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { formatJid } from "./jid.ts";
- * console.assert(formatJid({ local: "bob", domain: "localhost" }) === "bob@localhost");
+ * strictEqual(formatJid({ local: "bob", domain: "localhost" }), "bob@localhost");
  * ```
  */
 export function formatJid(jid: Jid): string {
@@ -101,8 +120,9 @@ export function formatJid(jid: Jid): string {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { bareJid } from "./jid.ts";
- * console.assert(bareJid("Alice@localhost/x") === "alice@localhost");
+ * strictEqual(bareJid("Alice@localhost/x"), "alice@localhost");
  * ```
  */
 export function bareJid(jid: string | Jid): string {
@@ -118,8 +138,9 @@ export function bareJid(jid: string | Jid): string {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { normalizeJid } from "./jid.ts";
- * console.assert(normalizeJid("BOB@LOCALHOST/r") === "bob@localhost/r");
+ * strictEqual(normalizeJid("BOB@LOCALHOST/r"), "bob@localhost/r");
  * ```
  */
 export function normalizeJid(text: string): string {
@@ -136,9 +157,10 @@ export function normalizeJid(text: string): string {
  *
  * @example Usage
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { jidEquals } from "./jid.ts";
- * console.assert(jidEquals("alice@LOCALHOST/r", "Alice@localhost/r"));
- * console.assert(!jidEquals("alice@localhost/r", "alice@localhost/R"));
+ * ok(jidEquals("alice@LOCALHOST/r", "Alice@localhost/r"));
+ * ok(!jidEquals("alice@localhost/r", "alice@localhost/R"));
  * ```
  */
 export function jidEquals(

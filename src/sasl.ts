@@ -20,7 +20,7 @@ import { SASLError } from "./errors.ts";
 export type SaslMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-1" | "PLAIN";
 
 /** Mechanisms in order of preference. */
-export const SASL_MECHANISMS: readonly SaslMechanism[] = [
+const SASL_MECHANISMS: readonly SaslMechanism[] = [
   "SCRAM-SHA-256",
   "SCRAM-SHA-1",
   "PLAIN",
@@ -74,9 +74,10 @@ export interface ChooseOptions {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { chooseMechanism } from "./sasl.ts";
- * console.assert(chooseMechanism(["PLAIN", "SCRAM-SHA-1"], { secure: false }) === "SCRAM-SHA-1");
- * console.assert(chooseMechanism(["PLAIN"], { secure: false }) === undefined);
+ * strictEqual(chooseMechanism(["PLAIN", "SCRAM-SHA-1"], { secure: false }), "SCRAM-SHA-1");
+ * strictEqual(chooseMechanism(["PLAIN"], { secure: false }), undefined);
  * ```
  */
 export function chooseMechanism(
@@ -104,8 +105,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { encodeBase64Text } from "./sasl.ts";
- * console.assert(encodeBase64Text("n,,") === "biws");
+ * strictEqual(encodeBase64Text("n,,"), "biws");
  * ```
  */
 export function encodeBase64Text(text: string): string {
@@ -122,8 +124,9 @@ export function encodeBase64Text(text: string): string {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { decodeBase64Text } from "./sasl.ts";
- * console.assert(decodeBase64Text("biws") === "n,,");
+ * strictEqual(decodeBase64Text("biws"), "n,,");
  * ```
  */
 export function decodeBase64Text(b64: string): string {
@@ -141,18 +144,8 @@ export function decodeBase64Text(b64: string): string {
   }
 }
 
-/**
- * Generate a client nonce: 24 random bytes, base64 (printable, no comma).
- *
- * @returns A fresh nonce.
- *
- * @example Usage
- * ```ts
- * import { makeNonce } from "./sasl.ts";
- * console.assert(makeNonce() !== makeNonce());
- * ```
- */
-export function makeNonce(): string {
+/** A client nonce: 24 random bytes, base64 (printable, no comma). */
+function makeNonce(): string {
   return crypto.getRandomValues(new Uint8Array(24)).toBase64();
 }
 
@@ -171,9 +164,10 @@ function escapeSaslName(name: string): string {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { saslStart } from "./sasl.ts";
  * const { message } = saslStart("PLAIN", { username: "alice", password: "pw" });
- * console.assert(message === "\0alice\0pw");
+ * strictEqual(message, "\0alice\0pw");
  * ```
  */
 export function saslStart(
@@ -327,12 +321,13 @@ function finishChallenge(
  *
  * @example Usage
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { saslChallenge, saslStart } from "./sasl.ts";
  * const creds = { username: "user", password: "pencil" };
  * const start = saslStart("SCRAM-SHA-1", creds, "fyko+d2lbbFgONRv9qkxdawL");
  * const { message } = saslChallenge(start.session,
  *   "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", creds);
- * console.assert(message.endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="));
+ * ok(message.endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="));
  * ```
  */
 export function saslChallenge(
@@ -366,12 +361,13 @@ export function saslChallenge(
  *
  * @example Usage
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { saslChallengeAsync, saslStart } from "./sasl.ts";
  * const creds = { username: "user", password: "pencil" };
  * const start = saslStart("SCRAM-SHA-1", creds, "fyko+d2lbbFgONRv9qkxdawL");
  * const { message } = await saslChallengeAsync(start.session,
  *   "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", creds);
- * console.assert(message.endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="));
+ * ok(message.endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="));
  * ```
  */
 export async function saslChallengeAsync(
@@ -426,11 +422,12 @@ export async function saslChallengeAsync(
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { saslChallenge, saslStart, saslSuccess } from "./sasl.ts";
  * const creds = { username: "user", password: "pencil" };
  * let s = saslStart("SCRAM-SHA-1", creds, "fyko+d2lbbFgONRv9qkxdawL").session;
  * s = saslChallenge(s, "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", creds).session;
- * console.assert(saslSuccess(s, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").step === "done");
+ * strictEqual(saslSuccess(s, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").step, "done");
  * ```
  */
 export function saslSuccess(

@@ -54,6 +54,7 @@ const FRAME_ROOT = "xmpp-actors-frames";
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { XmlStream } from "./xml_stream.ts";
  * const names: string[] = [];
  * const stream = new XmlStream({
@@ -62,7 +63,7 @@ const FRAME_ROOT = "xmpp-actors-frames";
  * });
  * stream.write("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><mess");
  * stream.write("age/><!DOCTYPE x>");
- * console.assert(names.join() === "message,restricted-xml");
+ * strictEqual(names.join(), "message,restricted-xml");
  * ```
  */
 export class XmlStream {

@@ -4,13 +4,15 @@ import {
   type ConnectionOptions,
 } from "../actors/connection/connection.ts";
 import { type Element, xml } from "../src/deps.ts";
-import { ItemNotFound, TimeoutError } from "../src/errors.ts";
 import {
+  ClientStoppedError,
   ConnectionError,
+  ItemNotFound,
   QueueOverflowError,
   SASLError,
   StanzaError,
   StreamError,
+  TimeoutError,
   TLSError,
 } from "../src/errors.ts";
 import type { ConnectionStatus } from "../actors/connection/machine.ts";
@@ -472,15 +474,58 @@ Deno.test({
       );
 
       await t.step(
-        "stop() rejects pending IQs with ConnectionError",
+        "stop() rejects queued IQs with ClientStoppedError",
         async () => {
           const c = make({});
           const queued = assertRejects(
             c.iq(ping("localhost")),
-            ConnectionError,
+            ClientStoppedError,
           );
           await c.stop();
           await queued;
+        },
+      );
+
+      await t.step(
+        "stop() rejects IQs in flight with ClientStoppedError",
+        async () => {
+          const alice = make({ jid: "alice@localhost/f" });
+          const bob = make({ jid: "bob@localhost/f" });
+          await Promise.all([alice.start(), bob.start()]);
+          bob.handle(
+            "iq",
+            { name: "hold", xmlns: "urn:example" },
+            () => new Promise(() => {}),
+          );
+          const held = assertRejects(
+            alice.iq(
+              xml(
+                "iq",
+                { type: "get", to: "bob@localhost/f" },
+                xml("hold", { xmlns: "urn:example" }),
+              ),
+            ),
+            ClientStoppedError,
+          );
+          await nextStanza(bob, (s) => s.getChild("hold") !== undefined);
+          await alice.stop();
+          await held;
+          await bob.stop();
+        },
+      );
+
+      await t.step(
+        "stopping the actor rejects pending IQs with ClientStoppedError",
+        async () => {
+          const c = make({});
+          const queued = assertRejects(
+            c.iq(ping("localhost")),
+            ClientStoppedError,
+          );
+          c.actor.stop();
+          await queued;
+          await assertRejects(c.iq(ping("localhost")), ClientStoppedError);
+          await c.stop(); // a no-op on a stopped actor
         },
       );
 
@@ -582,7 +627,7 @@ Deno.test({
         await reconnecting;
         const pending = assertRejects(
           alice.iq(ping("localhost")),
-          ConnectionError,
+          ClientStoppedError,
         );
         await alice.stop();
         assertEquals(alice.status, "disconnected");

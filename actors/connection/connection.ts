@@ -2,33 +2,45 @@
  * The promise facade over the connection machine: `start()`, `stop()`,
  * `send()`, `iq()`, `handle()` and `on()`.
  *
+ * It keeps no table of its own: `iq()` hands the call (with its promise's
+ * `resolve`/`reject`) to the machine's `iqCaller` child, and `handle()`
+ * registers the handler with its `router` child.
+ *
  * This module is browser-safe: it knows only the WebSocket transport. The
- * Deno TCP and TLS transports are added by `connection_deno.ts`
+ * Deno TCP and TLS transports are added by `./deno.ts`
  * ({@linkcode Connection} takes a `transports` map, so a browser build never
  * imports Deno-only code).
  *
  * @module
  */
-import {
-  type ConnectionInput,
-  connectionMachine,
-  type ConnectionStatus,
-  type HandlerMatch,
-  nextId,
-  type StanzaKind,
-} from "./machine.ts";
+import { connectionMachine } from "./machine.ts";
+import type {
+  ConnectionInput,
+  ConnectionStatus,
+  HandlerMatch,
+  IqCallerEvent,
+  RouterEvent,
+  StanzaHandler,
+  StanzaKind,
+} from "./protocol.ts";
 import { parseService, type ServiceProtocol } from "../transport/protocol.ts";
 import { websocketTransport } from "../transport/websocket.ts";
-import { createActor, type Element, xml } from "../../src/deps.ts";
-import { parseJid } from "../../src/jid.ts";
-import { isThenable } from "../../src/_util.ts";
 import {
+  type AnyActorRef,
+  createActor,
+  type Element,
+  xmppId,
+} from "../../src/deps.ts";
+import { parseJid } from "../../src/jid.ts";
+import {
+  ClientStoppedError,
   ConnectionError,
-  NS_STANZAS,
   QueueOverflowError,
 } from "../../src/errors.ts";
 
-/** A transport actor logic (see `actors/transport_protocol.ts`). */
+export type { StanzaHandler } from "./protocol.ts";
+
+/** A transport actor logic (see `../transport/protocol.ts`). */
 export type TransportLogic = typeof websocketTransport;
 
 /** Transports by service scheme. */
@@ -38,7 +50,7 @@ export type TransportMap = Partial<Record<ServiceProtocol, TransportLogic>>;
 export interface ConnectionOptions extends ConnectionInput {
   /**
    * Transports by scheme, merged over the defaults. Here only `ws` and
-   * `wss` are built in; `connection_deno.ts` adds `xmpp` and `xmpps`.
+   * `wss` are built in; `./deno.ts` adds `xmpp` and `xmpps`.
    */
   transports?: TransportMap;
   /**
@@ -49,11 +61,6 @@ export interface ConnectionOptions extends ConnectionInput {
     ? O extends { inspect?: infer I } ? I : never
     : never;
 }
-
-/** A handler of incoming stanzas; see {@linkcode Connection.handle}. */
-export type StanzaHandler = (
-  stanza: Element,
-) => Element | void | Promise<Element | void>;
 
 /** Events of {@linkcode Connection.on} and what their listeners receive. */
 export interface ConnectionEvents {
@@ -85,11 +92,6 @@ function createConnectionActor(
   );
 }
 
-interface PendingCall {
-  resolve: (el: Element) => void;
-  reject: (err: Error) => void;
-}
-
 /**
  * One XMPP client connection.
  *
@@ -107,9 +109,8 @@ interface PendingCall {
 export class Connection {
   /** The connection machine's actor (inspect it, send it events). */
   readonly actor: ReturnType<typeof createConnectionActor>;
-  #calls = new Map<string, PendingCall>();
-  #handlers = new Map<string, StanzaHandler>();
-  #errorListeners = new Set<(error: Error) => void>();
+  #iqCaller: AnyActorRef;
+  #router: AnyActorRef;
 
   /**
    * Create a connection; nothing is dialled until `start()`.
@@ -127,27 +128,13 @@ export class Connection {
     const transport = { ...BUILTIN, ...options.transports }[service.protocol];
     if (!transport) {
       throw new TypeError(
-        `Cannot connect: no transport for ${service.protocol}: (import connection_deno.ts for xmpp: and xmpps: in Deno)`,
+        `Cannot connect: no transport for ${service.protocol}: (import actors/connection/deno.ts for xmpp: and xmpps: in Deno)`,
       );
     }
-    this.actor = createConnectionActor(options, transport);
-    this.actor.on("iq.result", ({ id, stanza }) => {
-      const call = this.#calls.get(id);
-      if (!call) return;
-      this.#calls.delete(id);
-      call.resolve(stanza);
-    });
-    this.actor.on("iq.error", ({ id, error }) => {
-      const call = this.#calls.get(id);
-      if (!call) return;
-      this.#calls.delete(id);
-      call.reject(error);
-    });
-    this.actor.on(
-      "request",
-      ({ handlerId, stanza }) => this.#dispatch(handlerId, stanza),
-    );
-    this.actor.start();
+    this.actor = createConnectionActor(options, transport).start();
+    const { iqCaller, router } = this.actor.getSnapshot().children;
+    this.#iqCaller = iqCaller!;
+    this.#router = router!;
   }
 
   /** The bound full JID while online (kept after going offline), else `undefined`. */
@@ -197,12 +184,13 @@ export class Connection {
 
   /**
    * Close the stream cleanly (or cancel a reconnect). Pending IQs reject
-   * with {@linkcode ConnectionError}; queued stanzas are dropped.
+   * with {@linkcode ClientStoppedError}; queued stanzas are dropped.
    *
    * @returns Resolves once disconnected and the socket is closed.
    */
   async stop(): Promise<void> {
     const s = this.actor.getSnapshot();
+    if (s.status !== "active") return;
     if (s.matches("disconnected") || s.matches("failed")) {
       // nothing to close; drop what is queued and reject pending IQs
       this.actor.send({ type: "connection.stop" });
@@ -245,9 +233,10 @@ export class Connection {
    * @param el The IQ; an `id` is added when missing.
    * @param opts `timeout` in ms (default: the connection's `iqTimeout`).
    * @returns The `result` IQ.
-   * @throws {StanzaError} The peer answered with an error.
+   * @throws {StanzaError} The peer answered with an error (`ItemNotFound` for `item-not-found`).
    * @throws {TimeoutError} No valid answer in time.
    * @throws {ConnectionError} The session ended first.
+   * @throws {ClientStoppedError} The connection was stopped first.
    * @throws {QueueOverflowError} Not online and the queue is full.
    */
   iq(el: Element, opts: { timeout?: number } = {}): Promise<Element> {
@@ -258,21 +247,23 @@ export class Connection {
         new TypeError("Cannot send IQ: expected <iq type='get'|'set'>"),
       );
     }
-    if (el.attrs.id === undefined) el.attrs.id = nextId();
-    const id = String(el.attrs.id);
-    if (this.#calls.has(id)) {
+    if (this.actor.getSnapshot().status !== "active") {
       return Promise.reject(
-        new TypeError(`Cannot send IQ: id ${id} is already waiting`),
+        new ClientStoppedError("Cannot send IQ: the connection is stopped"),
       );
     }
+    if (el.attrs.id === undefined) el.attrs.id = xmppId();
+    const id = String(el.attrs.id);
     return new Promise((resolve, reject) => {
-      this.#calls.set(id, { resolve, reject });
-      this.actor.send({
-        type: "connection.iq",
+      const call: IqCallerEvent = {
+        type: "iq.call",
         id,
         stanza: el,
         timeout: opts.timeout,
-      });
+        resolve,
+        reject,
+      };
+      this.#iqCaller.send(call);
     });
   }
 
@@ -296,15 +287,15 @@ export class Connection {
     match: HandlerMatch,
     handler: StanzaHandler,
   ): () => void {
-    const id = nextId();
-    this.#handlers.set(id, handler);
-    this.actor.send({
-      type: "connection.handler.add",
-      handler: { id, kind, ...match },
-    });
+    const id = xmppId();
+    const add: RouterEvent = { type: "router.add", id, kind, match, handler };
+    this.#router.send(add);
+    let registered = true;
     return () => {
-      if (!this.#handlers.delete(id)) return;
-      this.actor.send({ type: "connection.handler.remove", id });
+      if (!registered) return;
+      registered = false;
+      const remove: RouterEvent = { type: "router.remove", id };
+      this.#router.send(remove);
     };
   }
 
@@ -345,123 +336,15 @@ export class Connection {
           (e) => (fn as ConnectionEvents["status"])(e.status),
         );
         break;
-      case "error": {
-        const f = fn as ConnectionEvents["error"];
-        const inner = this.actor.on("error", (e) => f(e.error));
-        this.#errorListeners.add(f);
-        sub = {
-          unsubscribe: () => {
-            inner.unsubscribe();
-            this.#errorListeners.delete(f);
-          },
-        };
+      case "error":
+        sub = this.actor.on(
+          "error",
+          (e) => (fn as ConnectionEvents["error"])(e.error),
+        );
         break;
-      }
       default:
         throw new TypeError(`Cannot listen: unknown event ${event}`);
     }
     return () => sub.unsubscribe();
   }
-
-  #reportHandlerError(error: unknown): void {
-    const err = error instanceof Error ? error : new Error(String(error));
-    for (const f of this.#errorListeners) f(err);
-  }
-
-  #dispatch(handlerId: string, stanza: Element): void {
-    const handler = this.#handlers.get(handlerId);
-    const isRequest = stanza.name === "iq" &&
-      (stanza.attrs.type === "get" || stanza.attrs.type === "set");
-    if (!isRequest) {
-      if (!handler) return;
-      try {
-        const r = handler(stanza);
-        if (isThenable(r)) {
-          (r as Promise<unknown>).catch((e) => this.#reportHandlerError(e));
-        }
-      } catch (e) {
-        this.#reportHandlerError(e);
-      }
-      return;
-    }
-    if (!handler) {
-      return this.#reply(stanza, errorIq(stanza, "service-unavailable"));
-    }
-    let result: ReturnType<StanzaHandler>;
-    try {
-      result = handler(stanza);
-    } catch (e) {
-      return this.#reply(stanza, errorFromThrown(stanza, e));
-    }
-    if (isThenable(result)) {
-      (result as Promise<Element | void>).then(
-        (r) => this.#reply(stanza, resultIq(stanza, r)),
-        (e) => this.#reply(stanza, errorFromThrown(stanza, e)),
-      );
-    } else this.#reply(stanza, resultIq(stanza, result as Element | void));
-  }
-
-  #reply(_request: Element, reply: Element): void {
-    try {
-      this.send(reply);
-    } catch (e) {
-      this.#reportHandlerError(e);
-    }
-  }
-}
-
-function replyAttrs(stanza: Element, type: string): Record<string, string> {
-  const attrs: Record<string, string> = { type, id: stanza.attrs.id };
-  if (stanza.attrs.from) attrs.to = stanza.attrs.from;
-  return attrs;
-}
-
-function resultIq(stanza: Element, r: Element | void): Element {
-  if (r && r.name === "iq") {
-    if (r.attrs.id === undefined) r.attrs.id = stanza.attrs.id;
-    if (r.attrs.to === undefined && stanza.attrs.from) {
-      r.attrs.to = stanza.attrs.from;
-    }
-    if (r.attrs.type === undefined) r.attrs.type = "result";
-    return r;
-  }
-  const iq = xml("iq", replyAttrs(stanza, "result"));
-  if (r) iq.append(r);
-  return iq;
-}
-
-function errorIq(
-  stanza: Element,
-  condition: string,
-  type = "cancel",
-  text?: string,
-): Element {
-  const error = xml("error", { type }, xml(condition, { xmlns: NS_STANZAS }));
-  if (text) error.append(xml("text", { xmlns: NS_STANZAS }, text));
-  return xml("iq", replyAttrs(stanza, "error"), error);
-}
-
-const ERROR_TYPES: Record<string, string> = {
-  "bad-request": "modify",
-  "feature-not-implemented": "cancel",
-  "forbidden": "auth",
-  "item-not-found": "cancel",
-  "not-acceptable": "modify",
-  "not-allowed": "cancel",
-  "not-authorized": "auth",
-  "resource-constraint": "wait",
-};
-
-function errorFromThrown(stanza: Element, e: unknown): Element {
-  const condition = (e as { condition?: unknown })?.condition;
-  if (typeof condition === "string" && /^[a-z-]+$/.test(condition)) {
-    const type = (e as { type?: unknown }).type;
-    return errorIq(
-      stanza,
-      condition,
-      typeof type === "string" ? type : ERROR_TYPES[condition] ?? "cancel",
-      (e as { text?: string }).text,
-    );
-  }
-  return errorIq(stanza, "internal-server-error", "wait");
 }

@@ -18,8 +18,9 @@ import {
  *
  * @example Usage
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { denoTransports } from "./deno.ts";
- * console.assert(denoTransports.xmpp !== undefined && denoTransports.wss !== undefined);
+ * ok(denoTransports.xmpp !== undefined && denoTransports.wss !== undefined);
  * ```
  */
 export const denoTransports: Required<TransportMap> = {

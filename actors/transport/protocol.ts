@@ -6,6 +6,8 @@
  * A transport owns the socket and the incoming XML parser (framing differs:
  * one long document over TCP, one element per message over WebSocket), and
  * writes whole stanzas, batching what is queued while a write is in flight.
+ * Each element it parses goes back classified, as the typed
+ * {@linkcode IncomingEvent} that `classify()` (`src/stanza.ts`) makes of it.
  *
  * Lifecycle: the transport connects as soon as it starts and reports
  * `transport.connected` or `transport.closed` (with the error). It closes its
@@ -16,6 +18,7 @@
  */
 import type { Element } from "../../src/deps.ts";
 import type { StreamError } from "../../src/errors.ts";
+import type { IncomingEvent } from "../../src/stanza.ts";
 
 /** The four kinds of service address. */
 export type ServiceProtocol = "xmpp" | "xmpps" | "ws" | "wss";
@@ -80,11 +83,6 @@ export type TransportEvent =
     header: Element;
   }
   | {
-    /** One top-level element from the server. */
-    type: "transport.element";
-    element: Element;
-  }
-  | {
     /** The server closed its stream (`</stream:stream>` or `<close/>`). */
     type: "transport.streamEnd";
   }
@@ -101,14 +99,11 @@ export type TransportEvent =
     /** The socket closed; `error` tells why when it was not a clean close. */
     type: "transport.closed";
     error?: Error;
-  };
+  }
+  | IncomingEvent;
 
-/** Namespace of the stream element (RFC 6120). */
-export const NS_STREAM = "http://etherx.jabber.org/streams";
 /** Namespace of RFC 7395 framing (`<open/>`, `<close/>`). */
 export const NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing";
-/** Namespace of STARTTLS. */
-export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 
 const DEFAULT_PORTS: Record<ServiceProtocol, number> = {
   xmpp: 5222,
@@ -127,10 +122,12 @@ const DEFAULT_PORTS: Record<ServiceProtocol, number> = {
  *
  * @example Usage
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { parseService } from "./protocol.ts";
  * const s = parseService("xmpps://localhost:5223", "localhost");
- * console.assert(s.protocol === "xmpps" && s.port === 5223);
- * console.assert(parseService(undefined, "example.org").port === 5222);
+ * strictEqual(s.protocol, "xmpps");
+ * strictEqual(s.port, 5223);
+ * strictEqual(parseService(undefined, "example.org").port, 5222);
  * ```
  */
 export function parseService(

@@ -13,11 +13,11 @@
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
-import {
-  NS_TLS,
-  type TransportCommand,
-  type TransportEvent,
-  type TransportInput,
+import { classify } from "../../src/stanza.ts";
+import type {
+  TransportCommand,
+  TransportEvent,
+  TransportInput,
 } from "./protocol.ts";
 
 const encoder = new TextEncoder();
@@ -51,11 +51,9 @@ function socketTransport(direct: boolean) {
       const parser = new XmlStream({
         onStart: (header) => report({ type: "transport.streamStart", header }),
         onElement: (element) => {
-          if (
-            !secure && element.name === "proceed" &&
-            element.attrs.xmlns === NS_TLS
-          ) pauseForTls = true;
-          report({ type: "transport.element", element });
+          const event = classify(element);
+          if (!secure && event.type === "tls.proceed") pauseForTls = true;
+          report(event);
         },
         onEnd: () => report({ type: "transport.streamEnd" }),
         onError: (error) => report({ type: "transport.xmlError", error }),

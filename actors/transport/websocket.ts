@@ -8,6 +8,7 @@
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, StreamError } from "../../src/errors.ts";
+import { classify } from "../../src/stanza.ts";
 import {
   NS_FRAMING,
   type TransportCommand,
@@ -56,7 +57,7 @@ export const websocketTransport = fromCallback<
           return report({ type: "transport.streamEnd" });
         }
       }
-      report({ type: "transport.element", element });
+      report(classify(element));
     },
     onError: (error) => report({ type: "transport.xmlError", error }),
   }, { maxStanzaSize: input.maxStanzaSize, framed: true });

@@ -1,0 +1,123 @@
+/**
+ * The connection machine's context: the resolved configuration plus the
+ * state of the current run and session. Built once from
+ * {@linkcode ConnectionInput}; every later change is a new value.
+ *
+ * @module
+ */
+import type { Element } from "../../src/deps.ts";
+import { type Jid, parseJid } from "../../src/jid.ts";
+import type { SaslMechanism } from "../../src/sasl.ts";
+import type { StreamFeatures } from "../../src/stanza.ts";
+import { parseService, type ServiceAddress } from "../transport/protocol.ts";
+import type { ConnectionInput } from "./protocol.ts";
+import { type ReconnectOptions, reconnectPolicy } from "./reconnect.ts";
+import type { SaslCache } from "./sasl.ts";
+
+/** A stanza waiting for `online`; `iq` is its IQ id when it is a tracked IQ. */
+export interface QueuedStanza {
+  /** The stanza. */
+  readonly stanza: Element;
+  /** The id of a tracked IQ (so its timeout can take it back out). */
+  readonly iq?: string;
+}
+
+/** The machine's context. */
+export interface ConnectionContext {
+  /** Configured JID. */
+  readonly jid: Jid;
+  /** Password. */
+  readonly password: string;
+  /** Where to connect. */
+  readonly service: ServiceAddress;
+  /** Extra CAs. */
+  readonly caCerts?: string[];
+  /** Whether to use STARTTLS when offered. */
+  readonly starttls: boolean;
+  /** Mechanisms allowed, best first. */
+  readonly saslMechanisms: readonly SaslMechanism[];
+  /** The mechanism used by the last authentication. */
+  readonly mechanism?: SaslMechanism;
+  /** PLAIN in clear allowed. */
+  readonly allowPlainWithoutTls: boolean;
+  /** Resolved reconnect policy. */
+  readonly reconnect: Required<ReconnectOptions>;
+  /** Default IQ timeout. */
+  readonly iqTimeout: number;
+  /** Incoming stanza size limit. */
+  readonly maxStanzaSize: number;
+  /** Queue bound. */
+  readonly queueLimit: number;
+  /** Close wait. */
+  readonly closeTimeout: number;
+  /** SCRAM salted-password cache (reconnects skip PBKDF2). */
+  readonly saslCache: SaslCache;
+  /** The stream is encrypted. */
+  readonly secure: boolean;
+  /** The transport can do STARTTLS. */
+  readonly canStartTls: boolean;
+  /** SASL succeeded on this session. */
+  readonly authenticated: boolean;
+  /** The last stream features received. */
+  readonly features?: StreamFeatures;
+  /** Id of the bind request. */
+  readonly bindId?: string;
+  /** The bound full JID. */
+  readonly boundJid?: string;
+  /** Stanzas waiting for `online`, oldest first. */
+  readonly queue: readonly QueuedStanza[];
+  /** Reconnect attempts since the last online. */
+  readonly attempt: number;
+  /** Whether this run was online at least once. */
+  readonly wasOnline: boolean;
+  /** `stop` was requested. */
+  readonly stopping: boolean;
+  /** Why the last session ended, if it failed. */
+  readonly error?: Error;
+}
+
+/**
+ * The initial context for `input`, defaults filled in.
+ *
+ * @param input The machine's input.
+ * @returns The context.
+ * @throws {TypeError} On a JID without localpart or an invalid service.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { initialContext } from "./context.ts";
+ * const context = initialContext({ jid: "alice@localhost", password: "pw" });
+ * strictEqual(context.service.url, "xmpp://localhost:5222");
+ * strictEqual(context.queueLimit, 1000);
+ * ```
+ */
+export function initialContext(input: ConnectionInput): ConnectionContext {
+  const jid = parseJid(input.jid);
+  if (jid.local === undefined) {
+    throw new TypeError(`Cannot connect: JID "${input.jid}" has no localpart`);
+  }
+  return {
+    jid,
+    password: input.password,
+    service: parseService(input.service, jid.domain),
+    caCerts: input.tls?.caCerts,
+    starttls: input.tls?.starttls ?? true,
+    allowPlainWithoutTls: input.allowPlainWithoutTls ?? false,
+    saslMechanisms: input.saslMechanisms ??
+      ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
+    reconnect: reconnectPolicy(input.reconnect),
+    iqTimeout: input.iqTimeout ?? 30_000,
+    maxStanzaSize: input.maxStanzaSize ?? 1024 * 1024,
+    queueLimit: input.queueLimit ?? 1000,
+    closeTimeout: input.closeTimeout ?? 2000,
+    saslCache: new Map(),
+    secure: false,
+    canStartTls: false,
+    authenticated: false,
+    queue: [],
+    attempt: 0,
+    wasOnline: false,
+    stopping: false,
+  };
+}

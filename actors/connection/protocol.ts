@@ -1,0 +1,240 @@
+/**
+ * The connection's message protocol: its input, the commands it accepts, the
+ * events it emits, and the messages between the connection machine and its
+ * children (the IQ caller, the stanza router, the SASL machine). Events from
+ * the transport are in `../transport/protocol.ts`.
+ *
+ * @module
+ */
+import type { Element } from "../../src/deps.ts";
+import type { SaslMechanism } from "../../src/sasl.ts";
+import type { StanzaKind } from "../../src/stanza.ts";
+import type { TransportEvent } from "../transport/protocol.ts";
+import type { ReconnectOptions } from "./reconnect.ts";
+
+export type { StanzaKind } from "../../src/stanza.ts";
+export type { ReconnectOptions } from "./reconnect.ts";
+
+/** Input of the connection machine. */
+export interface ConnectionInput {
+  /** Our JID; the resource is optional (the server assigns one). */
+  jid: string;
+  /** The password. */
+  password: string;
+  /**
+   * `xmpp://host:port` (TCP + STARTTLS), `xmpps://host:port` (direct TLS),
+   * `ws://…` or `wss://…` (WebSocket).
+   * @default {"xmpp://<domain>:5222"}
+   */
+  service?: string;
+  /** TLS settings. Certificates are always verified. */
+  tls?: {
+    /** Extra trusted CA certificates (PEM). */
+    caCerts?: string[];
+    /**
+     * Use STARTTLS when the server offers it. Turn off only for tests of
+     * plain TCP; a server that requires TLS then fails the connection.
+     * @default {true}
+     */
+    starttls?: boolean;
+  };
+  /**
+   * SASL mechanisms allowed, best first.
+   * @default {["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]}
+   */
+  saslMechanisms?: SaslMechanism[];
+  /**
+   * Allow SASL PLAIN over an unencrypted stream.
+   * @default {false}
+   */
+  allowPlainWithoutTls?: boolean;
+  /** Reconnect policy. */
+  reconnect?: ReconnectOptions;
+  /**
+   * Default IQ timeout, in ms.
+   * @default {30000}
+   */
+  iqTimeout?: number;
+  /**
+   * Largest accepted incoming stanza, in characters.
+   * @default {1048576}
+   */
+  maxStanzaSize?: number;
+  /**
+   * Most stanzas held while not online.
+   * @default {1000}
+   */
+  queueLimit?: number;
+  /**
+   * How long to wait for the server to close its stream, in ms.
+   * @default {2000}
+   */
+  closeTimeout?: number;
+}
+
+/** What an incoming-stanza handler matches (all given fields must match). */
+export interface HandlerMatch {
+  /** The stanza `type` attribute (`get`, `set`, `chat`, …). */
+  type?: string;
+  /** The payload child's element name, e.g. `data`. */
+  name?: string;
+  /** The payload child's namespace, e.g. `urn:xmpp:bob`. */
+  xmlns?: string;
+}
+
+/**
+ * A handler of incoming stanzas. For an IQ get/set its return value is the
+ * answer (see `Connection.handle`).
+ */
+export type StanzaHandler = (
+  stanza: Element,
+) => Element | void | Promise<Element | void>;
+
+/** Status names, one per state. */
+export type ConnectionStatus =
+  | "disconnected"
+  | "connecting"
+  | "opening"
+  | "negotiating"
+  | "starttls"
+  | "authenticating"
+  | "binding"
+  | "online"
+  | "closing"
+  | "reconnecting"
+  | "failed";
+
+/** Events the connection machine accepts from its users. */
+export type ConnectionCommand =
+  | {
+    /** Connect (from `disconnected` or `failed`). */
+    type: "connection.start";
+  }
+  | {
+    /** Close the stream cleanly; cancels a pending reconnect. */
+    type: "connection.stop";
+  }
+  | {
+    /** Send a stanza now (online) or queue it (otherwise). */
+    type: "connection.send";
+    stanza: Element;
+  };
+
+/**
+ * Messages to the IQ caller child (`iqCaller`). Users send `iq.call`; the
+ * connection machine sends the rest.
+ */
+export type IqCallerEvent =
+  | {
+    /** Send an IQ get/set and settle `resolve`/`reject` with its answer. */
+    type: "iq.call";
+    /** The IQ id; equals `stanza.attrs.id`. */
+    id: string;
+    stanza: Element;
+    /** Timeout in ms (default: the connection's `iqTimeout`). */
+    timeout?: number;
+    resolve: (answer: Element) => void;
+    reject: (error: Error) => void;
+  }
+  | {
+    /** An answer (forwarded from the transport while online). */
+    type: "iq.result";
+    id: string;
+    from?: string;
+    stanza: Element;
+  }
+  | {
+    /** An error answer (forwarded from the transport while online). */
+    type: "iq.error";
+    id: string;
+    from?: string;
+    stanza: Element;
+    error: Error;
+  }
+  | {
+    /** The IQ went to the queue, not the wire. */
+    type: "iq.queued";
+    id: string;
+  }
+  | {
+    /** The IQ was refused (e.g. queue full); reject it. */
+    type: "iq.refused";
+    id: string;
+    error: Error;
+  }
+  | {
+    /** Online as `jid`; everything queued has been written. */
+    type: "iq.online";
+    jid: string;
+  }
+  | {
+    /** The session ended: reject the IQs already written with `error`. */
+    type: "iq.offline";
+    error: Error;
+  }
+  | {
+    /** Reject every IQ, written or queued. */
+    type: "iq.rejectAll";
+    error: Error;
+  };
+
+/** Messages the IQ caller sends back to the connection machine. */
+export type IqCallerOutput =
+  | {
+    /** Write this IQ (or queue it while not online). */
+    type: "iq.send";
+    id: string;
+    stanza: Element;
+  }
+  | {
+    /** A queued IQ timed out: drop it from the queue. */
+    type: "iq.expired";
+    id: string;
+  };
+
+/** Messages to the stanza router child (`router`). */
+export type RouterEvent =
+  | {
+    /** Claim stanzas of `kind` matching `match` (see `Connection.handle`). */
+    type: "router.add";
+    id: string;
+    kind: StanzaKind;
+    match: HandlerMatch;
+    handler: StanzaHandler;
+  }
+  | {
+    /** Drop a handler. */
+    type: "router.remove";
+    id: string;
+  }
+  | {
+    /** An incoming stanza to route. */
+    type: "stanza";
+    kind: StanzaKind;
+    stanza: Element;
+  };
+
+/** Messages the router sends back: replies, and handler failures. */
+export type RouterOutput =
+  | { type: "connection.send"; stanza: Element }
+  | {
+    /** A handler threw (or its reply could not be sent). */
+    type: "connection.handlerError";
+    error: Error;
+  };
+
+/** Every event the connection machine handles. */
+export type ConnectionEvent =
+  | ConnectionCommand
+  | TransportEvent
+  | IqCallerOutput
+  | RouterOutput
+  | { type: "sasl.write"; element: Element };
+
+/** Events the machine emits (read them with `actor.on(type, fn)`). */
+export type ConnectionEmitted =
+  | { type: "status"; status: ConnectionStatus }
+  | { type: "online"; jid: string }
+  | { type: "offline"; error?: Error }
+  | { type: "error"; error: Error }
+  | { type: "stanza"; stanza: Element };

@@ -1,0 +1,187 @@
+/**
+ * The stanza router: the one place where stanza handlers live (like xmpp.js's
+ * `iq/callee` and middleware). A callback actor invoked once by the
+ * connection machine, which forwards it every incoming stanza while online.
+ *
+ * ```
+ * user ─router.add / router.remove─► router ◄─stanza─ connection
+ *                                      │ connection.send (replies)
+ *                                      └ connection.handlerError
+ * ```
+ *
+ * For an IQ get/set the first matching handler answers: the element it
+ * returns is the result payload (or the whole `<iq/>`), nothing is an empty
+ * result, a thrown error with a `condition` becomes that stanza error and any
+ * other throw `internal-server-error`. An IQ get/set nobody claims is answered
+ * `service-unavailable`. Every matching message/presence handler is called.
+ *
+ * @module
+ */
+import { type Element, fromCallback } from "../../src/deps.ts";
+import { isThenable } from "../../src/_util.ts";
+import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
+import type {
+  HandlerMatch,
+  RouterEvent,
+  RouterOutput,
+  StanzaHandler,
+} from "./protocol.ts";
+
+type Entry = Omit<Extract<RouterEvent, { type: "router.add" }>, "type">;
+
+function payloadOf(stanza: Element): Element | undefined {
+  for (const c of stanza.children) {
+    if (typeof c !== "string") return c as Element;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a handler registered for `kind` and `match` claims `stanza`.
+ * For an IQ the payload is its first child; for a message or presence any
+ * child may match.
+ *
+ * @param kind The handler's stanza kind.
+ * @param match The handler's `type`, `name` and `xmlns`.
+ * @param stanza The incoming stanza.
+ * @returns `true` when every given field matches.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { xml } from "../../src/deps.ts";
+ * import { handlerMatches } from "./router.ts";
+ * const iq = xml("iq", { type: "get" }, xml("data", { xmlns: "urn:xmpp:bob" }));
+ * ok(handlerMatches("iq", { type: "get", xmlns: "urn:xmpp:bob" }, iq));
+ * ok(!handlerMatches("iq", { type: "set" }, iq));
+ * ```
+ */
+export function handlerMatches(
+  kind: StanzaKind,
+  match: HandlerMatch,
+  stanza: Element,
+): boolean {
+  if (kind !== stanza.name) return false;
+  if (match.type !== undefined && stanza.attrs.type !== match.type) {
+    return false;
+  }
+  if (match.name === undefined && match.xmlns === undefined) return true;
+  const fits = (el: Element) =>
+    (match.name === undefined || el.getName() === match.name) &&
+    (match.xmlns === undefined || el.getNS() === match.xmlns);
+  if (stanza.name === "iq") {
+    const p = payloadOf(stanza);
+    return p !== undefined && fits(p);
+  }
+  return stanza.children.some((c: Element | string) =>
+    typeof c !== "string" && fits(c)
+  );
+}
+
+const ERROR_TYPES: Record<string, string> = {
+  "bad-request": "modify",
+  "feature-not-implemented": "cancel",
+  "forbidden": "auth",
+  "item-not-found": "cancel",
+  "not-acceptable": "modify",
+  "not-allowed": "cancel",
+  "not-authorized": "auth",
+  "resource-constraint": "wait",
+};
+
+function errorFromThrown(stanza: Element, e: unknown): Element {
+  const condition = (e as { condition?: unknown })?.condition;
+  if (typeof condition === "string" && /^[a-z-]+$/.test(condition)) {
+    const type = (e as { type?: unknown }).type;
+    return errorReply(
+      stanza,
+      condition,
+      typeof type === "string" ? type : ERROR_TYPES[condition] ?? "cancel",
+      (e as { text?: string }).text,
+    );
+  }
+  return errorReply(stanza, "internal-server-error", "wait");
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * The stanza router actor logic (see the module doc for its messages).
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { createActor, xml } from "../../src/deps.ts";
+ * import { stanzaRouter } from "./router.ts";
+ * const router = createActor(stanzaRouter).start();
+ * const seen: string[] = [];
+ * router.send({ type: "router.add", id: "h1", kind: "message", match: {}, handler: (m) => { seen.push(m.attrs.id); } });
+ * router.send({ type: "stanza", kind: "message", stanza: xml("message", { id: "m1" }) });
+ * strictEqual(seen.join(), "m1");
+ * router.stop();
+ * ```
+ */
+export const stanzaRouter = fromCallback<RouterEvent>(
+  ({ receive, sendBack }) => {
+    let entries: readonly Entry[] = [];
+    const back = (event: RouterOutput) => sendBack(event);
+    const reply = (stanza: Element) =>
+      back({ type: "connection.send", stanza });
+    const report = (e: unknown) =>
+      back({ type: "connection.handlerError", error: asError(e) });
+
+    const answer = (request: Element, entry: Entry | undefined) => {
+      if (entry === undefined) {
+        return reply(errorReply(request, "service-unavailable"));
+      }
+      let result: ReturnType<StanzaHandler>;
+      try {
+        result = entry.handler(request);
+      } catch (e) {
+        return reply(errorFromThrown(request, e));
+      }
+      if (isThenable<Element | void>(result)) {
+        result.then(
+          (r) => reply(resultReply(request, r ?? undefined)),
+          (e) => reply(errorFromThrown(request, e)),
+        );
+      } else reply(resultReply(request, result ?? undefined));
+    };
+    const notify = (stanza: Element, entry: Entry) => {
+      try {
+        const r = entry.handler(stanza);
+        if (isThenable(r)) Promise.resolve(r).catch(report);
+      } catch (e) {
+        report(e);
+      }
+    };
+
+    receive((event) => {
+      switch (event.type) {
+        case "router.add": {
+          const { type: _, ...entry } = event;
+          entries = [...entries.filter((h) => h.id !== entry.id), entry];
+          return;
+        }
+        case "router.remove":
+          entries = entries.filter((h) => h.id !== event.id);
+          return;
+        case "stanza": {
+          const { stanza } = event;
+          const type = stanza.attrs.type;
+          if (event.kind === "iq" && (type === "get" || type === "set")) {
+            return answer(
+              stanza,
+              entries.find((h) => handlerMatches(h.kind, h.match, stanza)),
+            );
+          }
+          for (const h of entries) {
+            if (handlerMatches(h.kind, h.match, stanza)) notify(stanza, h);
+          }
+        }
+      }
+    });
+  },
+);

@@ -1,0 +1,312 @@
+/**
+ * What the connection chart (`./machine.ts`) refers to by name: its typed
+ * context, events and emitted events, its child actors, delays, guards and
+ * actions. Guards compare context values and typed event fields only; the
+ * transport has already classified every element (`src/stanza.ts`). Assigns
+ * build new values; events are narrowed with `assertEvent` (or reach an
+ * action as typed `params` from the transition).
+ *
+ * @module
+ */
+import {
+  assertEvent,
+  assign,
+  emit,
+  enqueueActions,
+  fromCallback,
+  sendTo,
+  setup,
+  xml,
+  xmppId,
+} from "../../src/deps.ts";
+import { formatJid, parseJid } from "../../src/jid.ts";
+import {
+  ClientStoppedError,
+  ConnectionError,
+  QueueOverflowError,
+  type StanzaError,
+} from "../../src/errors.ts";
+import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
+import type {
+  TransportCommand,
+  TransportInput,
+} from "../transport/protocol.ts";
+import type { ConnectionContext } from "./context.ts";
+import { iqCaller } from "./iq_caller.ts";
+import type {
+  ConnectionEmitted,
+  ConnectionEvent,
+  ConnectionInput,
+  ConnectionStatus,
+} from "./protocol.ts";
+import { backoffDelay, isRetryable } from "./reconnect.ts";
+import { stanzaRouter } from "./router.ts";
+import { saslMachine, type SaslOutput } from "./sasl.ts";
+
+/** Placeholder transport: the caller provides the real one. */
+const noTransport = fromCallback<TransportCommand, TransportInput>(
+  ({ sendBack, input }) => {
+    sendBack({
+      type: "transport.closed",
+      error: new ConnectionError(
+        `Cannot connect: no transport provided for ${input.service.protocol}:`,
+      ),
+    });
+  },
+);
+
+/**
+ * The connection machine's `setup()`: call `.createMachine(chart)` on it.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { connectionSetup } from "./setup.ts";
+ * ok(typeof connectionSetup.createMachine === "function");
+ * ```
+ */
+export const connectionSetup = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+  },
+  actors: {
+    transport: noTransport,
+    iqCaller,
+    router: stanzaRouter,
+    sasl: saslMachine,
+  },
+  delays: {
+    reconnectDelay: ({ context }) =>
+      backoffDelay(context.reconnect, context.attempt),
+    closeTimeout: ({ context }) => context.closeTimeout,
+  },
+  guards: {
+    stopRequested: ({ context }) => context.stopping,
+    hasError: ({ context }) => context.error !== undefined,
+    shouldReconnect: ({ context }) =>
+      context.reconnect.enabled && context.wasOnline && !context.stopping &&
+      isRetryable(context.error) &&
+      context.attempt < context.reconnect.maxAttempts,
+    shouldStartTls: ({ context }) =>
+      !context.secure && context.canStartTls && context.starttls &&
+      context.features?.starttls !== undefined,
+    tlsRequiredButUnavailable: ({ context }) =>
+      !context.secure && context.features?.starttls?.required === true,
+    needsAuth: ({ context }) => !context.authenticated,
+    canBind: ({ context }) => context.features?.bind === true,
+    saslSucceeded: (_, params: { ok: boolean }) => params.ok,
+    isBindAnswer: ({ context }, params: { id: string }) =>
+      params.id === context.bindId,
+    queueFull: ({ context }) => context.queue.length >= context.queueLimit,
+  },
+  actions: {
+    emitStatus: emit((_, params: { status: ConnectionStatus }) => ({
+      type: "status" as const,
+      status: params.status,
+    })),
+    resetRun: assign({
+      stopping: false,
+      attempt: 0,
+      wasOnline: false,
+      error: undefined,
+    }),
+    resetSession: assign({
+      secure: false,
+      canStartTls: false,
+      authenticated: false,
+      features: undefined,
+      bindId: undefined,
+      boundJid: undefined,
+    }),
+    requestStop: assign({ stopping: true }),
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    assignConnected: assign(({ event }) => {
+      assertEvent(event, "transport.connected");
+      return { secure: event.secure, canStartTls: event.canStartTls };
+    }),
+    openStream: sendTo("transport", { type: "transport.open" }),
+    closeStream: sendTo("transport", { type: "transport.close" }),
+    sendStartTls: sendTo("transport", {
+      type: "transport.send",
+      elements: [xml("starttls", { xmlns: NS_TLS })],
+    }),
+    upgradeTls: sendTo("transport", { type: "transport.starttls" }),
+    markSecure: assign({ secure: true }),
+    assignFeatures: assign({
+      features: ({ event }) => {
+        assertEvent(event, "stream.features");
+        return event.features;
+      },
+    }),
+    forwardToSasl: sendTo("sasl", ({ event }) => {
+      assertEvent(event, ["sasl.challenge", "sasl.success", "sasl.failure"]);
+      return event;
+    }),
+    writeSasl: sendTo("transport", ({ event }) => {
+      assertEvent(event, "sasl.write");
+      return { type: "transport.send" as const, elements: [event.element] };
+    }),
+    recordSaslOutcome: assign((_, params: SaslOutput) =>
+      params.ok
+        ? {
+          authenticated: true,
+          mechanism: params.mechanism,
+          saslCache: params.cache,
+        }
+        : { error: params.error, saslCache: params.cache }
+    ),
+    recordTlsRequired: assign({
+      error: () =>
+        new ConnectionError(
+          "Cannot connect: server requires TLS that this transport or configuration cannot provide",
+        ),
+    }),
+    recordTlsRefused: assign({
+      error: () =>
+        new ConnectionError("Cannot start TLS: server answered <failure/>"),
+    }),
+    recordNoBind: assign({
+      error: () =>
+        new ConnectionError("Cannot bind: server offers no resource binding"),
+    }),
+    recordNoBoundJid: assign({
+      error: () =>
+        new ConnectionError("Cannot bind: server answered without a JID"),
+    }),
+    recordBindError: assign({
+      error: (_, params: { error: StanzaError }) => params.error,
+    }),
+    recordStreamError: assign({
+      error: ({ event }) => {
+        assertEvent(event, "stream.error");
+        return event.error;
+      },
+    }),
+    recordXmlError: assign({
+      error: ({ event }) => {
+        assertEvent(event, "transport.xmlError");
+        return event.error;
+      },
+    }),
+    recordTransportClosed: assign({
+      error: ({ event }) => {
+        assertEvent(event, "transport.closed");
+        return event.error ?? new ConnectionError("Connection closed");
+      },
+    }),
+    recordServerClose: assign({
+      error: () => new ConnectionError("Stream closed by server"),
+    }),
+    sendStreamError: sendTo("transport", ({ event }) => {
+      assertEvent(event, "transport.xmlError");
+      return {
+        type: "transport.send" as const,
+        elements: [streamErrorElement(event.error)],
+      };
+    }),
+    sendBind: enqueueActions(({ context, enqueue }) => {
+      const id = xmppId();
+      const bind = xml("bind", { xmlns: NS_BIND });
+      if (context.jid.resource !== undefined) {
+        bind.c("resource").t(context.jid.resource);
+      }
+      enqueue.assign({ bindId: id });
+      enqueue.sendTo("transport", {
+        type: "transport.send",
+        elements: [xml("iq", { type: "set", id }, bind)],
+      });
+    }),
+    assignBoundJid: assign({
+      boundJid: ({ context }, params: { jid?: string }) => {
+        try {
+          return formatJid(params.jid ? parseJid(params.jid) : context.jid);
+        } catch {
+          return formatJid(context.jid);
+        }
+      },
+    }),
+    enterOnline: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ attempt: 0, wasOnline: true, error: undefined });
+      enqueue.emit({ type: "online", jid: context.boundJid! });
+      if (context.queue.length) {
+        enqueue.assign({ queue: [] });
+        enqueue.sendTo("transport", {
+          type: "transport.send",
+          elements: context.queue.map((q) => q.stanza),
+        });
+      }
+      enqueue.sendTo("iqCaller", { type: "iq.online", jid: context.boundJid! });
+    }),
+    leaveOnline: enqueueActions(({ context, event, enqueue }) => {
+      const error = event.type === "connection.stop"
+        ? new ClientStoppedError("Cannot get IQ answer: the connection stopped")
+        : new ConnectionError("Cannot get IQ answer: the session ended", {
+          cause: context.error,
+        });
+      enqueue.sendTo("iqCaller", { type: "iq.offline", error });
+      enqueue.emit({ type: "offline", error: context.error });
+    }),
+    failEverything: enqueueActions(({ context, enqueue }) => {
+      const error = context.stopping
+        ? new ClientStoppedError("Cannot send: the connection stopped")
+        : new ConnectionError(
+          context.error
+            ? `Cannot send: connection failed: ${context.error.message}`
+            : "Cannot send: connection stopped",
+          { cause: context.error },
+        );
+      enqueue.sendTo("iqCaller", { type: "iq.rejectAll", error });
+      enqueue.assign({ queue: [] });
+    }),
+    emitError: emit(({ context }) => ({
+      type: "error" as const,
+      error: context.error ?? new ConnectionError("Connection failed"),
+    })),
+    emitHandlerError: emit(({ event }) => {
+      assertEvent(event, "connection.handlerError");
+      return { type: "error" as const, error: event.error };
+    }),
+    sendStanza: sendTo("transport", ({ event }) => {
+      assertEvent(event, ["connection.send", "iq.send"]);
+      return { type: "transport.send" as const, elements: [event.stanza] };
+    }),
+    queueStanza: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ["connection.send", "iq.send"]);
+      const iq = event.type === "iq.send" ? event.id : undefined;
+      enqueue.assign({
+        queue: [...context.queue, { stanza: event.stanza, iq }],
+      });
+      if (iq !== undefined) {
+        enqueue.sendTo("iqCaller", { type: "iq.queued", id: iq });
+      }
+    }),
+    rejectOverflow: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ["connection.send", "iq.send"]);
+      const error = new QueueOverflowError(context.queueLimit);
+      if (event.type === "iq.send") {
+        enqueue.sendTo("iqCaller", { type: "iq.refused", id: event.id, error });
+      } else enqueue.emit({ type: "error", error });
+    }),
+    dropExpired: assign({
+      queue: ({ context, event }) => {
+        assertEvent(event, "iq.expired");
+        return context.queue.filter((q) => q.iq !== event.id);
+      },
+    }),
+    emitStanza: emit(({ event }) => {
+      assertEvent(event, "stanza");
+      return { type: "stanza" as const, stanza: event.stanza };
+    }),
+    routeStanza: sendTo("router", ({ event }) => {
+      assertEvent(event, "stanza");
+      return event;
+    }),
+    forwardAnswer: sendTo("iqCaller", ({ event }) => {
+      assertEvent(event, ["iq.result", "iq.error"]);
+      return event;
+    }),
+  },
+});

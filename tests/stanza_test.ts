@@ -1,0 +1,152 @@
+import { assert, assertEquals } from "./_helpers.ts";
+import { xml } from "../src/deps.ts";
+import { SASLError, StanzaError, StreamError } from "../src/errors.ts";
+import {
+  classify,
+  errorReply,
+  NS_BIND,
+  NS_TLS,
+  resultReply,
+  streamErrorElement,
+} from "../src/stanza.ts";
+
+const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
+const NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams";
+const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+Deno.test("classify() reads stream features into typed fields", () => {
+  const features = xml(
+    "stream:features",
+    {},
+    xml("starttls", { xmlns: NS_TLS }, xml("required")),
+    xml(
+      "mechanisms",
+      { xmlns: NS_SASL },
+      xml("mechanism", {}, "SCRAM-SHA-1"),
+      xml("mechanism", {}, " PLAIN "),
+    ),
+  );
+  assertEquals(classify(features), {
+    type: "stream.features",
+    features: {
+      starttls: { required: true },
+      mechanisms: ["SCRAM-SHA-1", "PLAIN"],
+      bind: false,
+    },
+  });
+  const unprefixed = xml(
+    "features",
+    { xmlns: "http://etherx.jabber.org/streams" },
+    xml("bind", { xmlns: NS_BIND }),
+  );
+  assertEquals(classify(unprefixed), {
+    type: "stream.features",
+    features: { mechanisms: [], bind: true },
+  });
+});
+
+Deno.test("classify() turns stream errors, TLS and SASL answers into events", () => {
+  const streamError = classify(
+    xml(
+      "stream:error",
+      {},
+      xml("conflict", { xmlns: NS_STREAMS }),
+      xml("text", { xmlns: NS_STREAMS }, "Replaced"),
+    ),
+  );
+  assert(streamError.type === "stream.error");
+  assert(streamError.error instanceof StreamError);
+  assertEquals(streamError.error.condition, "conflict");
+  assertEquals(classify(xml("proceed", { xmlns: NS_TLS })), {
+    type: "tls.proceed",
+  });
+  assertEquals(classify(xml("failure", { xmlns: NS_TLS })), {
+    type: "tls.failure",
+  });
+  assertEquals(classify(xml("challenge", { xmlns: NS_SASL }, "cj1h")), {
+    type: "sasl.challenge",
+    payload: "cj1h",
+  });
+  assertEquals(classify(xml("success", { xmlns: NS_SASL })), {
+    type: "sasl.success",
+    payload: "",
+  });
+  const failure = classify(
+    xml("failure", { xmlns: NS_SASL }, xml("not-authorized")),
+  );
+  assert(failure.type === "sasl.failure");
+  assert(failure.error instanceof SASLError);
+  assertEquals(failure.error.condition, "not-authorized");
+});
+
+Deno.test("classify() separates IQ answers, bind results and other stanzas", () => {
+  const bound = classify(
+    xml(
+      "iq",
+      { type: "result", id: "b1" },
+      xml("bind", { xmlns: NS_BIND }, xml("jid", {}, "alice@localhost/r")),
+    ),
+  );
+  assertEquals(bound, {
+    type: "bind.result",
+    id: "b1",
+    jid: "alice@localhost/r",
+  });
+  const result = classify(
+    xml("iq", { type: "result", id: "7", from: "bob@localhost/b" }),
+  );
+  assert(result.type === "iq.result");
+  assertEquals([result.id, result.from], ["7", "bob@localhost/b"]);
+  const error = classify(
+    xml(
+      "iq",
+      { type: "error", id: "8" },
+      xml(
+        "error",
+        { type: "cancel" },
+        xml("item-not-found", { xmlns: NS_STANZAS }),
+      ),
+    ),
+  );
+  assert(error.type === "iq.error");
+  assert(error.error instanceof StanzaError);
+  assertEquals(error.error.name, "ItemNotFound");
+  for (
+    const [el, kind] of [
+      [xml("iq", { type: "get", id: "9" }), "iq"],
+      [xml("message", { type: "chat" }), "message"],
+      [xml("presence"), "presence"],
+    ] as const
+  ) {
+    const event = classify(el);
+    assert(event.type === "stanza");
+    assertEquals(event.kind, kind);
+  }
+  assertEquals(
+    classify(xml("r", { xmlns: "urn:xmpp:sm:3" })).type,
+    "stream.unknown",
+  );
+  assertEquals(
+    classify(xml("challenge", { xmlns: "urn:example" })).type,
+    "stream.unknown",
+  );
+});
+
+Deno.test("streamErrorElement()/errorReply()/resultReply() build the answers", () => {
+  assertEquals(
+    streamErrorElement({ condition: "policy-violation", text: "too big" })
+      .toString(),
+    `<stream:error><policy-violation xmlns="${NS_STREAMS}"/><text xmlns="${NS_STREAMS}">too big</text></stream:error>`,
+  );
+  const request = xml("iq", { type: "get", id: "1", from: "a@b/c" });
+  assertEquals(
+    errorReply(request, "bad-request", "modify").toString(),
+    `<iq type="error" id="1" to="a@b/c"><error type="modify"><bad-request xmlns="${NS_STANZAS}"/></error></iq>`,
+  );
+  assertEquals(
+    resultReply(request, xml("q", { xmlns: "urn:x" })).toString(),
+    '<iq type="result" id="1" to="a@b/c"><q xmlns="urn:x"/></iq>',
+  );
+  const whole = resultReply(request, xml("iq", {}, xml("q")));
+  assertEquals([whole.attrs.type, whole.attrs.id], ["result", "1"]);
+});
