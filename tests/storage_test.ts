@@ -18,6 +18,7 @@ import {
   type StorageRequest,
   TimeoutError,
 } from "../mod.ts";
+import { isFileKey } from "../actors/storage/file.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -539,5 +540,49 @@ Deno.test("fileStorage() del never deletes through a link, nor a directory", asy
   } finally {
     store.stop();
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() refuses a key over 255 UTF-8 bytes or with a lone surrogate; every key it accepts round-trips", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    // Found by tests/property_test.ts: 128 "é" are 128 characters but 256
+    // bytes, over NAME_MAX; the key was accepted and the write then failed.
+    // A lone surrogate is written as U+FFFD: two keys, one file, and keys()
+    // lists a name that was never set.
+    for (
+      const key of [
+        "a\uD800b",
+        "\uDC00",
+        "é".repeat(128),
+        "\u{1F600}".repeat(64),
+        "a".repeat(256),
+      ]
+    ) {
+      assert(!isFileKey(key), `accepted ${key.length} characters`);
+      const reply = await ask(store, { type: "storage.set", key, value: 1 });
+      assert(
+        reply.type === "storage.error" && reply.error instanceof TypeError,
+        JSON.stringify(reply),
+      );
+    }
+    for (
+      const key of ["é".repeat(127), "\u{1F600}".repeat(63), "a".repeat(255)]
+    ) {
+      assert(isFileKey(key));
+      assertStrictEquals(
+        (await ask(store, { type: "storage.set", key, value: 1 })).type,
+        "storage.result",
+      );
+      assertEquals(await ask(store, { type: "storage.get", key }), {
+        type: "storage.result",
+        id: 1,
+        value: 1,
+      });
+    }
+  } finally {
+    store.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });

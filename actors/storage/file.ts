@@ -56,10 +56,14 @@ export interface FileStorageOptions {
   maxEntryBytes?: number;
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * Whether `key` can be a file name inside the storage directory and nothing
- * else: no separator, no NUL, not `.`/`..`, not hidden (hidden names are the
- * storage's temp files), at most 255 characters.
+ * else, and names a file of its own: no separator, no NUL, not `.`/`..`, not
+ * hidden (hidden names are the storage's temp files), well-formed Unicode (a
+ * lone surrogate would be written as U+FFFD, so two keys would share a file),
+ * at most 255 bytes in UTF-8 (the file name limit of Linux and macOS).
  *
  * @param key The candidate.
  * @returns `true` when {@linkcode assertFileKey} accepts it.
@@ -74,7 +78,9 @@ export interface FileStorageOptions {
  */
 export function isFileKey(key: unknown): key is string {
   return typeof key === "string" && key.length > 0 && key.length <= 255 &&
-    !key.startsWith(".") && !/[/\\\0]/.test(key);
+    !key.startsWith(".") && !/[/\\\0]/.test(key) && key.isWellFormed() &&
+    // At most 3 UTF-8 bytes per UTF-16 code unit: short keys need no count.
+    (key.length <= 85 || utf8.encode(key).length <= 255);
 }
 
 /**
