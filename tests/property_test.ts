@@ -35,9 +35,9 @@ import type {
 /** The default seed: fixed, so the default run is reproducible. */
 const DEFAULT_SEED = 20240611;
 /** Runs per pure property in the default run. */
-const DEFAULT_RUNS = 300;
+const DEFAULT_RUNS = 500;
 /** Runs per storage property (each run is a command sequence) by default. */
-const DEFAULT_STORAGE_RUNS = 40;
+const DEFAULT_STORAGE_RUNS = 100;
 
 function envInt(name: string): number | undefined {
   let text: string | undefined;
@@ -119,23 +119,76 @@ const xmlPiece = fc.oneof(
   fc.string({ unit: "binary-ascii", maxLength: 8 }),
 );
 
-/** A document: XML-ish pieces, or raw bytes decoded as the transport does. */
-const xmlDocument = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc.array(xmlPiece, { maxLength: 40 }).map((p) => p.join("")),
-  },
+/** Text content: plain characters, entities, and a few odd ones. */
+const xmlText = fc.array(
+  fc.oneof(
+    fc.constantFrom(
+      "x",
+      " ",
+      "&amp;",
+      "&lt;",
+      "&#233;",
+      "&#x1F600;",
+      "é",
+      "]]>",
+    ),
+    fc.string({ unit: "binary", maxLength: 3 }).map((t) =>
+      t.replace(/[<&]/g, "")
+    ),
+  ),
+  { maxLength: 6 },
+).map((p) => p.join(""));
+
+/** A well-formed stanza-like element (most of the time). */
+const stanza: fc.Arbitrary<string> = fc.letrec<{ el: string }>((tie) => ({
+  el: fc.tuple(
+    fc.constantFrom("message", "iq", "presence", "body", "x:data", "a"),
+    fc.array(
+      fc.tuple(fc.constantFrom("id", "to", "type", "xmlns", "a"), xmlText),
+      { maxLength: 3 },
+    ),
+    fc.array(
+      fc.oneof({ depthSize: "small", maxDepth: 4 }, xmlText, tie("el")),
+      { maxLength: 3 },
+    ),
+  ).map(([name, attrs, kids]) => {
+    const a = attrs.map(([k, v]) => ` ${k}='${v.replace(/'/g, "")}'`).join("");
+    return kids.length
+      ? `<${name}${a}>${kids.join("")}</${name}>`
+      : `<${name}${a}/>`;
+  }),
+})).el;
+
+/**
+ * A document as parts (frames in framed mode): XML-ish pieces, raw bytes
+ * decoded as the transport does, or a stream of stanzas with some noise.
+ */
+const xmlParts = fc.oneof(
+  { weight: 2, arbitrary: fc.array(xmlPiece, { maxLength: 40 }) },
   {
     weight: 1,
-    arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) =>
-      new TextDecoder().decode(b)
-    ),
+    arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => [
+      new TextDecoder().decode(b),
+    ]),
   },
   {
-    weight: 1,
-    arbitrary: fc.array(xmlPiece, { maxLength: 40 }).map((p) =>
-      HEADER + p.join("")
-    ),
+    weight: 2,
+    arbitrary: fc.array(xmlPiece, { maxLength: 40 }).map((p) => [HEADER, ...p]),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(
+      fc.array(
+        fc.oneof({ weight: 6, arbitrary: stanza }, {
+          weight: 1,
+          arbitrary: xmlPiece,
+        }),
+        { maxLength: 12 },
+      ),
+      fc.boolean(),
+    ).map((
+      [p, close],
+    ) => [HEADER, ...p, ...(close ? ["</stream:stream>"] : [])]),
   },
 );
 
@@ -185,11 +238,16 @@ Deno.test({
 Deno.test("property: XmlStream.write() never throws and yields elements or one StreamError", () => {
   fc.assert(
     fc.property(
-      xmlDocument,
+      xmlParts,
       fc.array(fc.nat(), { maxLength: 12 }),
       fc.boolean(),
+      fc.boolean(),
       fc.constantFrom(undefined, 16, 200),
-      (doc, cuts, framed, maxStanzaSize) => {
+      (parts, cuts, framed, asFrames, maxStanzaSize) => {
+        // Framed mode: each part one frame (the HEADER part is then an
+        // error, as it should be), or any cut. Stream mode: any cut.
+        if (framed && asFrames && parts[0] === HEADER) parts = parts.slice(1);
+        const doc = parts.join("");
         const log: string[] = [];
         const stream = new XmlStream({
           onStart: (h: Element) => {
@@ -212,9 +270,7 @@ Deno.test("property: XmlStream.write() never throws and yields elements or one S
             log.push("error");
           },
         }, { framed, maxStanzaSize });
-        const chunks = framed
-          ? cuts.length ? chunked(doc, cuts) : [doc]
-          : chunked(doc, cuts);
+        const chunks = framed && asFrames ? parts : chunked(doc, cuts);
         for (const chunk of chunks) {
           const started = performance.now();
           stream.write(chunk); // throws: the property fails
@@ -238,6 +294,94 @@ Deno.test("property: XmlStream.write() never throws and yields elements or one S
           assert(stream.failed);
           stream.write("<message/>");
           assertStrictEquals(log.length, err + 1);
+        }
+      },
+    ),
+    pure,
+  );
+});
+
+/** Character data that is well-formed XML (no `<`, bare `&` or `]]>`). */
+const goodText = fc.array(
+  fc.oneof(
+    fc.constantFrom(
+      "&amp;",
+      "&lt;",
+      "&gt;",
+      "&quot;",
+      "&apos;",
+      "&#233;",
+      "&#x1F600;",
+    ),
+    fc.string({
+      unit: fc.constantFrom(
+        "a",
+        "Z",
+        "0",
+        " ",
+        "\n",
+        ">",
+        '"',
+        "é",
+        "\u{1F600}",
+        "]",
+      ),
+      maxLength: 4,
+    }),
+  ),
+  { maxLength: 5 },
+).map((p) => p.join("").replace(/]]>/g, "]]&gt;"));
+
+/** A well-formed stanza and the names of its top-level element. */
+const goodStanza: fc.Arbitrary<string> = fc.letrec<{ el: string }>((tie) => ({
+  el: fc.tuple(
+    fc.constantFrom("message", "iq", "presence", "body", "data"),
+    fc.uniqueArray(
+      fc.tuple(fc.constantFrom("id", "to", "type", "cid", "a"), goodText),
+      { maxLength: 3, selector: ([k]) => k },
+    ),
+    fc.array(
+      fc.oneof(
+        { depthSize: "small", maxDepth: 4 },
+        goodText,
+        goodText.map((t) => `<![CDATA[${t.replace(/]]/g, "")}<!x>]]>`),
+        tie("el"),
+      ),
+      { maxLength: 3 },
+    ),
+  ).map(([name, attrs, kids]) => {
+    const a = attrs.map(([k, v]) => ` ${k}='${v.replace(/'/g, "&apos;")}'`)
+      .join("");
+    return kids.length
+      ? `<${name}${a}>${kids.join("")}</${name}>`
+      : `<${name}${a}/>`;
+  }),
+})).el;
+
+Deno.test("property: XmlStream yields every well-formed stanza once, however the stream is cut", () => {
+  fc.assert(
+    fc.property(
+      fc.array(goodStanza, { maxLength: 10 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      fc.boolean(),
+      fc.boolean(),
+      (stanzas, cuts, framed, close) => {
+        const log: string[] = [];
+        const stream = new XmlStream({
+          onStart: () => log.push("start"),
+          onElement: (el) => log.push(el.name),
+          onEnd: () => log.push("end"),
+          onError: (e) => log.push(`error ${e.condition}: ${e.text}`),
+        }, { framed });
+        const names = stanzas.map((st) => st.slice(1).match(/^[a-z]+/)![0]);
+        if (framed) {
+          for (const st of stanzas) stream.write(st);
+          assertEquals(log, names);
+        } else {
+          const doc = HEADER + stanzas.join("") +
+            (close ? "</stream:stream>" : "");
+          for (const chunk of chunked(doc, cuts)) stream.write(chunk);
+          assertEquals(log, ["start", ...names, ...(close ? ["end"] : [])]);
         }
       },
     ),
