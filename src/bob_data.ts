@@ -4,8 +4,42 @@
  * @module
  */
 import { StorageError } from "./errors.ts";
-import { assertCid, cidMatches, isCid } from "./cid.ts";
+import { assertCid, cidMatches, isCid, normalizeCid } from "./cid.ts";
 import type { JsonValue } from "./json.ts";
+
+// RFC 6838 §4.2 restricted-name: type and subtype, at most 127 characters.
+const NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+// RFC 2045 §5.1 token: printable ASCII but for space and tspecials.
+const TOKEN = "[!#$%&'*+.^_`{|}~0-9A-Za-z-]+";
+// RFC 822 quoted-string, printable ASCII only (no CTL, not even in a pair).
+const QUOTED = '"(?:[ !#-\\[\\]-~]|\\\\[ -~])*"';
+const MIME = new RegExp(
+  `^${NAME}/${NAME}(?: *; *${TOKEN}=(?:${TOKEN}|${QUOTED}))*$`,
+);
+
+/**
+ * Whether `type` is a MIME type XEP-0231 can carry: RFC 6838 `type/subtype`
+ * (restricted names), optionally followed by RFC 2045 parameters
+ * (`; name=value`, the value a token or a quoted string), printable ASCII
+ * only (so no CR, LF, NUL, tab or other control character), at most 255
+ * characters. Case is kept as given.
+ *
+ * @param type The candidate.
+ * @returns `true` for an acceptable MIME type.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { isMimeType } from "./bob_data.ts";
+ * ok(isMimeType("image/png"));
+ * ok(isMimeType("text/plain; charset=utf-8"));
+ * ok(!isMimeType("text/plain\r\nX-Injected: 1"));
+ * ok(!isMimeType("png"));
+ * ```
+ */
+export function isMimeType(type: unknown): type is string {
+  return typeof type === "string" && type.length <= 255 && MIME.test(type);
+}
 
 /** One Bits of Binary entry. */
 export interface BobData {
@@ -37,16 +71,30 @@ export interface BobRecord {
 }
 
 /**
- * The storage record of a BoB entry.
+ * The storage record of a BoB entry, with the canonical (lowercase) cid.
  *
  * @param bob The entry.
  * @returns Its JSON record.
+ *
+ * @example Usage
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { toRecord } from "./bob_data.ts";
+ * import { cidOf } from "./cid.ts";
+ * const data = new TextEncoder().encode("coucou");
+ * deepStrictEqual(toRecord({ cid: cidOf(data), type: "text/plain", data }), {
+ *   data: "Y291Y291",
+ *   type: "text/plain",
+ *   cid: "sha1+5ed25af7b1ed23fb00122e13d7f74c4d8262acd8@bob.xmpp.org",
+ *   max_age: null,
+ * });
+ * ```
  */
 export function toRecord(bob: BobData): BobRecord {
   const record: BobRecord = Object.freeze({
     data: bob.data.toBase64(),
     type: bob.type,
-    cid: bob.cid,
+    cid: normalizeCid(bob.cid, "store bob"),
     max_age: bob.maxAge ?? null,
   });
   built.add(record);
@@ -60,55 +108,85 @@ export function toRecord(bob: BobData): BobRecord {
 const built = new WeakSet<object>();
 
 /**
- * The BoB entry of a storage record, checked: the record must be well formed,
- * name the cid it is stored under, and (for sha1 cids) hold bytes that hash
- * to it. A torn or tampered entry is a `StorageError`, never wrong data.
+ * The BoB entry of a storage record, checked: the record must be well formed
+ * (a MIME type, a base64 string, a well-formed cid, a `max_age` that is
+ * `null`, absent or a non-negative integer), name the cid it is stored under
+ * (in any case), and (for sha1 cids) hold bytes that hash to it. A torn or
+ * tampered entry is a `StorageError`, never wrong data.
  *
  * @param value What the storage returned.
  * @param cid The cid it was stored under.
- * @returns The entry.
+ * @returns The entry, with the canonical cid.
+ * @throws {StorageError} For anything but a valid record of `cid`.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual, throws } from "node:assert/strict";
+ * import { fromRecord } from "./bob_data.ts";
+ * const cid = "sha1+5ed25af7b1ed23fb00122e13d7f74c4d8262acd8@bob.xmpp.org";
+ * const record = { data: "Y291Y291", type: "text/plain", cid, max_age: 86400 };
+ * strictEqual(fromRecord(record, cid).maxAge, 86400);
+ * throws(() => fromRecord({ ...record, max_age: -7 }, cid), /max-age/);
+ * ```
  */
 export function fromRecord(value: unknown, cid: string): BobData {
+  const fail = (why: string): never => {
+    throw new StorageError(`Cannot read bob ${cid}: ${why}`);
+  };
   const r = value as Partial<BobRecord> | null;
+  if (r === null || typeof r !== "object" || Array.isArray(r)) {
+    fail("malformed record");
+  }
+  if (typeof r!.data !== "string") fail("malformed record: data");
+  if (!isMimeType(r!.type)) fail("malformed record: type is not a MIME type");
+  if (!isCid(r!.cid)) fail("malformed record: cid");
+  const maxAge = r!.max_age;
   if (
-    r === null || typeof r !== "object" || typeof r.data !== "string" ||
-    typeof r.type !== "string" || !isCid(r.cid) ||
-    (r.max_age !== null && r.max_age !== undefined &&
-      typeof r.max_age !== "number")
+    maxAge !== null && maxAge !== undefined &&
+    (typeof maxAge !== "number" || !Number.isSafeInteger(maxAge) || maxAge < 0)
   ) {
-    throw new StorageError(`Cannot read bob ${cid}: malformed record`);
+    fail("malformed record: max-age must be a non-negative integer");
   }
-  if (r.cid !== cid) {
-    throw new StorageError(`Cannot read bob ${cid}: record is for ${r.cid}`);
-  }
+  const rec = r as BobRecord;
+  const canonical = isCid(cid) ? cid.toLowerCase() : cid;
+  if (rec.cid.toLowerCase() !== canonical) fail(`record is for ${rec.cid}`);
   let data: Uint8Array;
   try {
-    data = Uint8Array.fromBase64(r.data);
+    data = Uint8Array.fromBase64(rec.data);
   } catch (cause) {
     throw new StorageError(`Cannot read bob ${cid}: data is not base64`, {
       cause,
     });
   }
-  if (!built.has(r) && !cidMatches(cid, data)) {
-    throw new StorageError(
-      `Cannot read bob ${cid}: data does not match its cid`,
-    );
+  if (!built.has(rec) && !cidMatches(canonical, data)) {
+    fail("data does not match its cid");
   }
-  const out: BobData = { cid, type: r.type, data };
-  if (typeof r.max_age === "number") out.maxAge = r.max_age;
+  const out: BobData = { cid: canonical, type: rec.type, data };
+  // -0 (JSON "-0") reads as 0.
+  if (typeof maxAge === "number") out.maxAge = maxAge + 0;
   return out;
 }
 
 /**
- * Check a BoB entry before it is stored: bytes, a non-empty MIME type, a
- * well-formed cid that (for sha1) names these bytes, a non-negative integer
- * max-age.
+ * Check a BoB entry before it is stored: bytes, a MIME type (see
+ * {@linkcode isMimeType}), a well-formed cid (in any case) that (for sha1)
+ * names these bytes, a non-negative integer max-age.
  *
  * @param bob The candidate.
  * @param what What the caller was doing, for the message.
  * @param checkHash Whether to check a sha1 cid against the data.
  * @throws {TypeError} For a wrong type or malformed value.
  * @throws {RangeError} For a negative or fractional max-age.
+ *
+ * @example Usage
+ * ```ts
+ * import { throws } from "node:assert/strict";
+ * import { assertBob } from "./bob_data.ts";
+ * import { cidOf } from "./cid.ts";
+ * const data = new TextEncoder().encode("x");
+ * assertBob({ cid: cidOf(data), type: "text/plain", data });
+ * throws(() => assertBob({ cid: cidOf(data), type: "text/plain\r\n", data }), TypeError);
+ * ```
  */
 export function assertBob(
   bob: unknown,
@@ -122,10 +200,15 @@ export function assertBob(
   if (!(b.data instanceof Uint8Array)) {
     throw new TypeError(`Cannot ${what}: data must be a Uint8Array`);
   }
-  if (
-    typeof b.type !== "string" || b.type.trim() === "" || b.type.length > 255
-  ) {
+  if (typeof b.type !== "string" || b.type.trim() === "") {
     throw new TypeError(`Cannot ${what}: type must be a non-empty string`);
+  }
+  if (!isMimeType(b.type)) {
+    throw new TypeError(
+      `Cannot ${what}: type must be a MIME type like type/subtype, got ${
+        JSON.stringify(b.type).slice(0, 120)
+      }`,
+    );
   }
   assertCid(b.cid, what);
   if (checkHash && !cidMatches(b.cid, b.data)) {

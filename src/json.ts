@@ -28,6 +28,15 @@ function escapeNonAscii(text: string): string {
  *
  * @param value The value to serialize.
  * @returns The JSON text.
+ * @throws {TypeError} For a value JSON cannot hold (e.g. `undefined`).
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { pythonJson } from "./json.ts";
+ * strictEqual(pythonJson({ type: "text/plain", max_age: null }), '{"type": "text/plain", "max_age": null}');
+ * strictEqual(pythonJson("é"), '"\\u00e9"');
+ * ```
  */
 export function pythonJson(value: JsonValue): string {
   if (value === null || typeof value !== "object") {

@@ -1,5 +1,11 @@
 import { assert, assertStrictEquals, assertThrows } from "./deps.ts";
-import { assertCid, cidOf, isCid } from "../src/cid.ts";
+import {
+  assertCid,
+  cidMatches,
+  cidOf,
+  isCid,
+  normalizeCid,
+} from "../src/cid.ts";
 
 const enc = new TextEncoder();
 
@@ -46,4 +52,22 @@ Deno.test("isCid() accepts the XEP-0231 form and rejects paths", async (t) => {
       /Cannot get bob: cid must/,
     );
   });
+});
+
+Deno.test("normalizeCid() returns the canonical lowercase form", () => {
+  const cid = cidOf(enc.encode("abc"));
+  const upper = "SHA1+A9993E364706816ABA3E25717850C26C9CD0D89D@BOB.XMPP.ORG";
+  assertStrictEquals(normalizeCid(upper), cid);
+  assertStrictEquals(normalizeCid(cid), cid);
+  assertStrictEquals(
+    normalizeCid("sha1+A9993e364706816aba3e25717850c26c9cd0d89D@bob.xmpp.org"),
+    cid,
+  );
+  assert(cidMatches(upper, enc.encode("abc")));
+  assertThrows(
+    () => normalizeCid("../x", "get bob"),
+    TypeError,
+    /Cannot get bob: cid must/,
+  );
+  assertThrows(() => normalizeCid(42), TypeError, /cid must/);
 });

@@ -18,6 +18,9 @@ export {
 // IndexedDB for the idb storage actor under Deno (in memory).
 import "npm:fake-indexeddb@^6.2.0/auto";
 
+// Property-based tests (tests/property_test.ts).
+export { default as fc } from "npm:fast-check@^4.10.2";
+
 // deno-lint-ignore no-explicit-any
 type ErrorClass<E extends Error = Error> = new (...args: any[]) => E;
 

@@ -18,6 +18,7 @@ import {
   type StorageRequest,
   TimeoutError,
 } from "../mod.ts";
+import { isFileKey } from "../actors/storage/file.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -316,5 +317,272 @@ Deno.test("a storage backend that cannot start fails each request, and nothing c
     assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "x");
   } finally {
     await xmpp.stop();
+  }
+});
+
+/**
+ * Run `fn` with a writer that opens `fifo` after `ms`: were the storage to
+ * open the FIFO for reading (a regression), that open would block the whole
+ * process forever; the writer unblocks it so the test fails instead of hanging.
+ */
+async function withFifoUnblocker(
+  fifo: string,
+  ms: number,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const child = new Deno.Command("sh", {
+    args: ["-c", `sleep ${ms / 1000}; : > "$0"`, fifo],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await fn();
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+  }
+}
+
+function mkfifo(path: string): void {
+  const out = new Deno.Command("mkfifo", { args: [path] }).outputSync();
+  assert(out.success, `mkfifo ${path} failed`);
+}
+
+Deno.test("fileStorage() get refuses a FIFO named like a key, without blocking", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir })).start();
+  const cid = cidOf(enc.encode("fifo"));
+  mkfifo(`${dir}/${cid}`);
+  try {
+    await withFifoUnblocker(`${dir}/${cid}`, 3000, async () => {
+      const started = performance.now();
+      const reply = await ask(store, { type: "storage.get", key: cid });
+      assert(
+        performance.now() - started < 1500,
+        "get blocked on the FIFO",
+      );
+      assert(
+        reply.type === "storage.error" &&
+          reply.error instanceof StorageError,
+        `expected a StorageError, got ${JSON.stringify(reply)}`,
+      );
+      assert(reply.error.message.includes(cid), reply.error.message);
+      assert(/not a regular file/.test(reply.error.message));
+    });
+  } finally {
+    store.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() get never follows a symlink", async (t) => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/store`;
+  const store = createActor(fileStorage({ dir })).start();
+  await ask(store, { type: "storage.keys" }); // the actor created dir
+  const outside = `${root}/outside.json`;
+  Deno.writeTextFileSync(outside, '{"secret": 1}');
+  try {
+    // Checked first: a regression fails here, before the links that would
+    // block (a FIFO) or exhaust memory (/dev/zero) are read.
+    for (
+      const [name, target] of [
+        ["to a file outside the directory", outside],
+        ["to a FIFO", `${root}/fifo`],
+        ["to /dev/zero", "/dev/zero"],
+        ["dangling", `${root}/missing`],
+      ]
+    ) {
+      const passed = await t.step(name, async () => {
+        if (target.endsWith("/fifo")) mkfifo(target);
+        const key = `link-${name.replace(/\W+/g, "-")}`;
+        Deno.symlinkSync(target, `${dir}/${key}`);
+        await withFifoUnblocker(`${root}/fifo`, 3000, async () => {
+          const reply = await ask(store, { type: "storage.get", key });
+          assert(
+            reply.type === "storage.error" &&
+              reply.error instanceof StorageError,
+            `expected a StorageError, got ${JSON.stringify(reply)}`,
+          );
+          assert(reply.error.message.includes(key), reply.error.message);
+          assert(/not a regular file/.test(reply.error.message));
+        });
+      });
+      if (!passed) break;
+    }
+  } finally {
+    store.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() get refuses an entry larger than maxEntryBytes", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir, maxEntryBytes: 64 })).start();
+  const big = createActor(fileStorage({ dir })).start();
+  try {
+    Deno.writeTextFileSync(`${dir}/small`, JSON.stringify({ a: "x" }));
+    Deno.writeTextFileSync(
+      `${dir}/large`,
+      JSON.stringify({ a: "x".repeat(64) }),
+    );
+    // A sparse file past the default limit: refused without being read.
+    Deno.writeFileSync(`${dir}/huge`, new Uint8Array());
+    Deno.truncateSync(`${dir}/huge`, 2 ** 32);
+    assertEquals(await ask(store, { type: "storage.get", key: "small" }), {
+      type: "storage.result",
+      id: 1,
+      value: { a: "x" },
+    });
+    for (
+      const [actor, key] of [[store, "large"], [store, "huge"], [
+        big,
+        "huge",
+      ]] as const
+    ) {
+      const reply = await ask(actor, { type: "storage.get", key });
+      assert(
+        reply.type === "storage.error" &&
+          reply.error instanceof StorageError &&
+          reply.error.message.includes(key) &&
+          /exceeds/.test(reply.error.message),
+        `${key}: ${JSON.stringify(reply)}`,
+      );
+    }
+  } finally {
+    store.stop();
+    big.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assertThrows(
+    () => fileStorage({ dir: "/tmp", maxEntryBytes: -1 }),
+    RangeError,
+    /maxEntryBytes/,
+  );
+});
+
+Deno.test("fileStorage() set refuses a value larger than maxEntryBytes", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir, maxEntryBytes: 64 })).start();
+  try {
+    const reply = await ask(store, {
+      type: "storage.set",
+      key: "k",
+      value: { a: "x".repeat(64) },
+    });
+    assert(
+      reply.type === "storage.error" &&
+        reply.error instanceof StorageError &&
+        /Cannot write k: .*exceeds/.test(reply.error.message),
+      JSON.stringify(reply),
+    );
+    assertEquals([...Deno.readDirSync(dir)], []);
+  } finally {
+    store.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() keys() lists regular files only", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/store`;
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    await ask(store, { type: "storage.set", key: "real", value: 1 });
+    Deno.writeTextFileSync(`${root}/outside`, "1");
+    Deno.symlinkSync(`${root}/outside`, `${dir}/link`);
+    Deno.symlinkSync("/dev/zero", `${dir}/zero`);
+    mkfifo(`${dir}/fifo`);
+    Deno.mkdirSync(`${dir}/subdir`);
+    assertEquals(await ask(store, { type: "storage.keys" }), {
+      type: "storage.result",
+      id: 1,
+      value: ["real"],
+    });
+  } finally {
+    store.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() del never deletes through a link, nor a directory", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/store`;
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    await ask(store, { type: "storage.keys" });
+    Deno.writeTextFileSync(`${root}/outside`, "1");
+    Deno.mkdirSync(`${root}/outdir`);
+    Deno.writeTextFileSync(`${root}/outdir/inner`, "1");
+    Deno.symlinkSync(`${root}/outside`, `${dir}/link`);
+    Deno.symlinkSync(`${root}/outdir`, `${dir}/dirlink`);
+    Deno.mkdirSync(`${dir}/subdir`);
+    for (const key of ["link", "dirlink"]) {
+      const reply = await ask(store, { type: "storage.del", key });
+      assertStrictEquals(reply.type, "storage.result", key);
+    }
+    // The links are gone, what they pointed to is untouched.
+    assertStrictEquals(Deno.readTextFileSync(`${root}/outside`), "1");
+    assertStrictEquals(Deno.readTextFileSync(`${root}/outdir/inner`), "1");
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["subdir"]);
+    // A directory named like a key is not an entry: refused, kept.
+    const reply = await ask(store, { type: "storage.del", key: "subdir" });
+    assert(
+      reply.type === "storage.error" &&
+        reply.error instanceof StorageError &&
+        /Cannot delete subdir: not a regular file/.test(reply.error.message),
+      JSON.stringify(reply),
+    );
+    assert(Deno.statSync(`${dir}/subdir`).isDirectory);
+  } finally {
+    store.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fileStorage() refuses a key over 255 UTF-8 bytes or with a lone surrogate; every key it accepts round-trips", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = createActor(fileStorage({ dir })).start();
+  try {
+    // Found by tests/property_test.ts: 128 "é" are 128 characters but 256
+    // bytes, over NAME_MAX; the key was accepted and the write then failed.
+    // A lone surrogate is written as U+FFFD: two keys, one file, and keys()
+    // lists a name that was never set.
+    for (
+      const key of [
+        "a\uD800b",
+        "\uDC00",
+        "é".repeat(128),
+        "\u{1F600}".repeat(64),
+        "a".repeat(256),
+      ]
+    ) {
+      assert(!isFileKey(key), `accepted ${key.length} characters`);
+      const reply = await ask(store, { type: "storage.set", key, value: 1 });
+      assert(
+        reply.type === "storage.error" && reply.error instanceof TypeError,
+        JSON.stringify(reply),
+      );
+    }
+    for (
+      const key of ["é".repeat(127), "\u{1F600}".repeat(63), "a".repeat(255)]
+    ) {
+      assert(isFileKey(key));
+      assertStrictEquals(
+        (await ask(store, { type: "storage.set", key, value: 1 })).type,
+        "storage.result",
+      );
+      assertEquals(await ask(store, { type: "storage.get", key }), {
+        type: "storage.result",
+        id: 1,
+        value: 1,
+      });
+    }
+  } finally {
+    store.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });

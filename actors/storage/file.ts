@@ -6,37 +6,100 @@
  * as Python's `json.dump` writes it, so a directory written by slixmpp's
  * `BobLoader` is readable here and the reverse.
  *
- * Every write goes to a hidden temp file in the same directory and is renamed
+ * Every write goes to a hidden temp file in the same directory (created
+ * exclusively, so a planted link is never written through) and is renamed
  * over the target, so a reader never sees a half-written file. The calls are
  * the synchronous ones: awaited one by one, Deno's async fs calls cost
  * ~200–450 µs each on this hardware against ~20 µs for the sync ones.
  *
+ * Only regular files are entries. The directory may hold anything (another
+ * process, or an attacker, can put a symlink, a FIFO or a device there under
+ * a key's name), and a read is synchronous, so nothing may block or grow
+ * without bound: `get` opens with `O_NOFOLLOW | O_NONBLOCK`, checks the
+ * opened file (`fstat`, so there is no window between check and read) is
+ * regular and at most `maxEntryBytes`, and reads no more than that; anything
+ * else is a `StorageError` naming the key. `keys` lists regular files only;
+ * `del` unlinks (a link is removed, never what it points to) and refuses a
+ * directory.
+ *
  * @module
  */
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readSync,
+} from "node:fs";
 import { defineStorage, type StorageLogic } from "./define.ts";
 import { StorageError } from "../../src/errors.ts";
 import { pythonJson } from "../../src/json.ts";
 import type { JsonValue } from "./protocol.ts";
 
+/**
+ * The default {@linkcode FileStorageOptions.maxEntryBytes}: 1 MiB of base64
+ * (a BoB of 768 KiB, far above the 8 KiB XEP-0231 recommends in-band) plus
+ * 4 KiB for the JSON envelope (cid, MIME type, max-age, keys).
+ */
+export const DEFAULT_MAX_ENTRY_BYTES: number = 1024 * 1024 + 4 * 1024;
+
 /** Options of {@linkcode fileStorage}. */
 export interface FileStorageOptions {
   /** The directory that holds one file per key; created when missing. */
   dir: string;
+  /**
+   * Largest entry file, in bytes, that `get` reads and `set` writes; a larger
+   * one is a `StorageError` naming the key (and a file is never read past
+   * it).
+   * @default {DEFAULT_MAX_ENTRY_BYTES}
+   */
+  maxEntryBytes?: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Whether `key` can be a file name inside the storage directory and nothing
+ * else, and names a file of its own: no separator, no NUL, not `.`/`..`, not
+ * hidden (hidden names are the storage's temp files), well-formed Unicode (a
+ * lone surrogate would be written as U+FFFD, so two keys would share a file),
+ * at most 255 bytes in UTF-8 (the file name limit of Linux and macOS).
+ *
+ * @param key The candidate.
+ * @returns `true` when {@linkcode assertFileKey} accepts it.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { isFileKey } from "./file.ts";
+ * ok(isFileKey("sha1+da39a3ee5e6b4b0d3255bfef95601890afd80709@bob.xmpp.org"));
+ * ok(!isFileKey("../etc/passwd"));
+ * ```
+ */
+export function isFileKey(key: unknown): key is string {
+  return typeof key === "string" && key.length > 0 && key.length <= 255 &&
+    !key.startsWith(".") && !/[/\\\0]/.test(key) && key.isWellFormed() &&
+    // At most 3 UTF-8 bytes per UTF-16 code unit: short keys need no count.
+    (key.length <= 85 || utf8.encode(key).length <= 255);
 }
 
 /**
- * Check that `key` can be a file name inside the storage directory and
- * nothing else: no separator, no NUL, not `.`/`..`, not hidden (hidden names
- * are the storage's temp files), at most 255 bytes.
+ * Check that `key` can be a file name inside the storage directory (see
+ * {@linkcode isFileKey}).
  *
  * @param key The key to check.
  * @throws {TypeError} When the key could name a path outside the directory.
+ *
+ * @example Usage
+ * ```ts
+ * import { throws } from "node:assert/strict";
+ * import { assertFileKey } from "./file.ts";
+ * assertFileKey("k");
+ * throws(() => assertFileKey(".."), TypeError);
+ * ```
  */
 export function assertFileKey(key: string): void {
-  if (
-    typeof key !== "string" || key.length === 0 || key.length > 255 ||
-    key.startsWith(".") || /[/\\\0]/.test(key)
-  ) {
+  if (!isFileKey(key)) {
     throw new TypeError(
       `Cannot use key as a file name: ${JSON.stringify(key)}`,
     );
@@ -45,6 +108,93 @@ export function assertFileKey(key: string): void {
 
 function isNotFound(e: unknown): boolean {
   return e instanceof Deno.errors.NotFound;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// O_NOFOLLOW: a symlink fails to open (ELOOP) instead of being followed.
+// O_NONBLOCK: a FIFO opens at once instead of waiting for a writer (and is
+// then refused as not a regular file); no effect on regular files.
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW |
+  fsConstants.O_NONBLOCK;
+
+/** What a non-regular file is, for error messages. */
+function kindOf(info: {
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (info.isDirectory()) return "a directory";
+  if (info.isSymbolicLink()) return "a symbolic link";
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
+  if (info.isSocket()) return "a socket";
+  return "special";
+}
+
+/**
+ * The bytes of the regular file at `path`, at most `max` of them, or
+ * `undefined` when there is none. Never follows a link, never blocks on a
+ * FIFO, never reads past `max`.
+ */
+function readEntry(
+  path: string,
+  key: string,
+  max: number,
+): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") {
+      throw new StorageError(
+        `Cannot read ${key}: not a regular file (a symbolic link)`,
+        { cause: e },
+      );
+    }
+    throw new StorageError(`Cannot read ${key}: ${message(e)}`, { cause: e });
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) {
+      throw new StorageError(
+        `Cannot read ${key}: not a regular file (${kindOf(info)})`,
+      );
+    }
+    const tooLarge = () =>
+      new StorageError(
+        `Cannot read ${key}: entry exceeds the ${max}-byte limit`,
+      );
+    if (info.size > max) throw tooLarge();
+    // One byte more than stat said, to see EOF; grows (up to max + 1) only
+    // if someone appends while we read.
+    let buf = new Uint8Array(info.size + 1);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        if (n > max) throw tooLarge();
+        const bigger = new Uint8Array(Math.min(n * 2, max + 1));
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return buf.subarray(0, n);
+  } catch (e) {
+    if (e instanceof StorageError) throw e;
+    throw new StorageError(`Cannot read ${key}: ${message(e)}`, { cause: e });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -57,13 +207,14 @@ function isNotFound(e: unknown): boolean {
  *
  * @example Usage
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { createClient, fileStorage } from "../../mod.ts";
  * const dir = await Deno.makeTempDir();
  * const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
  * const bob = xmpp.registerPlugin("xep_0231");
  * await bob.api.bind(fileStorage({ dir }));
  * const cid = await bob.setBob(new TextEncoder().encode("coucou"), "text/plain");
- * console.assert(Deno.statSync(`${dir}/${cid}`).isFile);
+ * ok(Deno.statSync(`${dir}/${cid}`).isFile);
  * await xmpp.stop();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -75,6 +226,14 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
       "Cannot create file storage: dir must be a non-empty string",
     );
   }
+  const max = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new RangeError(
+      "Cannot create file storage: maxEntryBytes must be a positive integer",
+    );
+  }
+  const enc = new TextEncoder();
+  const dec = new TextDecoder("utf-8", { fatal: true });
   return defineStorage(() => {
     Deno.mkdirSync(dir, { recursive: true });
     let namespace: string | undefined;
@@ -95,18 +254,10 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
     return {
       get(ns, key) {
         const path = pathOf(ns, key);
-        let text: string;
+        const bytes = readEntry(path, key, max);
+        if (bytes === undefined) return undefined;
         try {
-          text = Deno.readTextFileSync(path);
-        } catch (e) {
-          if (isNotFound(e)) return undefined;
-          throw new StorageError(
-            `Cannot read ${key}: ${(e as Error).message}`,
-            { cause: e },
-          );
-        }
-        try {
-          return JSON.parse(text) as JsonValue;
+          return JSON.parse(dec.decode(bytes)) as JsonValue;
         } catch (e) {
           throw new StorageError(
             `Cannot read ${key}: corrupt JSON in ${path}`,
@@ -116,16 +267,23 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
       },
       set(ns, key, value) {
         const path = pathOf(ns, key);
+        const bytes = enc.encode(pythonJson(value));
+        if (bytes.length > max) {
+          throw new StorageError(
+            `Cannot write ${key}: entry exceeds the ${max}-byte limit`,
+          );
+        }
         const tmp = `${dir}/${tmpPrefix}${tmpSeq++}`;
         try {
-          Deno.writeTextFileSync(tmp, pythonJson(value));
+          // createNew (O_EXCL): never write through a link planted there.
+          Deno.writeFileSync(tmp, bytes, { createNew: true });
           Deno.renameSync(tmp, path);
         } catch (e) {
           try {
             Deno.removeSync(tmp);
           } catch { /* the temp file may not exist */ }
           throw new StorageError(
-            `Cannot write ${key}: ${(e as Error).message}`,
+            `Cannot write ${key}: ${message(e)}`,
             { cause: e },
           );
         }
@@ -133,11 +291,19 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
       del(ns, key) {
         const path = pathOf(ns, key);
         try {
+          // lstat: a link is an entry to unlink, whatever it points to.
+          if (Deno.lstatSync(path).isDirectory) {
+            throw new StorageError(
+              `Cannot delete ${key}: not a regular file (a directory)`,
+            );
+          }
+          // unlink(2): removes a link itself, never its target.
           Deno.removeSync(path);
         } catch (e) {
+          if (e instanceof StorageError) throw e;
           if (!isNotFound(e)) {
             throw new StorageError(
-              `Cannot delete ${key}: ${(e as Error).message}`,
+              `Cannot delete ${key}: ${message(e)}`,
               { cause: e },
             );
           }
@@ -147,7 +313,8 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
         pathOf(ns, "x");
         const out: string[] = [];
         for (const entry of Deno.readDirSync(dir)) {
-          if (entry.isFile && !entry.name.startsWith(".")) out.push(entry.name);
+          // isFile is false for links, FIFOs, devices and directories.
+          if (entry.isFile && isFileKey(entry.name)) out.push(entry.name);
         }
         return out;
       },
