@@ -105,6 +105,7 @@ export class XmlStream {
   reset(): void {
     const parser = new Parser();
     parser.on("start", (el: Element) => {
+      if (this.#failed) return;
       this.#sinceElement = 0;
       if (!this.#framed) this.#handlers.onStart?.(el);
     });

@@ -190,13 +190,8 @@ Deno.test("toRecord() keeps the canonical cid; fromRecord() matches a cid in any
   assertStrictEquals(fromRecord({ ...copy, cid: upper }, cid).cid, cid);
 });
 
-// Needs actors/bob/plugin.ts to key every path by normalizeCid() (setBob,
-// getBob, delBob and the three bobStorageOps requests); that file is being
-// rewritten elsewhere, so this stays off until it does. See the report of
-// the `hard` branch.
 Deno.test({
   name: "BobPlugin: a cid in any case names one entry",
-  ignore: true,
   async fn() {
     const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
     try {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { StorageOp } from "../registry/protocol.ts";
-import { assertCid } from "../../src/cid.ts";
+import { normalizeCid } from "../../src/cid.ts";
 import {
   assertBob,
   type BobData,
@@ -50,14 +50,21 @@ export const bobStorageOps: Record<
   set_bob: {
     request(args: unknown) {
       const bob = args as BobData;
-      if (!checked.has(bob)) assertBob(bob, "run set_bob");
-      return { type: "storage.set", key: bob.cid, value: toRecord(bob) };
+      if (checked.has(bob)) {
+        // Built by setBob: the cid is already canonical.
+        return { type: "storage.set", key: bob.cid, value: toRecord(bob) };
+      }
+      assertBob(bob, "run set_bob");
+      return {
+        type: "storage.set",
+        key: normalizeCid(bob.cid, "run set_bob"),
+        value: toRecord(bob),
+      };
     },
   },
   get_bob: {
     request(cid: unknown) {
-      assertCid(cid, "run get_bob");
-      return { type: "storage.get", key: cid };
+      return { type: "storage.get", key: normalizeCid(cid, "run get_bob") };
     },
     result(value: unknown, cid: unknown) {
       if (value === undefined || value === null) {
@@ -68,8 +75,7 @@ export const bobStorageOps: Record<
   },
   del_bob: {
     request(cid: unknown) {
-      assertCid(cid, "run del_bob");
-      return { type: "storage.del", key: cid };
+      return { type: "storage.del", key: normalizeCid(cid, "run del_bob") };
     },
   },
 };

@@ -8,7 +8,7 @@
  */
 import type { AnyActorRef } from "../../src/types.ts";
 import type { Api } from "../registry/api.ts";
-import { assertCid, cidOf } from "../../src/cid.ts";
+import { cidOf, normalizeCid } from "../../src/cid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";
 import { ApiError, ItemNotFound } from "../../src/errors.ts";
 import {
@@ -98,7 +98,13 @@ export class BobPlugin {
       if (!(data instanceof Uint8Array)) {
         throw new TypeError("Cannot set bob: data must be a Uint8Array");
       }
-      bob = { cid: options.cid ?? cidOf(data), type, data };
+      bob = {
+        cid: options.cid === undefined
+          ? cidOf(data)
+          : normalizeCid(options.cid, "set bob"),
+        type,
+        data,
+      };
       if (options.maxAge !== undefined) bob.maxAge = options.maxAge;
       // A cid we derived matches by construction; a given one is checked.
       assertBob(bob, "set bob", options.cid !== undefined);
@@ -125,8 +131,7 @@ export class BobPlugin {
    *   entry that is not valid for the cid.
    */
   async getBob(options: GetBobOptions): Promise<BobData> {
-    const cid = options?.cid;
-    assertCid(cid, "get bob");
+    const cid = normalizeCid(options?.cid, "get bob");
     const got = await this.api.run<BobData | undefined | null>("get_bob", {
       args: cid,
       ifrom: options.ifrom,
@@ -138,7 +143,7 @@ export class BobPlugin {
     if (!isChecked(got)) {
       try {
         assertBob(got, "get bob");
-        if (got.cid.toLowerCase() !== cid.toLowerCase()) {
+        if (normalizeCid(got.cid) !== cid) {
           throw new TypeError(`Cannot get bob: asked ${cid}, got ${got.cid}`);
         }
       } catch (cause) {
@@ -161,7 +166,7 @@ export class BobPlugin {
    * @param cid The cid.
    */
   async delBob(cid: string): Promise<void> {
-    assertCid(cid, "delete bob");
+    cid = normalizeCid(cid, "delete bob");
     if (this.#expiring()) this.actor.send({ type: "bob.deleted", cid });
     await this.api.run("del_bob", { args: cid });
   }
