@@ -9,7 +9,6 @@ export {
   Client,
   type ClientOptions,
   createClient,
-  type Inspector,
   type PluginMap,
   type PluginName,
 } from "./actors/client/client.ts";
@@ -137,6 +136,7 @@ export type {
   AnyActorRef,
   AnyStateMachine,
   InspectionEvent,
+  Inspector,
 } from "./src/types.ts";
 export type { ServiceProtocol } from "./actors/transport/protocol.ts";
 export type { SaslMechanism } from "./src/sasl.ts";

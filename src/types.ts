@@ -22,3 +22,5 @@ export type AnyActorLogic = XAnyActorLogic;
 export type AnyStateMachine = XAnyStateMachine;
 /** What an inspection observer receives (XState's `InspectionEvent`). */
 export type InspectionEvent = XInspectionEvent;
+/** An XState inspection observer: sees every actor, event and snapshot. */
+export type Inspector = (event: InspectionEvent) => void;

@@ -5,7 +5,7 @@
  * @module
  */
 import { createActor } from "../../src/deps.ts";
-import type { AnyActorRef, InspectionEvent } from "../../src/types.ts";
+import type { AnyActorRef, Inspector } from "../../src/types.ts";
 import { clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
@@ -52,9 +52,6 @@ export interface ClientOptions
    */
   inspect?: Inspector;
 }
-
-/** An XState inspection observer (a function or an observer object). */
-export type Inspector = (event: InspectionEvent) => void;
 
 /** The built-in plugins a client can load by name. */
 export interface PluginMap {

@@ -23,14 +23,14 @@ import type {
   StanzaHandler,
   StanzaKind,
 } from "./protocol.ts";
-import { parseService, type ServiceProtocol } from "../transport/protocol.ts";
-import { websocketTransport } from "../transport/websocket.ts";
 import {
-  type AnyActorRef,
-  createActor,
-  type Element,
-  xmppId,
-} from "../../src/deps.ts";
+  parseService,
+  type ServiceProtocol,
+  type TransportLogic,
+} from "../transport/protocol.ts";
+import { websocketTransport } from "../transport/websocket.ts";
+import { createActor, type Element, xmppId } from "../../src/deps.ts";
+import type { AnyActorRef, Inspector } from "../../src/types.ts";
 import { parseJid } from "../../src/jid.ts";
 import {
   ClientStoppedError,
@@ -41,7 +41,7 @@ import {
 export type { StanzaHandler } from "./protocol.ts";
 
 /** A transport actor logic (see `../transport/protocol.ts`). */
-export type TransportLogic = typeof websocketTransport;
+export type { TransportLogic };
 
 /** Transports by service scheme. */
 export type TransportMap = Partial<Record<ServiceProtocol, TransportLogic>>;
@@ -57,9 +57,7 @@ export interface ConnectionOptions extends ConnectionInput {
    * XState inspection observer of the connection machine and its transport
    * (the client passes its own, so one observer sees every actor).
    */
-  inspect?: Parameters<typeof createActor>[1] extends infer O
-    ? O extends { inspect?: infer I } ? I : never
-    : never;
+  inspect?: Inspector;
 }
 
 /** Events of {@linkcode Connection.on} and what their listeners receive. */
@@ -84,7 +82,7 @@ const BUILTIN: TransportMap = {
 function createConnectionActor(
   options: ConnectionOptions,
   transport: TransportLogic,
-) {
+): AnyActorRef {
   const { transports: _t, inspect, ...input } = options;
   return createActor(
     connectionMachine.provide({ actors: { transport } }),
@@ -108,7 +106,7 @@ function createConnectionActor(
  */
 export class Connection {
   /** The connection machine's actor (inspect it, send it events). */
-  readonly actor: ReturnType<typeof createConnectionActor>;
+  readonly actor: AnyActorRef;
   #iqCaller: AnyActorRef;
   #router: AnyActorRef;
 
@@ -131,7 +129,8 @@ export class Connection {
         `Cannot connect: no transport for ${service.protocol}: (import actors/connection/deno.ts for xmpp: and xmpps: in Deno)`,
       );
     }
-    this.actor = createConnectionActor(options, transport).start();
+    this.actor = createConnectionActor(options, transport);
+    this.actor.start();
     const { iqCaller, router } = this.actor.getSnapshot().children;
     this.#iqCaller = iqCaller!;
     this.#router = router!;

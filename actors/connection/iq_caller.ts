@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { AnyActorLogic } from "../../src/types.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { bareJid, formatJid, type Jid, jidEquals } from "../../src/jid.ts";
 import { ClientStoppedError, TimeoutError } from "../../src/errors.ts";
@@ -92,7 +93,10 @@ export function answerFromExpected(
  * caller.stop();
  * ```
  */
-export const iqCaller = fromCallback<IqCallerEvent, IqCallerInput>(
+export const iqCaller: AnyActorLogic = fromCallback<
+  IqCallerEvent,
+  IqCallerInput
+>(
   ({ input, receive, sendBack }) => {
     const calls = new Map<string, Call>();
     let bound: string | undefined;

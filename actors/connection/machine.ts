@@ -27,8 +27,9 @@
  *
  * @module
  */
+import type { AnyStateMachine } from "../../src/types.ts";
 import { connectionSetup } from "./setup.ts";
-import { initialContext } from "./context.ts";
+import { type ConnectionContext, initialContext } from "./context.ts";
 
 export type {
   ConnectionEmitted,
@@ -57,14 +58,14 @@ export type { ConnectionContext } from "./context.ts";
  * actor.send({ type: "connection.start" });
  * ```
  */
-export const connectionMachine = connectionSetup.createMachine({
+const machine = connectionSetup.createMachine({
   id: "connection",
   context: ({ input }) => initialContext(input),
   invoke: [
     {
       id: "iqCaller",
       src: "iqCaller",
-      input: ({ context }) => ({
+      input: ({ context }: { context: ConnectionContext }) => ({
         jid: context.jid,
         timeout: context.iqTimeout,
       }),
@@ -188,7 +189,7 @@ export const connectionMachine = connectionSetup.createMachine({
           invoke: {
             id: "sasl",
             src: "sasl",
-            input: ({ context }) => ({
+            input: ({ context }: { context: ConnectionContext }) => ({
               offered: context.features?.mechanisms ?? [],
               allowed: context.saslMechanisms,
               secure: context.secure,
@@ -308,7 +309,9 @@ export const connectionMachine = connectionSetup.createMachine({
     },
     reconnecting: {
       entry: { type: "emitStatus", params: { status: "reconnecting" } },
-      after: { reconnectDelay: { target: "session", actions: "countAttempt" } },
+      after: {
+        reconnectDelay: { target: "session", actions: "countAttempt" },
+      },
       on: {
         "connection.stop": { target: "disconnected", actions: "requestStop" },
       },
@@ -326,3 +329,6 @@ export const connectionMachine = connectionSetup.createMachine({
     },
   },
 });
+
+/** The connection machine (typed as any state machine in the public API). */
+export const connectionMachine: AnyStateMachine = machine;

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { AnyActorLogic } from "../../src/types.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { isThenable } from "../../src/_util.ts";
 import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
@@ -113,17 +114,17 @@ function asError(e: unknown): Error {
  * @example Usage
  * ```ts
  * import { strictEqual } from "node:assert/strict";
- * import { createActor, xml } from "../../src/deps.ts";
+ * import { createActor, type Element, xml } from "../../src/deps.ts";
  * import { stanzaRouter } from "./router.ts";
  * const router = createActor(stanzaRouter).start();
  * const seen: string[] = [];
- * router.send({ type: "router.add", id: "h1", kind: "message", match: {}, handler: (m) => { seen.push(m.attrs.id); } });
+ * router.send({ type: "router.add", id: "h1", kind: "message", match: {}, handler: (m: Element) => { seen.push(m.attrs.id); } });
  * router.send({ type: "stanza", kind: "message", stanza: xml("message", { id: "m1" }) });
  * strictEqual(seen.join(), "m1");
  * router.stop();
  * ```
  */
-export const stanzaRouter = fromCallback<RouterEvent>(
+export const stanzaRouter: AnyActorLogic = fromCallback<RouterEvent>(
   ({ receive, sendBack }) => {
     let entries: readonly Entry[] = [];
     const back = (event: RouterOutput) => sendBack(event);

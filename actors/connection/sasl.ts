@@ -19,6 +19,7 @@
  *
  * @module
  */
+import type { AnyStateMachine } from "../../src/types.ts";
 import {
   assertEvent,
   assign,
@@ -151,7 +152,7 @@ const scramProof = fromPromise<
  * deepStrictEqual([output.ok, !output.ok && output.error.condition], [false, "invalid-mechanism"]);
  * ```
  */
-export const saslMachine = setup({
+export const saslMachine: AnyStateMachine = setup({
   types: {
     context: {} as SaslContext,
     events: {} as SaslEvent,

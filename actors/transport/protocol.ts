@@ -19,6 +19,15 @@
 import type { Element } from "../../src/deps.ts";
 import type { StreamError } from "../../src/errors.ts";
 import type { IncomingEvent } from "../../src/stanza.ts";
+import type { AnyActorLogic } from "../../src/types.ts";
+
+/**
+ * A transport's actor logic: a callback actor created with a
+ * {@linkcode TransportInput} that accepts {@linkcode TransportCommand}s and
+ * sends back {@linkcode TransportEvent}s (typed as any actor logic in the
+ * public API).
+ */
+export type TransportLogic = AnyActorLogic;
 
 /** The four kinds of service address. */
 export type ServiceProtocol = "xmpp" | "xmpps" | "ws" | "wss";

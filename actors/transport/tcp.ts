@@ -18,6 +18,7 @@ import type {
   TransportCommand,
   TransportEvent,
   TransportInput,
+  TransportLogic,
 } from "./protocol.ts";
 
 const encoder = new TextEncoder();
@@ -32,7 +33,7 @@ function isTlsFailure(err: unknown): boolean {
     .test(text);
 }
 
-function socketTransport(direct: boolean) {
+function socketTransport(direct: boolean): TransportLogic {
   return fromCallback<TransportCommand, TransportInput>(
     ({ input, receive, sendBack }) => {
       let conn: Deno.Conn | undefined;
@@ -215,7 +216,7 @@ function socketTransport(direct: boolean) {
  * const machine = connectionMachine.provide({ actors: { transport: tcpTransport } });
  * ```
  */
-export const tcpTransport = socketTransport(false);
+export const tcpTransport: TransportLogic = socketTransport(false);
 
 /**
  * Direct TLS (`xmpps://host:port`, XEP-0368). The certificate is checked
@@ -228,4 +229,4 @@ export const tcpTransport = socketTransport(false);
  * const machine = connectionMachine.provide({ actors: { transport: directTlsTransport } });
  * ```
  */
-export const directTlsTransport = socketTransport(true);
+export const directTlsTransport: TransportLogic = socketTransport(true);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { TransportLogic } from "./protocol.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, StreamError } from "../../src/errors.ts";
@@ -36,7 +37,7 @@ function serialize(el: Element): string {
  * const machine = connectionMachine.provide({ actors: { transport: websocketTransport } });
  * ```
  */
-export const websocketTransport = fromCallback<
+export const websocketTransport: TransportLogic = fromCallback<
   TransportCommand,
   TransportInput
 >(({ input, receive, sendBack }) => {
