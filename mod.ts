@@ -28,6 +28,11 @@
  */
 export * from "./mod_browser.ts";
 export { createClient } from "./actors/client/deno.ts";
-export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";
+export {
+  DEFAULT_MAX_ENTRY_BYTES,
+  fileStorage,
+  type FileStorageOptions,
+  isFileKey,
+} from "./actors/storage/file.ts";
 export { DenoConnection, denoTransports } from "./actors/connection/deno.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";

@@ -45,7 +45,7 @@ export type {
   SchedulerEvent,
   SchedulerOutput,
 } from "./actors/scheduler/protocol.ts";
-export { type BobData, type BobRecord } from "./src/bob_data.ts";
+export { type BobData, type BobRecord, isMimeType } from "./src/bob_data.ts";
 export {
   Api,
   type BindOptions,
@@ -85,7 +85,7 @@ export type {
   StorageResult,
   StorageSet,
 } from "./actors/storage/protocol.ts";
-export { assertCid, cidOf, isCid } from "./src/cid.ts";
+export { assertCid, cidOf, isCid, normalizeCid } from "./src/cid.ts";
 export {
   ApiError,
   ClientStoppedError,
@@ -110,13 +110,28 @@ export type {
   TransportMap,
 } from "./actors/connection/connection.ts";
 export { connectionMachine } from "./actors/connection/machine.ts";
+export { saslMachine } from "./actors/connection/sasl.ts";
+export { iqCaller } from "./actors/connection/iq_caller.ts";
+export { stanzaRouter } from "./actors/connection/router.ts";
 export type {
+  ConnectionCommand,
+  ConnectionEmitted,
+  ConnectionEvent,
   ConnectionInput,
   ConnectionStatus,
   HandlerMatch,
+  IqCallerEvent,
+  IqCallerOutput,
   ReconnectOptions,
+  RouterEvent,
+  RouterOutput,
   StanzaKind,
-} from "./actors/connection/machine.ts";
+} from "./actors/connection/protocol.ts";
+export {
+  classify,
+  type IncomingEvent,
+  type StreamFeatures,
+} from "./src/stanza.ts";
 export { websocketTransport } from "./actors/transport/websocket.ts";
 export {
   bareJid,
@@ -138,5 +153,11 @@ export type {
   InspectionEvent,
   Inspector,
 } from "./src/types.ts";
-export type { ServiceProtocol } from "./actors/transport/protocol.ts";
+export type {
+  ServiceAddress,
+  ServiceProtocol,
+  TransportCommand,
+  TransportEvent,
+  TransportInput,
+} from "./actors/transport/protocol.ts";
 export type { SaslMechanism } from "./src/sasl.ts";

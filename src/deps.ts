@@ -10,7 +10,6 @@
  * @module
  */
 export {
-  type ActorRefFrom,
   and,
   type AnyActorLogic,
   type AnyActorRef,
@@ -21,20 +20,15 @@ export {
   createActor,
   emit,
   enqueueActions,
-  type EventObject,
   fromCallback,
   fromPromise,
-  fromTransition,
   type InspectionEvent,
-  type Observer,
   raise,
   sendParent,
   sendTo,
   setup,
-  type SnapshotFrom,
   spawnChild,
   stopChild,
-  waitFor,
 } from "npm:xstate@^5.33.0";
 export { Element, Parser, xml, XMLError } from "npm:@xmpp/xml@^0.14.0";
 export { parse as parseXmppJid } from "npm:@xmpp/jid@^0.14.0";
@@ -42,11 +36,9 @@ export { default as xmppId } from "npm:@xmpp/id@^0.14.0";
 export {
   createStore,
   del as idbDel,
-  entries as idbEntries,
   get as idbGet,
   keys as idbKeys,
   set as idbSet,
-  type UseStore,
 } from "npm:idb-keyval@^6.2.0";
 export { sha1 } from "npm:@noble/hashes@^2.0.0/legacy.js";
 export { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";

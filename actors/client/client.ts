@@ -22,7 +22,7 @@ import {
   type ConnectionOptions,
   type StanzaHandler,
 } from "../connection/connection.ts";
-import type { HandlerMatch, StanzaKind } from "../connection/machine.ts";
+import type { HandlerMatch, StanzaKind } from "../connection/protocol.ts";
 import type { Element } from "../../src/deps.ts";
 
 /**
