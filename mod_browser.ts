@@ -11,19 +11,44 @@ export {
   createClient,
   type PluginMap,
   type PluginName,
+  type PluginOptionsMap,
 } from "./actors/client/client.ts";
 export {
+  type BobOptions,
   BobPlugin,
   bobPlugin,
+  cidUri,
   type GetBobOptions,
   type SetBobOptions,
 } from "./actors/bob/plugin.ts";
+export { type BobContext, DEFAULT_MAX_SERVING } from "./actors/bob/machine.ts";
+export { bobFetcher, type FetchInput } from "./actors/bob/fetch.ts";
+export {
+  bobElement,
+  DEFAULT_MAX_BOB_SIZE,
+  NS_BOB,
+  readBobElement,
+  requestedCid,
+} from "./src/bob_element.ts";
+export {
+  type DiscoIdentity,
+  type DiscoInfo,
+  type DiscoOptions,
+  type DiscoPlugin,
+  discoPlugin,
+  NS_DISCO_INFO,
+} from "./actors/disco/plugin.ts";
 export { bobStorageOps } from "./actors/bob/ops.ts";
 export type {
   BobDeleted,
   BobEmitted,
   BobEvent,
   BobExpiryDone,
+  BobFetch,
+  BobInline,
+  BobInlineDone,
+  BobServe,
+  BobServed,
   BobStored,
 } from "./actors/bob/protocol.ts";
 export {
@@ -99,6 +124,7 @@ export {
   StreamError,
   TimeoutError,
   TLSError,
+  VerificationError,
   XMPPError,
 } from "./src/errors.ts";
 export { Connection } from "./actors/connection/connection.ts";

@@ -29,6 +29,7 @@ export {
   setup,
   spawnChild,
   stopChild,
+  toPromise,
 } from "npm:xstate@^5.33.0";
 export { Element, Parser, xml, XMLError } from "npm:@xmpp/xml@^0.14.0";
 export { parse as parseXmppJid } from "npm:@xmpp/jid@^0.14.0";

@@ -420,6 +420,30 @@ export class StorageError extends RuntimeError {
 }
 
 /**
+ * Data from a peer failed verification and was not believed (nor stored):
+ * a BoB whose bytes do not hash to its cid, over the size limit, or
+ * malformed. Condition `not-acceptable`.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { VerificationError } from "./errors.ts";
+ * const err = new VerificationError("Cannot accept bob: data does not match its cid");
+ * strictEqual(err.condition, "not-acceptable");
+ * ```
+ */
+export class VerificationError extends RuntimeError {
+  /**
+   * Create the error.
+   * @param message What did not verify.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("VerificationError", "not-acceptable", message, options);
+  }
+}
+
+/**
  * The transport failed: connection refused, TLS failure (e.g. an untrusted
  * certificate), socket closed, or the session ended while a request waited.
  * Condition `remote-connection-failed`.

@@ -82,7 +82,11 @@ Deno.test({
 
       // BoB lives beside it with its own registry and storage.
       const bits = alice.registerPlugin("xep_0231");
-      assertEquals(alice.features, ["jabber:iq:version", "urn:xmpp:bob"]);
+      assertEquals(alice.features, [
+        "http://jabber.org/protocol/disco#info", // BoB depends on disco
+        "jabber:iq:version",
+        "urn:xmpp:bob",
+      ]);
       assert(bits.api.storage !== version.api.storage);
     } finally {
       await alice.stop();

@@ -13,7 +13,7 @@ import {
   fromRecord,
   toRecord,
 } from "../../src/bob_data.ts";
-import { ItemNotFound } from "../../src/errors.ts";
+import { ApiError, ItemNotFound } from "../../src/errors.ts";
 
 // Entries setBob has already checked (hashing the data again would double
 // the cost of a local set).
@@ -40,6 +40,39 @@ export function isChecked(bob: unknown): boolean {
 export function markChecked(bob: BobData): BobData {
   checked.add(bob);
   return bob;
+}
+
+/**
+ * What `get_bob` returned, checked: `ItemNotFound` for nothing; an entry
+ * that is not already known valid (a registered function's answer) must be
+ * a valid entry for `cid` whose bytes hash to it.
+ *
+ * @param got What `api.run("get_bob")` resolved with.
+ * @param cid The canonical cid asked for.
+ * @returns The entry.
+ * @throws {ItemNotFound} Nothing stored.
+ * @throws {ApiError} An invalid answer from a registered function.
+ */
+export function checkGot(got: unknown, cid: string): BobData {
+  if (got === undefined || got === null) {
+    throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
+  }
+  if (isChecked(got)) return got as BobData;
+  try {
+    assertBob(got, "get bob");
+    if (normalizeCid(got.cid) !== cid) {
+      throw new TypeError(`Cannot get bob: asked ${cid}, got ${got.cid}`);
+    }
+  } catch (cause) {
+    throw new ApiError(
+      "get_bob",
+      `Cannot run get_bob: handler returned an invalid entry: ${
+        (cause as Error).message
+      }`,
+      { cause },
+    );
+  }
+  return got;
 }
 
 /** The three storage ops of XEP-0231 over the storage protocol. */

@@ -7,17 +7,45 @@
  * @module
  */
 import type { AnyActorRef } from "../../src/types.ts";
+import type { Element } from "../../src/deps.ts";
+import { toPromise } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
 import { cidOf, normalizeCid } from "../../src/cid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";
-import { ApiError, ItemNotFound } from "../../src/errors.ts";
+import {
+  bobElement,
+  DEFAULT_MAX_BOB_SIZE,
+  NS_BOB,
+} from "../../src/bob_element.ts";
+import { ClientStoppedError, ItemNotFound } from "../../src/errors.ts";
+import { checkCount } from "../../src/options.ts";
 import {
   definePlugin,
   type Plugin,
   type PluginContext,
 } from "../plugin/define.ts";
-import { bobMachine } from "./machine.ts";
-import { bobStorageOps, isChecked, markChecked } from "./ops.ts";
+import { discoPlugin } from "../disco/plugin.ts";
+import { bobMachine, DEFAULT_MAX_SERVING } from "./machine.ts";
+import { bobStorageOps, checkGot, markChecked } from "./ops.ts";
+import type { BobEmitted } from "./protocol.ts";
+import { fetchId } from "./fetch.ts";
+
+/** Options of the BoB plugin (`registerPlugin("xep_0231", options)`). */
+export interface BobOptions {
+  /**
+   * Largest payload in bytes: `setBob` refuses larger data, larger data
+   * from peers is refused and not cached, larger stored entries are not
+   * served (`not-acceptable`).
+   * @default {65536}
+   */
+  maxSize?: number;
+  /**
+   * Most IQ gets served to one peer at once; more are answered
+   * `resource-constraint` (type `wait`).
+   * @default {64}
+   */
+  maxServing?: number;
+}
 
 /** Options of {@linkcode BobPlugin.setBob}. */
 export interface SetBobOptions {
@@ -36,6 +64,18 @@ export interface GetBobOptions {
   cid: string;
   /** Passed to the handler as `ifrom`. */
   ifrom?: string;
+  /**
+   * A peer (full JID) to fetch the cid from when it is not stored (or
+   * always, with `cached: false`).
+   */
+  jid?: string;
+  /**
+   * Look in storage first.
+   * @default {true}
+   */
+  cached?: boolean;
+  /** Timeout of the fetch IQ in ms (default: the connection's `iqTimeout`). */
+  timeout?: number;
 }
 
 /**
@@ -71,6 +111,12 @@ export class BobPlugin {
     this.api = plugin.api;
   }
 
+  /** Largest payload in bytes (see {@linkcode BobOptions}). */
+  get maxSize(): number {
+    const s = this.actor.getSnapshot();
+    return s.context?.maxSize ?? DEFAULT_MAX_BOB_SIZE;
+  }
+
   // Whether any entry has a pending expiry: only then do stores and deletes
   // concern the plugin actor.
   #expiring(): boolean {
@@ -98,6 +144,11 @@ export class BobPlugin {
       if (!(data instanceof Uint8Array)) {
         throw new TypeError("Cannot set bob: data must be a Uint8Array");
       }
+      if (data.length > this.maxSize) {
+        throw new RangeError(
+          `Cannot set bob: data is ${data.length} bytes, over the ${this.maxSize}-byte limit`,
+        );
+      }
       bob = {
         cid: options.cid === undefined
           ? cidOf(data)
@@ -121,42 +172,61 @@ export class BobPlugin {
   }
 
   /**
-   * Read a BoB through `get_bob`.
+   * Read a BoB through `get_bob`; with `jid`, fetch it from that peer when
+   * it is not stored (or always, with `cached: false`): the bytes must hash
+   * to the cid, then it is cached through `set_bob` honouring its max-age
+   * (0: returned, never stored; n: expires after n seconds; absent: kept).
+   * Concurrent fetches of one cid from one peer share one IQ.
    *
-   * @param options The cid.
+   * @param options The cid, and the peer to fetch from.
    * @returns The entry.
-   * @throws {ItemNotFound} When nothing is stored under the cid.
+   * @throws {ItemNotFound} When nothing is stored under the cid (and, with
+   *   `jid`, the peer has none either).
+   * @throws {VerificationError} A fetched entry that does not hash to its
+   *   cid, is over `maxSize` or is malformed (nothing is stored).
    * @throws {StorageError} When the stored entry is corrupt.
    * @throws {ApiError} When a registered `get_bob` function returns an
    *   entry that is not valid for the cid.
+   * @throws {StanzaError} The peer's error answer; `TimeoutError` if none.
    */
   async getBob(options: GetBobOptions): Promise<BobData> {
     const cid = normalizeCid(options?.cid, "get bob");
-    const got = await this.api.run<BobData | undefined | null>("get_bob", {
-      args: cid,
-      ifrom: options.ifrom,
-    });
-    if (got === undefined || got === null) {
-      throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
-    }
-    // What a registered function returned is checked as a stored record is.
-    if (!isChecked(got)) {
+    const { jid, cached = true } = options;
+    if (jid === undefined) return this.#local(cid, options.ifrom);
+    if (cached) {
       try {
-        assertBob(got, "get bob");
-        if (normalizeCid(got.cid) !== cid) {
-          throw new TypeError(`Cannot get bob: asked ${cid}, got ${got.cid}`);
-        }
-      } catch (cause) {
-        throw new ApiError(
-          "get_bob",
-          `Cannot run get_bob: handler returned an invalid entry: ${
-            (cause as Error).message
-          }`,
-          { cause },
-        );
+        return await this.#local(cid, options.ifrom);
+      } catch (e) {
+        if (!(e instanceof ItemNotFound)) throw e;
       }
     }
-    return got;
+    return this.#fetch(jid, cid, options.timeout);
+  }
+
+  async #fetch(jid: string, cid: string, timeout?: number): Promise<BobData> {
+    if (typeof jid !== "string" || jid === "") {
+      throw new TypeError("Cannot get bob: jid must be a non-empty string");
+    }
+    this.actor.send({ type: "bob.fetch", jid, cid, timeout });
+    const fetcher = this.actor.getSnapshot().children?.[fetchId(jid, cid)];
+    if (fetcher === undefined) {
+      throw new ClientStoppedError(
+        `Cannot get bob ${cid} from ${jid}: the client is stopped`,
+      );
+    }
+    const bob = await toPromise(fetcher) as BobData;
+    if ((bob.maxAge ?? 0) > 0) {
+      this.actor.send({ type: "bob.stored", cid: bob.cid, maxAge: bob.maxAge });
+    }
+    return bob;
+  }
+
+  async #local(cid: string, ifrom?: string): Promise<BobData> {
+    const got = await this.api.run<BobData | undefined | null>("get_bob", {
+      args: cid,
+      ifrom,
+    });
+    return checkGot(got, cid);
   }
 
   /**
@@ -170,6 +240,51 @@ export class BobPlugin {
     if (this.#expiring()) this.actor.send({ type: "bob.deleted", cid });
     await this.api.run("del_bob", { args: cid });
   }
+
+  /**
+   * Attach a stored BoB to an outgoing message (XEP-0231 §3): its full
+   * `<data/>` element is appended, and `cid:<cid>` is the URI to refer to it
+   * (in an XHTML-IM `<img src>` or the body).
+   *
+   * @param message The message to extend.
+   * @param cid The stored cid.
+   * @returns The same message.
+   * @throws {ItemNotFound} When nothing is stored under the cid.
+   */
+  async attach(message: Element, cid: string): Promise<Element> {
+    const bob = await this.getBob({ cid });
+    message.append(bobElement(bob));
+    return message;
+  }
+
+  /**
+   * Listen to what the plugin actor reports: `bob.data` (a verified
+   * `<data/>` arrived in a message or presence, cached unless its max-age
+   * is 0), `bob.rejected` (one failed verification), `bob.expired`,
+   * `bob.expiry_failed`.
+   *
+   * @param type The event type.
+   * @param fn The listener.
+   * @returns A function that removes the listener.
+   */
+  on<T extends BobEmitted["type"]>(
+    type: T,
+    fn: (event: Extract<BobEmitted, { type: T }>) => void,
+  ): () => void {
+    const sub = this.actor.on(type, fn as (e: unknown) => void);
+    return () => sub.unsubscribe();
+  }
+}
+
+/**
+ * The `cid:` URI of a cid (RFC 2392), to refer to a BoB from a body or an
+ * XHTML-IM `<img src>`.
+ *
+ * @param cid The cid.
+ * @returns `cid:<cid>`.
+ */
+export function cidUri(cid: string): string {
+  return `cid:${normalizeCid(cid)}`;
 }
 
 /**
@@ -188,6 +303,33 @@ export const bobPlugin: Plugin<"xep_0231", BobPlugin> = definePlugin({
   name: "xep_0231",
   ops: bobStorageOps,
   machine: bobMachine,
-  features: ["urn:xmpp:bob"],
+  features: [NS_BOB],
+  dependencies: [discoPlugin],
+  checkOptions(options) {
+    const o = options as BobOptions;
+    checkCount(o.maxSize, "maxSize", DEFAULT_MAX_BOB_SIZE);
+    checkCount(o.maxServing, "maxServing", DEFAULT_MAX_SERVING);
+  },
+  handlers: [
+    {
+      // A peer asks for a cid: served from whatever storage is bound.
+      kind: "iq",
+      match: { type: "get", name: "data", xmlns: NS_BOB },
+      handle: (iq, { actor }) =>
+        new Promise<Element>((resolve, reject) =>
+          actor.send({ type: "bob.serve", iq, resolve, reject })
+        ),
+    },
+    {
+      kind: "message",
+      match: { name: "data", xmlns: NS_BOB },
+      handle: (stanza, { actor }) => actor.send({ type: "bob.inline", stanza }),
+    },
+    {
+      kind: "presence",
+      match: { name: "data", xmlns: NS_BOB },
+      handle: (stanza, { actor }) => actor.send({ type: "bob.inline", stanza }),
+    },
+  ],
   create: (plugin) => new BobPlugin(plugin),
 });

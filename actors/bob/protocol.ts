@@ -1,9 +1,11 @@
 /**
- * The BoB plugin actor's protocol: what the facade tells it about the
- * entries it stored and deleted, and what it emits.
+ * The BoB plugin actor's protocol: what the facade and the stanza handlers
+ * tell it, and what it emits.
  *
  * @module
  */
+import type { Element } from "../../src/deps.ts";
+import type { BobData } from "../../src/bob_data.ts";
 import type { SchedulerOutput } from "../scheduler/protocol.ts";
 
 /** An entry was stored: schedule its expiry (max-age > 0) or clear it. */
@@ -34,10 +36,77 @@ export interface BobExpiryDone {
   error?: Error;
 }
 
-/** Every event the BoB plugin actor accepts. */
-export type BobEvent = BobStored | BobDeleted | BobExpiryDone | SchedulerOutput;
+/**
+ * Fetch `cid` from `jid` (an IQ get), verify it and cache it. One fetch per
+ * (jid, cid) runs at a time: a child actor `fetch <jid> <cid>` whose output
+ * is the entry; a second request while it runs joins it.
+ */
+export interface BobFetch {
+  /** Discriminant. */
+  type: "bob.fetch";
+  /** The peer to ask. */
+  jid: string;
+  /** The cid (canonical). */
+  cid: string;
+  /** IQ timeout in ms (default: the connection's `iqTimeout`). */
+  timeout?: number;
+}
 
-/** Events the BoB plugin actor emits (read them with `actor.on`). */
+/** Answer a peer's IQ get for a cid (from the plugin's stanza handler). */
+export interface BobServe {
+  /** Discriminant. */
+  type: "bob.serve";
+  /** The IQ get. */
+  iq: Element;
+  /** Called with the `<data/>` payload of the result. */
+  resolve: (payload: Element) => void;
+  /** Called with the error to answer. */
+  reject: (error: Error) => void;
+}
+
+/** Internal: a serve for `peer` finished. */
+export interface BobServed {
+  /** Discriminant. */
+  type: "bob.served";
+  /** The peer's JID. */
+  peer: string;
+}
+
+/** A message or presence carrying `<data/>` elements arrived. */
+export interface BobInline {
+  /** Discriminant. */
+  type: "bob.inline";
+  /** The stanza. */
+  stanza: Element;
+}
+
+/** Internal: one inline `<data/>` was verified and cached, or refused. */
+export interface BobInlineDone {
+  /** Discriminant. */
+  type: "bob.inline_done";
+  /** Who sent it. */
+  from: string;
+  /** The stanza that carried it. */
+  stanza: Element;
+  /** The entry, when it verified and was cached. */
+  bob?: BobData;
+  /** Why it was refused, when it was. */
+  error?: Error;
+}
+
+/** Every event the BoB plugin actor accepts. */
+export type BobEvent =
+  | BobStored
+  | BobDeleted
+  | BobExpiryDone
+  | BobFetch
+  | BobServe
+  | BobServed
+  | BobInline
+  | BobInlineDone
+  | SchedulerOutput;
+
+/** Events the BoB plugin actor emits (read them with `actor.on` or `bob.on`). */
 export type BobEmitted =
   | {
     /** An entry reached its max-age and was deleted. */
@@ -50,6 +119,26 @@ export type BobEmitted =
     type: "bob.expiry_failed";
     /** The cid. */
     cid: string;
+    /** Why. */
+    error: Error;
+  }
+  | {
+    /** A verified `<data/>` arrived in a message or presence (and was cached unless max-age is 0). */
+    type: "bob.data";
+    /** Who sent it. */
+    from: string;
+    /** The entry. */
+    bob: BobData;
+    /** The message or presence that carried it. */
+    stanza: Element;
+  }
+  | {
+    /** A `<data/>` in a message or presence failed verification; nothing was stored. */
+    type: "bob.rejected";
+    /** Who sent it. */
+    from: string;
+    /** The message or presence that carried it. */
+    stanza: Element;
     /** Why. */
     error: Error;
   };

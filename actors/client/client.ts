@@ -13,7 +13,12 @@ import type { StorageReply } from "../storage/protocol.ts";
 import { checkTimeout } from "../../src/options.ts";
 import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
-import { type BobPlugin, bobPlugin } from "../bob/plugin.ts";
+import { type BobOptions, type BobPlugin, bobPlugin } from "../bob/plugin.ts";
+import {
+  type DiscoOptions,
+  type DiscoPlugin,
+  discoPlugin,
+} from "../disco/plugin.ts";
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
 import {
@@ -55,14 +60,25 @@ export interface ClientOptions
 
 /** The built-in plugins a client can load by name. */
 export interface PluginMap {
+  /** XEP-0030 Service Discovery (info). */
+  xep_0030: DiscoPlugin;
   /** XEP-0231 Bits of Binary. */
   xep_0231: BobPlugin;
+}
+
+/** The options of each built-in plugin, for `registerPlugin(name, options)`. */
+export interface PluginOptionsMap {
+  /** See {@linkcode DiscoOptions}. */
+  xep_0030: DiscoOptions;
+  /** See {@linkcode BobOptions}. */
+  xep_0231: BobOptions;
 }
 
 /** The name of a built-in plugin. */
 export type PluginName = keyof PluginMap;
 
 const BUILTIN: { [N in PluginName]: Plugin<N, PluginMap[N]> } = {
+  xep_0030: discoPlugin,
   xep_0231: bobPlugin,
 };
 
@@ -130,6 +146,9 @@ export class Client {
     this.#host = {
       get jid() {
         return client.jid;
+      },
+      get features() {
+        return client.features;
       },
       send: (stanza) => this.send(stanza),
       iq: (stanza, options) => this.iq(stanza, options),
@@ -265,22 +284,34 @@ export class Client {
    * `definePlugin()`. It gets its own internal API registry (system id
    * `<name>.api`, storage namespace `<name>`) bound to the client's default
    * storage, its actor (system id `<name>`), and its stanza handlers on the
-   * connection.
+   * connection. Its `dependencies` are loaded first. `options` reach the
+   * plugin as `options` in its context; they count only on the first load.
    *
    * @param plugin A built-in plugin name or a plugin definition.
+   * @param options The plugin's options (e.g. `{ maxSize }` for BoB).
    * @returns The plugin facade.
    * @throws {TypeError} An unknown name, a different plugin under a name
    *   already loaded, or a stopped client.
    */
-  registerPlugin<N extends PluginName>(plugin: N): PluginMap[N];
+  registerPlugin<N extends PluginName>(
+    plugin: N,
+    options?: PluginOptionsMap[N],
+  ): PluginMap[N];
   /**
    * Load a plugin made with `definePlugin()` (see the overload above).
    *
    * @param plugin The plugin definition.
+   * @param options The plugin's options.
    * @returns Its facade.
    */
-  registerPlugin<N extends string, F>(plugin: Plugin<N, F>): F;
-  registerPlugin(plugin: string | Plugin): unknown {
+  registerPlugin<N extends string, F>(
+    plugin: Plugin<N, F>,
+    options?: Readonly<Record<string, unknown>>,
+  ): F;
+  registerPlugin(
+    plugin: string | Plugin,
+    options: object = {},
+  ): unknown {
     const def: Plugin | undefined = typeof plugin === "string"
       ? (BUILTIN as Record<string, Plugin>)[plugin]
       : plugin?.plugin === true
@@ -308,6 +339,8 @@ export class Client {
         `Cannot register plugin ${name}: the client is stopped`,
       );
     }
+    def.checkOptions?.(options as Record<string, unknown>);
+    for (const dep of def.dependencies ?? []) this.registerPlugin(dep);
     this.actor.send({ type: "client.load_plugin", name });
     const api = new Api({
       registry: this.actor.system.get(`${name}.api`) as AnyActorRef,
@@ -321,7 +354,12 @@ export class Client {
     for (const [op, handler] of Object.entries(def.ops ?? {})) {
       api.registerDefault(handler, op);
     }
-    const input = { name, api, host: this.#host };
+    const input = {
+      name,
+      api,
+      host: this.#host,
+      options: Object.freeze({ ...options }) as Record<string, unknown>,
+    };
     this.actor.send({
       type: "client.start_plugin",
       name,

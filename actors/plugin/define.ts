@@ -24,6 +24,8 @@ import type { HandlerMatch, StanzaKind } from "../connection/machine.ts";
 export interface PluginHost {
   /** The client's JID (the bound full JID once online). */
   readonly jid: string;
+  /** The disco features of every loaded plugin, sorted. */
+  readonly features: string[];
   /**
    * Send a stanza (queued while offline).
    * @param stanza The stanza.
@@ -46,6 +48,8 @@ export interface PluginInput {
   api: Api;
   /** The client: send stanzas and IQs. */
   host: PluginHost;
+  /** The options given to `registerPlugin(plugin, options)` (or `{}`). */
+  options: Readonly<Record<string, unknown>>;
 }
 
 /** What `create` and the stanza handlers receive. */
@@ -92,6 +96,14 @@ export interface PluginDefinition<N extends string, F> {
   machine?: AnyActorLogic;
   /** Service discovery features it brings (e.g. `urn:xmpp:bob`). */
   features?: string[];
+  /** Plugins loaded first (as slixmpp's `dependencies`). */
+  dependencies?: Plugin[];
+  /**
+   * Check the options of `registerPlugin(plugin, options)` before anything
+   * is spawned; throw a `TypeError`/`RangeError` to refuse them.
+   * @param options The options given.
+   */
+  checkOptions?(options: Readonly<Record<string, unknown>>): void;
   /** The incoming stanzas it claims. */
   handlers?: PluginStanzaHandler[];
   /**
@@ -176,6 +188,13 @@ export function definePlugin<N extends string, F>(
       );
     }
   }
+  for (const p of d.dependencies ?? []) {
+    if (p?.plugin !== true) {
+      throw new TypeError(
+        `Cannot define plugin ${d.name}: every dependency must be a definePlugin() result`,
+      );
+    }
+  }
   for (const h of d.handlers ?? []) {
     if (typeof h?.handle !== "function") {
       throw new TypeError(
@@ -188,6 +207,7 @@ export function definePlugin<N extends string, F>(
     ops: Object.freeze({ ...d.ops }),
     features: Object.freeze([...(d.features ?? [])]) as string[],
     handlers: Object.freeze([...(d.handlers ?? [])]) as PluginStanzaHandler[],
+    dependencies: Object.freeze([...(d.dependencies ?? [])]) as Plugin[],
     plugin: true as const,
   });
 }
