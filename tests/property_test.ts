@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { pure, sequences } from "./support/property.ts";
 import { assert, assertEquals, assertStrictEquals, fc } from "./deps.ts";
 import { createActor, type Element } from "../src/deps.ts";
 import { XmlStream } from "../src/xml_stream.ts";
@@ -33,36 +34,7 @@ import type {
 } from "../actors/storage/protocol.ts";
 
 /** The default seed: fixed, so the default run is reproducible. */
-const DEFAULT_SEED = 20240611;
-/** Runs per pure property in the default run. */
-const DEFAULT_RUNS = 500;
-/** Runs per storage property (each run is a command sequence) by default. */
-const DEFAULT_STORAGE_RUNS = 100;
-
-function envInt(name: string): number | undefined {
-  let text: string | undefined;
-  try {
-    text = Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: the defaults
-  }
-  if (text === undefined || text === "") return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) {
-    throw new TypeError(`${name} must be an integer`);
-  }
-  return n;
-}
-
-const RUNS = envInt("XMPP_ACTORS_PROPERTY_RUNS");
-const SEED = envInt("XMPP_ACTORS_PROPERTY_SEED") ?? DEFAULT_SEED;
-const pure = { seed: SEED, numRuns: RUNS ?? DEFAULT_RUNS };
-const storageRuns = {
-  seed: SEED,
-  numRuns: RUNS === undefined
-    ? DEFAULT_STORAGE_RUNS
-    : Math.max(DEFAULT_STORAGE_RUNS, Math.ceil(RUNS / 100)),
-};
+const storageRuns = sequences;
 
 // ---------------------------------------------------------------------------
 // (a) The XML screen
