@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""slixmpp 1.8.3 side of bench/bob_fetch.ts: BoB fetches per second.
+
+Two slixmpp clients, alice and bob, log in to a running server over plain
+TCP (no TLS). Bob stores 32 distinct blobs of each payload size with
+set_bob; alice fetches them with
+get_bob(jid=<bob's full JID>, cid=..., cached=False) (cached=False: slixmpp
+caches every result it receives, so a cached get would stop asking bob
+after the first one). Worker k of C in flight always fetches blob k, so no
+two requests in flight ask for the same cid (as in ours, which would share
+one IQ between them). For each size: 50 warm-up fetches, then N fetches one
+at a time, then N with 32 in flight.
+
+Usage (Debian's python3-slixmpp, so /usr/bin/python3):
+
+    /usr/bin/python3 bench/_slixmpp_bob_fetch.py --port 5222 --n 2000 \
+        --sizes 16,4096
+
+Prints one JSON line: {"impl": "slixmpp", "n": N, "connect_s": ...,
+"results": {"16": {"c1": fetches/s, "c32": fetches/s}, "4096": {...}}}.
+Exits non-zero (message on stderr) when login or a fetch fails or
+answers wrong bytes.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import struct
+import sys
+import time
+
+from slixmpp import ClientXMPP
+
+IN_FLIGHT = 32
+
+
+def make_client(jid, password):
+    xmpp = ClientXMPP(jid, password)
+    xmpp.register_plugin('xep_0030')
+    xmpp.register_plugin('xep_0231')
+    xmpp['feature_mechanisms'].unencrypted_plain = True
+    return xmpp
+
+
+async def login(xmpp, host, port, timeout):
+    started = asyncio.get_running_loop().create_future()
+
+    def on_session(_event):
+        if not started.done():
+            started.set_result(True)
+
+    def on_failure(event):
+        if not started.done():
+            started.set_exception(RuntimeError('login failed: %s' % (event,)))
+
+    xmpp.add_event_handler('session_start', on_session)
+    xmpp.add_event_handler('failed_all_auth', on_failure)
+    xmpp.add_event_handler('connection_failed', on_failure)
+    xmpp.connect((host, port), use_ssl=False, force_starttls=False,
+                 disable_starttls=True)
+    await asyncio.wait_for(started, timeout)
+
+
+def blob(k, size):
+    """Blob k of the given size: a counter, padded (the same bytes as ours)."""
+    head = struct.pack('>I', k)
+    return (head + bytes((i * 7 + k) % 256 for i in range(size)))[:size]
+
+
+async def run(host, port, domain, n, sizes, timeout):
+    alice = make_client('alice@%s/slix' % domain, 'pw')
+    bob = make_client('bob@%s/slix' % domain, 'pw')
+    try:
+        t0 = time.perf_counter()
+        await asyncio.gather(login(alice, host, port, timeout),
+                             login(bob, host, port, timeout))
+        connect_s = time.perf_counter() - t0
+        bob_jid = bob.boundjid.full
+        get = alice.plugin['xep_0231'].get_bob
+        results = {}
+        for size in sizes:
+            blobs = [blob(k, size) for k in range(IN_FLIGHT)]
+            cids = [await bob.plugin['xep_0231'].set_bob(b, 'image/png')
+                    for b in blobs]
+
+            async def fetch(k):
+                iq = await get(jid=bob_jid, cid=cids[k], cached=False,
+                               timeout=timeout)
+                return iq
+
+            first = await fetch(0)
+            if first['bob']['data'] != blobs[0] or \
+                    first['bob']['cid'] != cids[0]:
+                raise RuntimeError('unexpected answer: %s' % first)
+            for i in range(50):  # warm up
+                await fetch(i % IN_FLIGHT)
+
+            async def timed(concurrency):
+                remaining = n
+
+                async def worker(k):
+                    nonlocal remaining
+                    while remaining > 0:
+                        remaining -= 1
+                        await fetch(k)
+
+                t1 = time.perf_counter()
+                await asyncio.gather(*(worker(k) for k in range(concurrency)))
+                return round(n / (time.perf_counter() - t1))
+
+            results[str(size)] = {'c1': await timed(1),
+                                  'c32': await timed(IN_FLIGHT)}
+        return {'impl': 'slixmpp', 'n': n, 'connect_s': round(connect_s, 3),
+                'results': results}
+    finally:
+        for xmpp in (alice, bob):
+            try:
+                await asyncio.wait_for(xmpp.disconnect(), 2)
+            except Exception:
+                pass
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=5222)
+    parser.add_argument('--domain', default='localhost')
+    parser.add_argument('--n', type=int, default=2000)
+    parser.add_argument('--sizes', default='16,4096')
+    parser.add_argument('--timeout', type=float, default=10.0)
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)
+    sizes = [int(s) for s in args.sizes.split(',')]
+    result = asyncio.run(run(args.host, args.port, args.domain, args.n,
+                             sizes, args.timeout))
+    sys.stdout.write(json.dumps(result) + '\n')
+
+
+if __name__ == '__main__':
+    main()
