@@ -4,6 +4,7 @@
  * the same run.
  *
  *     deno run -A bench/bob_fetch.ts [--n 2000] [--rounds 3] [--only ours]
+ *         [--sizes 16,4096]
  *
  * Ours: alice and bob are `createClient()` clients with the BoB plugin
  * (memory storage), logged in over plain TCP (no TLS, PLAIN) side by side;
@@ -36,16 +37,18 @@ import { createClient } from "../mod.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
 
-const PYTHON = "/usr/bin/python3";
-const SCRIPT = new URL("./_slixmpp_bob_fetch.py", import.meta.url).pathname;
-const SIZES = [16, 4096] as const;
-const IN_FLIGHT = 32;
-const TYPE = "image/png";
-
 function flag(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
 }
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = new URL("./_slixmpp_bob_fetch.py", import.meta.url).pathname;
+const SIZES: readonly number[] = flag("sizes", "16,4096").split(",").map(
+  Number,
+);
+const IN_FLIGHT = 32;
+const TYPE = "image/png";
+
 const n = Number(flag("n", "2000"));
 const rounds = Number(flag("rounds", "3"));
 const only = flag("only", "");
@@ -208,7 +211,7 @@ if (contestants.length === 3) {
       const c = best(ceiling, s, k);
       // ≥ 2× slixmpp, or ≥ 80 % of the ceiling where 2× slixmpp exceeds it.
       const met = a >= 2 * b || (2 * b > c && a >= 0.8 * c);
-      const label = `${s === 16 ? "16 B" : "4 KiB"}, ${
+      const label = `${s % 1024 === 0 ? `${s / 1024} KiB` : `${s} B`}, ${
         k === "c1" ? "1" : IN_FLIGHT
       } in flight`;
       console.log(
