@@ -22,7 +22,8 @@ export {
   type SetBobOptions,
 } from "./actors/bob/plugin.ts";
 export { type BobContext, DEFAULT_MAX_SERVING } from "./actors/bob/machine.ts";
-export { bobFetcher, type FetchInput } from "./actors/bob/fetch.ts";
+export { fetchBob, type FetchInput } from "./actors/bob/fetch.ts";
+export { bobNetwork, type NetworkInput } from "./actors/bob/network.ts";
 export {
   bobElement,
   DEFAULT_MAX_BOB_SIZE,
@@ -44,12 +45,12 @@ export type {
   BobEmitted,
   BobEvent,
   BobExpiryDone,
-  BobFetch,
-  BobInline,
   BobInlineDone,
-  BobServe,
-  BobServed,
   BobStored,
+  NetFetch,
+  NetInline,
+  NetServe,
+  NetworkEvent,
 } from "./actors/bob/protocol.ts";
 export {
   definePlugin,

@@ -1,13 +1,10 @@
 /**
- * The fetcher: one IQ get for a cid, the answer verified (cid, type,
+ * Fetching one cid from a peer: an IQ get, the answer verified (cid, type,
  * max-age, size, SHA-1 of the bytes), then cached through `set_bob` unless
- * max-age is 0. A promise actor spawned by the BoB plugin actor, one per
- * (peer, cid) in flight.
+ * max-age is 0.
  *
  * @module
  */
-import { fromPromise } from "../../src/deps.ts";
-import type { AnyActorLogic } from "../../src/types.ts";
 import { xml } from "../../src/xml.ts";
 import type { BobData } from "../../src/bob_data.ts";
 import { NS_BOB, readBobElement } from "../../src/bob_element.ts";
@@ -16,7 +13,7 @@ import type { Api } from "../registry/api.ts";
 import type { PluginHost } from "../plugin/define.ts";
 import { markChecked } from "./ops.ts";
 
-/** What a fetcher is created with. */
+/** What a fetch needs. */
 export interface FetchInput {
   /** The plugin's API (`set_bob`). */
   api: Api;
@@ -32,28 +29,27 @@ export interface FetchInput {
   maxSize: number;
 }
 
-/** The id of the fetcher child for (jid, cid). */
-export function fetchId(jid: string, cid: string): string {
-  return `fetch ${jid} ${cid}`;
-}
-
-/** The fetcher logic; its output is the verified entry. */
-export const bobFetcher: AnyActorLogic = fromPromise<BobData, FetchInput>(
-  async ({ input }) => {
-    const { api, host, jid, cid, timeout, maxSize } = input;
-    const answer = await host.iq(
-      xml("iq", { type: "get", to: jid }, xml("data", { xmlns: NS_BOB, cid })),
-      timeout === undefined ? undefined : { timeout },
+/**
+ * Fetch, verify and cache one cid.
+ *
+ * @param input The peer, the cid and the plumbing.
+ * @returns The verified entry.
+ * @throws {VerificationError} An answer that does not verify.
+ */
+export async function fetchBob(input: FetchInput): Promise<BobData> {
+  const { api, host, jid, cid, timeout, maxSize } = input;
+  const answer = await host.iq(
+    xml("iq", { type: "get", to: jid }, xml("data", { xmlns: NS_BOB, cid })),
+    timeout === undefined ? undefined : { timeout },
+  );
+  const el = answer.getChild("data", NS_BOB);
+  if (el === undefined) {
+    throw new VerificationError(
+      `Cannot accept bob ${cid}: the answer from ${jid} has no <data/>`,
     );
-    const el = answer.getChild("data", NS_BOB);
-    if (el === undefined) {
-      throw new VerificationError(
-        `Cannot accept bob ${cid}: the answer from ${jid} has no <data/>`,
-      );
-    }
-    const bob = markChecked(readBobElement(el, { maxSize, cid }));
-    // max-age 0: returned, never stored.
-    if (bob.maxAge !== 0) await api.run("set_bob", { args: bob });
-    return bob;
-  },
-);
+  }
+  const bob = markChecked(readBobElement(el, { maxSize, cid }));
+  // max-age 0: returned, never stored.
+  if (bob.maxAge !== 0) await api.run("set_bob", { args: bob });
+  return bob;
+}

@@ -8,7 +8,6 @@
  */
 import type { AnyActorRef } from "../../src/types.ts";
 import type { Element } from "../../src/deps.ts";
-import { toPromise } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
 import { cidOf, normalizeCid } from "../../src/cid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";
@@ -27,8 +26,7 @@ import {
 import { discoPlugin } from "../disco/plugin.ts";
 import { bobMachine, DEFAULT_MAX_SERVING } from "./machine.ts";
 import { bobStorageOps, checkGot, markChecked } from "./ops.ts";
-import type { BobEmitted } from "./protocol.ts";
-import { fetchId } from "./fetch.ts";
+import type { BobEmitted, NetworkEvent } from "./protocol.ts";
 
 /** Options of the BoB plugin (`registerPlugin("xep_0231", options)`). */
 export interface BobOptions {
@@ -207,18 +205,13 @@ export class BobPlugin {
     if (typeof jid !== "string" || jid === "") {
       throw new TypeError("Cannot get bob: jid must be a non-empty string");
     }
-    this.actor.send({ type: "bob.fetch", jid, cid, timeout });
-    const fetcher = this.actor.getSnapshot().children?.[fetchId(jid, cid)];
-    if (fetcher === undefined) {
-      throw new ClientStoppedError(
-        `Cannot get bob ${cid} from ${jid}: the client is stopped`,
-      );
-    }
-    const bob = await toPromise(fetcher) as BobData;
-    if ((bob.maxAge ?? 0) > 0) {
-      this.actor.send({ type: "bob.stored", cid: bob.cid, maxAge: bob.maxAge });
-    }
-    return bob;
+    return await new Promise<BobData>((resolve, reject) =>
+      toNetwork(
+        this.actor,
+        { type: "net.fetch", jid, cid, timeout, resolve, reject },
+        reject,
+      )
+    );
   }
 
   async #local(cid: string, ifrom?: string): Promise<BobData> {
@@ -276,6 +269,21 @@ export class BobPlugin {
   }
 }
 
+// Hand an event to the network child of a BoB plugin actor; a stopped
+// plugin has none (then `stopped` says what to do instead).
+function toNetwork(
+  actor: AnyActorRef,
+  event: NetworkEvent,
+  stopped: (error: Error) => void = () => {},
+): void {
+  const s = actor.getSnapshot();
+  const network = s.status === "active" ? s.children.network : undefined;
+  if (network !== undefined) network.send(event);
+  else {stopped(
+      new ClientStoppedError("Cannot serve bob: the client is stopped"),
+    );}
+}
+
 /**
  * The `cid:` URI of a cid (RFC 2392), to refer to a BoB from a body or an
  * XHTML-IM `<img src>`.
@@ -317,18 +325,20 @@ export const bobPlugin: Plugin<"xep_0231", BobPlugin> = definePlugin({
       match: { type: "get", name: "data", xmlns: NS_BOB },
       handle: (iq, { actor }) =>
         new Promise<Element>((resolve, reject) =>
-          actor.send({ type: "bob.serve", iq, resolve, reject })
+          toNetwork(actor, { type: "net.serve", iq, resolve, reject }, reject)
         ),
     },
     {
       kind: "message",
       match: { name: "data", xmlns: NS_BOB },
-      handle: (stanza, { actor }) => actor.send({ type: "bob.inline", stanza }),
+      handle: (stanza, { actor }) =>
+        toNetwork(actor, { type: "net.inline", stanza }),
     },
     {
       kind: "presence",
       match: { name: "data", xmlns: NS_BOB },
-      handle: (stanza, { actor }) => actor.send({ type: "bob.inline", stanza }),
+      handle: (stanza, { actor }) =>
+        toNetwork(actor, { type: "net.inline", stanza }),
     },
   ],
   create: (plugin) => new BobPlugin(plugin),

@@ -1,6 +1,6 @@
 /**
  * The BoB plugin actor's protocol: what the facade and the stanza handlers
- * tell it, and what it emits.
+ * tell it and its network child, and what it emits.
  *
  * @module
  */
@@ -37,25 +37,29 @@ export interface BobExpiryDone {
 }
 
 /**
- * Fetch `cid` from `jid` (an IQ get), verify it and cache it. One fetch per
- * (jid, cid) runs at a time: a child actor `fetch <jid> <cid>` whose output
- * is the entry; a second request while it runs joins it.
+ * To the network child: fetch `cid` from `jid` (an IQ get), verify it and
+ * cache it; a second request for the same pair while one is in flight
+ * joins it.
  */
-export interface BobFetch {
+export interface NetFetch {
   /** Discriminant. */
-  type: "bob.fetch";
+  type: "net.fetch";
   /** The peer to ask. */
   jid: string;
   /** The cid (canonical). */
   cid: string;
   /** IQ timeout in ms (default: the connection's `iqTimeout`). */
   timeout?: number;
+  /** Called with the verified entry. */
+  resolve: (bob: BobData) => void;
+  /** Called with why it failed. */
+  reject: (error: Error) => void;
 }
 
-/** Answer a peer's IQ get for a cid (from the plugin's stanza handler). */
-export interface BobServe {
+/** To the network child: answer a peer's IQ get for a cid. */
+export interface NetServe {
   /** Discriminant. */
-  type: "bob.serve";
+  type: "net.serve";
   /** The IQ get. */
   iq: Element;
   /** Called with the `<data/>` payload of the result. */
@@ -64,21 +68,16 @@ export interface BobServe {
   reject: (error: Error) => void;
 }
 
-/** Internal: a serve for `peer` finished. */
-export interface BobServed {
+/** To the network child: a message or presence carrying `<data/>` elements. */
+export interface NetInline {
   /** Discriminant. */
-  type: "bob.served";
-  /** The peer's JID. */
-  peer: string;
-}
-
-/** A message or presence carrying `<data/>` elements arrived. */
-export interface BobInline {
-  /** Discriminant. */
-  type: "bob.inline";
+  type: "net.inline";
   /** The stanza. */
   stanza: Element;
 }
+
+/** Every event the network child accepts. */
+export type NetworkEvent = NetFetch | NetServe | NetInline;
 
 /** Internal: one inline `<data/>` was verified and cached, or refused. */
 export interface BobInlineDone {
@@ -99,10 +98,6 @@ export type BobEvent =
   | BobStored
   | BobDeleted
   | BobExpiryDone
-  | BobFetch
-  | BobServe
-  | BobServed
-  | BobInline
   | BobInlineDone
   | SchedulerOutput;
 
