@@ -3,6 +3,7 @@ import { machineGraph, toDot, toMermaid } from "../src/diagram.ts";
 import { createMachine, fromCallback, setup, spawnChild } from "../src/deps.ts";
 import type { AnyStateMachine } from "../src/types.ts";
 import { machineDocs, MACHINES } from "../examples/viz.ts";
+import { requireServers } from "./support/prosody.ts";
 
 // A machine with a bit of everything: nested, parallel, delayed, guarded,
 // eventless, final and history states, invoked and spawned actors.
@@ -236,7 +237,7 @@ const hasDot = (() => {
 
 Deno.test({
   name: "toDot() output is accepted by Graphviz (dot -Tsvg)",
-  ignore: !hasDot && Deno.env.get("XMPP_ACTORS_REQUIRE_SERVERS") !== "1",
+  ignore: !hasDot && !requireServers(),
   async fn() {
     for (const [name, machine] of subjects) {
       const child = new Deno.Command("dot", {

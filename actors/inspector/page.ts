@@ -55,6 +55,7 @@ export const PAGE_HTML: string = `<!doctype html>
 /** The page's style sheet. */
 export const PAGE_CSS: string = `
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 13px/1.35 system-ui, sans-serif; color: #1d2230; background: #f6f7f9; }
 header { display: flex; gap: .8em; align-items: center; padding: .5em 1em; background: #1d2230; color: #fff; flex-wrap: wrap; }
 header button, header .file { font: inherit; }

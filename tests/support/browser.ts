@@ -64,10 +64,13 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A directory for test artifacts (screenshots, recordings), kept after the run. */
+/**
+ * A directory for test artifacts (screenshots, recordings), kept after the
+ * run: `$XMPP_ACTORS_ARTIFACTS` if set, else a new temporary directory.
+ */
 export async function artifactDir(): Promise<string> {
-  const dir = Deno.env.get("XMPP_ACTORS_ARTIFACTS") ??
-    new URL("../../.artifacts/", import.meta.url).pathname;
+  const dir = Deno.env.get("XMPP_ACTORS_ARTIFACTS");
+  if (!dir) return await Deno.makeTempDir({ prefix: "xmpp-actors-artifacts-" });
   await Deno.mkdir(dir, { recursive: true });
   return dir;
 }
