@@ -113,6 +113,7 @@ export class Collector {
   #ringSource: (Ref | string | undefined)[];
   #ringAt: number[];
   #ringPos = 0;
+  #clock = 0;
   #ringCount = 0;
   #live = new Map<string, Ref>();
   #pending: Ref[] = [];
@@ -212,7 +213,11 @@ export class Collector {
     this.#ringEvent[i] = event;
     this.#ringTarget[i] = target;
     this.#ringSource[i] = source;
-    this.#ringAt[i] = Date.now();
+    // The clock is read every 64 events: a burst shares a time stamp.
+    if ((this.#events & 63) === 1 || this.#clock === 0) {
+      this.#clock = Date.now();
+    }
+    this.#ringAt[i] = this.#clock;
     this.#ringPos = i + 1 === this.#history ? 0 : i + 1;
     if (this.#ringCount < this.#history) this.#ringCount++;
   }
