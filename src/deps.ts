@@ -18,6 +18,7 @@ export {
   assign,
   type CallbackActorLogic,
   createActor,
+  createMachine,
   emit,
   enqueueActions,
   fromCallback,

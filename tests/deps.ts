@@ -72,3 +72,6 @@ export function assertThrows<E extends Error = Error>(
   }
   throw new Error(`expected ${cls?.name ?? "a throw"}, nothing thrown`);
 }
+
+// The event stream of Stately's WebSocket inspector (tests/inspector_test.ts).
+export { createWebSocketInspector } from "npm:@statelyai/inspect@^0.4.0";

@@ -1,0 +1,140 @@
+/**
+ * The inspector's wire format: the frames of `@statelyai/inspect` (one JSON
+ * object per actor, event or snapshot, with `sessionId`, `rootId`,
+ * `createdAt`, `_version`…), trimmed to what the page draws and extended with
+ * the machine's graph. The same frames are the lines of a recording.
+ *
+ * Browser-safe.
+ *
+ * @module
+ */
+import type { MachineGraph } from "../../src/diagram.ts";
+
+/** What an actor looks like now: its status and, for a machine, its state. */
+export interface FrameSnapshot {
+  /** `active`, `done`, `error` or `stopped`. */
+  status: string;
+  /** A machine's state value. */
+  value?: unknown;
+}
+
+/** One inspection frame (an actor appeared, an event was sent, a snapshot). */
+export interface InspectorFrame {
+  /** The frame type, as in `@statelyai/inspect`. */
+  type: "@xstate.actor" | "@xstate.event" | "@xstate.snapshot";
+  /** The actor concerned (for an event: its target). */
+  sessionId: string;
+  /** The root actor of its system. */
+  rootId?: string;
+  /** Milliseconds since the epoch, as a string (as `@statelyai/inspect`). */
+  createdAt: string;
+  /** Unused (`null`), kept for the format. */
+  id: null;
+  /** Who made the frame. */
+  _version: string;
+  /** Sequence number on this inspector. */
+  seq: number;
+  /** `@xstate.actor`: the actor's name (system id, id or machine id). */
+  name?: string;
+  /** `@xstate.actor`: its parent. */
+  parentId?: string;
+  /** `@xstate.actor`: the machine graph (absent for other logic). */
+  graph?: MachineGraph;
+  /** `@xstate.actor` and `@xstate.snapshot`: status and state value. */
+  snapshot?: FrameSnapshot;
+  /** `@xstate.event`: the event (a bounded preview); `@xstate.snapshot`: its cause's type. */
+  event?: { type: string; [key: string]: unknown };
+  /** `@xstate.event`: the sender, if known. */
+  sourceId?: string;
+}
+
+/** The version tag of our frames. */
+export const FRAME_VERSION = "xmpp-actors-inspector/1";
+
+/** Server to page: the current state, then batches of live frames. */
+export type PageMessage =
+  | {
+    kind: "init";
+    actors: InspectorFrame[];
+    events: InspectorFrame[];
+    dropped: number;
+  }
+  | { kind: "batch"; frames: InspectorFrame[]; dropped: number };
+
+/**
+ * A bounded, JSON-safe copy of a value for display: cycles, actor refs,
+ * functions, binary data, long strings, deep and wide structures are cut.
+ *
+ * @param value Anything (an event, a context).
+ * @param depth How many levels of objects to keep.
+ * @returns A JSON-serializable preview.
+ *
+ * @example Usage
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { preview } from "./frames.ts";
+ *
+ * deepStrictEqual(preview({ type: "x", data: new Uint8Array(3) }), {
+ *   type: "x",
+ *   data: "Uint8Array(3)",
+ * });
+ * ```
+ */
+export function preview(value: unknown, depth = 3): unknown {
+  return cut(value, depth, new WeakSet());
+}
+
+function cut(v: unknown, depth: number, seen: WeakSet<object>): unknown {
+  switch (typeof v) {
+    case "string":
+      return v.length > 200 ? `${v.slice(0, 200)}… (${v.length})` : v;
+    case "number":
+    case "boolean":
+      return v;
+    case "bigint":
+      return `${v}n`;
+    case "undefined":
+      return undefined;
+    case "function":
+      return `[function ${(v as { name?: string }).name || "anonymous"}]`;
+    case "symbol":
+      return String(v);
+  }
+  if (v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.sessionId === "string" && typeof o.send === "function") {
+    return { "@actor": o.sessionId };
+  }
+  if (ArrayBuffer.isView(v)) {
+    return `${v.constructor.name}(${(v as Uint8Array).length ?? v.byteLength})`;
+  }
+  if (v instanceof ArrayBuffer) return `ArrayBuffer(${v.byteLength})`;
+  if (v instanceof Error) return `${v.name}: ${v.message}`;
+  if (seen.has(o)) return "[cycle]";
+  if (depth <= 0) return Array.isArray(v) ? `[${v.length} items]` : "{…}";
+  seen.add(o);
+  let out: unknown;
+  if (Array.isArray(v)) {
+    const items = v.slice(0, 20).map((x) => cut(x, depth - 1, seen));
+    if (v.length > 20) items.push(`… ${v.length - 20} more`);
+    out = items;
+  } else if (v instanceof Map) {
+    out = { "@map": v.size };
+  } else if (v instanceof Set) {
+    out = { "@set": v.size };
+  } else {
+    const r: Record<string, unknown> = {};
+    let n = 0;
+    for (const k in o) {
+      if (n++ >= 30) {
+        r["…"] = "more keys";
+        break;
+      }
+      const x = cut(o[k], depth - 1, seen);
+      if (x !== undefined) r[k] = x;
+    }
+    out = r;
+  }
+  seen.delete(o);
+  return out;
+}
