@@ -36,3 +36,8 @@ export {
 } from "./actors/storage/file.ts";
 export { DenoConnection, denoTransports } from "./actors/connection/deno.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
+export {
+  createInspector,
+  type InspectorOptions,
+  type InspectorServer,
+} from "./actors/inspector/server.ts";

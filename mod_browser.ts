@@ -168,6 +168,30 @@ export {
   parseJid,
 } from "./src/jid.ts";
 export {
+  type DiagramActor,
+  type DiagramState,
+  type DiagramStateType,
+  type DiagramTransition,
+  type DiagramTransitionKind,
+  type MachineGraph,
+  machineGraph,
+  toDot,
+  toMermaid,
+} from "./src/diagram.ts";
+export {
+  Collector,
+  type CollectorOptions,
+  type CollectorStats,
+  type PageSink,
+} from "./actors/inspector/collector.ts";
+export {
+  FRAME_VERSION,
+  type FrameSnapshot,
+  type InspectorFrame,
+  type PageMessage,
+  preview,
+} from "./actors/inspector/frames.ts";
+export {
   type Element,
   xml,
   type XmlAttributes,

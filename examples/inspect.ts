@@ -15,8 +15,12 @@
  *
  * @module
  */
-import { createClient, fileStorage, memoryStorage } from "../mod.ts";
-import { createInspector } from "../actors/inspector/server.ts";
+import {
+  createClient,
+  createInspector,
+  fileStorage,
+  memoryStorage,
+} from "../mod.ts";
 
 const enc = new TextEncoder();
 const inspector = createInspector({
