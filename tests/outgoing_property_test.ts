@@ -1,5 +1,5 @@
 /**
- * Property test of the outgoing-stanza check (`checkStanza`, `src/stanza.ts`):
+ * Property test of the outgoing-stanza check (`checkStanza`, `src/stanza_check.ts`):
  * any element tree either passes the check and serializes to XML that
  * `XmlStream` parses back to an equal element, or is refused with a
  * `TypeError` or `RangeError`; it never crashes.
@@ -13,7 +13,7 @@
 import { assert, assertEquals, fc } from "./deps.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { XmlStream } from "../src/xml_stream.ts";
-import { checkStanza } from "../src/stanza.ts";
+import { checkStanza } from "../src/stanza_check.ts";
 
 const DEFAULT_SEED = 20240611;
 const DEFAULT_RUNS = 500;

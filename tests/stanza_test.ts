@@ -2,7 +2,6 @@ import { assert, assertEquals, assertThrows } from "./_helpers.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { SASLError, StanzaError, StreamError } from "../src/errors.ts";
 import {
-  checkStanza,
   classify,
   errorReply,
   NS_BIND,
@@ -10,6 +9,7 @@ import {
   resultReply,
   streamErrorElement,
 } from "../src/stanza.ts";
+import { checkStanza } from "../src/stanza_check.ts";
 
 const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
 const NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams";

@@ -14,6 +14,7 @@
  * @module
  */
 import { connectionMachine } from "./machine.ts";
+import { listen } from "./listeners.ts";
 import type {
   ConnectionInput,
   ConnectionStatus,
@@ -32,9 +33,13 @@ import {
   ConnectionError,
   QueueOverflowError,
 } from "../../src/errors.ts";
-import { checkStanza, type StanzaLimits } from "../../src/stanza.ts";
+import { checkStanza } from "../../src/stanza_check.ts";
 import { checkTimeout } from "../../src/options.ts";
-import { type ConnectionContext, initialContext } from "./context.ts";
+import {
+  type ConnectionContext,
+  initialContext,
+  outgoingLimits,
+} from "./context.ts";
 
 export type { StanzaHandler } from "./protocol.ts";
 
@@ -93,15 +98,11 @@ function createConnectionActor(
   );
 }
 
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
 /**
  * One XMPP client connection.
  *
  * Outgoing stanzas are checked before they are queued or written (see
- * `checkStanza` in `src/stanza.ts`): a stanza the server would end the
+ * `checkStanza` in `src/stanza_check.ts`): a stanza the server would end the
  * session for is refused with a `TypeError` (not an element, a bad name, a
  * character XML 1.0 forbids) or a `RangeError` (over `maxOutgoingStanzaSize`
  * or the server's advertised limit, deeper than `maxStanzaDepth`), and the
@@ -179,18 +180,6 @@ export class Connection {
       );
     }
     return undefined;
-  }
-
-  /** The limits of an outgoing stanza now: configured, or the server's if smaller. */
-  #limits(context: ConnectionContext): StanzaLimits {
-    const advertised = context.features?.maxBytes;
-    return {
-      maxBytes: advertised !== undefined &&
-          advertised < context.maxOutgoingStanzaSize
-        ? advertised
-        : context.maxOutgoingStanzaSize,
-      maxDepth: context.maxStanzaDepth,
-    };
   }
 
   /**
@@ -278,7 +267,7 @@ export class Connection {
     const stopped = this.#stopped("send");
     if (stopped) throw stopped;
     const s = this.actor.getSnapshot();
-    checkStanza(el, this.#limits(s.context));
+    checkStanza(el, outgoingLimits(s.context));
     if (
       !s.matches({ session: "online" }) &&
       s.context.queue.length >= s.context.queueLimit
@@ -318,7 +307,7 @@ export class Connection {
     try {
       timeout = checkTimeout(opts.timeout, "timeout", context.iqTimeout);
       if (el.attrs.id === undefined) el.attrs.id = xmppId();
-      checkStanza(el, this.#limits(context));
+      checkStanza(el, outgoingLimits(context));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -374,27 +363,6 @@ export class Connection {
     };
   }
 
-  /** Run a listener; what it throws becomes an `error` event. */
-  #guarded<A extends unknown[]>(
-    event: string,
-    fn: (...args: A) => void,
-  ): (...args: A) => void {
-    return (...args) => {
-      try {
-        fn(...args);
-      } catch (e) {
-        if (event === "error") {
-          console.error("xmpp-actors: an error listener threw:", e);
-        } else {
-          this.actor.send({
-            type: "connection.handlerError",
-            error: asError(e),
-          });
-        }
-      }
-    };
-  }
-
   /**
    * Listen to connection events. A listener that throws is reported as an
    * `error` event and does not disturb the connection.
@@ -407,45 +375,6 @@ export class Connection {
     event: K,
     listener: ConnectionEvents[K],
   ): () => void {
-    const fn = this.#guarded(
-      event,
-      listener as (...args: unknown[]) => void,
-    ) as ConnectionEvents[K];
-    let sub: { unsubscribe(): void };
-    switch (event) {
-      case "stanza":
-        sub = this.actor.on(
-          "stanza",
-          (e) => (fn as ConnectionEvents["stanza"])(e.stanza),
-        );
-        break;
-      case "online":
-        sub = this.actor.on(
-          "online",
-          (e) => (fn as ConnectionEvents["online"])(e.jid),
-        );
-        break;
-      case "offline":
-        sub = this.actor.on(
-          "offline",
-          () => (fn as ConnectionEvents["offline"])(),
-        );
-        break;
-      case "status":
-        sub = this.actor.on(
-          "status",
-          (e) => (fn as ConnectionEvents["status"])(e.status),
-        );
-        break;
-      case "error":
-        sub = this.actor.on(
-          "error",
-          (e) => (fn as ConnectionEvents["error"])(e.error),
-        );
-        break;
-      default:
-        throw new TypeError(`Cannot listen: unknown event ${event}`);
-    }
-    return () => sub.unsubscribe();
+    return listen(this.actor, event, listener);
   }
 }

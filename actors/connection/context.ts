@@ -9,6 +9,7 @@ import type { Element } from "../../src/deps.ts";
 import { type Jid, parseJid } from "../../src/jid.ts";
 import type { SaslMechanism } from "../../src/sasl.ts";
 import type { StreamFeatures } from "../../src/stanza.ts";
+import type { StanzaLimits } from "../../src/stanza_check.ts";
 import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
 import { parseService, type ServiceAddress } from "../transport/protocol.ts";
 import type { ConnectionInput } from "./protocol.ts";
@@ -148,5 +149,34 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     attempt: 0,
     wasOnline: false,
     stopping: false,
+  };
+}
+
+/**
+ * The limits an outgoing stanza is checked against now: the configured
+ * size, or the server's advertised one (XEP-0478) when smaller, and the
+ * configured depth.
+ *
+ * @param context The machine's context.
+ * @returns The limits for `checkStanza`.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { initialContext, outgoingLimits } from "./context.ts";
+ * const context = initialContext({ jid: "alice@localhost", password: "pw" });
+ * strictEqual(outgoingLimits(context).maxBytes, 262144);
+ * const limited = { ...context, features: { mechanisms: [], bind: true, maxBytes: 10000 } };
+ * strictEqual(outgoingLimits(limited).maxBytes, 10000);
+ * ```
+ */
+export function outgoingLimits(context: ConnectionContext): StanzaLimits {
+  const advertised = context.features?.maxBytes;
+  return {
+    maxBytes: advertised !== undefined &&
+        advertised < context.maxOutgoingStanzaSize
+      ? advertised
+      : context.maxOutgoingStanzaSize,
+    maxDepth: context.maxStanzaDepth,
   };
 }

@@ -23,13 +23,8 @@
 import type { AnyActorLogic } from "../../src/types.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { isThenable } from "../../src/_util.ts";
-import {
-  checkStanza,
-  errorReply,
-  resultReply,
-  type StanzaKind,
-  type StanzaLimits,
-} from "../../src/stanza.ts";
+import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
+import { checkStanza, type StanzaLimits } from "../../src/stanza_check.ts";
 import type {
   HandlerMatch,
   RouterEvent,
