@@ -173,6 +173,7 @@ Deno.test("Client after stop(): start, iq and send fail at once with ClientStopp
       () => xmpp.handle("message", {}, () => {}),
       ClientStoppedError,
     );
+    xmpp.on("stanza", () => {})(); // a no-op, makes no connection
   }
 });
 

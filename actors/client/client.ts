@@ -250,6 +250,8 @@ export class Client {
     event: K,
     fn: ConnectionEvents[K],
   ): () => void {
+    // A stopped client emits nothing more (and makes no new connection).
+    if (this.#stopped) return () => {};
     return this.connection.on(event, fn);
   }
 
