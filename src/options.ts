@@ -76,3 +76,56 @@ export function checkCount(
   }
   return value;
 }
+
+/** Bounds of {@linkcode checkNumber}. */
+export interface NumberBounds {
+  /** Smallest allowed value. */
+  min: number;
+  /** Largest allowed value (`Infinity` allows `Infinity`). */
+  max: number;
+  /**
+   * Whether the value must be a whole number.
+   * @default {false}
+   */
+  integer?: boolean;
+}
+
+/**
+ * Check a numeric option against bounds (both inclusive).
+ *
+ * @param value The option's value (`undefined` takes the default).
+ * @param name The option's name, for the message.
+ * @param fallback The default.
+ * @param bounds The allowed range, and whether it must be whole.
+ * @returns The number.
+ * @throws {RangeError} Not a number in `min`…`max` (or not whole).
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual, throws } from "node:assert/strict";
+ * import { checkNumber } from "./options.ts";
+ * strictEqual(checkNumber(0.5, "jitter", 0.2, { min: 0, max: 1 }), 0.5);
+ * throws(() => checkNumber(NaN, "jitter", 0.2, { min: 0, max: 1 }), RangeError);
+ * ```
+ */
+export function checkNumber(
+  value: unknown,
+  name: string,
+  fallback: number,
+  bounds: NumberBounds,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < bounds.min ||
+    value > bounds.max ||
+    (bounds.integer === true && value !== Infinity &&
+      !Number.isInteger(value))
+  ) {
+    throw new RangeError(
+      `Invalid option ${name}: expected ${
+        bounds.integer ? "an integer" : "a number"
+      } in ${bounds.min}…${bounds.max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}

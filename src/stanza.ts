@@ -22,6 +22,8 @@ export const NS_STREAM = "http://etherx.jabber.org/streams";
 export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 /** Namespace of resource binding. */
 export const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
+/** Namespace of stream limits advertisement (XEP-0478). */
+export const NS_STREAM_LIMITS = "urn:xmpp:stream-limits:0";
 
 /** Stanza kinds. */
 export type StanzaKind = "iq" | "message" | "presence";
@@ -34,6 +36,8 @@ export interface StreamFeatures {
   mechanisms: string[];
   /** Resource binding is offered. */
   bind: boolean;
+  /** The largest stanza the server accepts, in bytes (XEP-0478), if advertised. */
+  maxBytes?: number;
 }
 
 /** One classified top-level element from the server. */
@@ -94,7 +98,13 @@ function isStream(el: Element, name: string): boolean {
 function featuresOf(el: Element): StreamFeatures {
   const starttls = el.getChild("starttls", NS_TLS);
   const mechs = el.getChild("mechanisms", NS_SASL);
+  const maxBytes = Number(
+    el.getChild("limits", NS_STREAM_LIMITS)?.getChildText("max-bytes")
+      ?.trim() ||
+      NaN,
+  );
   return {
+    ...(Number.isSafeInteger(maxBytes) && maxBytes > 0 ? { maxBytes } : {}),
     ...(starttls
       ? { starttls: { required: starttls.getChild("required") !== undefined } }
       : {}),

@@ -7,7 +7,9 @@
  * on an unknown entity. So every chunk is screened before it reaches the
  * parser: `<!` that does not open a CDATA section, and `<?` other than the
  * XML declaration at the very start, end the stream with `restricted-xml`;
- * a stanza longer than `maxStanzaSize` ends it with `policy-violation`;
+ * a stanza longer than `maxStanzaSize` or nested deeper than
+ * `maxStanzaDepth` ends it with `policy-violation` (the depth check stops the
+ * parser at the first element too deep, so no deep tree is ever built);
  * anything the parser rejects ends it with `not-well-formed`. After an error
  * the stream ignores further input.
  *
@@ -15,6 +17,7 @@
  */
 import { type Element, Parser } from "./deps.ts";
 import { StreamError } from "./errors.ts";
+import { checkCount } from "./options.ts";
 
 /** Callbacks of an {@linkcode XmlStream}. */
 export interface XmlStreamHandlers {
@@ -38,6 +41,11 @@ export interface XmlStreamOptions {
    */
   maxStanzaSize?: number;
   /**
+   * Deepest element nesting of a stanza (the stanza itself is depth 1).
+   * @default {128}
+   */
+  maxStanzaDepth?: number;
+  /**
    * Framed mode (RFC 7395, WebSocket): each `write()` is one complete
    * top-level element and there is no enclosing stream element.
    * @default {false}
@@ -48,6 +56,8 @@ export interface XmlStreamOptions {
 const SLICE = 16 * 1024;
 const CDATA_OPEN = "<![CDATA[";
 const FRAME_ROOT = "xmpp-actors-frames";
+/** Thrown inside the parser to stop it at once; never escapes `#feed`. */
+const STOP = Symbol("stop");
 
 /**
  * A screened, incremental XML stream parser.
@@ -69,6 +79,8 @@ const FRAME_ROOT = "xmpp-actors-frames";
 export class XmlStream {
   #handlers: XmlStreamHandlers;
   #max: number;
+  #maxDepth: number;
+  #depth = 0;
   #framed: boolean;
   #parser!: Parser;
   #failed = false;
@@ -84,11 +96,13 @@ export class XmlStream {
 
   /**
    * @param handlers Where parsed elements and errors go.
-   * @param options Size limit and framing.
+   * @param options Size and depth limits, and framing.
+   * @throws {RangeError} A limit that is not a positive integer.
    */
   constructor(handlers: XmlStreamHandlers, options: XmlStreamOptions = {}) {
     this.#handlers = handlers;
-    this.#max = options.maxStanzaSize ?? 1024 * 1024;
+    this.#max = checkCount(options.maxStanzaSize, "maxStanzaSize", 1 << 20);
+    this.#maxDepth = checkCount(options.maxStanzaDepth, "maxStanzaDepth", 128);
     this.#framed = options.framed ?? false;
     this.reset();
   }
@@ -132,6 +146,22 @@ export class XmlStream {
     parser.on("error", (err: Error) => {
       this.#fail("not-well-formed", err.message, err);
     });
+    // Depth: the stream (or frame) root is level 0, a stanza level 1. These
+    // run after the parser's own handlers of the same events.
+    const sax = (parser as unknown as { parser: Parser }).parser;
+    sax.on("startElement", () => {
+      if (++this.#depth > this.#maxDepth + 1) {
+        this.#fail(
+          "policy-violation",
+          `Stanza exceeds the nesting depth of ${this.#maxDepth}`,
+        );
+        throw STOP;
+      }
+    });
+    sax.on("endElement", () => {
+      this.#depth--;
+    });
+    this.#depth = 0;
     this.#parser = parser;
     this.#tail = "";
     this.#inCdata = false;
@@ -240,6 +270,7 @@ export class XmlStream {
     try {
       this.#parser.write(part);
     } catch (cause) {
+      if (cause === STOP) return;
       const msg = cause instanceof Error ? cause.message : String(cause);
       if (msg.startsWith("Illegal XML entity")) {
         this.#fail("restricted-xml", msg, cause);

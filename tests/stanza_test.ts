@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "./_helpers.ts";
-import { xml } from "../src/deps.ts";
+import { assert, assertEquals, assertThrows } from "./_helpers.ts";
+import { type Element, xml } from "../src/deps.ts";
 import { SASLError, StanzaError, StreamError } from "../src/errors.ts";
 import {
   classify,
@@ -9,6 +9,7 @@ import {
   resultReply,
   streamErrorElement,
 } from "../src/stanza.ts";
+import { checkStanza } from "../src/stanza_check.ts";
 
 const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
 const NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams";
@@ -149,4 +150,122 @@ Deno.test("streamErrorElement()/errorReply()/resultReply() build the answers", (
   );
   const whole = resultReply(request, xml("iq", {}, xml("q")));
   assertEquals([whole.attrs.type, whole.attrs.id], ["result", "1"]);
+});
+
+Deno.test("checkStanza() accepts ordinary stanzas and returns their size in bytes", () => {
+  const limits = { maxBytes: 1000, maxDepth: 8 };
+  const m = xml(
+    "message",
+    { to: "a@b", id: "x&y" },
+    xml("body", {}, "h\u00e9 <\u{1F600}>"),
+  );
+  assertEquals(
+    checkStanza(m, limits),
+    new TextEncoder().encode(m.toString()).length,
+  );
+  const p = xml(
+    "presence",
+    { "xmlns:foo": "urn:foo" },
+    xml("foo:bar", { "foo:a": "1", "xml:lang": "en" }),
+  );
+  assertEquals(checkStanza(p, limits), p.toString().length);
+});
+
+Deno.test("checkStanza() refuses characters XML 1.0 forbids, bad names and non-elements with TypeError", () => {
+  const limits = { maxBytes: 1000, maxDepth: 8 };
+  for (
+    const text of [
+      "\u0000",
+      "a\u0008",
+      "\u001F",
+      "\uFFFE",
+      "\uFFFF",
+      "\uD800",
+      "x\uDC00",
+      "\uDBFF\uDBFF",
+    ]
+  ) {
+    assertThrows(
+      () => checkStanza(xml("message", {}, xml("body", {}, text)), limits),
+      TypeError,
+      /XML 1\.0/,
+    );
+    assertThrows(
+      () => checkStanza(xml("message", { id: text }), limits),
+      TypeError,
+      /XML 1\.0/,
+    );
+  }
+  for (const name of ["", "a b", "1x", "a>", "a:b:c", "p:x"]) {
+    assertThrows(() => checkStanza(xml(name), limits), TypeError);
+    assertThrows(
+      () => checkStanza(xml("m", { [name]: "v" }), limits),
+      TypeError,
+    );
+  }
+  for (
+    const bad of ["<message/>", null, 42, {
+      name: "message",
+      attrs: {},
+      children: [],
+    }]
+  ) {
+    assertThrows(() => checkStanza(bad, limits), TypeError);
+  }
+  const withObject = xml("message");
+  withObject.children.push({ toString: () => "<evil/>" } as unknown as Element);
+  assertThrows(() => checkStanza(withObject, limits), TypeError);
+});
+
+Deno.test("checkStanza() refuses a stanza over the size or depth limit with RangeError", () => {
+  assertThrows(
+    () =>
+      checkStanza(xml("message", {}, "x".repeat(1000)), {
+        maxBytes: 1000,
+        maxDepth: 8,
+      }),
+    RangeError,
+    /bytes/,
+  );
+  // 4-byte characters count as 4 bytes
+  assertThrows(
+    () =>
+      checkStanza(xml("message", {}, "\u{1F600}".repeat(300)), {
+        maxBytes: 1000,
+        maxDepth: 8,
+      }),
+    RangeError,
+    /bytes/,
+  );
+  let el = xml("message");
+  const root = el;
+  for (let i = 0; i < 8; i++) {
+    const c = xml("x");
+    el.append(c);
+    el = c;
+  }
+  assertThrows(
+    () => checkStanza(root, { maxBytes: 1000, maxDepth: 8 }),
+    RangeError,
+    /depth/,
+  );
+  assertEquals(
+    typeof checkStanza(root, { maxBytes: 1000, maxDepth: 9 }),
+    "number",
+  );
+});
+
+Deno.test("classify() reads the XEP-0478 stanza size limit from stream features", () => {
+  const features = xml(
+    "stream:features",
+    {},
+    xml(
+      "limits",
+      { xmlns: "urn:xmpp:stream-limits:0" },
+      xml("max-bytes", {}, "10000"),
+    ),
+  );
+  const event = classify(features);
+  assert(event.type === "stream.features");
+  assertEquals(event.features.maxBytes, 10000);
 });

@@ -138,3 +138,35 @@ Deno.test("XmlStream rejects an oversize stanza that arrives complete in one chu
   assertEquals(out.elements.map((e) => e.name), ["presence"]);
   assertEquals(out.errors.map((e) => e.condition), ["policy-violation"]);
 });
+
+Deno.test("XmlStream rejects a stanza nested deeper than maxStanzaDepth with policy-violation", () => {
+  for (const framed of [false, true]) {
+    const { stream, out } = collect({ maxStanzaDepth: 8, framed });
+    if (!framed) stream.write(HEADER);
+    // depth 8 (message + 7 levels) passes
+    stream.write(
+      "<message>" + "<x>".repeat(7) + "</x>".repeat(7) + "</message>",
+    );
+    assertEquals(out.elements.length, 1);
+    assertEquals(out.errors.length, 0);
+    const deep = "<message>" + "<x>".repeat(10_000) + "</x>".repeat(10_000) +
+      "</message>";
+    if (framed) stream.write(deep);
+    else {for (let i = 0; i < deep.length; i += 1000) {
+        stream.write(deep.slice(i, i + 1000));
+      }}
+    assertEquals(out.errors.map((e) => e.condition), ["policy-violation"]);
+    assert(/depth/.test(out.errors[0].message), out.errors[0].message);
+    assertEquals(out.elements.length, 1);
+  }
+});
+
+Deno.test("XmlStream caps the depth by default, so a 10,000-deep stanza never reaches user code", () => {
+  const { stream, out } = collect();
+  stream.write(
+    HEADER + "<message>" + "<x>".repeat(10_000) + "</x>".repeat(10_000) +
+      "</message>",
+  );
+  assertEquals(out.elements.length, 0);
+  assertEquals(out.errors.map((e) => e.condition), ["policy-violation"]);
+});

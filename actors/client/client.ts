@@ -11,6 +11,7 @@ import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { StorageReply } from "../storage/protocol.ts";
 import { checkTimeout } from "../../src/options.ts";
+import { ClientStoppedError } from "../../src/errors.ts";
 import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
 import { type BobOptions, type BobPlugin, bobPlugin } from "../bob/plugin.ts";
@@ -113,6 +114,7 @@ export class Client {
   #replies: AnyActorRef;
   #connection: Connection | undefined;
   #host: PluginHost;
+  #stopped = false;
 
   /**
    * Create a client and start its actors; see {@linkcode createClient}.
@@ -178,23 +180,42 @@ export class Client {
     return this.#connection;
   }
 
+  /** The error of a call made after `stop()`, if the client is stopped. */
+  #refuse(what: string): ClientStoppedError | undefined {
+    return this.#stopped
+      ? new ClientStoppedError(`Cannot ${what}: the client is stopped`)
+      : undefined;
+  }
+
   /**
    * Connect: resolves once online (the bound full JID is then in `jid`).
+   * A stopped client cannot be started again (its actors are gone): create
+   * a new one.
    *
    * @throws {SASLError} Bad credentials.
    * @throws {TLSError} An untrusted certificate.
    * @throws {ConnectionError} The server could not be reached.
+   * @throws {TimeoutError} The negotiation took longer than `negotiationTimeout`.
+   * @throws {ClientStoppedError} The client is stopped (or `stop()` came first).
    */
   start(): Promise<void> {
+    const stopped = this.#refuse("connect");
+    if (stopped) return Promise.reject(stopped);
     return this.connection.start();
   }
 
   /**
-   * Send a stanza (queued in order while not online).
+   * Send a stanza (queued in order while not online). It is checked first:
+   * see `Connection.send()`.
    *
-   * @param stanza An `@xmpp/xml` element.
+   * @param stanza An `@xmpp/xml` element (strings are refused).
+   * @throws {TypeError} Not an element, or a character XML 1.0 forbids.
+   * @throws {RangeError} Too large or too deep.
+   * @throws {ClientStoppedError} The client is stopped.
    */
   send(stanza: Element): void {
+    const stopped = this.#refuse("send");
+    if (stopped) throw stopped;
     this.connection.send(stanza);
   }
 
@@ -206,8 +227,14 @@ export class Client {
    * @returns The result IQ.
    * @throws {StanzaError} An error answer.
    * @throws {TimeoutError} No answer in time.
+   * @throws {ClientStoppedError} The client is stopped.
+   * @throws {RangeError} A `timeout` that is not in 1…2³¹−1 ms, or a stanza
+   *   too large or too deep.
+   * @throws {TypeError} Not an IQ get/set element, or a forbidden character.
    */
   iq(stanza: Element, options?: { timeout?: number }): Promise<Element> {
+    const stopped = this.#refuse("send IQ");
+    if (stopped) return Promise.reject(stopped);
     return this.connection.iq(stanza, options);
   }
 
@@ -218,17 +245,21 @@ export class Client {
    * @param match What the stanza must match.
    * @param handler For IQs, returns the payload of the result.
    * @returns A function that removes the handler.
+   * @throws {ClientStoppedError} The client is stopped.
    */
   handle(
     kind: StanzaKind,
     match: HandlerMatch,
     handler: StanzaHandler,
   ): () => void {
+    const stopped = this.#refuse("add handler");
+    if (stopped) throw stopped;
     return this.connection.handle(kind, match, handler);
   }
 
   /**
    * Listen to connection events (`stanza`, `online`, `offline`, `error`, `status`).
+   * A listener that throws is reported as an `error` event.
    *
    * @param event The event name.
    * @param fn The listener.
@@ -238,6 +269,8 @@ export class Client {
     event: K,
     fn: ConnectionEvents[K],
   ): () => void {
+    // A stopped client emits nothing more (and makes no new connection).
+    if (this.#stopped) return () => {};
     return this.connection.on(event, fn);
   }
 
@@ -390,9 +423,11 @@ export class Client {
    * Stop the client: the stream is closed if open, pending requests fail
    * with `ClientStoppedError`, every actor stops (plugin actors with their
    * timers) (storages the caller passed in as running
-   * refs are left running).
+   * refs are left running). This is final: afterwards `start()` and `iq()`
+   * reject, and `send()` and `handle()` throw, with `ClientStoppedError`.
    */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#requests.close();
     try {
       await this.#connection?.stop();

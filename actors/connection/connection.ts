@@ -14,6 +14,7 @@
  * @module
  */
 import { connectionMachine } from "./machine.ts";
+import { listen } from "./listeners.ts";
 import type {
   ConnectionInput,
   ConnectionStatus,
@@ -23,20 +24,22 @@ import type {
   StanzaHandler,
   StanzaKind,
 } from "./protocol.ts";
-import {
-  parseService,
-  type ServiceProtocol,
-  type TransportLogic,
-} from "../transport/protocol.ts";
+import type { ServiceProtocol, TransportLogic } from "../transport/protocol.ts";
 import { websocketTransport } from "../transport/websocket.ts";
 import { createActor, type Element, xmppId } from "../../src/deps.ts";
 import type { AnyActorRef, Inspector } from "../../src/types.ts";
-import { parseJid } from "../../src/jid.ts";
 import {
   ClientStoppedError,
   ConnectionError,
   QueueOverflowError,
 } from "../../src/errors.ts";
+import { checkStanza } from "../../src/stanza_check.ts";
+import { checkTimeout } from "../../src/options.ts";
+import {
+  type ConnectionContext,
+  initialContext,
+  outgoingLimits,
+} from "./context.ts";
 
 export type { StanzaHandler } from "./protocol.ts";
 
@@ -60,7 +63,12 @@ export interface ConnectionOptions extends ConnectionInput {
   inspect?: Inspector;
 }
 
-/** Events of {@linkcode Connection.on} and what their listeners receive. */
+/**
+ * Events of {@linkcode Connection.on} and what their listeners receive. A
+ * listener that throws does not disturb the connection: its error is
+ * reported as an `error` event (an `error` listener that throws is logged
+ * with `console.error`, as it cannot report to itself).
+ */
 export interface ConnectionEvents {
   /** Every incoming stanza. */
   stanza: (stanza: Element) => void;
@@ -93,6 +101,18 @@ function createConnectionActor(
 /**
  * One XMPP client connection.
  *
+ * Outgoing stanzas are checked before they are queued or written (see
+ * `checkStanza` in `src/stanza_check.ts`): a stanza the server would end the
+ * session for is refused with a `TypeError` (not an element, a bad name, a
+ * character XML 1.0 forbids) or a `RangeError` (over `maxOutgoingStanzaSize`
+ * or the server's advertised limit, deeper than `maxStanzaDepth`), and the
+ * session stays up. Strings are refused: there is no raw send.
+ *
+ * `stop()` is not final: until `start()` is called again, `send()` throws
+ * and `iq()` rejects with {@linkcode ClientStoppedError}; `start()` connects
+ * anew. Once `actor` itself is stopped, `start()`, `iq()` and `send()` fail
+ * with {@linkcode ClientStoppedError} for good.
+ *
  * @example Usage
  * ```ts ignore
  * import { xml } from "../../src/deps.ts";
@@ -114,15 +134,10 @@ export class Connection {
    * Create a connection; nothing is dialled until `start()`.
    * @param options JID, password, service, TLS, reconnect and limits.
    * @throws {TypeError} On an invalid JID or service, or a scheme without a transport.
+   * @throws {RangeError} On a numeric option out of range (the message names it).
    */
   constructor(options: ConnectionOptions) {
-    const jid = parseJid(options.jid);
-    if (jid.local === undefined) {
-      throw new TypeError(
-        `Cannot connect: JID "${options.jid}" has no localpart`,
-      );
-    }
-    const service = parseService(options.service, jid.domain);
+    const { service } = initialContext(options);
     const transport = { ...BUILTIN, ...options.transports }[service.protocol];
     if (!transport) {
       throw new TypeError(
@@ -151,16 +166,43 @@ export class Connection {
       : Object.keys(inner ?? {})[0]) as ConnectionStatus;
   }
 
+  /** Why calls are refused now (stopped), or `undefined`. */
+  #stopped(what: string): ClientStoppedError | undefined {
+    const s = this.actor.getSnapshot();
+    if (s.status !== "active") {
+      return new ClientStoppedError(
+        `Cannot ${what}: the connection's actor is stopped`,
+      );
+    }
+    if ((s.context as ConnectionContext).stopping) {
+      return new ClientStoppedError(
+        `Cannot ${what}: the connection is stopped (call start() first)`,
+      );
+    }
+    return undefined;
+  }
+
   /**
-   * Connect, negotiate TLS, authenticate and bind.
+   * Connect, negotiate TLS, authenticate and bind. A connection stopped
+   * with `stop()` can be started again.
    *
    * @returns Resolves once online.
    * @throws {SASLError} Authentication failed.
    * @throws {TLSError} The certificate did not verify.
-   * @throws {ConnectionError} The server could not be reached, or `stop()` was called.
+   * @throws {ConnectionError} The server could not be reached.
+   * @throws {TimeoutError} The negotiation took longer than `negotiationTimeout`.
    * @throws {StreamError} The server ended the stream with an error.
+   * @throws {ClientStoppedError} `stop()` was called before it was online,
+   *   or the connection's actor is stopped.
    */
   start(): Promise<void> {
+    if (this.actor.getSnapshot().status !== "active") {
+      return Promise.reject(
+        new ClientStoppedError(
+          "Cannot connect: the connection's actor is stopped",
+        ),
+      );
+    }
     if (this.status === "online") return Promise.resolve();
     return new Promise((resolve, reject) => {
       let sent = false;
@@ -173,7 +215,9 @@ export class Connection {
           reject(s.context.error ?? new ConnectionError("Cannot connect"));
         } else if (sent && s.matches("disconnected")) {
           sub.unsubscribe();
-          reject(new ConnectionError("Cannot connect: stopped"));
+          reject(
+            new ClientStoppedError("Cannot connect: stop() was called"),
+          );
         }
       });
       this.actor.send({ type: "connection.start" });
@@ -210,13 +254,20 @@ export class Connection {
 
   /**
    * Send a stanza: now when online, else queued and flushed in order once
-   * online.
+   * online. It is checked first (see the class doc); a refused stanza is not
+   * sent and the session is unaffected.
    *
-   * @param el The stanza.
+   * @param el The stanza (an element; strings are refused).
+   * @throws {TypeError} Not an element, a bad name or prefix, or a character XML 1.0 forbids.
+   * @throws {RangeError} Larger than the outgoing size limit, or deeper than `maxStanzaDepth`.
    * @throws {QueueOverflowError} Not online and the queue is full.
+   * @throws {ClientStoppedError} The connection is stopped.
    */
   send(el: Element): void {
+    const stopped = this.#stopped("send");
+    if (stopped) throw stopped;
     const s = this.actor.getSnapshot();
+    checkStanza(el, outgoingLimits(s.context));
     if (
       !s.matches({ session: "online" }) &&
       s.context.queue.length >= s.context.queueLimit
@@ -229,36 +280,44 @@ export class Connection {
    * it comes from the JID the request went to (or, for a request to the
    * server or our bare JID, from the server or our bare JID).
    *
-   * @param el The IQ; an `id` is added when missing.
+   * @param el The IQ; an `id` is added when missing. Checked like `send()`.
    * @param opts `timeout` in ms (default: the connection's `iqTimeout`).
    * @returns The `result` IQ.
    * @throws {StanzaError} The peer answered with an error (`ItemNotFound` for `item-not-found`).
    * @throws {TimeoutError} No valid answer in time.
    * @throws {ConnectionError} The session ended first.
-   * @throws {ClientStoppedError} The connection was stopped first.
+   * @throws {ClientStoppedError} The connection is (or was, first) stopped.
    * @throws {QueueOverflowError} Not online and the queue is full.
+   * @throws {TypeError} Not an IQ get/set, or refused by the check (see `send()`).
+   * @throws {RangeError} A `timeout` that is not in 1…2³¹−1 ms, or refused
+   *   by the check (see `send()`).
    */
   iq(el: Element, opts: { timeout?: number } = {}): Promise<Element> {
     if (
-      el.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")
+      el?.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")
     ) {
       return Promise.reject(
         new TypeError("Cannot send IQ: expected <iq type='get'|'set'>"),
       );
     }
-    if (this.actor.getSnapshot().status !== "active") {
-      return Promise.reject(
-        new ClientStoppedError("Cannot send IQ: the connection is stopped"),
-      );
+    const stopped = this.#stopped("send IQ");
+    if (stopped) return Promise.reject(stopped);
+    const { context } = this.actor.getSnapshot();
+    let timeout: number;
+    try {
+      timeout = checkTimeout(opts.timeout, "timeout", context.iqTimeout);
+      if (el.attrs.id === undefined) el.attrs.id = xmppId();
+      checkStanza(el, outgoingLimits(context));
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (el.attrs.id === undefined) el.attrs.id = xmppId();
     const id = String(el.attrs.id);
     return new Promise((resolve, reject) => {
       const call: IqCallerEvent = {
         type: "iq.call",
         id,
         stanza: el,
-        timeout: opts.timeout,
+        timeout,
         resolve,
         reject,
       };
@@ -280,12 +339,18 @@ export class Connection {
    * @param match What to match.
    * @param handler The handler.
    * @returns A function that unregisters the handler.
+   * @throws {ClientStoppedError} The connection's actor is stopped.
    */
   handle(
     kind: StanzaKind,
     match: HandlerMatch,
     handler: StanzaHandler,
   ): () => void {
+    if (this.actor.getSnapshot().status !== "active") {
+      throw new ClientStoppedError(
+        "Cannot add handler: the connection's actor is stopped",
+      );
+    }
     const id = xmppId();
     const add: RouterEvent = { type: "router.add", id, kind, match, handler };
     this.#router.send(add);
@@ -299,51 +364,17 @@ export class Connection {
   }
 
   /**
-   * Listen to connection events.
+   * Listen to connection events. A listener that throws is reported as an
+   * `error` event and does not disturb the connection.
    *
    * @param event `stanza`, `online`, `offline`, `error` or `status`.
-   * @param fn The listener.
+   * @param listener The listener.
    * @returns A function that removes the listener.
    */
   on<K extends keyof ConnectionEvents>(
     event: K,
-    fn: ConnectionEvents[K],
+    listener: ConnectionEvents[K],
   ): () => void {
-    let sub: { unsubscribe(): void };
-    switch (event) {
-      case "stanza":
-        sub = this.actor.on(
-          "stanza",
-          (e) => (fn as ConnectionEvents["stanza"])(e.stanza),
-        );
-        break;
-      case "online":
-        sub = this.actor.on(
-          "online",
-          (e) => (fn as ConnectionEvents["online"])(e.jid),
-        );
-        break;
-      case "offline":
-        sub = this.actor.on(
-          "offline",
-          () => (fn as ConnectionEvents["offline"])(),
-        );
-        break;
-      case "status":
-        sub = this.actor.on(
-          "status",
-          (e) => (fn as ConnectionEvents["status"])(e.status),
-        );
-        break;
-      case "error":
-        sub = this.actor.on(
-          "error",
-          (e) => (fn as ConnectionEvents["error"])(e.error),
-        );
-        break;
-      default:
-        throw new TypeError(`Cannot listen: unknown event ${event}`);
-    }
-    return () => sub.unsubscribe();
+    return listen(this.actor, event, listener);
   }
 }

@@ -9,10 +9,15 @@ import type { Element } from "../../src/deps.ts";
 import { type Jid, parseJid } from "../../src/jid.ts";
 import type { SaslMechanism } from "../../src/sasl.ts";
 import type { StreamFeatures } from "../../src/stanza.ts";
+import type { StanzaLimits } from "../../src/stanza_check.ts";
+import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
 import { parseService, type ServiceAddress } from "../transport/protocol.ts";
 import type { ConnectionInput } from "./protocol.ts";
 import { type ReconnectOptions, reconnectPolicy } from "./reconnect.ts";
 import type { SaslCache } from "./sasl.ts";
+
+/** The largest `maxStanzaDepth` allowed. */
+const MAX_STANZA_DEPTH = 1000;
 
 /** A stanza waiting for `online`; `iq` is its IQ id when it is a tracked IQ. */
 export interface QueuedStanza {
@@ -44,14 +49,22 @@ export interface ConnectionContext {
   readonly reconnect: Required<ReconnectOptions>;
   /** Default IQ timeout. */
   readonly iqTimeout: number;
-  /** Incoming stanza size limit. */
+  /** Incoming stanza size limit, in characters. */
   readonly maxStanzaSize: number;
+  /** Outgoing stanza size limit, in bytes (before any advertised limit). */
+  readonly maxOutgoingStanzaSize: number;
+  /** Stanza nesting limit, both directions. */
+  readonly maxStanzaDepth: number;
+  /** Negotiation deadline per session, in ms. */
+  readonly negotiationTimeout: number;
   /** Queue bound. */
   readonly queueLimit: number;
   /** Close wait. */
   readonly closeTimeout: number;
   /** SCRAM salted-password cache (reconnects skip PBKDF2). */
   readonly saslCache: SaslCache;
+  /** This session is negotiating (not yet online, not closing). */
+  readonly negotiating: boolean;
   /** The stream is encrypted. */
   readonly secure: boolean;
   /** The transport can do STARTTLS. */
@@ -82,6 +95,7 @@ export interface ConnectionContext {
  * @param input The machine's input.
  * @returns The context.
  * @throws {TypeError} On a JID without localpart or an invalid service.
+ * @throws {RangeError} On a numeric option out of range (the message names it).
  *
  * @example Usage
  * ```ts
@@ -107,11 +121,27 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     saslMechanisms: input.saslMechanisms ??
       ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
     reconnect: reconnectPolicy(input.reconnect),
-    iqTimeout: input.iqTimeout ?? 30_000,
-    maxStanzaSize: input.maxStanzaSize ?? 1024 * 1024,
-    queueLimit: input.queueLimit ?? 1000,
-    closeTimeout: input.closeTimeout ?? 2000,
+    iqTimeout: checkTimeout(input.iqTimeout, "iqTimeout", 30_000),
+    maxStanzaSize: checkCount(input.maxStanzaSize, "maxStanzaSize", 1 << 20),
+    maxOutgoingStanzaSize: checkCount(
+      input.maxOutgoingStanzaSize,
+      "maxOutgoingStanzaSize",
+      256 * 1024,
+    ),
+    maxStanzaDepth: checkNumber(input.maxStanzaDepth, "maxStanzaDepth", 128, {
+      min: 1,
+      max: MAX_STANZA_DEPTH,
+      integer: true,
+    }),
+    negotiationTimeout: checkTimeout(
+      input.negotiationTimeout,
+      "negotiationTimeout",
+      30_000,
+    ),
+    queueLimit: checkCount(input.queueLimit, "queueLimit", 1000),
+    closeTimeout: checkTimeout(input.closeTimeout, "closeTimeout", 2000),
     saslCache: new Map(),
+    negotiating: false,
     secure: false,
     canStartTls: false,
     authenticated: false,
@@ -119,5 +149,34 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     attempt: 0,
     wasOnline: false,
     stopping: false,
+  };
+}
+
+/**
+ * The limits an outgoing stanza is checked against now: the configured
+ * size, or the server's advertised one (XEP-0478) when smaller, and the
+ * configured depth.
+ *
+ * @param context The machine's context.
+ * @returns The limits for `checkStanza`.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { initialContext, outgoingLimits } from "./context.ts";
+ * const context = initialContext({ jid: "alice@localhost", password: "pw" });
+ * strictEqual(outgoingLimits(context).maxBytes, 262144);
+ * const limited = { ...context, features: { mechanisms: [], bind: true, maxBytes: 10000 } };
+ * strictEqual(outgoingLimits(limited).maxBytes, 10000);
+ * ```
+ */
+export function outgoingLimits(context: ConnectionContext): StanzaLimits {
+  const advertised = context.features?.maxBytes;
+  return {
+    maxBytes: advertised !== undefined &&
+        advertised < context.maxOutgoingStanzaSize
+      ? advertised
+      : context.maxOutgoingStanzaSize,
+    maxDepth: context.maxStanzaDepth,
   };
 }

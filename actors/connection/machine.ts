@@ -13,6 +13,7 @@
  *                                               └─► closing
  *     online: connection.send · iq.send ─► transport; stanza ─► router; iq.result · iq.error ─► iqCaller
  *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop─► closing
+ *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
  *     closing ─transport.closed · closeTimeout─► ending
  *   ending ┬─► disconnected   (stop requested)
  *          ├─► reconnecting ─reconnectDelay─► session
@@ -70,7 +71,14 @@ const machine = connectionSetup.createMachine({
         timeout: context.iqTimeout,
       }),
     },
-    { id: "router", src: "router" },
+    {
+      id: "router",
+      src: "router",
+      input: ({ context }: { context: ConnectionContext }) => ({
+        maxBytes: context.maxOutgoingStanzaSize,
+        maxDepth: context.maxStanzaDepth,
+      }),
+    },
   ],
   initial: "disconnected",
   on: {
@@ -105,10 +113,18 @@ const machine = connectionSetup.createMachine({
           domain: context.jid.domain,
           caCerts: context.caCerts,
           maxStanzaSize: context.maxStanzaSize,
+          maxStanzaDepth: context.maxStanzaDepth,
         }),
       },
       entry: "resetSession",
       initial: "connecting",
+      after: {
+        negotiationTimeout: {
+          guard: "negotiating",
+          target: ".closing",
+          actions: "recordNegotiationTimeout",
+        },
+      },
       on: {
         "transport.closed": {
           target: "ending",
@@ -281,6 +297,7 @@ const machine = connectionSetup.createMachine({
         closing: {
           entry: [
             { type: "emitStatus", params: { status: "closing" } },
+            "endNegotiation",
             "closeStream",
           ],
           after: { closeTimeout: { target: "#connection.ending" } },

@@ -56,10 +56,36 @@ export interface ConnectionInput {
    */
   iqTimeout?: number;
   /**
-   * Largest accepted incoming stanza, in characters.
+   * Largest accepted incoming stanza, in characters; a larger one ends the
+   * stream with `policy-violation`.
    * @default {1048576}
    */
   maxStanzaSize?: number;
+  /**
+   * Largest stanza `send()`/`iq()` write, in UTF-8 bytes as serialized; a
+   * larger one is refused with a `RangeError` (the server would end the
+   * session). When the server advertises a smaller limit (XEP-0478
+   * `max-bytes`), that one applies. Prosody's default is 262144.
+   * @default {262144}
+   */
+  maxOutgoingStanzaSize?: number;
+  /**
+   * Deepest element nesting of a stanza, in both directions (the stanza
+   * itself is depth 1). A deeper incoming stanza ends the stream with
+   * `policy-violation`; a deeper outgoing one is refused with a
+   * `RangeError`. At most 1000, so serializing stays far from the stack
+   * limit.
+   * @default {128}
+   */
+  maxStanzaDepth?: number;
+  /**
+   * Longest the negotiation may take, in ms: from dialling to online
+   * (connect, stream open, STARTTLS, SASL, bind), for each session. A server
+   * that stalls fails `start()` with a `TimeoutError` (after the stream
+   * close, which waits at most `closeTimeout`).
+   * @default {30000}
+   */
+  negotiationTimeout?: number;
   /**
    * Most stanzas held while not online.
    * @default {1000}

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { ConnectionError, StreamError } from "../../src/errors.ts";
+import {
+  ConnectionError,
+  StreamError,
+  TimeoutError,
+} from "../../src/errors.ts";
+import { checkNumber, MAX_TIMEOUT_MS } from "../../src/options.ts";
 
 /** Reconnect policy: exponential backoff with jitter. */
 export interface ReconnectOptions {
@@ -46,6 +51,10 @@ export interface ReconnectOptions {
  *
  * @param options The options given, if any.
  * @returns The complete policy.
+ * @throws {RangeError} A value out of range, naming the option
+ *   (`reconnect.initialDelay` 0…2³¹−1 ms, `reconnect.maxDelay` 1…2³¹−1 ms,
+ *   `reconnect.factor` 1…1000, `reconnect.jitter` 0…1,
+ *   `reconnect.maxAttempts` a whole number or `Infinity`).
  *
  * @example Usage
  * ```ts
@@ -57,13 +66,26 @@ export interface ReconnectOptions {
 export function reconnectPolicy(
   options: ReconnectOptions = {},
 ): Required<ReconnectOptions> {
+  const delay = (v: unknown, name: string, fallback: number, min: number) =>
+    checkNumber(v, `reconnect.${name}`, fallback, { min, max: MAX_TIMEOUT_MS });
   return {
     enabled: options.enabled ?? true,
-    initialDelay: options.initialDelay ?? 1000,
-    maxDelay: options.maxDelay ?? 30_000,
-    factor: options.factor ?? 2,
-    jitter: options.jitter ?? 0.2,
-    maxAttempts: options.maxAttempts ?? Infinity,
+    initialDelay: delay(options.initialDelay, "initialDelay", 1000, 0),
+    maxDelay: delay(options.maxDelay, "maxDelay", 30_000, 1),
+    factor: checkNumber(options.factor, "reconnect.factor", 2, {
+      min: 1,
+      max: 1000,
+    }),
+    jitter: checkNumber(options.jitter, "reconnect.jitter", 0.2, {
+      min: 0,
+      max: 1,
+    }),
+    maxAttempts: checkNumber(
+      options.maxAttempts,
+      "reconnect.maxAttempts",
+      Infinity,
+      { min: 0, max: Infinity, integer: true },
+    ),
   };
 }
 
@@ -106,8 +128,9 @@ const RETRYABLE_STREAM_ERRORS = new Set([
 
 /**
  * Whether a session that ended with `error` is worth reconnecting: a lost
- * socket or a transient stream error is; bad credentials, TLS failures and
- * stream errors such as `conflict` are not.
+ * socket, a stalled negotiation ({@linkcode TimeoutError}) or a transient
+ * stream error is; bad credentials, TLS failures and stream errors such as
+ * `conflict` are not.
  *
  * @param error Why the session ended (`undefined`: no known reason).
  * @returns `true` when another attempt may succeed.
@@ -127,5 +150,5 @@ export function isRetryable(error: Error | undefined): boolean {
     return RETRYABLE_STREAM_ERRORS.has(error.condition);
   }
   if (error.name === "TLSError") return false;
-  return error instanceof ConnectionError;
+  return error instanceof ConnectionError || error instanceof TimeoutError;
 }

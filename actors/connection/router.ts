@@ -14,6 +14,9 @@
  * result, a thrown error with a `condition` becomes that stanza error and any
  * other throw `internal-server-error`. An IQ get/set nobody claims is answered
  * `service-unavailable`. Every matching message/presence handler is called.
+ * A reply that fails the outgoing check (`checkStanza`, with the limits of
+ * the input) is not sent: the request is answered `internal-server-error` and
+ * the check's error is reported as a handler error.
  *
  * @module
  */
@@ -21,6 +24,7 @@ import type { AnyActorLogic } from "../../src/types.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { isThenable } from "../../src/_util.ts";
 import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
+import { checkStanza, type StanzaLimits } from "../../src/stanza_check.ts";
 import type {
   HandlerMatch,
   RouterEvent,
@@ -108,6 +112,11 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** Input of the stanza router: the limits its replies are checked against. */
+export type RouterInput = StanzaLimits;
+
+const DEFAULT_LIMITS: StanzaLimits = { maxBytes: 256 * 1024, maxDepth: 128 };
+
 /**
  * The stanza router actor logic (see the module doc for its messages).
  *
@@ -124,14 +133,26 @@ function asError(e: unknown): Error {
  * router.stop();
  * ```
  */
-export const stanzaRouter: AnyActorLogic = fromCallback<RouterEvent>(
-  ({ receive, sendBack }) => {
+export const stanzaRouter: AnyActorLogic = fromCallback<
+  RouterEvent,
+  RouterInput | undefined
+>(
+  ({ input, receive, sendBack }) => {
+    const limits = input ?? DEFAULT_LIMITS;
     let entries: readonly Entry[] = [];
     const back = (event: RouterOutput) => sendBack(event);
-    const reply = (stanza: Element) =>
-      back({ type: "connection.send", stanza });
     const report = (e: unknown) =>
       back({ type: "connection.handlerError", error: asError(e) });
+    const reply = (stanza: Element, request?: Element) => {
+      try {
+        checkStanza(stanza, limits);
+      } catch (e) {
+        report(e);
+        if (request === undefined) return;
+        stanza = errorReply(request, "internal-server-error", "wait");
+      }
+      back({ type: "connection.send", stanza });
+    };
 
     const answer = (request: Element, entry: Entry | undefined) => {
       if (entry === undefined) {
@@ -141,14 +162,21 @@ export const stanzaRouter: AnyActorLogic = fromCallback<RouterEvent>(
       try {
         result = entry.handler(request);
       } catch (e) {
-        return reply(errorFromThrown(request, e));
+        return reply(errorFromThrown(request, e), request);
       }
+      const answer = (r: Element | void) => {
+        let out: Element;
+        try {
+          out = resultReply(request, r ?? undefined);
+        } catch (e) {
+          report(e);
+          out = errorReply(request, "internal-server-error", "wait");
+        }
+        reply(out, request);
+      };
       if (isThenable<Element | void>(result)) {
-        result.then(
-          (r) => reply(resultReply(request, r ?? undefined)),
-          (e) => reply(errorFromThrown(request, e)),
-        );
-      } else reply(resultReply(request, result ?? undefined));
+        result.then(answer, (e) => reply(errorFromThrown(request, e), request));
+      } else answer(result);
     };
     const notify = (stanza: Element, entry: Entry) => {
       try {

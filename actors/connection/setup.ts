@@ -25,6 +25,7 @@ import {
   ConnectionError,
   QueueOverflowError,
   type StanzaError,
+  TimeoutError,
 } from "../../src/errors.ts";
 import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
 import type {
@@ -82,9 +83,11 @@ export const connectionSetup = setup({
     reconnectDelay: ({ context }) =>
       backoffDelay(context.reconnect, context.attempt),
     closeTimeout: ({ context }) => context.closeTimeout,
+    negotiationTimeout: ({ context }) => context.negotiationTimeout,
   },
   guards: {
     stopRequested: ({ context }) => context.stopping,
+    negotiating: ({ context }) => context.negotiating,
     hasError: ({ context }) => context.error !== undefined,
     shouldReconnect: ({ context }) =>
       context.reconnect.enabled && context.wasOnline && !context.stopping &&
@@ -114,6 +117,7 @@ export const connectionSetup = setup({
       error: undefined,
     }),
     resetSession: assign({
+      negotiating: true,
       secure: false,
       canStartTls: false,
       authenticated: false,
@@ -122,6 +126,18 @@ export const connectionSetup = setup({
       boundJid: undefined,
     }),
     requestStop: assign({ stopping: true }),
+    endNegotiation: assign({ negotiating: false }),
+    recordNegotiationTimeout: assign({
+      error: ({ context, self }) => {
+        const value = self.getSnapshot().value as { session?: unknown };
+        const phase = typeof value.session === "string" ? value.session : "";
+        return new TimeoutError(
+          `Cannot connect: negotiation did not finish within ${context.negotiationTimeout} ms${
+            phase ? ` (stalled in ${phase})` : ""
+          }`,
+        );
+      },
+    }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     assignConnected: assign(({ event }) => {
       assertEvent(event, "transport.connected");
@@ -229,7 +245,12 @@ export const connectionSetup = setup({
       },
     }),
     enterOnline: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ attempt: 0, wasOnline: true, error: undefined });
+      enqueue.assign({
+        attempt: 0,
+        wasOnline: true,
+        error: undefined,
+        negotiating: false,
+      });
       enqueue.emit({ type: "online", jid: context.boundJid! });
       if (context.queue.length) {
         enqueue.assign({ queue: [] });

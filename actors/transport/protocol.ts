@@ -54,6 +54,8 @@ export interface TransportInput {
   caCerts?: string[];
   /** Largest accepted incoming stanza, in characters. */
   maxStanzaSize: number;
+  /** Deepest accepted incoming stanza nesting (default 128). */
+  maxStanzaDepth?: number;
 }
 
 /** Commands the connection sends to its transport. */

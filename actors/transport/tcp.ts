@@ -58,7 +58,10 @@ function socketTransport(direct: boolean): TransportLogic {
         },
         onEnd: () => report({ type: "transport.streamEnd" }),
         onError: (error) => report({ type: "transport.xmlError", error }),
-      }, { maxStanzaSize: input.maxStanzaSize });
+      }, {
+        maxStanzaSize: input.maxStanzaSize,
+        maxStanzaDepth: input.maxStanzaDepth,
+      });
 
       const fail = (err: unknown, what: string, handshake = false) => {
         if (stopped || ended) return;

@@ -61,7 +61,11 @@ export const websocketTransport: TransportLogic = fromCallback<
       report(classify(element));
     },
     onError: (error) => report({ type: "transport.xmlError", error }),
-  }, { maxStanzaSize: input.maxStanzaSize, framed: true });
+  }, {
+    maxStanzaSize: input.maxStanzaSize,
+    maxStanzaDepth: input.maxStanzaDepth,
+    framed: true,
+  });
 
   let ws: WebSocket;
   try {
