@@ -157,8 +157,10 @@ export type {
 export {
   classify,
   type IncomingEvent,
+  NS_STREAM_LIMITS,
   type StreamFeatures,
 } from "./src/stanza.ts";
+export { checkStanza, type StanzaLimits } from "./src/stanza_check.ts";
 export { websocketTransport } from "./actors/transport/websocket.ts";
 export {
   bareJid,

@@ -4,7 +4,7 @@
  * `XmlStream` parses back to an equal element, or is refused with a
  * `TypeError` or `RangeError`; it never crashes.
  *
- * Seeded and bounded like `tests/property_test.ts`:
+ * Seeded and bounded as every property test (tests/support/property.ts):
  * `XMPP_ACTORS_PROPERTY_RUNS` (runs) and `XMPP_ACTORS_PROPERTY_SEED` (seed)
  * search longer or elsewhere.
  *
@@ -14,29 +14,9 @@ import { assert, assertEquals, fc } from "./deps.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { XmlStream } from "../src/xml_stream.ts";
 import { checkStanza } from "../src/stanza_check.ts";
+import { pure } from "./support/property.ts";
 
-const DEFAULT_SEED = 20240611;
-const DEFAULT_RUNS = 500;
-
-function envInt(name: string): number | undefined {
-  let text: string | undefined;
-  try {
-    text = Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-  if (text === undefined || text === "") return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) {
-    throw new TypeError(`${name} must be an integer`);
-  }
-  return n;
-}
-
-const params = {
-  seed: envInt("XMPP_ACTORS_PROPERTY_SEED") ?? DEFAULT_SEED,
-  numRuns: envInt("XMPP_ACTORS_PROPERTY_RUNS") ?? DEFAULT_RUNS,
-};
+const params = pure;
 
 const LIMITS = { maxBytes: 4000, maxDepth: 6 };
 
