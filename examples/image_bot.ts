@@ -8,7 +8,8 @@
  *     XMPP_SERVICE=xmpp://127.0.0.1:5222 XMPP_JID=bot@localhost \
  *     XMPP_PASSWORD=pw [XMPP_CA=ca.pem] deno run -A examples/image_bot.ts <dir>
  *
- * Runs until Ctrl-C (or after `XMPP_MAX_REPLIES` answers).
+ * Runs until Ctrl-C (or, for tests, until it has sent `XMPP_MAX_REPLIES`
+ * answers: a peer that fetches after that finds it gone).
  *
  * @module
  */
