@@ -1,9 +1,9 @@
 /**
- * Serve the repository to a browser: builds the bundle (`dist/`), then
- * serves the working tree on 127.0.0.1 so that `examples/browser/` loads
- * it. IndexedDB needs a real origin: a page opened from a file or
- * `about:blank` has none.
+ * Serve the repository to a browser: the working tree on 127.0.0.1, so that
+ * `examples/browser/` loads the bundle from `dist/`. IndexedDB needs a real
+ * origin: a page opened from a file or `about:blank` has none.
  *
+ *     deno task build:browser
  *     deno task browser [port]
  *     # then open the printed address, e.g.
  *     # http://127.0.0.1:8000/examples/browser/?service=ws://127.0.0.1:5280/xmpp-websocket&jid=alice@localhost&password=pw
@@ -14,8 +14,6 @@
  *
  * @module
  */
-import { buildBrowser } from "../../bench/bundle.ts";
-
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
   js: "text/javascript; charset=utf-8",
@@ -114,8 +112,14 @@ export function serveStatic(
 
 if (import.meta.main) {
   const root = new URL("../../", import.meta.url).pathname;
-  const built = await buildBrowser(`${root}dist`);
-  console.log(`built ${built.js} (${built.sizes.raw} B)`);
+  try {
+    await Deno.stat(`${root}dist/xmpp-actors.js`);
+  } catch {
+    console.error(
+      "no dist/xmpp-actors.js: run `deno task build:browser` first",
+    );
+    Deno.exit(1);
+  }
   const server = serveStatic(root, { port: Number(Deno.args[0] ?? 8000) });
   console.log(`open ${server.url}examples/browser/`);
   console.log(
