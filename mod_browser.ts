@@ -200,6 +200,7 @@ export {
   type XmlChild,
 } from "./src/xml.ts";
 export type {
+  ActorWatcher,
   AnyActorLogic,
   AnyActorRef,
   AnyStateMachine,

@@ -37,7 +37,7 @@ const xmpp = createClient({
   password: Deno.env.get("XMPP_PASSWORD") ?? "pw",
   service,
   tls: ca ? { caCerts: [await Deno.readTextFile(ca)] } : undefined,
-  inspect: inspector.inspect,
+  inspect: inspector,
 });
 const seconds = Number(Deno.env.get("INSPECT_SECONDS") ?? Infinity);
 let stop = false;

@@ -24,3 +24,15 @@ export type AnyStateMachine = XAnyStateMachine;
 export type InspectionEvent = XInspectionEvent;
 /** An XState inspection observer: sees every actor, event and snapshot. */
 export type Inspector = (event: InspectionEvent) => void;
+/**
+ * Something that observes actor trees on demand, such as the live
+ * inspector: `watch(root)` returns a function that stops watching.
+ */
+export interface ActorWatcher {
+  /**
+   * Watch the actor tree under `root`.
+   * @param root The root actor.
+   * @returns A function that stops watching.
+   */
+  watch(root: AnyActorRef): () => void;
+}

@@ -270,3 +270,44 @@ Deno.test("createInspector(): a hot swap shows the new storage actor and the bin
     await xmpp.stop();
   }
 });
+
+Deno.test("createClient({ inspect: inspector }) is observed only while a page is open", async () => {
+  await using inspector = createInspector();
+  const xmpp = createClient({ jid: "alice@localhost", inspect: inspector });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const enc = new TextEncoder();
+    for (let i = 0; i < 50; i++) {
+      await bob.setBob(enc.encode(`no page ${i}`), "text/plain");
+    }
+    // Nobody looked: XState built no inspection event at all.
+    assertStrictEquals(inspector.stats().events, 0);
+    assertStrictEquals(inspector.stats().actors, 0);
+
+    const page = new RawPage(inspector.url);
+    await page.until(() => page.messages.length > 0);
+    const init = page.messages[0];
+    assert(init.kind === "init");
+    const names = init.actors.map((f) => f.name);
+    for (const name of ["client", "xep_0231", "xep_0231.api", "replies"]) {
+      assert(names.includes(name), `${name} in ${names}`);
+    }
+    // Live while the page is open.
+    await bob.setBob(enc.encode("seen"), "text/plain");
+    await page.until(() =>
+      page.frames.some((f) => f.event?.type === "storage.set")
+    );
+    const counted = inspector.stats().events;
+    assert(counted > 0);
+
+    // The page goes: observation stops again.
+    await page.close();
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 20; i++) {
+      await bob.setBob(enc.encode(`gone ${i}`), "text/plain");
+    }
+    assertStrictEquals(inspector.stats().events, counted);
+  } finally {
+    await xmpp.stop();
+  }
+});

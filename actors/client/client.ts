@@ -5,7 +5,7 @@
  * @module
  */
 import { createActor } from "../../src/deps.ts";
-import type { AnyActorRef, Inspector } from "../../src/types.ts";
+import type { ActorWatcher, AnyActorRef, Inspector } from "../../src/types.ts";
 import { clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
@@ -56,7 +56,7 @@ export interface ClientOptions
    * XState inspection observer: receives every actor, event and snapshot of
    * the client's actor system.
    */
-  inspect?: Inspector;
+  inspect?: Inspector | ActorWatcher;
 }
 
 /** The built-in plugins a client can load by name. */
@@ -108,6 +108,7 @@ export class Client {
   readonly options: Readonly<ClientOptions>;
   /** The root actor (system id `client`). */
   readonly actor: AnyActorRef;
+  #unwatch: (() => void)[] = [];
   #requests = new RequestTable();
   #loaded = new Map<string, Loaded>();
   #facades: Record<string, unknown> = Object.create(null);
@@ -132,9 +133,10 @@ export class Client {
     const timeout = checkTimeout(options.timeout, "timeout", 5000);
     this.options = options;
     const requests = this.#requests;
+    const { inspect } = options;
     this.actor = createActor(clientMachine, {
       systemId: "client",
-      inspect: options.inspect,
+      inspect: typeof inspect === "function" ? inspect : undefined,
       input: {
         onReply: (reply: StorageReply) => requests.settle(reply),
         storage: options.storage ?? memoryStorage,
@@ -142,6 +144,10 @@ export class Client {
       },
     }).start();
     this.#replies = this.actor.system.get("replies");
+    // A watcher (the live inspector) observes on demand, not every event.
+    if (typeof inspect === "object" && inspect !== null) {
+      this.#unwatch.push(inspect.watch(this.actor));
+    }
     // What plugins see of the client.
     // deno-lint-ignore no-this-alias
     const client = this;
@@ -168,11 +174,15 @@ export class Client {
    */
   get connection(): Connection {
     if (this.#connection === undefined) {
-      const { timeout: _t, storage: _s, ...rest } = this.options;
+      const { timeout: _t, storage: _s, inspect, ...rest } = this.options;
       this.#connection = new Connection({
         ...rest,
+        inspect: typeof inspect === "function" ? inspect : undefined,
         password: rest.password ?? "",
       });
+      if (typeof inspect === "object" && inspect !== null) {
+        this.#unwatch.push(inspect.watch(this.#connection.actor));
+      }
       for (const loaded of this.#loaded.values()) {
         this.#installHandlers(this.#connection, loaded);
       }
@@ -434,6 +444,7 @@ export class Client {
     } finally {
       this.#connection?.actor.stop();
       this.actor.stop();
+      for (const unwatch of this.#unwatch.splice(0)) unwatch();
     }
   }
 }

@@ -116,6 +116,8 @@ export class Collector {
   #clock = 0;
   #ringCount = 0;
   #live = new Map<string, Ref>();
+  // Actor trees watched on demand: observed only while a page is open.
+  #watched = new Set<{ root: Ref; sub?: { unsubscribe(): void } }>();
   #pending: Ref[] = [];
   #external = new Map<string, External>();
   #pages = new Set<Page>();
@@ -140,6 +142,53 @@ export class Collector {
     this.#ringSource = new Array(this.#history);
     this.#ringAt = new Array(this.#history);
     this.inspect = (e) => this.#observe(e);
+  }
+
+  /**
+   * Watch an actor tree on demand: its system is observed only while a page
+   * is open (XState builds no inspection event while nobody observes, so a
+   * client watched this way costs nothing without a page). When a page
+   * opens, the running actors are read from the tree; the event history
+   * covers only the time pages were open.
+   *
+   * @param root The root actor (e.g. `client.actor`).
+   * @returns A function that stops watching.
+   */
+  watch(root: AnyActorRef): () => void {
+    const w: { root: Ref; sub?: { unsubscribe(): void } } = { root };
+    this.#watched.add(w);
+    if (this.#pages.size > 0) this.#connect(w);
+    return () => {
+      this.#disconnect(w);
+      this.#watched.delete(w);
+    };
+  }
+
+  #connect(w: { root: Ref; sub?: { unsubscribe(): void } }): void {
+    if (w.sub !== undefined) return;
+    w.sub = w.root.system.inspect(this.inspect);
+    const adopt = (ref: Ref) => {
+      const snap = ref.getSnapshot() as
+        | { status?: string; children?: Record<string, Ref> }
+        | undefined;
+      if (snap?.status !== "active") return;
+      this.#live.set(ref.sessionId, ref);
+      for (const child of Object.values(snap.children ?? {})) {
+        if (child) adopt(child);
+      }
+    };
+    adopt(w.root);
+  }
+
+  #disconnect(w: { root: Ref; sub?: { unsubscribe(): void } }): void {
+    if (w.sub === undefined) return;
+    w.sub.unsubscribe();
+    w.sub = undefined;
+    // Unobserved from now on: forget its actors (re-read on reconnect).
+    const root = w.root.sessionId;
+    for (const [id, ref] of this.#live) {
+      if (rootOf(ref) === root) this.#live.delete(id);
+    }
   }
 
   /** Counters: pages, actors, events, dropped and rejected frames. */
@@ -335,6 +384,9 @@ export class Collector {
       inFlight: true,
       timer: undefined,
     };
+    if (this.#pages.size === 0) {
+      for (const w of this.#watched) this.#connect(w);
+    }
     const actors: InspectorFrame[] = [];
     for (const ref of this.#live.values()) {
       actors.push(this.#actorFrame(ref));
@@ -356,7 +408,10 @@ export class Collector {
     return () => {
       if (page.timer !== undefined) clearTimeout(page.timer);
       this.#pages.delete(page);
-      if (this.#pages.size === 0) this.#lastValue.clear();
+      if (this.#pages.size === 0) {
+        this.#lastValue.clear();
+        for (const w of this.#watched) this.#disconnect(w);
+      }
     };
   }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Inspector } from "../../src/types.ts";
+import type { AnyActorRef, Inspector } from "../../src/types.ts";
 import { Collector, type CollectorStats, type PageSink } from "./collector.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
 
@@ -43,6 +43,14 @@ export interface InspectorServer {
    * `createActor(machine, { inspect })` for any machine.
    */
   readonly inspect: Inspector;
+  /**
+   * Watch an actor tree on demand (see `Collector.watch`): pass the
+   * inspector itself, `createClient({ inspect: inspector })`, and the client
+   * is observed only while a page is open.
+   * @param root The root actor.
+   * @returns A function that stops watching.
+   */
+  watch(root: AnyActorRef): () => void;
   /** The page's address, e.g. `http://127.0.0.1:43111/`. */
   readonly url: string;
   /**
@@ -139,6 +147,7 @@ export function createInspector(
   };
   return {
     inspect: collector.inspect,
+    watch: (root) => collector.watch(root),
     url: `http://${host}:${port}/`,
     sourceUrl: `ws://${host}:${port}/source`,
     port,
