@@ -21,7 +21,7 @@
  *   synchronously.
  *
  * The batch size adapts: it doubles while a batch (read + write) takes less
- * than half of `budgetMs` and halves when it takes more than twice that, so
+ * than half of `budgetMs` and halves when it takes more than that, so
  * a slow target (files) gets small batches that do not stall callers and a
  * fast one (memory) large batches that amortize the per-batch cost. At most
  * one batch is held at a time, so memory stays flat however large the store.
@@ -230,7 +230,7 @@ export const copierMachine: AnyStateMachine = setup({
       const took = performance.now() - context.batchStart;
       const { limit, budgetMs, maxBatch } = context;
       if (took < budgetMs / 2) return { limit: Math.min(limit * 2, maxBatch) };
-      if (took > budgetMs * 2) {
+      if (took > budgetMs) {
         return { limit: Math.max(Math.floor(limit / 2), MIN_BATCH) };
       }
       return {};

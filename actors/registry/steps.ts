@@ -54,7 +54,7 @@ export const NO_COPY: MigrationProgress = {
 /** Upper bound of a copy batch (entries) unless the bind says otherwise. */
 const MAX_BATCH = 1024;
 /** Target duration of one copy batch in ms (see `copier.ts`). */
-const BATCH_BUDGET_MS = 4;
+const BATCH_BUDGET_MS = 2;
 
 /**
  * Answer a requester, ignoring one that went away.
