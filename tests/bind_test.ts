@@ -196,3 +196,34 @@ Deno.test("registryMachine input isKey is the default key filter of every migrat
     registry.stop();
   }
 });
+
+Deno.test("client.stop() during a migration rejects the bind and pending calls with ClientStoppedError and leaks nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const xmpp = createClient({ jid: "alice@localhost" });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const storage = bob.api.storage;
+    const entries: [string, string][] = [];
+    for (let i = 0; i < 20_000; i++) entries.push([`k${i}`, `v${i}`]);
+    await new Promise((resolve) =>
+      storage.send({
+        type: "storage.set_many",
+        id: 1,
+        ns: "xep_0231",
+        entries,
+        replyTo: { send: resolve },
+      })
+    );
+    const bind = rejection(
+      bob.api.bind(fileStorage({ dir }), { migrate: true }),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    assert(bob.api.actor.getSnapshot().matches({ migrating: "copying" }));
+    await xmpp.stop();
+    const err = await bind;
+    assertStrictEquals(err.name, "ClientStoppedError");
+  } finally {
+    await xmpp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

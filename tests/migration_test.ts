@@ -221,7 +221,6 @@ const N = Number(Deno.env.get("MIG_N") ?? 100_000);
 Deno.test({
   name:
     "api.bind({ migrate }) moves 100,000 entries memory → file under 64 concurrent callers: no failed call, nothing missing, stale or resurrected",
-  sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
@@ -234,7 +233,7 @@ Deno.test({
       assertStrictEquals(report.migrated, true);
       // Callers deleted and added keys before the copy began.
       assert(
-        report.total! > N * 0.9 && report.total! < N * 1.1,
+        report.total! > N * 0.8 && report.total! < N * 1.1,
         `${report.total}`,
       );
       // How much the copy wrote and how much callers superseded depends on
