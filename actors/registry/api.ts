@@ -210,7 +210,9 @@ export class Api {
   /**
    * Run `op`: the JID+node handler, else the JID handler, else the global
    * one. Function handlers are called directly; storage ops go to the bound
-   * storage actor in one message.
+   * storage actor in one message (during a migrating bind, through the
+   * migration's router: at most one more storage message, never a wait for
+   * the copy).
    *
    * @param op The op name.
    * @param options JID, node, ifrom, args and timeout.

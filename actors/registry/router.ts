@@ -173,12 +173,14 @@ export class MigrationRouter implements MigrationRoute {
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: Set<string> = new Set();
   /** Calls waiting for the new storage's answer (internal). */
-  readonly calls: Set<ReadCall | WriteCall> = new Set();
+  readonly calls: Set<{ abort(): void }> = new Set();
   #phase: Phase = "copying";
   #onFailure: (error: Error) => void;
   #failed = false;
 
   /**
+   * Create the router of one migration.
+   *
    * @param from The old storage.
    * @param to The new storage.
    * @param onFailure Told (once) when the new storage fails a caller's
