@@ -3,7 +3,7 @@
  * the raw bulk write rate of the target, and call latency during a migration
  * next to the same calls with no migration.
  *
- *     deno run -A bench/migration.ts [--n 20000] [--idb-n 5000] [--callers 16]
+ *     deno run -A bench/migration.ts [--n 20000] [--idb-n 5000] [--callers 16] [--rounds 3]
  *
  * Rates: the source is filled with `n` entries (`{ v: "<40 chars>" }` JSON
  * values, keys `k<i>`), then one `bind({ migrate: true })` with no other
@@ -11,7 +11,8 @@
  * storage alone, in the same run: `n` entries written by `storage.set_many`
  * batches of 1024 sent straight to a fresh storage actor (no registry); the
  * source's raw read rate (`storage.entries` batches of 1024, straight) is
- * shown too, since a copy cannot beat the slower of the two.
+ * shown too, since a copy cannot beat the slower of the two. Each rate is
+ * the median of `rounds` rounds, raw and migration interleaved.
  *
  * Latency: `callers` concurrent callers, each looping `tick → run` (a
  * macrotask yield, as a caller driven by network input would be, then one
@@ -46,6 +47,7 @@ function flag(name: string, fallback: string): string {
 const N = Number(flag("n", "20000"));
 const IDB_N = Number(flag("idb-n", "5000"));
 const CALLERS = Number(flag("callers", "16"));
+const ROUNDS = Number(flag("rounds", "3"));
 
 const kv = definePlugin({
   name: "kvbench",
@@ -235,8 +237,16 @@ const pair = async (
   from: () => Promise<StorageLogic> | StorageLogic,
   to: () => Promise<StorageLogic> | StorageLogic,
 ) => {
-  const raw = await rawRate(await to(), n);
-  const { mig, read } = await migrationRate(await from(), await to(), n);
+  // Median of ROUNDS, raw and migration interleaved: the machine is shared
+  // and file rates swing with the disk.
+  const raws: number[] = [], migs: number[] = [], reads: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    raws.push(await rawRate(await to(), n));
+    const m = await migrationRate(await from(), await to(), n);
+    migs.push(m.mig);
+    reads.push(m.read);
+  }
+  const [raw, mig, read] = [raws, migs, reads].map((xs) => pct(xs, 0.5));
   rates.push({
     migration: name,
     entries: String(n),
