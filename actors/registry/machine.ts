@@ -229,7 +229,7 @@ export const registryMachine: AnyStateMachine = setup({
       const router = context.router as MigrationRouter;
       const retired = retireCurrent(context, self);
       const { progress } = event.output;
-      router.commit();
+      enqueue(() => router.commit());
       enqueue.assign({
         storage: p.to,
         owned: p.owned,
@@ -266,7 +266,8 @@ export const registryMachine: AnyStateMachine = setup({
           context.timeout,
           params?.step,
         );
-        (context.router as MigrationRouter | undefined)?.abort();
+        const router = context.router as MigrationRouter | undefined;
+        if (router !== undefined) enqueue(() => router.abort());
         if (p.owned) enqueue.stopChild(p.to);
         enqueue.assign({ router: undefined, pending: undefined });
         enqueue(() =>
