@@ -389,3 +389,42 @@ Deno.test("api.bind() emits api.progress with copied and total, and resolves wit
     await xmpp.stop();
   }
 });
+
+Deno.test("api.bind({ migrate }) to a storage that stops answering rejects before callers time out; they are served by the old storage", async () => {
+  const xmpp = createClient({ jid: "alice@localhost", timeout: 1000 });
+  try {
+    const api = xmpp.registerPlugin(kv);
+    const model = new Map<string, string>();
+    await load(api, 2000, model);
+    const old = api.storage;
+    const never = () => new Promise<never>(() => {});
+    const map = new Map<string, JsonValue>();
+    let writes = 0;
+    const stuck = defineStorage(() => ({
+      get: (_ns, k) => map.get(k),
+      set: (_ns, k, v) => ++writes > 100 ? never() : void map.set(k, v),
+      del: (_ns, k) => void map.delete(k),
+      keys: () => [...map.keys()],
+      setMany: () => never(),
+    }));
+    const load_ = hammer(api, model, 2200, 16);
+    await new Promise((r) => setTimeout(r, 10));
+    const t = performance.now();
+    const err = await api.bind(stuck, { migrate: true }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    assert(err instanceof StorageError, String(err));
+    assert(/within \d+ ms/.test(err.message), err.message);
+    assert(performance.now() - t < 1000, "rejected before a caller's deadline");
+    assertStrictEquals(api.storage, old);
+    await new Promise((r) => setTimeout(r, 20));
+    load_.stop();
+    await load_.done;
+    assertEquals(load_.failures.map((e) => e.message).slice(0, 5), []);
+    assertEquals(load_.mismatches.slice(0, 5), []);
+    await verify(api, model, 2200);
+  } finally {
+    await xmpp.stop();
+  }
+});

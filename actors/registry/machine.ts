@@ -53,7 +53,7 @@ import type {
 } from "./protocol.ts";
 import { deliver, place, table } from "./routes.ts";
 import { copierInput, NO_COPY, reply, retireCurrent } from "./steps.ts";
-import { MigrationRouter } from "./router.ts";
+import { MigrationRouter, stallWatch } from "./router.ts";
 import { copierMachine } from "./copier.ts";
 import { bindError } from "./bind_error.ts";
 
@@ -71,7 +71,7 @@ export const registryMachine: AnyStateMachine = setup({
     input: {} as RegistryInput,
     emitted: {} as RegistryEmitted,
   },
-  actors: { copier: copierMachine },
+  actors: { copier: copierMachine, stallWatch },
   delays: {
     stepTimeout: ({ context }) => context.timeout,
   },
@@ -338,6 +338,14 @@ export const registryMachine: AnyStateMachine = setup({
     },
     migrating: {
       initial: "starting",
+      // Callers must not wait on a new storage that stopped answering.
+      invoke: {
+        src: "stallWatch",
+        input: ({ context }: { context: RegistryContext }) => ({
+          router: context.router as MigrationRouter,
+          stallMs: Math.max(1, Math.floor(context.timeout / 2)),
+        }),
+      },
       on: {
         "api.bind": { actions: "defer" },
         "api.route_failed": { target: "ready", actions: "abortBind" },

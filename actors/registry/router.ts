@@ -28,6 +28,9 @@ import type {
 } from "../storage/protocol.ts";
 import type { MigrationRoute } from "./protocol.ts";
 import { deliver } from "./routes.ts";
+import { fromCallback } from "../../src/deps.ts";
+import type { AnyActorLogic } from "../../src/types.ts";
+import { StorageError } from "../../src/errors.ts";
 
 type Phase = "copying" | "committed" | "aborted";
 
@@ -51,7 +54,7 @@ class ReadCall implements ReplyTarget {
   }
 
   start(): void {
-    this.#router.calls.add(this);
+    this.#router.calls.set(this, performance.now());
     deliver(this.#router.to, { ...this.#request, id: 1, replyTo: this });
   }
 
@@ -99,7 +102,7 @@ class WriteCall implements ReplyTarget {
 
   start(): void {
     const r = this.#router;
-    r.calls.add(this);
+    r.calls.set(this, performance.now());
     deliver(r.to, { ...this.#request, id: 1, replyTo: this });
     deliver(r.from, { ...this.#request, id: 2, replyTo: this });
   }
@@ -172,8 +175,11 @@ export class MigrationRouter implements MigrationRoute {
   readonly to: AnyActorRef;
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: Set<string> = new Set();
-  /** Calls waiting for the new storage's answer (internal). */
-  readonly calls: Set<{ abort(): void }> = new Set();
+  /**
+   * Calls waiting for the new storage's answer, with when they were sent
+   * (internal; insertion order, so the first is the oldest).
+   */
+  readonly calls: Map<{ abort(): void }, number> = new Map();
   #phase: Phase = "copying";
   #onFailure: (error: Error) => void;
   #failed = false;
@@ -233,6 +239,17 @@ export class MigrationRouter implements MigrationRoute {
     this.#onFailure(error);
   }
 
+  /**
+   * How long the oldest call still waiting for the new storage has waited,
+   * in ms (0 when none waits).
+   *
+   * @returns The wait in ms.
+   */
+  oldestWait(): number {
+    const first = this.calls.values().next();
+    return first.done ? 0 : performance.now() - first.value;
+  }
+
   /** The new storage has taken over: misses and writes stay on it. */
   commit(): void {
     this.#phase = "committed";
@@ -244,8 +261,42 @@ export class MigrationRouter implements MigrationRoute {
    */
   abort(): void {
     this.#phase = "aborted";
-    const waiting = [...this.calls];
+    const waiting = [...this.calls.keys()];
     this.calls.clear();
     for (const call of waiting) call.abort();
   }
 }
+
+/** What {@linkcode stallWatch} is created with. */
+export interface StallWatchInput {
+  /** The migration's router. */
+  router: MigrationRouter;
+  /** How long a caller may wait for the new storage, in ms. */
+  stallMs: number;
+}
+
+/**
+ * Watches a migration's router: when a caller has waited `stallMs` for the
+ * new storage (a storage that stopped answering), it reports
+ * `api.route_failed` to the registry, which aborts the migration and has the
+ * old storage serve the waiting calls, well before their own deadline. Runs
+ * only while the registry is migrating (one timer, every `stallMs / 4`).
+ */
+export const stallWatch: AnyActorLogic = fromCallback<
+  { type: "noop" },
+  StallWatchInput
+>(({ input, sendBack }) => {
+  const { router, stallMs } = input;
+  const timer = setInterval(() => {
+    const waited = router.oldestWait();
+    if (waited >= stallMs) {
+      sendBack({
+        type: "api.route_failed",
+        error: new StorageError(
+          `no answer within ${stallMs} ms`,
+        ),
+      });
+    }
+  }, Math.max(1, Math.floor(stallMs / 4)));
+  return () => clearInterval(timer);
+});
