@@ -143,10 +143,10 @@ function tick(): Promise<void> {
   return new Promise((resolve) => {
     port1.onmessage = () => {
       port1.close();
+      port2.close();
       resolve();
     };
     port2.postMessage(null);
-    port2.close();
   });
 }
 
