@@ -21,12 +21,11 @@ Deno.test("api.bind({ migrate }) swaps memory → file → idb → memory under 
   const dir = await Deno.makeTempDir();
   // Count every reply delivered to the facade's replies actor, by request id.
   const answers = new Map<number, number>();
-  let queued = 0;
+  let routed = 0;
   const xmpp = createClient({
     jid: "alice@localhost",
     password: "pw",
     inspect(ev) {
-      if (ev.type === "@xstate.event" && ev.event.type === "api.run") queued++;
       if (
         ev.type === "@xstate.event" &&
         (ev.actorRef as { id?: string }).id === "replies" &&
@@ -46,7 +45,7 @@ Deno.test("api.bind({ migrate }) swaps memory → file → idb → memory under 
     }
 
     const calls: Promise<unknown>[] = [];
-    const binds: Promise<void>[] = [];
+    const binds: Promise<unknown>[] = [];
     const setDuring: Promise<string>[] = [];
     const targets = [
       () => fileStorage({ dir }),
@@ -57,6 +56,7 @@ Deno.test("api.bind({ migrate }) swaps memory → file → idb → memory under 
       if (i % 300 === 150) {
         binds.push(bob.api.bind(targets[binds.length](), { migrate: true }));
       }
+      if (bob.api.actor.getSnapshot().context.router !== undefined) routed++;
       if (i % 2 === 0) {
         const p = bob.setBob(payload(1000 + i), "text/plain");
         setDuring.push(p);
@@ -76,7 +76,7 @@ Deno.test("api.bind({ migrate }) swaps memory → file → idb → memory under 
     const failed = results.filter((r) => r.status === "rejected");
     assertEquals(failed, [], "zero failed calls");
     assertStrictEquals(binds.length, 3);
-    assert(queued > 0, "some calls arrived during a migration and were queued");
+    assert(routed > 0, "some calls were made during a migration");
 
     // Now on the last (memory) storage: everything set before or during is there.
     for (const cid of [...setBefore, ...await Promise.all(setDuring)]) {
@@ -176,7 +176,7 @@ Deno.test("api.bind({ migrate }) that fails keeps the old storage and serves que
   }
 });
 
-Deno.test("api.bind() calls made during a migration wait for it, then go to the new storage", async () => {
+Deno.test("api.bind() calls made during a migration are served at once; writes reach the new storage", async () => {
   const dir = await Deno.makeTempDir();
   const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
   try {

@@ -8,6 +8,9 @@
 import type { AnyActorRef } from "../../src/types.ts";
 import type {
   ApiHandler,
+  BindReport,
+  KeyFilter,
+  ProgressEvent,
   RegistryContext,
   Route,
   Scope,
@@ -44,11 +47,30 @@ export interface RegisterOptions extends Scope {
 /** Options of {@linkcode Api.bind}. */
 export interface BindOptions {
   /**
-   * Copy every entry of the current storage into the new one before
-   * switching; calls made meanwhile wait and are served by the new storage.
+   * Copy every entry of the current storage into the new one, in the
+   * background, before the new one takes over. Calls made meanwhile are
+   * served at once: reads from the new storage, then the old one on a miss;
+   * writes and deletes reach both.
    * @default {false}
    */
   migrate?: boolean;
+  /**
+   * Which keys to copy (a migration skips and counts the others, e.g. stray
+   * files in a file storage's directory). Defaults to the registry's filter,
+   * which accepts every key unless the plugin gave one.
+   */
+  isKey?: KeyFilter;
+  /**
+   * Called with the copy's progress (at most every ~100 ms, and once at the
+   * end) while a migrating bind runs.
+   */
+  onProgress?: (progress: ProgressEvent) => void;
+  /**
+   * Upper bound of entries per copy batch (the copier adapts the batch size
+   * below it so that each batch takes a few ms).
+   * @default {1024}
+   */
+  batchSize?: number;
 }
 
 /** Internal wiring of an {@linkcode Api}. */
@@ -188,7 +210,9 @@ export class Api {
   /**
    * Run `op`: the JID+node handler, else the JID handler, else the global
    * one. Function handlers are called directly; storage ops go to the bound
-   * storage actor in one message.
+   * storage actor in one message (during a migrating bind, through the
+   * migration's router: at most one more storage message, never a wait for
+   * the copy).
    *
    * @param op The op name.
    * @param options JID, node, ifrom, args and timeout.
@@ -265,24 +289,54 @@ export class Api {
       ns: w.ns,
       replyTo: w.replies,
     } as StorageRequest;
-    if (snapshot.value === "ready") deliver(context.storage, request);
-    else w.registry.send({ type: "api.run", request });
+    const router = context.router;
+    if (router === undefined) deliver(context.storage, request);
+    else router.route(request);
     return promise;
   }
 
   /**
    * Bind a storage actor to this API: actor logic (the registry spawns it
    * and stops it once drained) or an already running ref (left running, so
-   * one store can serve several clients).
+   * one store can serve several clients). The new storage must first answer
+   * `storage.ready`; one that cannot start makes the bind reject and the
+   * old storage stays bound. Binding the storage bound now does nothing.
+   *
+   * With `migrate: true`, every entry is copied in the background while
+   * calls go on (see {@linkcode BindOptions.migrate}); if the copy fails,
+   * the bind rejects and the old storage, which got every write made
+   * meanwhile, stays bound. A bind made while another is in progress waits
+   * its turn.
    *
    * @param storage Storage actor logic or a running storage actor.
-   * @param options `migrate: true` copies every entry first.
-   * @returns Resolves once the new storage serves calls.
+   * @param options `migrate`, `isKey`, `onProgress`, `batchSize`.
+   * @returns Resolves, once the new storage serves calls and the old one is
+   *   retired, with what was copied.
+   * @throws {StorageError} The new storage cannot start, or the migration
+   *   failed.
+   *
+   * @example Migrate with a progress callback
+   * ```ts
+   * import { ok, strictEqual } from "node:assert/strict";
+   * import { createClient, memoryStorage } from "../../mod.ts";
+   * const xmpp = createClient({ jid: "alice@localhost" });
+   * const bob = xmpp.registerPlugin("xep_0231");
+   * const cid = await bob.setBob(new TextEncoder().encode("hi"), "text/plain");
+   * let last = -1;
+   * const report = await bob.api.bind(memoryStorage(), {
+   *   migrate: true,
+   *   onProgress: (p) => void (last = p.copied),
+   * });
+   * strictEqual(report.copied, 1);
+   * strictEqual(last, 1);
+   * ok((await bob.getBob({ cid })).data.length === 2);
+   * await xmpp.stop();
+   * ```
    */
   bind(
     storage: StorageLogic | AnyActorRef,
     options: BindOptions = {},
-  ): Promise<void> {
+  ): Promise<BindReport> {
     if (!isLogic(storage) && !isActorRef(storage)) {
       return Promise.reject(
         new TypeError(
@@ -296,21 +350,51 @@ export class Api {
         new ApiError("bind", "Cannot bind storage: the client is stopped"),
       );
     }
-    // The registry answers every bind (its migration steps time out), so the
-    // request itself needs no deadline.
-    const { id, promise } = w.requests.open<void>(
+    const { isKey, onProgress, batchSize } = options;
+    if (isKey !== undefined && typeof isKey !== "function") {
+      return Promise.reject(
+        new TypeError("Cannot bind storage: isKey must be a function"),
+      );
+    }
+    if (
+      batchSize !== undefined &&
+      (!Number.isInteger(batchSize) || batchSize < 1)
+    ) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot bind storage: batchSize must be a positive integer, got ${batchSize}`,
+        ),
+      );
+    }
+    // The registry answers every bind (its steps time out), so the request
+    // itself needs no deadline.
+    const { id, promise } = w.requests.open<BindReport>(
       Number.POSITIVE_INFINITY,
       "Cannot bind storage",
-      () => undefined,
+      (value) => value as BindReport,
     );
+    let done: Promise<BindReport> = promise;
+    if (typeof onProgress === "function") {
+      const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
+        if (e.bind !== id) return;
+        try {
+          onProgress(e);
+        } catch {
+          // A failing progress callback must not disturb the migration.
+        }
+      });
+      done = promise.finally(() => sub.unsubscribe());
+    }
     w.registry.send({
       type: "api.bind",
       storage,
       migrate: options.migrate === true,
+      isKey,
+      batchSize,
       id,
       replyTo: w.replies,
     });
-    return promise;
+    return done;
   }
 
   #registerRoute(route: Route, op: string, options: RegisterOptions): void {

@@ -8,177 +8,192 @@
  * one storage request for the bound storage actor.
  *
  * The machine is the control plane: register, bind, migrate, drain, retire.
- * The data plane is one hop: while the registry is `ready`, a caller resolves
- * the route from the registry's snapshot ({@linkcode resolveRoute}) and sends
- * the storage request straight to the bound storage. While a migrating bind
- * copies data, callers send `api.run` here instead and the registry queues it
- * until the new storage takes over.
+ * The data plane never goes through it: a caller resolves the route from the
+ * registry's snapshot ({@linkcode resolveRoute}) and sends the storage
+ * request straight to the bound storage (one hop), or, during a migrating
+ * bind, hands it to the migration's router found in the same snapshot
+ * (`context.router`, see `router.ts`: at most one extra storage hop).
  *
  * Hot swap rules:
+ * - a bind first sends the new storage `storage.ready`; a storage that cannot
+ *   start fails it (or does not answer within `timeout`), the bind rejects
+ *   with `StorageError` and the old storage stays bound. Binding the storage
+ *   bound now is a no-op;
  * - a request already sent to the old storage completes there;
- * - requests that arrive during a migrating bind are queued and served by the
- *   new storage once every entry is copied;
+ * - during a migrating bind no call waits for the copy: reads go to the new
+ *   storage then, on a miss, the old one; writes and deletes go to both;
+ *   the background copy (`copier.ts`) never writes a key a caller touched;
+ * - if the copy fails (an error, a malformed batch, no answer within
+ *   `timeout`), or the new storage fails a caller's request, the bind rejects
+ *   with `StorageError` and the old storage, which got every write, stays
+ *   bound; callers see no error;
  * - the old storage is sent `storage.drain` and, if the registry spawned it,
- *   stopped once that is answered (or after `timeout`); a storage the caller passed as a running
- *   ref is left running;
- * - a bind that arrives while another migrates waits its turn.
+ *   stopped once that is answered (or after `timeout`); a storage the caller
+ *   passed as a running ref is left running;
+ * - a bind that arrives while another is in progress waits its turn.
  *
  * @module
  */
-import { and, assign, enqueueActions, raise, setup } from "../../src/deps.ts";
+import {
+  assertEvent,
+  assign,
+  emit,
+  enqueueActions,
+  raise,
+  setup,
+} from "../../src/deps.ts";
 import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
-import type {
-  JsonValue,
-  ReplyTarget,
-  StorageReply,
-} from "../storage/protocol.ts";
-import { StorageError } from "../../src/errors.ts";
 import { isActorRef } from "../../src/_util.ts";
 import type {
+  BindReport,
   RegistryContext,
+  RegistryEmitted,
   RegistryEvent,
   RegistryInput,
 } from "./protocol.ts";
 import { deliver, place, table } from "./routes.ts";
+import { copierInput, NO_COPY, reply, retireCurrent } from "./steps.ts";
+import { MigrationRouter, stallWatch } from "./router.ts";
+import { copierMachine } from "./copier.ts";
+import { bindError } from "./bind_error.ts";
+
+type Step = { step?: "ready" | "drain" };
 
 /**
- * Plan the retirement of the storage bound now: the context change that lists
- * it as retiring, and the effect that sends it `storage.drain` (once answered,
- * or after the retire timeout, it is stopped if owned).
- */
-function retireCurrent(
-  context: RegistryContext,
-  self: AnyActorRef,
-): {
-  update: Pick<RegistryContext, "nextId" | "retiring">;
-  effect: () => void;
-} {
-  const drainId = context.nextId;
-  const { storage, ns } = context;
-  return {
-    update: {
-      nextId: drainId + 1,
-      retiring: {
-        ...context.retiring,
-        [drainId]: { ref: storage, owned: context.owned },
-      },
-    },
-    effect: () =>
-      deliver(storage, {
-        type: "storage.drain",
-        id: drainId,
-        ns,
-        replyTo: self,
-      }),
-  };
-}
-
-function reply(target: ReplyTarget, out: StorageReply): void {
-  try {
-    target.send(out);
-  } catch {
-    // The requester is gone; nothing to answer.
-  }
-}
-
-// Every migration step waits at most `timeout` ms for its answer; then the
-// bind is aborted and the old storage keeps serving.
-const STEP_TIMEOUT = {
-  stepTimeout: { target: "#registry.ready", actions: "abortMigration" },
-} as const;
-
-/**
- * The registry machine: states `ready` and `migrating` (`draining` the old
- * storage, `listing` its keys, `copying` them).
+ * The registry machine: `ready`, `binding` (a plain bind waits for the new
+ * storage's start handshake) and `migrating` (`starting` the new storage,
+ * `draining` the old one, then `copying` in the background).
  */
 export const registryMachine: AnyStateMachine = setup({
   types: {
     context: {} as RegistryContext,
     events: {} as RegistryEvent,
     input: {} as RegistryInput,
+    emitted: {} as RegistryEmitted,
   },
+  actors: { copier: copierMachine, stallWatch },
   delays: {
     stepTimeout: ({ context }) => context.timeout,
   },
   guards: {
     wantsMigration: ({ event }) => event.type === "api.bind" && event.migrate,
+    isCurrentStorage: ({ context, event }) =>
+      event.type === "api.bind" && event.storage === context.storage,
     isRetiringDrain: ({ context, event }) =>
       (event.type === "storage.result" ||
         event.type === "api.retire_timeout") &&
       event.id in context.retiring,
+    isReadyAnswer: ({ context, event }) =>
+      (event.type === "storage.result" || event.type === "storage.error") &&
+      event.id === context.pending?.readyId,
     isDrained: ({ context, event }) =>
       event.type === "storage.result" &&
-      event.id === context.migration?.drainId,
-    isKeyList: ({ context, event }) =>
-      event.type === "storage.result" && event.id === context.migration?.keysId,
-    isValidKeyList: ({ event }) =>
-      event.type === "storage.result" && Array.isArray(event.value) &&
-      event.value.every((k) => typeof k === "string"),
-    isCopyStep: ({ context, event }) => {
-      const m = context.migration;
-      return event.type === "storage.result" && m !== undefined &&
-        (event.id in m.gets || event.id in m.sets);
-    },
-    copyDone: ({ context }) => context.migration?.remaining === 0,
-    isMigrationError: ({ context, event }) => {
-      const m = context.migration;
-      return event.type === "storage.error" && m !== undefined &&
-        (event.id === m.drainId || event.id === m.keysId ||
-          event.id in m.gets ||
-          event.id in m.sets);
-    },
+      event.id === context.pending?.drainId,
+    isDrainError: ({ context, event }) =>
+      event.type === "storage.error" && event.id === context.pending?.drainId,
+    copySucceeded: ({ event }) =>
+      event.type === "xstate.done.actor.copier" && event.output.ok,
     hasDeferredBind: ({ context }) => context.deferred.length > 0,
   },
   actions: {
     register: assign(({ context, event }) => {
-      if (event.type !== "api.register") return {};
+      assertEvent(event, "api.register");
       const t = table(context, event.op);
       place(t, event.route, event.scope);
       if (event.isDefault) t.default = event.route;
       return { ops: { ...context.ops, [event.op]: t } };
     }),
     unregister: assign(({ context, event }) => {
-      if (event.type !== "api.unregister") return {};
+      assertEvent(event, "api.unregister");
       const t = table(context, event.op);
       place(t, undefined, event.scope);
       return { ops: { ...context.ops, [event.op]: t } };
     }),
     restoreDefault: assign(({ context, event }) => {
-      if (event.type !== "api.restore_default") return {};
+      assertEvent(event, "api.restore_default");
       const t = table(context, event.op);
       place(t, t.default, event.scope);
       return { ops: { ...context.ops, [event.op]: t } };
     }),
+    /** `api.run` sent here (not the facade's path): serve it the same way. */
     forward: ({ context, event }) => {
-      if (event.type === "api.run") deliver(context.storage, event.request);
+      assertEvent(event, "api.run");
+      if (context.router !== undefined) context.router.route(event.request);
+      else deliver(context.storage, event.request);
     },
-    enqueue: assign(({ context, event }) =>
-      event.type === "api.run"
-        ? { queue: [...context.queue, event.request] }
-        : {}
-    ),
-    defer: assign(({ context, event }) =>
-      event.type === "api.bind"
-        ? { deferred: [...context.deferred, event] }
-        : {}
-    ),
+    defer: assign(({ context, event }) => {
+      assertEvent(event, "api.bind");
+      return { deferred: [...context.deferred, event] };
+    }),
     replayDeferred: enqueueActions(({ context, enqueue }) => {
       const [first, ...rest] = context.deferred;
       enqueue.assign({ deferred: rest });
       if (first !== undefined) enqueue(raise(first));
     }),
-    /** Plain bind: switch at once, retire the old storage. */
-    swap: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== "api.bind") return;
-      const { storage, replyTo, id } = event;
+    /** Binding what is bound already: nothing to do. */
+    answerNoop: ({ event }) => {
+      assertEvent(event, "api.bind");
+      reply(event.replyTo, {
+        type: "storage.result",
+        id: event.id,
+        value: { migrated: false, ...NO_COPY } satisfies BindReport,
+      });
+    },
+    /** Spawn (or adopt) the new storage; a migration also gets its router. */
+    startBind: assign(({ context, event, spawn, self }) => {
+      assertEvent(event, "api.bind");
+      const owned = !isActorRef(event.storage);
+      const to = isActorRef(event.storage) ? event.storage : spawn(
+        event.storage,
+      ) as AnyActorRef;
+      const readyId = context.nextId;
+      return {
+        nextId: readyId + 2,
+        pending: { to, owned, bind: event, readyId, drainId: readyId + 1 },
+        router: event.migrate
+          ? new MigrationRouter(
+            context.storage,
+            to,
+            (error) => self.send({ type: "api.route_failed", error }),
+          )
+          : undefined,
+      };
+    }),
+    askReady: ({ context, self }) => {
+      const p = context.pending!;
+      deliver(p.to, {
+        type: "storage.ready",
+        id: p.readyId,
+        ns: context.ns,
+        replyTo: self,
+      });
+    },
+    drainOld: ({ context, self }) => {
+      deliver(context.storage, {
+        type: "storage.drain",
+        id: context.pending!.drainId,
+        ns: context.ns,
+        replyTo: self,
+      });
+    },
+    /** Plain bind: the new storage started; switch, retire the old one. */
+    swap: enqueueActions(({ context, enqueue, self }) => {
+      const p = context.pending!;
       const retired = retireCurrent(context, self);
-      enqueue.assign(({ spawn }) => ({
-        storage: isActorRef(storage) ? storage : spawn(storage),
-        owned: !isActorRef(storage),
+      enqueue.assign({
+        storage: p.to,
+        owned: p.owned,
+        pending: undefined,
         ...retired.update,
-      }));
+      });
       enqueue(retired.effect);
-      enqueue(() => reply(replyTo, { type: "storage.result", id }));
+      enqueue(() =>
+        reply(p.bind.replyTo, {
+          type: "storage.result",
+          id: p.bind.id,
+          value: { migrated: false, ...NO_COPY } satisfies BindReport,
+        })
+      );
     }),
     /**
      * A retired storage gets `timeout` ms to answer its drain; one that
@@ -192,151 +207,74 @@ export const registryMachine: AnyStateMachine = setup({
       { delay: ({ context }) => context.timeout },
     ),
     stopRetired: enqueueActions(({ context, event, enqueue }) => {
-      if (
-        event.type !== "storage.result" && event.type !== "api.retire_timeout"
-      ) return;
+      assertEvent(event, ["storage.result", "api.retire_timeout"]);
       const { [event.id]: old, ...rest } = context.retiring;
       enqueue.assign({ retiring: rest });
       if (old?.owned) enqueue.stopChild(old.ref);
     }),
-    startMigration: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== "api.bind") return;
-      const drainId = context.nextId;
-      const { storage, ns } = context;
-      enqueue.assign(({ spawn }) => ({
-        nextId: drainId + 2,
-        migration: {
-          to: isActorRef(event.storage) ? event.storage : spawn(event.storage),
-          owned: !isActorRef(event.storage),
-          bind: event,
-          drainId,
-          keysId: drainId + 1,
-          gets: {},
-          sets: {},
-          remaining: 0,
-        },
-      }));
-      enqueue(() =>
-        deliver(storage, {
-          type: "storage.drain",
-          id: drainId,
-          ns,
-          replyTo: self,
-        })
-      );
+    emitProgress: emit(({ context, event }) => {
+      assertEvent(event, "api.copy_progress");
+      return {
+        type: "api.progress" as const,
+        bind: context.pending!.bind.id,
+        done: false,
+        ...event.progress,
+      };
     }),
-    listKeys: ({ context, self }) => {
-      const m = context.migration!;
-      deliver(context.storage, {
-        type: "storage.keys",
-        id: m.keysId,
-        ns: context.ns,
-        replyTo: self,
-      });
-    },
-    copyAll: enqueueActions(({ context, event, enqueue, self }) => {
-      const m = context.migration!;
-      // isValidKeyList let only a string[] through.
-      const keys = event.type === "storage.result"
-        ? event.value as string[]
-        : [];
-      const gets: Record<number, string> = {};
-      let id = context.nextId;
-      for (const key of keys) gets[id++] = key;
-      enqueue.assign({
-        nextId: id,
-        migration: { ...m, gets, remaining: keys.length },
-      });
-      const { storage, ns } = context;
-      enqueue(() => {
-        for (const [getId, key] of Object.entries(gets)) {
-          deliver(storage, {
-            type: "storage.get",
-            id: Number(getId),
-            ns,
-            key,
-            replyTo: self,
-          });
-        }
-      });
-    }),
-    copyStep: enqueueActions(({ context, event, enqueue, self }) => {
-      const m = context.migration!;
-      if (event.type !== "storage.result") return;
-      const { id } = event;
-      if (!(id in m.gets)) {
-        const { [id]: _, ...sets } = m.sets;
-        enqueue.assign({
-          migration: { ...m, sets, remaining: m.remaining - 1 },
-        });
-        return;
-      }
-      const key = m.gets[id];
-      const { [id]: _, ...gets } = m.gets;
-      if (event.value === undefined) {
-        enqueue.assign({
-          migration: { ...m, gets, remaining: m.remaining - 1 },
-        });
-        return;
-      }
-      const setId = context.nextId;
-      const value = event.value as JsonValue;
-      enqueue.assign({
-        nextId: setId + 1,
-        migration: { ...m, gets, sets: { ...m.sets, [setId]: key } },
-      });
-      enqueue(() =>
-        deliver(m.to, {
-          type: "storage.set",
-          id: setId,
-          ns: context.ns,
-          key,
-          value,
-          replyTo: self,
-        })
-      );
-    }),
-    /** The copy is complete: the new storage takes over and serves the queue. */
-    commitMigration: enqueueActions(({ context, enqueue, self }) => {
-      const m = context.migration!;
-      const { queue } = context;
+    /** The copy is complete: the new storage takes over. */
+    commitMigration: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, "xstate.done.actor.copier");
+      if (!event.output.ok) return;
+      const p = context.pending!;
+      const router = context.router as MigrationRouter;
       const retired = retireCurrent(context, self);
+      const { progress } = event.output;
+      enqueue(() => router.commit());
       enqueue.assign({
-        storage: m.to,
-        owned: m.owned,
-        queue: [],
-        migration: undefined,
+        storage: p.to,
+        owned: p.owned,
+        router: undefined,
+        pending: undefined,
         ...retired.update,
       });
       enqueue(retired.effect);
-      enqueue(() => {
-        for (const request of queue) deliver(m.to, request);
-        reply(m.bind.replyTo, { type: "storage.result", id: m.bind.id });
+      enqueue.emit({
+        type: "api.progress",
+        bind: p.bind.id,
+        done: true,
+        ...progress,
       });
+      enqueue(() =>
+        reply(p.bind.replyTo, {
+          type: "storage.result",
+          id: p.bind.id,
+          value: { migrated: true, ...progress } satisfies BindReport,
+        })
+      );
     }),
-    /** The copy failed: keep the old storage, serve the queue from it. */
-    abortMigration: enqueueActions(({ context, event, enqueue }) => {
-      const m = context.migration!;
-      const error = event.type === "storage.error"
-        ? new StorageError(
-          `Cannot bind storage: migration failed: ${event.error.message}`,
-          { cause: event.error },
-        )
-        : event.type === "storage.result"
-        ? new StorageError(
-          "Cannot bind storage: migration failed: the old storage answered storage.keys with something other than a list of strings",
-        )
-        : new StorageError(
-          `Cannot bind storage: migration step got no answer within ${context.timeout} ms`,
+    /**
+     * The bind failed: the old storage stays bound (a migration's router
+     * sends the calls still waiting on the new storage to it), the new one
+     * is stopped if the registry spawned it, and the bind rejects.
+     */
+    abortBind: enqueueActions(
+      ({ context, event, enqueue }, params: Step | undefined) => {
+        const p = context.pending!;
+        const error = bindError(
+          event,
+          p.bind.migrate,
+          context.timeout,
+          params?.step,
         );
-      const { queue, storage } = context;
-      if (m.owned) enqueue.stopChild(m.to);
-      enqueue.assign({ queue: [], migration: undefined });
-      enqueue(() => {
-        for (const request of queue) deliver(storage, request);
-        reply(m.bind.replyTo, { type: "storage.error", id: m.bind.id, error });
-      });
-    }),
+        const router = context.router as MigrationRouter | undefined;
+        if (router !== undefined) enqueue(() => router.abort());
+        if (p.owned) enqueue.stopChild(p.to);
+        enqueue.assign({ router: undefined, pending: undefined });
+        enqueue(() =>
+          reply(p.bind.replyTo, { type: "storage.error", id: p.bind.id, error })
+        );
+      },
+    ),
   },
 }).createMachine({
   id: "registry",
@@ -346,16 +284,18 @@ export const registryMachine: AnyStateMachine = setup({
     storage: spawn(input.storage),
     owned: true,
     timeout: input.timeout,
+    isKey: input.isKey ?? (() => true),
     nextId: 1,
-    queue: [],
+    router: undefined,
     deferred: [],
     retiring: {},
-    migration: undefined,
+    pending: undefined,
   }),
   on: {
     "api.register": { actions: "register" },
     "api.unregister": { actions: "unregister" },
     "api.restore_default": { actions: "restoreDefault" },
+    "api.run": { actions: "forward" },
     "storage.result": { guard: "isRetiringDrain", actions: "stopRetired" },
     "api.retire_timeout": { guard: "isRetiringDrain", actions: "stopRetired" },
   },
@@ -364,73 +304,103 @@ export const registryMachine: AnyStateMachine = setup({
     ready: {
       always: { guard: "hasDeferredBind", actions: "replayDeferred" },
       on: {
-        "api.run": { actions: "forward" },
         "api.bind": [
+          { guard: "isCurrentStorage", actions: "answerNoop" },
           {
             guard: "wantsMigration",
             target: "migrating",
-            actions: "startMigration",
+            actions: ["startBind", "askReady"],
           },
-          { actions: ["swap", "scheduleRetireTimeout"] },
+          { target: "binding", actions: ["startBind", "askReady"] },
         ],
       },
     },
-    migrating: {
-      initial: "draining",
-      on: {
-        "api.run": { actions: "enqueue" },
-        "api.bind": { actions: "defer" },
-        "storage.error": {
-          guard: "isMigrationError",
+    binding: {
+      after: {
+        stepTimeout: {
           target: "ready",
-          actions: "abortMigration",
+          actions: { type: "abortBind", params: { step: "ready" } },
         },
       },
+      on: {
+        "api.bind": { actions: "defer" },
+        "storage.result": {
+          guard: "isReadyAnswer",
+          target: "ready",
+          actions: ["swap", "scheduleRetireTimeout"],
+        },
+        "storage.error": {
+          guard: "isReadyAnswer",
+          target: "ready",
+          actions: "abortBind",
+        },
+      },
+    },
+    migrating: {
+      initial: "starting",
+      // Callers must not wait on a new storage that stopped answering.
+      invoke: {
+        src: "stallWatch",
+        input: ({ context }: { context: RegistryContext }) => ({
+          router: context.router as MigrationRouter,
+          stallMs: Math.max(1, Math.floor(context.timeout / 2)),
+        }),
+      },
+      on: {
+        "api.bind": { actions: "defer" },
+        "api.route_failed": { target: "ready", actions: "abortBind" },
+        "storage.error": [
+          { guard: "isReadyAnswer", target: "ready", actions: "abortBind" },
+          {
+            guard: "isDrainError",
+            target: "ready",
+            actions: { type: "abortBind", params: { step: "drain" } },
+          },
+        ],
+      },
       states: {
-        draining: {
-          after: STEP_TIMEOUT,
+        starting: {
+          after: {
+            stepTimeout: {
+              target: "#registry.ready",
+              actions: { type: "abortBind", params: { step: "ready" } },
+            },
+          },
           on: {
             "storage.result": {
-              guard: "isDrained",
-              target: "listing",
-              actions: "listKeys",
+              guard: "isReadyAnswer",
+              target: "draining",
+              actions: "drainOld",
             },
           },
         },
-        listing: {
-          after: STEP_TIMEOUT,
+        draining: {
+          after: {
+            stepTimeout: {
+              target: "#registry.ready",
+              actions: { type: "abortBind", params: { step: "drain" } },
+            },
+          },
           on: {
-            "storage.result": [
-              {
-                guard: and(["isKeyList", "isValidKeyList"]),
-                target: "copying",
-                actions: "copyAll",
-              },
-              {
-                guard: "isKeyList",
-                target: "#registry.ready",
-                actions: "abortMigration",
-              },
-            ],
+            "storage.result": { guard: "isDrained", target: "copying" },
           },
         },
         copying: {
-          // Each answered step re-enters the state, so the timeout bounds the
-          // wait for the next answer, not the whole copy.
-          after: STEP_TIMEOUT,
-          always: {
-            guard: "copyDone",
-            target: "#registry.ready",
-            actions: ["commitMigration", "scheduleRetireTimeout"],
+          invoke: {
+            id: "copier",
+            src: "copier",
+            input: ({ context }: { context: RegistryContext }) =>
+              copierInput(context),
+            onDone: [
+              {
+                guard: "copySucceeded",
+                target: "#registry.ready",
+                actions: ["commitMigration", "scheduleRetireTimeout"],
+              },
+              { target: "#registry.ready", actions: "abortBind" },
+            ],
           },
-          on: {
-            "storage.result": {
-              guard: "isCopyStep",
-              target: "copying",
-              reenter: true,
-              actions: "copyStep",
-            },
-          },
+          on: { "api.copy_progress": { actions: "emitProgress" } },
         },
       },
     },

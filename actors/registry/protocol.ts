@@ -60,41 +60,107 @@ export interface Scope {
   node?: string;
 }
 
+/**
+ * Whether a key belongs in the namespace (BoB: a valid cid). A migration
+ * copies only such keys; others (a stray `README.txt` in a file storage
+ * directory) are skipped and counted, not fatal.
+ */
+export type KeyFilter = (key: string) => boolean;
+
+/** How far a migrating bind has got; see `api.progress`. */
+export interface MigrationProgress {
+  /** Entries written to the new storage by the background copy. */
+  copied: number;
+  /** Keys left behind because the key filter rejected them. */
+  skipped: number;
+  /**
+   * Entries not copied because a caller wrote or deleted the key during the
+   * migration (the caller's write already reached the new storage).
+   */
+  superseded: number;
+  /** Keys in the old storage when the copy began, when the storage knows. */
+  total?: number;
+  /** Time since the copy began, in ms. */
+  elapsedMs: number;
+  /** Entries handled per second so far (copied + skipped + superseded). */
+  rate: number;
+}
+
+/** What `api.bind` resolves with. */
+export interface BindReport extends MigrationProgress {
+  /** Whether entries were migrated (`migrate: true`) or the bind was plain. */
+  migrated: boolean;
+}
+
+/** Emitted by the registry (read with `registry.on("api.progress", …)`). */
+export interface ProgressEvent extends MigrationProgress {
+  /** Discriminant. */
+  type: "api.progress";
+  /** The request id of the bind this reports on. */
+  bind: number;
+  /** `true` on the last event of a migration that succeeded. */
+  done: boolean;
+}
+
+/** Everything the registry emits. */
+export type RegistryEmitted = ProgressEvent;
+
+/**
+ * The data path during a migrating bind, as the facade sees it: it routes
+ * each storage request (get: new storage, then old on a miss; set/del: both)
+ * and records the keys callers wrote or deleted.
+ */
+export interface MigrationRoute {
+  /** Keys written or deleted by callers since the migration began. */
+  readonly touched: ReadonlySet<string>;
+  /**
+   * Serve one storage request during the migration.
+   * @param request The request; its reply goes to `request.replyTo`.
+   */
+  route(request: StorageRequest): void;
+}
+
 /** The registry's context. */
 export interface RegistryContext {
   /** API name, also the storage namespace (e.g. `xep_0231`). */
   ns: string;
   /** Handlers per op. */
   ops: Record<string, OpTable>;
-  /** The storage actor bound now. */
+  /** The storage actor bound now (the old one during a migration). */
   storage: AnyActorRef;
   /** Whether the registry spawned `storage` (and so stops it when retired). */
   owned: boolean;
-  /** Timeout of each step of a migration, in ms. */
+  /** Timeout of each step of a bind or migration, in ms. */
   timeout: number;
+  /** The default key filter of migrations (accepts every key unless given). */
+  isKey: KeyFilter;
   /** Id of the registry's own next storage request. */
   nextId: number;
-  /** `api.run` requests held during a migrating bind. */
-  queue: StorageRequest[];
-  /** Binds that arrived during a migration. */
+  /**
+   * Set during a migrating bind: callers route storage requests through it
+   * (no registry hop), instead of straight to `storage`.
+   */
+  router: MigrationRoute | undefined;
+  /** Binds that arrived during a bind or migration. */
   deferred: BindEvent[];
   /** Old storages waiting for their drain answer, by drain request id. */
   retiring: Record<number, { ref: AnyActorRef; owned: boolean }>;
-  /** The migration in progress. */
-  migration: Migration | undefined;
+  /** The bind in progress (start handshake, then migration if asked). */
+  pending: PendingBind | undefined;
 }
 
-/** A migrating bind in progress. */
-export interface Migration {
+/** A bind in progress: the new storage proves it started, then (maybe) copy. */
+export interface PendingBind {
+  /** The new storage. */
   to: AnyActorRef;
+  /** Whether the registry spawned it. */
   owned: boolean;
+  /** The bind request. */
   bind: BindEvent;
+  /** Id of the `storage.ready` request sent to the new storage. */
+  readyId: number;
+  /** Id of the `storage.drain` request sent to the old storage (migration). */
   drainId: number;
-  keysId: number;
-  /** Outstanding copy steps: get request id → key, set request id → key. */
-  gets: Record<number, string>;
-  sets: Record<number, string>;
-  remaining: number;
 }
 
 /** Bind a storage: actor logic (spawned and owned) or a running ref (kept). */
@@ -103,13 +169,22 @@ export interface BindEvent {
   type: "api.bind";
   /** Storage actor logic (spawned, owned) or a running storage actor (kept). */
   storage: StorageLogic | AnyActorRef;
-  /** Copy every entry into the new storage before switching. */
+  /** Copy every entry into the new storage before it takes over. */
   migrate: boolean;
+  /** The key filter of this migration (default: the registry's). */
+  isKey?: KeyFilter;
+  /** Upper bound of entries per copy batch. */
+  batchSize?: number;
   /** Request id of the answer (a storage reply). */
   id: number;
   /** Who gets the answer. */
   replyTo: ReplyTarget;
 }
+
+/** What the copier child reports when it ends. */
+export type CopyOutcome =
+  | { ok: true; progress: MigrationProgress }
+  | { ok: false; error: Error };
 
 /** Every event the registry accepts. */
 export type RegistryEvent =
@@ -125,6 +200,11 @@ export type RegistryEvent =
   | BindEvent
   | { type: "api.run"; request: StorageRequest }
   | { type: "api.retire_timeout"; id: number }
+  /** From the copier: progress of the background copy. */
+  | { type: "api.copy_progress"; progress: MigrationProgress }
+  /** From the migration router: the new storage failed a caller's request. */
+  | { type: "api.route_failed"; error: Error }
+  | { type: "xstate.done.actor.copier"; output: CopyOutcome }
   | StorageReply;
 
 /** What the registry is created with. */
@@ -133,6 +213,12 @@ export interface RegistryInput {
   ns: string;
   /** The storage bound at start (spawned and owned by the registry). */
   storage: StorageLogic;
-  /** Timeout of each migration step in ms. */
+  /** Timeout of each bind and migration step in ms. */
   timeout: number;
+  /**
+   * Which keys a migration copies (the plugin's own key check, e.g. BoB's
+   * `isCid`); the others are skipped and counted.
+   * @default {() => true}
+   */
+  isKey?: KeyFilter;
 }

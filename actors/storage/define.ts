@@ -13,7 +13,13 @@ import { fromCallback } from "../../src/deps.ts";
 import type { AnyActorLogic } from "../../src/types.ts";
 import { StorageError } from "../../src/errors.ts";
 import { isThenable } from "../../src/_util.ts";
-import type { JsonValue, StorageReply, StorageRequest } from "./protocol.ts";
+import type {
+  EntriesBatch,
+  EntriesCursor,
+  JsonValue,
+  StorageReply,
+  StorageRequest,
+} from "./protocol.ts";
 
 /** What a storage backend implements; each method may be sync or async. */
 export interface StorageBackend {
@@ -28,6 +34,30 @@ export interface StorageBackend {
   del(ns: string, key: string): void | Promise<void>;
   /** Every key of the namespace. */
   keys(ns: string): string[] | Promise<string[]>;
+  /**
+   * Prove the backend works (open the database, check the directory): the
+   * answer to `storage.ready`. Without it, a backend whose factory returned
+   * is ready.
+   */
+  ready?(): void | Promise<void>;
+  /**
+   * The next batch of at most `limit` entries from `cursor` (`null`: from
+   * the start); see {@linkcode EntriesBatch}. Without it, `storage.entries`
+   * is answered from `keys()` (listed once per listing) and `get()`.
+   */
+  entries?(
+    ns: string,
+    cursor: EntriesCursor,
+    limit: number,
+  ): EntriesBatch | Promise<EntriesBatch>;
+  /**
+   * Write many entries in order. Without it, `storage.set_many` calls
+   * `set()` once per entry (all issued at once, in order).
+   */
+  setMany?(
+    ns: string,
+    entries: [string, JsonValue][],
+  ): void | Promise<void>;
   /** Release resources when the actor stops. */
   close?(): void;
 }
@@ -39,10 +69,124 @@ function toError(cause: unknown): Error {
   return cause instanceof Error ? cause : new Error(String(cause));
 }
 
+function isKeyList(keys: unknown): keys is string[] {
+  return Array.isArray(keys) && keys.every((k) => typeof k === "string");
+}
+
+/** The most listings of one storage actor kept open at once. */
+const MAX_LISTINGS = 8;
+
+/**
+ * `storage.entries` from `keys()` and `get()`: the key list is taken once,
+ * when a listing starts, and kept (keys only) until the listing ends; each
+ * batch reads its values. A key deleted since the listing began is left out.
+ */
+function defaultEntries(backend: StorageBackend) {
+  const listings = new Map<string, { keys: string[]; pos: number }>();
+  let seq = 0;
+  function batchFrom(
+    id: string,
+    listing: { keys: string[]; pos: number },
+    ns: string,
+    limit: number,
+  ): EntriesBatch | Promise<EntriesBatch> {
+    const slice = listing.keys.slice(listing.pos, listing.pos + limit);
+    listing.pos += slice.length;
+    const done = listing.pos >= listing.keys.length;
+    if (done) listings.delete(id);
+    const batch: EntriesBatch = {
+      entries: [],
+      next: done ? null : id,
+      total: listing.keys.length,
+    };
+    const unreadable: [string, string][] = [];
+    const pending: Promise<void>[] = [];
+    const add = (key: string, value: JsonValue | undefined) => {
+      if (value !== undefined) batch.entries.push([key, value]);
+    };
+    for (const key of slice) {
+      let value;
+      try {
+        value = backend.get(ns, key);
+      } catch (e) {
+        unreadable.push([key, toError(e).message]);
+        continue;
+      }
+      if (isThenable<JsonValue | undefined>(value)) {
+        pending.push(
+          Promise.resolve(value).then(
+            (v) => add(key, v),
+            (e) => void unreadable.push([key, toError(e).message]),
+          ),
+        );
+      } else add(key, value);
+    }
+    const finish = () => {
+      if (unreadable.length > 0) batch.unreadable = unreadable;
+      return batch;
+    };
+    return pending.length === 0 ? finish() : Promise.all(pending).then(finish);
+  }
+  return (
+    ns: string,
+    cursor: EntriesCursor,
+    limit: number,
+  ): EntriesBatch | Promise<EntriesBatch> => {
+    if (cursor !== null) {
+      const listing = listings.get(cursor);
+      if (listing === undefined) {
+        throw new StorageError(
+          `Cannot answer storage.entries: unknown cursor ${
+            JSON.stringify(cursor)
+          }`,
+        );
+      }
+      return batchFrom(cursor, listing, ns, limit);
+    }
+    const start = (keys: unknown) => {
+      if (!isKeyList(keys)) {
+        throw new StorageError(
+          "Cannot answer storage.entries: the backend's keys() (storage.keys) returned something other than a list of strings",
+        );
+      }
+      const id = String(++seq);
+      // An abandoned listing (a failed migration) must not pin its keys for
+      // ever: keep the newest few.
+      if (listings.size >= MAX_LISTINGS) {
+        listings.delete(listings.keys().next().value!);
+      }
+      const listing = { keys: [...keys], pos: 0 };
+      listings.set(id, listing);
+      return batchFrom(id, listing, ns, limit);
+    };
+    const keys = backend.keys(ns);
+    return isThenable(keys) ? Promise.resolve(keys).then(start) : start(keys);
+  };
+}
+
+/** `storage.set_many` from `set()`: every write issued at once, in order. */
+function defaultSetMany(backend: StorageBackend) {
+  return (ns: string, entries: [string, JsonValue][]): void | Promise<void> => {
+    let pending: Promise<void>[] | undefined;
+    for (const [key, value] of entries) {
+      const r = backend.set(ns, key, value);
+      if (isThenable<void>(r)) (pending ??= []).push(Promise.resolve(r));
+    }
+    if (pending !== undefined) return Promise.all(pending).then(() => {});
+  };
+}
+
 /**
  * Wrap a backend factory as a storage actor logic. The factory runs when the
  * actor starts. Sync results are answered at once, in order; async ones when
  * they settle. `storage.drain` is answered once every earlier request is.
+ * `storage.ready` succeeds only if the factory returned (and the backend's
+ * `ready()`, if any, succeeded): a storage that cannot start fails it, so
+ * `api.bind` rejects instead of binding a dead storage.
+ *
+ * The bulk path of a migration (`storage.entries`, `storage.set_many`) uses
+ * the backend's `entries()` / `setMany()` when it has them, and otherwise
+ * defaults built from `keys()`, `get()` and `set()`.
  *
  * @param make Creates the backend when the actor starts.
  * @returns The actor logic, ready for `createActor` or `api.bind`.
@@ -79,8 +223,19 @@ export function defineStorage(
       const fail = () => {
         throw error;
       };
-      backend = { get: fail, set: fail, del: fail, keys: fail };
+      backend = {
+        get: fail,
+        set: fail,
+        del: fail,
+        keys: fail,
+        ready: fail,
+        entries: fail,
+        setMany: fail,
+      };
     }
+    const entries = backend.entries?.bind(backend) ?? defaultEntries(backend);
+    const setMany = backend.setMany?.bind(backend) ?? defaultSetMany(backend);
+    const ready = backend.ready?.bind(backend) ?? (() => {});
     let inFlight = 0;
     let drains: StorageRequest[] = [];
     let stopped = false;
@@ -150,6 +305,24 @@ export function defineStorage(
           return settle(req, () => backend.del(req.ns, req.key));
         case "storage.keys":
           return settle(req, () => backend.keys(req.ns));
+        case "storage.ready":
+          return settle(req, () => {
+            const r = ready();
+            return isThenable(r) ? Promise.resolve(r).then(() => {}) : r;
+          });
+        case "storage.entries": {
+          const { limit } = req;
+          if (!Number.isInteger(limit) || limit < 1) {
+            return settle(req, () => {
+              throw new RangeError(
+                `Cannot answer storage.entries: limit must be a positive integer, got ${limit}`,
+              );
+            });
+          }
+          return settle(req, () => entries(req.ns, req.cursor ?? null, limit));
+        }
+        case "storage.set_many":
+          return settle(req, () => setMany(req.ns, req.entries));
         case "storage.drain":
           if (inFlight === 0) {
             reply(req, { type: "storage.result", id: req.id });

@@ -9,7 +9,11 @@
  * {@linkcode StorageReply} carrying the same `id`, in the order it accepted
  * them for a given key.
  *
- * A new backend only has to answer these five requests.
+ * A new backend has to answer these eight requests: the five of the data and
+ * drain path (`get`, `set`, `del`, `keys`, `drain`), the start handshake
+ * (`ready`) and the bulk path a migration uses (`entries`, `set_many`).
+ * `defineStorage` answers all of them from a key/value backend, with
+ * defaults for the bulk path built from `get`/`set`/`keys`.
  *
  * @module
  */
@@ -74,22 +78,86 @@ export interface StorageDrain extends RequestBase {
   type: "storage.drain";
 }
 
+/**
+ * The start handshake: answered with success only once the storage has
+ * started (its backend exists and works), with `storage.error` otherwise.
+ * `api.bind` waits for it before the storage takes over.
+ */
+export interface StorageReady extends RequestBase {
+  /** Discriminant. */
+  type: "storage.ready";
+}
+
+/**
+ * An opaque position in a listing of entries, handed out by the storage in
+ * {@linkcode EntriesBatch.next}; `null` starts a new listing.
+ */
+export type EntriesCursor = string | null;
+
+/**
+ * Read the next batch of at most `limit` entries of a namespace, from
+ * `cursor` (`null`: from the start). The reply's `value` is an
+ * {@linkcode EntriesBatch}. Entries written or deleted while a listing runs
+ * may or may not appear in it; every entry that exists for the whole listing
+ * appears exactly once.
+ */
+export interface StorageEntries extends RequestBase {
+  /** Discriminant. */
+  type: "storage.entries";
+  /** Where to continue, or `null` to start. */
+  cursor: EntriesCursor;
+  /** The most entries to return (≥ 1). */
+  limit: number;
+}
+
+/** One batch of a listing: the answer to {@linkcode StorageEntries}. */
+export interface EntriesBatch {
+  /** `[key, value]` pairs, at most `limit` of them. */
+  entries: [string, JsonValue][];
+  /**
+   * Keys listed but whose value could not be read, with why (e.g. a stray
+   * file that is not JSON): `[key, message]`.
+   */
+  unreadable?: [string, string][];
+  /** The cursor of the next batch, or `null` when the listing is complete. */
+  next: EntriesCursor;
+  /** How many keys the listing covers, when the storage knows. */
+  total?: number;
+}
+
+/**
+ * Write many entries (create or replace), in order. Answered once all are
+ * written; on failure some may have been written.
+ */
+export interface StorageSetMany extends RequestBase {
+  /** Discriminant. */
+  type: "storage.set_many";
+  /** The `[key, value]` pairs to write. */
+  entries: [string, JsonValue][];
+}
+
 /** Every request a storage actor must answer. */
 export type StorageRequest =
   | StorageGet
   | StorageSet
   | StorageDel
   | StorageKeys
-  | StorageDrain;
+  | StorageDrain
+  | StorageReady
+  | StorageEntries
+  | StorageSetMany;
 
-/** Success: `value` is the entry (get), the key list (keys) or `undefined`. */
+/**
+ * Success: `value` is the entry (get), the key list (keys), a batch
+ * (entries) or `undefined`.
+ */
 export interface StorageResult {
   /** Discriminant. */
   type: "storage.result";
   /** The id of the request this answers. */
   id: number;
-  /** The entry (get), the keys (keys), or nothing. */
-  value?: JsonValue | string[];
+  /** The entry (get), the keys (keys), a batch (entries), or nothing. */
+  value?: JsonValue | string[] | EntriesBatch;
 }
 
 /** Failure: the request was not carried out; `error` says why. */

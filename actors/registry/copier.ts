@@ -1,0 +1,348 @@
+/**
+ * The background copy of a migrating bind: a child actor of the registry
+ * that streams the old storage into the new one in bounded batches.
+ *
+ * ```
+ * reading ──batch──► writing ──more──► pausing ──resume──► reading
+ *    │                  └────last────► done
+ *    └── error, malformed batch, no answer within `timeout` ──► failed
+ * ```
+ *
+ * - `reading` asks the old storage for the next batch (`storage.entries`
+ *   with a cursor and a limit);
+ * - `writing` drops the keys the key filter rejects (counted as skipped) and
+ *   the keys callers wrote or deleted since the migration began (counted as
+ *   superseded), then sends the rest in one `storage.set_many`. The filter
+ *   and the send happen in the same synchronous step, and a storage applies
+ *   requests for a key in the order it accepts them, so a caller's write
+ *   always lands after the copy of that key, never before;
+ * - `pausing` yields to the event loop (one macrotask, ~5 µs here) so that
+ *   callers run between batches even when both storages answer
+ *   synchronously.
+ *
+ * The batch size adapts: it doubles while a batch (read + write) takes less
+ * than half of `budgetMs` and halves when it takes more than that, so
+ * a slow target (files) gets small batches that do not stall callers and a
+ * fast one (memory) large batches that amortize the per-batch cost. At most
+ * one batch is held at a time, so memory stays flat however large the store.
+ * Each state waits at most `timeout` ms for its answer: two timers per batch,
+ * none per entry.
+ *
+ * @module
+ */
+import {
+  and,
+  assertEvent,
+  assign,
+  enqueueActions,
+  fromCallback,
+  sendTo,
+  setup,
+} from "../../src/deps.ts";
+import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
+import type {
+  EntriesBatch,
+  EntriesCursor,
+  JsonValue,
+  StorageReply,
+} from "../storage/protocol.ts";
+import { StorageError } from "../../src/errors.ts";
+import type {
+  CopyOutcome,
+  KeyFilter,
+  MigrationProgress,
+  MigrationRoute,
+} from "./protocol.ts";
+
+/** What the copier is created with. */
+export interface CopierInput {
+  /** The namespace. */
+  ns: string;
+  /** The old storage (read). */
+  from: AnyActorRef;
+  /** The new storage (written). */
+  to: AnyActorRef;
+  /** The migration's router: its `touched` keys are never copied. */
+  router: Pick<MigrationRoute, "touched">;
+  /** Which keys to copy. */
+  isKey: KeyFilter;
+  /** Timeout of each step in ms. */
+  timeout: number;
+  /** Upper bound of entries per batch. */
+  maxBatch: number;
+  /** Target duration of one batch in ms. */
+  budgetMs: number;
+}
+
+interface CopierContext extends CopierInput {
+  cursor: EntriesCursor;
+  limit: number;
+  nextId: number;
+  /** Id of the request in flight. */
+  waiting: number;
+  batch: [string, JsonValue][];
+  more: boolean;
+  batchStart: number;
+  started: number;
+  lastReport: number;
+  copied: number;
+  skipped: number;
+  superseded: number;
+  total: number | undefined;
+  error: Error | undefined;
+}
+
+type CopierEvent = StorageReply | { type: "copy.resume" };
+
+const MIN_BATCH = 16;
+const FIRST_BATCH = 64;
+/** Progress goes to the registry at most this often (plus first and last). */
+const REPORT_MS = 100;
+
+function isEntry(x: unknown): x is [string, JsonValue] {
+  return Array.isArray(x) && x.length === 2 && typeof x[0] === "string";
+}
+
+function isBatch(value: unknown): value is EntriesBatch {
+  const b = value as EntriesBatch;
+  return typeof b === "object" && b !== null && Array.isArray(b.entries) &&
+    b.entries.every(isEntry) &&
+    (b.next === null || typeof b.next === "string") &&
+    (b.total === undefined ||
+      (Number.isInteger(b.total) && b.total >= 0)) &&
+    (b.unreadable === undefined ||
+      (Array.isArray(b.unreadable) && b.unreadable.every(isEntry)));
+}
+
+function progressOf(c: CopierContext): MigrationProgress {
+  const elapsedMs = performance.now() - c.started;
+  const handled = c.copied + c.skipped + c.superseded;
+  return {
+    copied: c.copied,
+    skipped: c.skipped,
+    superseded: c.superseded,
+    ...(c.total === undefined ? {} : { total: c.total }),
+    elapsedMs,
+    rate: elapsedMs > 0 ? handled / (elapsedMs / 1000) : 0,
+  };
+}
+
+/**
+ * One macrotask yield per request, over a MessageChannel (a `setTimeout(0)`
+ * chain is clamped to ~2 ms a step here; a message costs ~5 µs).
+ */
+const yielder = fromCallback<{ type: "yield" }>(({ sendBack, receive }) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => sendBack({ type: "copy.resume" });
+  receive(() => channel.port2.postMessage(null));
+  return () => {
+    channel.port1.close();
+    channel.port2.close();
+  };
+});
+
+function stepFailed(message: string, cause?: Error): StorageError {
+  return new StorageError(message, { cause });
+}
+
+/** The copier machine (see the module doc). */
+export const copierMachine: AnyStateMachine = setup({
+  types: {
+    context: {} as CopierContext,
+    events: {} as CopierEvent,
+    input: {} as CopierInput,
+    output: {} as CopyOutcome,
+  },
+  actors: { yielder },
+  delays: {
+    stepTimeout: ({ context }) => context.timeout,
+  },
+  guards: {
+    isAnswer: ({ context, event }) =>
+      (event.type === "storage.result" || event.type === "storage.error") &&
+      event.id === context.waiting,
+    isMalformed: ({ event }) =>
+      event.type === "storage.result" && !isBatch(event.value),
+    hasUnreadableKey: ({ context, event }) =>
+      event.type === "storage.result" &&
+      ((event.value as EntriesBatch).unreadable ?? []).some(([k]) =>
+        context.isKey(k)
+      ),
+    hasMore: ({ context }) => context.more,
+  },
+  actions: {
+    requestBatch: enqueueActions(({ context, enqueue, self }) => {
+      const id = context.nextId;
+      enqueue.assign({
+        nextId: id + 1,
+        waiting: id,
+        batchStart: performance.now(),
+      });
+      enqueue.sendTo(context.from, {
+        type: "storage.entries",
+        id,
+        ns: context.ns,
+        cursor: context.cursor,
+        limit: context.limit,
+        replyTo: self,
+      });
+    }),
+    takeBatch: assign(({ context, event }) => {
+      assertEvent(event, "storage.result");
+      const batch = event.value as EntriesBatch;
+      const skipped = (batch.unreadable?.length ?? 0) +
+        batch.entries.filter(([k]) => !context.isKey(k)).length;
+      return {
+        batch: batch.entries,
+        cursor: batch.next,
+        more: batch.next !== null,
+        skipped: context.skipped + skipped,
+        total: context.total ?? batch.total,
+      };
+    }),
+    /** Filter and send in one synchronous step (see the module doc). */
+    writeBatch: enqueueActions(({ context, enqueue, self }) => {
+      const { touched } = context.router;
+      const out: [string, JsonValue][] = [];
+      let superseded = 0;
+      for (const entry of context.batch) {
+        if (!context.isKey(entry[0])) continue;
+        if (touched.has(entry[0])) superseded++;
+        else out.push(entry);
+      }
+      const id = context.nextId;
+      enqueue.assign({
+        nextId: id + 1,
+        waiting: id,
+        batch: [],
+        copied: context.copied + out.length,
+        superseded: context.superseded + superseded,
+      });
+      enqueue.sendTo(context.to, {
+        type: "storage.set_many",
+        id,
+        ns: context.ns,
+        entries: out,
+        replyTo: self,
+      });
+    }),
+    adaptBatch: assign(({ context }) => {
+      const took = performance.now() - context.batchStart;
+      const { limit, budgetMs, maxBatch } = context;
+      if (took < budgetMs / 2) return { limit: Math.min(limit * 2, maxBatch) };
+      if (took > budgetMs) {
+        return { limit: Math.max(Math.floor(limit / 2), MIN_BATCH) };
+      }
+      return {};
+    }),
+    reportProgress: enqueueActions(({ context, enqueue }) => {
+      const now = performance.now();
+      if (context.lastReport !== 0 && now - context.lastReport < REPORT_MS) {
+        return;
+      }
+      enqueue.assign({ lastReport: now });
+      enqueue.sendParent({
+        type: "api.copy_progress",
+        progress: progressOf(context),
+      });
+    }),
+    pause: sendTo("yielder", { type: "yield" }),
+    failWithError: assign(({ event }) => {
+      assertEvent(event, "storage.error");
+      return { error: stepFailed(event.error.message, event.error) };
+    }),
+    failMalformed: assign({
+      error: () =>
+        stepFailed(
+          "the old storage answered storage.entries with a malformed batch",
+        ),
+    }),
+    failUnreadable: assign(({ context, event }) => {
+      assertEvent(event, "storage.result");
+      const [key, why] = (event.value as EntriesBatch).unreadable!.find((
+        [k],
+      ) => context.isKey(k))!;
+      return { error: stepFailed(`cannot read ${key}: ${why}`) };
+    }),
+    failTimeout: assign({
+      error: ({ context }) =>
+        stepFailed(`a step got no answer within ${context.timeout} ms`),
+    }),
+  },
+}).createMachine({
+  id: "copier",
+  context: ({ input }) => ({
+    ...input,
+    cursor: null,
+    limit: Math.min(FIRST_BATCH, input.maxBatch),
+    nextId: 1,
+    waiting: 0,
+    batch: [],
+    more: true,
+    batchStart: 0,
+    started: performance.now(),
+    lastReport: 0,
+    copied: 0,
+    skipped: 0,
+    superseded: 0,
+    total: undefined,
+    error: undefined,
+  }),
+  invoke: { id: "yielder", src: "yielder" },
+  initial: "reading",
+  states: {
+    reading: {
+      entry: "requestBatch",
+      after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
+      on: {
+        "storage.result": [
+          {
+            guard: and(["isAnswer", "isMalformed"]),
+            target: "failed",
+            actions: "failMalformed",
+          },
+          {
+            guard: and(["isAnswer", "hasUnreadableKey"]),
+            target: "failed",
+            actions: "failUnreadable",
+          },
+          { guard: "isAnswer", target: "writing", actions: "takeBatch" },
+        ],
+        "storage.error": {
+          guard: "isAnswer",
+          target: "failed",
+          actions: "failWithError",
+        },
+      },
+    },
+    writing: {
+      entry: "writeBatch",
+      after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
+      on: {
+        "storage.result": [
+          {
+            guard: and(["isAnswer", "hasMore"]),
+            target: "pausing",
+            actions: ["adaptBatch", "reportProgress"],
+          },
+          { guard: "isAnswer", target: "done" },
+        ],
+        "storage.error": {
+          guard: "isAnswer",
+          target: "failed",
+          actions: "failWithError",
+        },
+      },
+    },
+    pausing: {
+      entry: "pause",
+      on: { "copy.resume": "reading" },
+    },
+    done: { type: "final" },
+    failed: { type: "final" },
+  },
+  output: ({ context }) =>
+    context.error === undefined
+      ? { ok: true, progress: progressOf(context) }
+      : { ok: false, error: context.error },
+});
