@@ -37,6 +37,19 @@ export {
 export { DenoConnection, denoTransports } from "./actors/connection/deno.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
 export {
+  Collector,
+  type CollectorOptions,
+  type CollectorStats,
+  type PageSink,
+} from "./actors/inspector/collector.ts";
+export {
+  FRAME_VERSION,
+  type FrameSnapshot,
+  type InspectorFrame,
+  type PageMessage,
+  preview,
+} from "./actors/inspector/frames.ts";
+export {
   createInspector,
   type InspectorOptions,
   type InspectorServer,

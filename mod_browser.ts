@@ -81,12 +81,27 @@ export {
 export type {
   ApiHandler,
   BindEvent,
+  BindReport,
+  CopyOutcome,
+  KeyFilter,
+  MigrationProgress,
+  MigrationRoute,
+  PendingBind,
+  ProgressEvent,
+  RegistryEmitted,
   RegistryEvent,
   Route,
   Scope,
   StorageCall,
   StorageOp,
 } from "./actors/registry/protocol.ts";
+export {
+  type MigrationPhase,
+  MigrationRouter,
+  stallWatch,
+  type StallWatchInput,
+} from "./actors/registry/router.ts";
+export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
 export { registryMachine } from "./actors/registry/machine.ts";
 export { bobMachine } from "./actors/bob/machine.ts";
 export { clientMachine } from "./actors/client/machine.ts";
@@ -98,18 +113,23 @@ export {
   type StorageLogic,
 } from "./actors/storage/define.ts";
 export type {
+  EntriesBatch,
+  EntriesCursor,
   JsonValue,
   ReplyTarget,
   RequestBase,
   StorageDel,
   StorageDrain,
+  StorageEntries,
   StorageFailure,
   StorageGet,
   StorageKeys,
+  StorageReady,
   StorageReply,
   StorageRequest,
   StorageResult,
   StorageSet,
+  StorageSetMany,
 } from "./actors/storage/protocol.ts";
 export { assertCid, cidOf, isCid, normalizeCid } from "./src/cid.ts";
 export {
@@ -180,19 +200,6 @@ export {
   toDot,
   toMermaid,
 } from "./src/diagram.ts";
-export {
-  Collector,
-  type CollectorOptions,
-  type CollectorStats,
-  type PageSink,
-} from "./actors/inspector/collector.ts";
-export {
-  FRAME_VERSION,
-  type FrameSnapshot,
-  type InspectorFrame,
-  type PageMessage,
-  preview,
-} from "./actors/inspector/frames.ts";
 export {
   type Element,
   xml,

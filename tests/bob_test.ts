@@ -224,3 +224,19 @@ Deno.test("memoryStorage() keeps entries per client", async () => {
     assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "m");
   });
 });
+
+Deno.test("BoB migration out of a file storage skips a stray file (its key filter is isCid)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await withBob(fileStorage({ dir }), async (bob) => {
+      const cid = await bob.setBob(enc.encode("kept"), "text/plain");
+      await Deno.writeTextFile(`${dir}/README.txt`, "not a bob");
+      const report = await bob.api.bind(memoryStorage(), { migrate: true });
+      assertStrictEquals(report.skipped, 1);
+      assertStrictEquals(report.copied, 1);
+      assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "kept");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -301,23 +301,38 @@ Deno.test("api.bind() rejects what is not a storage, and calls after stop() fail
   await assertRejects(() => bob.api.bind(memoryStorage()), Error, /stopped/);
 });
 
-Deno.test("a storage backend that cannot start fails each request, and nothing crashes", async () => {
+Deno.test("a storage backend that cannot start: its bind rejects, its requests fail, and nothing crashes", async () => {
   const xmpp = createClient({ jid: "alice@localhost", password: "pw" });
   try {
     const bob = xmpp.registerPlugin("xep_0231");
-    await bob.api.bind(fileStorage({ dir: "/proc/no/such/dir" }));
+    const before = await bob.setBob(enc.encode("kept"), "text/plain");
     await assertRejects(
-      () => bob.setBob(enc.encode("x"), "text/plain"),
+      () => bob.api.bind(fileStorage({ dir: "/proc/no/such/dir" })),
       StorageError,
       /Cannot start storage: .*No such file/,
     );
-    // The client and its registry are still up: bind a working storage.
-    await bob.api.bind(memoryStorage());
+    // The old storage is still bound, with its data, and works.
+    assertStrictEquals(
+      dec.decode((await bob.getBob({ cid: before })).data),
+      "kept",
+    );
     const cid = await bob.setBob(enc.encode("x"), "text/plain");
     assertStrictEquals(dec.decode((await bob.getBob({ cid })).data), "x");
   } finally {
     await xmpp.stop();
   }
+  // Driven directly, such a storage answers every request with the error.
+  const store = createActor(fileStorage({ dir: "/proc/no/such/dir" })).start();
+  const replies: StorageReply[] = [];
+  store.send({
+    type: "storage.get",
+    id: 1,
+    ns: "xep_0231",
+    key: "k",
+    replyTo: { send: (r: StorageReply) => replies.push(r) },
+  });
+  assertStrictEquals(replies[0]?.type, "storage.error");
+  store.stop();
 });
 
 /**

@@ -9,7 +9,7 @@
 import type { AnyActorRef } from "../../src/types.ts";
 import type { Element } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
-import { cidOf, normalizeCid } from "../../src/cid.ts";
+import { cidOf, isCid, normalizeCid } from "../../src/cid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";
 import {
   bobElement,
@@ -312,6 +312,7 @@ export const bobPlugin: Plugin<"xep_0231", BobPlugin> = definePlugin({
   ops: bobStorageOps,
   machine: bobMachine,
   features: [NS_BOB],
+  isKey: isCid,
   dependencies: [discoPlugin],
   checkOptions(options) {
     const o = options as BobOptions;

@@ -384,7 +384,7 @@ export class Client {
     }
     def.checkOptions?.(options as Record<string, unknown>);
     for (const dep of def.dependencies ?? []) this.registerPlugin(dep);
-    this.actor.send({ type: "client.load_plugin", name });
+    this.actor.send({ type: "client.load_plugin", name, isKey: def.isKey });
     const api = new Api({
       registry: this.actor.system.get(`${name}.api`) as AnyActorRef,
       replies: this.#replies,

@@ -45,6 +45,8 @@ export type ClientEvent =
     type: "client.load_plugin";
     /** The plugin name, also its storage namespace. */
     name: string;
+    /** Which keys of its namespace are its own (for migrations). */
+    isKey?: (key: string) => boolean;
   }
   | {
     /** Spawn the actor of plugin `name` (system id `<name>`). */
@@ -81,6 +83,7 @@ export const clientMachine: AnyStateMachine = setup({
         ns: event.name,
         storage: context.storage(),
         timeout: context.timeout,
+        isKey: event.isKey,
       };
       enqueue.spawnChild(
         registryMachine,

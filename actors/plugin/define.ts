@@ -96,6 +96,12 @@ export interface PluginDefinition<N extends string, F> {
   machine?: AnyActorLogic;
   /** Service discovery features it brings (e.g. `urn:xmpp:bob`). */
   features?: string[];
+  /**
+   * Which storage keys of its namespace are its own: a migration copies only
+   * those and counts the others as skipped (e.g. a stray `README.txt` in a
+   * file storage directory). Default: every key.
+   */
+  isKey?: (key: string) => boolean;
   /** Plugins loaded first (as slixmpp's `dependencies`). */
   dependencies?: Plugin[];
   /**

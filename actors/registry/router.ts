@@ -32,7 +32,8 @@ import { fromCallback } from "../../src/deps.ts";
 import type { AnyActorLogic } from "../../src/types.ts";
 import { StorageError } from "../../src/errors.ts";
 
-type Phase = "copying" | "committed" | "aborted";
+/** Where a migration stands: copying, then committed or aborted. */
+export type MigrationPhase = "copying" | "committed" | "aborted";
 
 function answer(target: ReplyTarget, reply: StorageReply): void {
   try {
@@ -180,7 +181,7 @@ export class MigrationRouter implements MigrationRoute {
    * (internal; insertion order, so the first is the oldest).
    */
   readonly calls: Map<{ abort(): void }, number> = new Map();
-  #phase: Phase = "copying";
+  #phase: MigrationPhase = "copying";
   #onFailure: (error: Error) => void;
   #failed = false;
 
@@ -203,7 +204,7 @@ export class MigrationRouter implements MigrationRoute {
   }
 
   /** `copying` until the registry commits or aborts the migration. */
-  get phase(): Phase {
+  get phase(): MigrationPhase {
     return this.#phase;
   }
 
