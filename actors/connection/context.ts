@@ -12,7 +12,12 @@ import type { StreamFeatures } from "../../src/stanza.ts";
 import type { StanzaLimits } from "../../src/stanza_check.ts";
 import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
 import { parseService, type ServiceAddress } from "../transport/protocol.ts";
-import type { ConnectionInput } from "./protocol.ts";
+import type { ConnectionInput, DnsOptions } from "./protocol.ts";
+import {
+  smPolicy,
+  type StreamManagementPolicy,
+  type StreamManagementState,
+} from "./sm.ts";
 import { type ReconnectOptions, reconnectPolicy } from "./reconnect.ts";
 import type { SaslCache } from "./sasl.ts";
 
@@ -33,8 +38,22 @@ export interface ConnectionContext {
   readonly jid: Jid;
   /** Password. */
   readonly password: string;
-  /** Where to connect. */
+  /** Where to connect (after a followed `see-other-host`, where it said). */
   readonly service: ServiceAddress;
+  /** SRV lookup settings when no service was given, else `undefined`. */
+  readonly srv?: DnsOptions;
+  /** A `see-other-host` to follow when this session ends. */
+  readonly redirect?: ServiceAddress;
+  /** A redirect was followed in this run (only one is). */
+  readonly redirected: boolean;
+  /** Stream management policy. */
+  readonly sm: StreamManagementPolicy;
+  /** A saved session given in the input, until it is used. */
+  readonly smRestore?: StreamManagementState;
+  /** The resumable stream-managed session, if any: its id. */
+  readonly smSession?: { readonly id: string };
+  /** Stream management is counting in this session. */
+  readonly smEnabled: boolean;
   /** Extra CAs. */
   readonly caCerts?: string[];
   /** Whether to use STARTTLS when offered. */
@@ -111,10 +130,23 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
   if (jid.local === undefined) {
     throw new TypeError(`Cannot connect: JID "${input.jid}" has no localpart`);
   }
+  const restore = input.streamManagement?.state;
+  const srvWanted = input.service === undefined && input.dns?.srv !== false;
   return {
     jid,
     password: input.password,
     service: parseService(input.service, jid.domain),
+    ...(srvWanted ? { srv: { ...input.dns } } : {}),
+    redirected: false,
+    sm: smPolicy(input.streamManagement),
+    ...(restore
+      ? {
+        smRestore: restore,
+        smSession: { id: restore.id },
+        boundJid: restore.jid,
+      }
+      : {}),
+    smEnabled: false,
     caCerts: input.tls?.caCerts,
     starttls: input.tls?.starttls ?? true,
     allowPlainWithoutTls: input.allowPlainWithoutTls ?? false,
