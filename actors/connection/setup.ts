@@ -307,14 +307,16 @@ export const connectionSetup = setup({
             cause: context.error,
           });
         enqueue.sendTo("iqCaller", { type: "iq.offline", error });
+        // After a clean close the server has read everything we wrote: a
+        // stop discards the unacked silently; a dead session reports them.
         enqueue.sendTo("sm", {
           type: "sm.reset",
-          error: event.type === "connection.stop"
-            ? new ClientStoppedError("Cannot deliver: the connection stopped")
-            : new ConnectionError(
+          ...(event.type === "connection.stop" ? {} : {
+            error: new ConnectionError(
               "Cannot deliver: the session ended unacknowledged",
               { cause: context.error },
             ),
+          }),
         });
         enqueue.assign({ smSession: undefined, smRestore: undefined });
       }

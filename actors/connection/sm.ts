@@ -47,7 +47,11 @@ export type SmEvent =
   | { type: "sm.resumed"; h: number }
   | { type: "sm.failed"; h?: number; error: Error }
   | { type: "sm.offline" }
-  | { type: "sm.reset"; error: Error }
+  | {
+    /** Drop the session; report the unacked with `error`, if given. */
+    type: "sm.reset";
+    error?: Error;
+  }
   | {
     type: "sm.snapshot";
     id: string;
@@ -282,7 +286,11 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           stopTimer();
           return;
         case "sm.reset":
-          lose(event.error);
+          if (event.error) lose(event.error);
+          else {
+            unacked = [];
+            clear();
+          }
           return;
         case "sm.snapshot":
           event.reply({

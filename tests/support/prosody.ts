@@ -305,6 +305,7 @@ c2s_require_encryption = ${requireEncryption}
 allow_unencrypted_plain_auth = ${!requireEncryption}
 certificates = ${luaString(`${dir}/certs`)}
 smacks_hibernation_time = 60
+smacks_max_queue_size = 5000
 
 VirtualHost ${luaString(DOMAIN)}
 `;
