@@ -7,7 +7,7 @@
  */
 import type { Element } from "../../src/deps.ts";
 import { type Jid, parseJid } from "../../src/jid.ts";
-import type { SaslMechanism } from "../../src/sasl.ts";
+import { type SaslMechanism, saslPrep } from "../../src/sasl.ts";
 import type { StreamFeatures } from "../../src/stanza.ts";
 import type { StanzaLimits } from "../../src/stanza_check.ts";
 import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
@@ -113,7 +113,8 @@ export interface ConnectionContext {
  *
  * @param input The machine's input.
  * @returns The context.
- * @throws {TypeError} On a JID without localpart or an invalid service.
+ * @throws {TypeError} On a JID without localpart, an invalid service, or a
+ *   password SASLprep refuses (e.g. with a control character).
  * @throws {RangeError} On a numeric option out of range (the message names it).
  *
  * @example Usage
@@ -129,6 +130,14 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
   const jid = parseJid(input.jid);
   if (jid.local === undefined) {
     throw new TypeError(`Cannot connect: JID "${input.jid}" has no localpart`);
+  }
+  try {
+    saslPrep(input.password);
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot connect: the password has a character SASLprep (RFC 4013) prohibits",
+      { cause },
+    );
   }
   const restore = input.streamManagement?.state;
   const srvWanted = input.service === undefined && input.dns?.srv !== false;
