@@ -56,6 +56,12 @@ export interface TransportInput {
   maxStanzaSize: number;
   /** Deepest accepted incoming stanza nesting (default 128). */
   maxStanzaDepth?: number;
+  /**
+   * No service was configured: look up the domain's SRV records (TCP
+   * transports), asking `nameServer` when given, and try each target before
+   * `service` (the `<domain>:5222` fallback).
+   */
+  srv?: { nameServer?: { ipAddr: string; port?: number } };
 }
 
 /** Commands the connection sends to its transport. */
