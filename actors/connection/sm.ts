@@ -155,10 +155,14 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
     let handled = input.state?.handled ?? 0;
     /** The server's last `h`. */
     let acked = input.state?.acked ?? 0;
-    /** Sent and not acknowledged; `unacked[i]` has number `acked + i + 1`. */
-    let unacked: Element[] = input.state
-      ? parseStanzas(input.state.unacked)
-      : [];
+    /**
+     * Sent and not acknowledged: `queue[head + i]` has number `acked + i + 1`
+     * (a head index, so an ack costs what it drops, not the queue's length).
+     */
+    let queue: Element[] = input.state ? parseStanzas(input.state.unacked) : [];
+    let head = 0;
+    const pending = () => queue.length - head;
+    const unacked = () => queue.slice(head);
     let sinceRequest = 0;
     /** An `<r/>` is outstanding (Stanza's `pendingAck`). */
     let requested = false;
@@ -175,19 +179,26 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
       back({ type: "sm.write", elements: [xml("r", { xmlns: NS_SM })] });
     };
     const armTimer = () => {
-      if (timer !== undefined || !enabled || unacked.length === 0) return;
+      if (timer !== undefined || !enabled || pending() === 0) return;
       timer = setTimeout(() => {
         timer = undefined;
-        if (enabled && unacked.length > 0 && !requested) request();
+        if (enabled && pending() > 0 && !requested) request();
       }, input.ackInterval);
     };
     /** Drop what the server says it handled; returns the stanzas dropped. */
     const acknowledge = (h: number): Element[] => {
-      const count = Math.min((h - acked + MOD) % MOD, unacked.length);
+      const count = Math.min((h - acked + MOD) % MOD, pending());
       acked = h;
       if (count === 0) return [];
-      const done = unacked.slice(0, count);
-      unacked = unacked.slice(count);
+      const done = queue.slice(head, head + count);
+      head += count;
+      if (head === queue.length) {
+        queue = [];
+        head = 0;
+      } else if (head > 1024 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
       return done;
     };
     const clear = () => {
@@ -199,8 +210,9 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
       stopTimer();
     };
     const lose = (error: Error) => {
-      const stanzas = unacked;
-      unacked = [];
+      const stanzas = unacked();
+      queue = [];
+      head = 0;
       clear();
       if (stanzas.length) back({ type: "sm.lost", stanzas, error });
     };
@@ -209,7 +221,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
       switch (event.type) {
         case "sm.sent":
           if (!enabled) return;
-          unacked.push(event.stanza);
+          queue.push(event.stanza);
           if (++sinceRequest >= input.ackEvery) request();
           else armTimer();
           return;
@@ -264,8 +276,8 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           sinceRequest = 0;
           requested = false;
           stopTimer();
-          if (unacked.length) {
-            back({ type: "sm.write", elements: [...unacked] });
+          if (pending()) {
+            back({ type: "sm.write", elements: unacked() });
             request();
           }
           back({ type: "sm.ready" });
@@ -288,7 +300,8 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
         case "sm.reset":
           if (event.error) lose(event.error);
           else {
-            unacked = [];
+            queue = [];
+            head = 0;
             clear();
           }
           return;
@@ -298,7 +311,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
             jid: event.jid,
             handled,
             acked,
-            unacked: unacked.map((s) => s.toString()),
+            unacked: unacked().map((s) => s.toString()),
           });
           return;
       }
