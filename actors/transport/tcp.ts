@@ -5,7 +5,8 @@
  *
  * No-delay is on (Nagle costs ~40 ms per round trip); whole stanzas are
  * written, and whatever is queued while a write is in flight goes out in the
- * next single write. Reading pauses after `<proceed/>` so no ciphertext is
+ * next single write. After an XEP-0198 `<a/>` it writes one space, so the
+ * TCP ACK leaves at once (see the comment in the parser callback). Reading pauses after `<proceed/>` so no ciphertext is
  * read as XML before the TLS upgrade.
  *
  * Without a configured service (`input.srv`), the transport looks up the
@@ -111,6 +112,11 @@ function socketTransport(direct: boolean): TransportLogic {
           const event = classify(element);
           if (!secure && event.type === "tls.proceed") pauseForTls = true;
           report(event);
+          // An <a/> answers our <r/> as a lone small segment; a server with
+          // Nagle on (Prosody's default) holds its next stanza until that
+          // segment is ACKed, and our kernel delays a bare ACK by ~40 ms. One
+          // whitespace keepalive (RFC 6120 §4.6.1) carries the ACK at once.
+          if (event.type === "sm.a") write(" ");
         },
         onEnd: () => report({ type: "transport.streamEnd" }),
         onError: (error) => report({ type: "transport.xmlError", error }),
