@@ -268,7 +268,10 @@ export class Connection {
 
   /**
    * Close the stream cleanly (or cancel a reconnect). Pending IQs reject
-   * with {@linkcode ClientStoppedError}; queued stanzas are dropped.
+   * with {@linkcode ClientStoppedError}; queued stanzas are dropped. A
+   * stream-managed session ends (it cannot be resumed): after a clean close
+   * the server has read what we sent, so unacknowledged stanzas are not
+   * reported; during a reconnect they are (`failedStanzas`).
    *
    * @returns Resolves once disconnected and the socket is closed.
    */
