@@ -2,7 +2,11 @@
  * IQ round trips per second between two of our clients through a throwaway
  * Prosody, next to slixmpp 1.8.3 doing the same workload in the same run.
  *
- *     deno run -A bench/iq_roundtrip.ts [--n 3000] [--rounds 3]
+ *     deno run -A bench/iq_roundtrip.ts [--n 3000] [--rounds 3] [--sm on|off]
+ *
+ * Both clients use stream management (XEP-0198; ours by default, slixmpp's
+ * `xep_0198` plugin with `--sm`) against Prosody's mod_smacks, which asks
+ * for an ack after nearly every stanza; `--sm off` measures both without.
  *
  * The workload is the one of `bench/slixmpp_iq.py`: alice sends bob an IQ get
  * `<data xmlns='urn:xmpp:bob' cid='…'/>`, bob answers with the data element
@@ -36,6 +40,8 @@ function flag(name: string, fallback: string): string {
 }
 const n = Number(flag("n", "3000"));
 const rounds = Number(flag("rounds", "3"));
+/** XEP-0198 for our clients: on (the default) or off. */
+const sm = flag("sm", "on") !== "off";
 
 interface Result {
   rt1: number;
@@ -66,6 +72,7 @@ async function ours(port: number): Promise<Result> {
     service: `xmpp://127.0.0.1:${port}`,
     tls: { starttls: false },
     allowPlainWithoutTls: true,
+    streamManagement: { enabled: sm },
   };
   const alice = new DenoConnection({ jid: "alice@localhost/bench", ...opts });
   const bob = new DenoConnection({ jid: "bob@localhost/bench", ...opts });
@@ -130,6 +137,7 @@ async function slixmpp(port: number): Promise<Result> {
         String(n),
         "--concurrency",
         String(concurrency),
+        ...(sm ? ["--sm"] : []),
       ],
       stdout: "piped",
       stderr: "piped",
@@ -192,7 +200,11 @@ const rows: [string, keyof Result, boolean][] = [
   ["connect to online, 2 clients (ms)", "connectMs", false],
 ];
 const [mine, theirs, ceiling] = results;
-console.log(`n=${n}, rounds=${rounds}, best of each\n`);
+console.log(
+  `n=${n}, rounds=${rounds}, best of each, XEP-0198 ${
+    sm ? "on" : "off"
+  } (both)\n`,
+);
 console.log(
   "| measure | xmpp-actors | slixmpp 1.8.3 | bare sockets (ceiling) " +
     "| ours / slixmpp | ours / ceiling |",

@@ -35,10 +35,13 @@ from slixmpp import ClientXMPP
 PAYLOAD = b'xmpp-actors bench'
 
 
-def make_client(jid, password):
+def make_client(jid, password, sm=False):
     xmpp = ClientXMPP(jid, password)
     xmpp.register_plugin('xep_0030')
     xmpp.register_plugin('xep_0231')
+    if sm:
+        # XEP-0198, as our clients use it when the server offers it
+        xmpp.register_plugin('xep_0198')
     xmpp['feature_mechanisms'].unencrypted_plain = True
     return xmpp
 
@@ -62,9 +65,9 @@ async def login(xmpp, host, port, timeout):
     await asyncio.wait_for(started, timeout)
 
 
-async def run(host, port, domain, n, concurrency, timeout):
-    alice = make_client('alice@%s/bench' % domain, 'pw')
-    bob = make_client('bob@%s/bench' % domain, 'pw')
+async def run(host, port, domain, n, concurrency, timeout, sm=False):
+    alice = make_client('alice@%s/bench' % domain, 'pw', sm)
+    bob = make_client('bob@%s/bench' % domain, 'pw', sm)
     try:
         t0 = time.perf_counter()
         await asyncio.gather(login(alice, host, port, timeout),
@@ -120,10 +123,12 @@ def main():
     parser.add_argument('--n', type=int, default=2000)
     parser.add_argument('--concurrency', type=int, default=1)
     parser.add_argument('--timeout', type=float, default=10.0)
+    parser.add_argument('--sm', action='store_true',
+                        help='enable stream management (XEP-0198)')
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     result = asyncio.run(run(args.host, args.port, args.domain, args.n,
-                             args.concurrency, args.timeout))
+                             args.concurrency, args.timeout, args.sm))
     sys.stdout.write(json.dumps(result) + '\n')
 
 

@@ -8,12 +8,13 @@
  * and {@linkcode decodeBase64Text} convert to and from the base64 carried in
  * `<auth/>`, `<challenge/>`, `<response/>` and `<success/>`.
  *
- * Passwords are used as UTF-8 without SASLprep; usernames are escaped as
- * RFC 5802 requires (`=` and `,`).
+ * Usernames and passwords go through SASLprep (RFC 4013, as RFC 4616 and
+ * RFC 5802 ask; see {@linkcode saslPrep}) and are used as UTF-8; usernames
+ * are then escaped as RFC 5802 requires (`=` and `,`).
  *
  * @module
  */
-import { hmac, pbkdf2, sha1, sha256 } from "./deps.ts";
+import { hmac, pbkdf2, saslprep, sha1, sha256 } from "./deps.ts";
 import { SASLError } from "./errors.ts";
 
 /** A mechanism this module implements, best first. */
@@ -149,6 +150,40 @@ function makeNonce(): string {
   return crypto.getRandomValues(new Uint8Array(24)).toBase64();
 }
 
+/**
+ * SASLprep (RFC 4013) of a username or password, as a "query" (unassigned
+ * code points allowed): non-ASCII spaces become spaces, soft hyphens and
+ * other "mapped to nothing" characters go, the result is NFKC-normalized.
+ *
+ * @param text The username or password as typed.
+ * @returns The prepared string.
+ * @throws {SASLError} (`malformed-request`) on a prohibited character
+ *   (e.g. a control character) or a bidirectional-text violation.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { saslPrep } from "./sasl.ts";
+ * strictEqual(saslPrep("I\u00ADX"), "IX"); // soft hyphen mapped to nothing
+ * strictEqual(saslPrep("\u2168"), "IX"); // ROMAN NUMERAL NINE, NFKC
+ * strictEqual(saslPrep("a\u00A0b"), "a b"); // non-ASCII space
+ * ```
+ */
+export function saslPrep(text: string): string {
+  // ASCII without controls is unchanged by SASLprep: skip the tables.
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  try {
+    return saslprep(text, { allowUnassigned: true });
+  } catch (cause) {
+    throw new SASLError(
+      "malformed-request",
+      `Cannot prepare credentials: ${(cause as Error).message}`,
+      undefined,
+      { cause },
+    );
+  }
+}
+
 function escapeSaslName(name: string): string {
   return name.replaceAll("=", "=3D").replaceAll(",", "=2C");
 }
@@ -178,12 +213,14 @@ export function saslStart(
   if (mechanism === "PLAIN") {
     return {
       session: { mechanism, step: "challenged" },
-      message: `\0${credentials.username}\0${credentials.password}`,
+      message: `\0${saslPrep(credentials.username)}\0${
+        saslPrep(credentials.password)
+      }`,
     };
   }
   const clientNonce = nonce ?? makeNonce();
   const clientFirstBare = `n=${
-    escapeSaslName(credentials.username)
+    escapeSaslName(saslPrep(credentials.username))
   },r=${clientNonce}`;
   return {
     session: { mechanism, step: "start", clientNonce, clientFirstBare },
@@ -337,10 +374,11 @@ export function saslChallenge(
 ): { session: SaslSession; message: string } {
   const p = parseServerFirst(session, challenge);
   const hash = session.mechanism === "SCRAM-SHA-256" ? sha256 : sha1;
-  const key = cacheKey(session, p, credentials.password);
+  const password = saslPrep(credentials.password);
+  const key = cacheKey(session, p, password);
   let salted = credentials.cache?.get(key);
   if (!salted) {
-    salted = pbkdf2(hash, encoder.encode(credentials.password), p.salt, {
+    salted = pbkdf2(hash, encoder.encode(password), p.salt, {
       c: p.iterations,
       dkLen: hash.outputLen,
     });
@@ -376,14 +414,15 @@ export async function saslChallengeAsync(
   credentials: SaslCredentials,
 ): Promise<{ session: SaslSession; message: string }> {
   const p = parseServerFirst(session, challenge);
-  const key = cacheKey(session, p, credentials.password);
+  const password = saslPrep(credentials.password);
+  const key = cacheKey(session, p, password);
   let salted = credentials.cache?.get(key);
   if (!salted && globalThis.crypto?.subtle) {
     try {
       const sha = session.mechanism === "SCRAM-SHA-256" ? "SHA-256" : "SHA-1";
       const base = await crypto.subtle.importKey(
         "raw",
-        encoder.encode(credentials.password),
+        encoder.encode(password),
         "PBKDF2",
         false,
         ["deriveBits"],

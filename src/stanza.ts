@@ -24,6 +24,8 @@ export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 export const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
 /** Namespace of stream limits advertisement (XEP-0478). */
 export const NS_STREAM_LIMITS = "urn:xmpp:stream-limits:0";
+/** Namespace of stream management (XEP-0198). */
+export const NS_SM = "urn:xmpp:sm:3";
 
 /** Stanza kinds. */
 export type StanzaKind = "iq" | "message" | "presence";
@@ -38,12 +40,50 @@ export interface StreamFeatures {
   bind: boolean;
   /** The largest stanza the server accepts, in bytes (XEP-0478), if advertised. */
   maxBytes?: number;
+  /** Stream management (XEP-0198) is offered. */
+  sm?: boolean;
 }
 
 /** One classified top-level element from the server. */
 export type IncomingEvent =
   | { type: "stream.features"; features: StreamFeatures }
-  | { type: "stream.error"; error: StreamError }
+  | {
+    type: "stream.error";
+    error: StreamError;
+    /** For `see-other-host`: the host (and port) named, if any. */
+    seeOtherHost?: string;
+  }
+  | {
+    /** XEP-0198 `<enabled/>`: stream management is on. */
+    type: "sm.enabled";
+    /** The session id to resume with (present when resumption is allowed). */
+    id?: string;
+    /** Whether the server allows resumption. */
+    resume: boolean;
+    /** Longest the server keeps the session after a drop, in seconds. */
+    max?: number;
+  }
+  | {
+    /** XEP-0198 `<resumed/>`; `h` counts our stanzas the server handled. */
+    type: "sm.resumed";
+    h: number;
+    previd: string;
+  }
+  | {
+    /** XEP-0198 `<failed/>` (to enable or resume); `h` when the server says. */
+    type: "sm.failed";
+    h?: number;
+    condition: string;
+  }
+  | {
+    /** XEP-0198 `<r/>`: the server asks how many stanzas we handled. */
+    type: "sm.r";
+  }
+  | {
+    /** XEP-0198 `<a/>`: the server handled `h` of our stanzas. */
+    type: "sm.a";
+    h: number;
+  }
   | { type: "tls.proceed" }
   | { type: "tls.failure" }
   | {
@@ -112,7 +152,54 @@ function featuresOf(el: Element): StreamFeatures {
       ? mechs.getChildren("mechanism").map((m: Element) => m.getText().trim())
       : [],
     bind: el.getChild("bind", NS_BIND) !== undefined,
+    ...(el.getChild("sm", NS_SM) !== undefined ? { sm: true } : {}),
   };
+}
+
+/** A counter attribute (`h`): an unsigned 32-bit integer, else `undefined`. */
+function counter(value: unknown): number | undefined {
+  if (typeof value !== "string" || !/^\d{1,10}$/.test(value)) return undefined;
+  const n = Number(value);
+  return n <= 0xffffffff ? n : undefined;
+}
+
+function classifySm(el: Element): IncomingEvent {
+  const { attrs } = el;
+  switch (el.name) {
+    case "r":
+      return { type: "sm.r" };
+    case "a": {
+      const h = counter(attrs.h);
+      if (h !== undefined) return { type: "sm.a", h };
+      break;
+    }
+    case "enabled": {
+      const max = counter(attrs.max);
+      return {
+        type: "sm.enabled",
+        resume: attrs.resume === "true" || attrs.resume === "1",
+        ...(attrs.id ? { id: String(attrs.id) } : {}),
+        ...(max !== undefined ? { max } : {}),
+      };
+    }
+    case "resumed": {
+      const h = counter(attrs.h);
+      if (h !== undefined) {
+        return { type: "sm.resumed", h, previd: String(attrs.previd ?? "") };
+      }
+      break;
+    }
+    case "failed": {
+      const h = counter(attrs.h);
+      const condition = el.getChildElements()[0]?.name ?? "undefined-condition";
+      return {
+        type: "sm.failed",
+        condition,
+        ...(h !== undefined ? { h } : {}),
+      };
+    }
+  }
+  return { type: "stream.unknown", element: el };
 }
 
 function classifyIq(el: Element): IncomingEvent {
@@ -151,6 +238,7 @@ function classifyIq(el: Element): IncomingEvent {
  * strictEqual(classify(xml("message", { from: "a@b" })).type, "stanza");
  * strictEqual(classify(xml("iq", { type: "result", id: "1" })).type, "iq.result");
  * strictEqual(classify(xml("proceed", { xmlns: "urn:ietf:params:xml:ns:xmpp-tls" })).type, "tls.proceed");
+ * strictEqual(classify(xml("r", { xmlns: "urn:xmpp:sm:3" })).type, "sm.r");
  * ```
  */
 export function classify(el: Element): IncomingEvent {
@@ -179,10 +267,17 @@ export function classify(el: Element): IncomingEvent {
     if (el.name === "failure") return { type: "tls.failure" };
   } else if (isStream(el, "features")) {
     return { type: "stream.features", features: featuresOf(el) };
+  } else if (ns === NS_SM) {
+    return classifySm(el);
   } else if (isStream(el, "error")) {
+    const error = StreamError.fromElement(el, NS_STREAMS);
+    const other = error.condition === "see-other-host"
+      ? el.getChild("see-other-host")?.getText().trim()
+      : undefined;
     return {
       type: "stream.error",
-      error: StreamError.fromElement(el, NS_STREAMS),
+      error,
+      ...(other ? { seeOtherHost: other } : {}),
     };
   }
   return { type: "stream.unknown", element: el };

@@ -45,13 +45,32 @@ export const SERVER_HEADER =
 export function startFakeServer(
   script: (s: FakeSession) => Promise<void>,
 ): FakeServer {
+  return startFakeServers(script);
+}
+
+/**
+ * Start a fake server that runs `scripts[i]` on its connection number `i`,
+ * one connection after the other; each connection is closed (the link cut)
+ * when its script returns. `received()` is everything from all of them.
+ */
+export function startFakeServers(
+  ...scripts: ((s: FakeSession) => Promise<void>)[]
+): FakeServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   let conn: Deno.Conn | undefined;
   let all = "";
   const done = (async () => {
-    conn = await listener.accept();
-    listener.close();
+    for (const [i, script] of scripts.entries()) {
+      conn = await listener.accept();
+      if (i === scripts.length - 1) listener.close();
+      await runScript(conn, script);
+    }
+  })();
+  async function runScript(
+    conn: Deno.Conn,
+    script: (s: FakeSession) => Promise<void>,
+  ): Promise<void> {
     const enc = new TextEncoder();
     const dec = new TextDecoder();
     let buf = "";
@@ -86,7 +105,7 @@ export function startFakeServer(
         conn.close();
       } catch { /* closed */ }
     }
-  })();
+  }
   return {
     port,
     done,
@@ -108,6 +127,15 @@ export function startFakeServer(
  * `alice@localhost/fake`. Leaves the session online.
  */
 export async function fakeLogin(s: FakeSession): Promise<void> {
+  await fakeAuth(s, false);
+  await fakeBind(s);
+}
+
+/**
+ * Script steps: authenticate with PLAIN (any password) and offer the
+ * post-auth features (bind, plus XEP-0198 when `sm`).
+ */
+export async function fakeAuth(s: FakeSession, sm: boolean): Promise<void> {
   await s.readUntil(CLIENT_HEADER_END);
   await s.write(
     SERVER_HEADER +
@@ -118,8 +146,13 @@ export async function fakeLogin(s: FakeSession): Promise<void> {
   await s.readUntil(CLIENT_HEADER_END);
   await s.write(
     SERVER_HEADER +
-      "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+      "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>" +
+      (sm ? "<sm xmlns='urn:xmpp:sm:3'/>" : "") + "</stream:features>",
   );
+}
+
+/** Script step: answer the bind request with `alice@localhost/fake`. */
+export async function fakeBind(s: FakeSession): Promise<void> {
   const iq = await s.readUntil("</iq>");
   const id = /id=['"]([^'"]+)['"]/.exec(iq)![1];
   await s.write(

@@ -577,13 +577,14 @@ Deno.test({
   async fn(t) {
     const server: Prosody = await startProsody();
     const open: Connection[] = [];
-    const make = (jid: string) => {
+    const make = (jid: string, extra: Partial<ConnectionOptions> = {}) => {
       const c = new DenoConnection({
         jid,
         password: "pw",
         service: `xmpp://127.0.0.1:${server.c2sPort}`,
         tls: { caCerts: [server.caPem] },
         reconnect: { initialDelay: 20, maxDelay: 200, factor: 1.5 },
+        ...extra,
       });
       open.push(c);
       return c;
@@ -636,9 +637,11 @@ Deno.test({
       });
 
       await t.step(
-        "a session lost mid-IQ rejects the IQ with ConnectionError",
+        "without stream management, a session lost mid-IQ rejects the IQ with ConnectionError",
         async () => {
-          const alice = make("alice@localhost/m");
+          const alice = make("alice@localhost/m", {
+            streamManagement: { enabled: false },
+          });
           const bob = make("bob@localhost/m");
           await Promise.all([alice.start(), bob.start()]);
           bob.handle(

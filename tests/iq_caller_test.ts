@@ -68,7 +68,11 @@ Deno.test("iqCaller takes an answer only from the JID the request went to", asyn
   await Promise.resolve();
   assertEquals(settled, false);
   const passedOn = s.seen.at(-1)!;
-  assertEquals(passedOn.type, "stanza", "a foreign answer goes on as a stanza");
+  assertEquals(
+    passedOn.type,
+    "iq.unclaimed",
+    "a foreign answer goes on as a stanza",
+  );
   s.result(id, "bob@localhost/b");
   await answer;
 

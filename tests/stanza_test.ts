@@ -124,7 +124,7 @@ Deno.test("classify() separates IQ answers, bind results and other stanzas", () 
     assertEquals(event.kind, kind);
   }
   assertEquals(
-    classify(xml("r", { xmlns: "urn:xmpp:sm:3" })).type,
+    classify(xml("x", { xmlns: "urn:xmpp:sm:3" })).type,
     "stream.unknown",
   );
   assertEquals(
@@ -268,4 +268,59 @@ Deno.test("classify() reads the XEP-0478 stanza size limit from stream features"
   const event = classify(features);
   assert(event.type === "stream.features");
   assertEquals(event.features.maxBytes, 10000);
+});
+
+Deno.test("classify() types XEP-0198 nonzas and see-other-host", () => {
+  const sm = (name: string, attrs: Record<string, string> = {}) =>
+    classify(xml(name, { xmlns: "urn:xmpp:sm:3", ...attrs }));
+  assertEquals(sm("r"), { type: "sm.r" });
+  assertEquals(sm("a", { h: "4294967295" }), { type: "sm.a", h: 4294967295 });
+  assertEquals(sm("a", { h: "-1" }).type, "stream.unknown");
+  assertEquals(sm("enabled", { id: "x", resume: "true", max: "60" }), {
+    type: "sm.enabled",
+    id: "x",
+    resume: true,
+    max: 60,
+  });
+  assertEquals(sm("resumed", { h: "3", previd: "x" }), {
+    type: "sm.resumed",
+    h: 3,
+    previd: "x",
+  });
+  const failed = classify(
+    xml(
+      "failed",
+      { xmlns: "urn:xmpp:sm:3", h: "2" },
+      xml("item-not-found", {
+        xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas",
+      }),
+    ),
+  );
+  assertEquals(failed, {
+    type: "sm.failed",
+    condition: "item-not-found",
+    h: 2,
+  });
+  const features = classify(
+    xml(
+      "stream:features",
+      {},
+      xml("bind", { xmlns: "urn:ietf:params:xml:ns:xmpp-bind" }),
+      xml("sm", { xmlns: "urn:xmpp:sm:3" }),
+    ),
+  );
+  assert(features.type === "stream.features" && features.features.sm === true);
+  const other = classify(
+    xml(
+      "stream:error",
+      {},
+      xml(
+        "see-other-host",
+        { xmlns: "urn:ietf:params:xml:ns:xmpp-streams" },
+        "xmpp2.example.org:5333",
+      ),
+    ),
+  );
+  assert(other.type === "stream.error");
+  assertEquals(other.seeOtherHost, "xmpp2.example.org:5333");
 });

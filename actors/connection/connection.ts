@@ -42,6 +42,7 @@ import {
 } from "./context.ts";
 
 export type { StanzaHandler } from "./protocol.ts";
+export type { StreamManagementOptions, StreamManagementState } from "./sm.ts";
 
 /** A transport actor logic (see `../transport/protocol.ts`). */
 export type { TransportLogic };
@@ -80,6 +81,19 @@ export interface ConnectionEvents {
   error: (error: Error) => void;
   /** Each state change. */
   status: (status: ConnectionStatus) => void;
+  /**
+   * A dropped session was resumed (XEP-0198): nothing was lost, IQs in
+   * flight go on (`online` fires too).
+   */
+  resumed: (jid: string) => void;
+  /** The server acknowledged these stanzas (XEP-0198), oldest first. */
+  acked: (stanzas: Element[]) => void;
+  /**
+   * These stanzas were sent but never acknowledged and will not be re-sent:
+   * the session could not be resumed (or was stopped). Each stanza is
+   * reported at most once; their IQs reject.
+   */
+  failedStanzas: (stanzas: Element[], error: Error) => void;
 }
 
 const BUILTIN: TransportMap = {
@@ -156,6 +170,33 @@ export class Connection {
     return this.actor.getSnapshot().context.boundJid;
   }
 
+  /**
+   * The resumable stream-managed session (XEP-0198) as plain JSON data, or
+   * `undefined` when there is none. Save it (e.g. on `pagehide`) and pass it
+   * as `streamManagement.state` to a new connection to resume the session
+   * after a page reload: the server re-sends what we had not handled, and
+   * the stanzas it had not acknowledged are re-sent.
+   *
+   * @returns The state, or `undefined`.
+   */
+  streamManagementState():
+    | NonNullable<ConnectionInput["streamManagement"]>["state"]
+    | undefined {
+    const s = this.actor.getSnapshot();
+    const context = s.context as ConnectionContext;
+    if (s.status !== "active" || context.smSession === undefined) {
+      return undefined;
+    }
+    let state: NonNullable<ConnectionInput["streamManagement"]>["state"];
+    s.children.sm?.send({
+      type: "sm.snapshot",
+      id: context.smSession.id,
+      jid: context.boundJid ?? "",
+      reply: (v: typeof state) => state = v,
+    });
+    return state;
+  }
+
   /** The current state name. */
   get status(): ConnectionStatus {
     const v = this.actor.getSnapshot().value;
@@ -227,7 +268,10 @@ export class Connection {
 
   /**
    * Close the stream cleanly (or cancel a reconnect). Pending IQs reject
-   * with {@linkcode ClientStoppedError}; queued stanzas are dropped.
+   * with {@linkcode ClientStoppedError}; queued stanzas are dropped. A
+   * stream-managed session ends (it cannot be resumed): after a clean close
+   * the server has read what we sent, so unacknowledged stanzas are not
+   * reported; during a reconnect they are (`failedStanzas`).
    *
    * @returns Resolves once disconnected and the socket is closed.
    */
@@ -367,7 +411,8 @@ export class Connection {
    * Listen to connection events. A listener that throws is reported as an
    * `error` event and does not disturb the connection.
    *
-   * @param event `stanza`, `online`, `offline`, `error` or `status`.
+   * @param event `stanza`, `online`, `offline`, `error`, `status`,
+   *   `resumed`, `acked` or `failedStanzas`.
    * @param listener The listener.
    * @returns A function that removes the listener.
    */

@@ -7,12 +7,17 @@
  */
 import type { Element } from "../../src/deps.ts";
 import { type Jid, parseJid } from "../../src/jid.ts";
-import type { SaslMechanism } from "../../src/sasl.ts";
+import { type SaslMechanism, saslPrep } from "../../src/sasl.ts";
 import type { StreamFeatures } from "../../src/stanza.ts";
 import type { StanzaLimits } from "../../src/stanza_check.ts";
 import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
 import { parseService, type ServiceAddress } from "../transport/protocol.ts";
-import type { ConnectionInput } from "./protocol.ts";
+import type { ConnectionInput, DnsOptions } from "./protocol.ts";
+import {
+  smPolicy,
+  type StreamManagementPolicy,
+  type StreamManagementState,
+} from "./sm.ts";
 import { type ReconnectOptions, reconnectPolicy } from "./reconnect.ts";
 import type { SaslCache } from "./sasl.ts";
 
@@ -33,8 +38,22 @@ export interface ConnectionContext {
   readonly jid: Jid;
   /** Password. */
   readonly password: string;
-  /** Where to connect. */
+  /** Where to connect (after a followed `see-other-host`, where it said). */
   readonly service: ServiceAddress;
+  /** SRV lookup settings when no service was given, else `undefined`. */
+  readonly srv?: DnsOptions;
+  /** A `see-other-host` to follow when this session ends. */
+  readonly redirect?: ServiceAddress;
+  /** A redirect was followed in this run (only one is). */
+  readonly redirected: boolean;
+  /** Stream management policy. */
+  readonly sm: StreamManagementPolicy;
+  /** A saved session given in the input, until it is used. */
+  readonly smRestore?: StreamManagementState;
+  /** The resumable stream-managed session, if any: its id. */
+  readonly smSession?: { readonly id: string };
+  /** Stream management is counting in this session. */
+  readonly smEnabled: boolean;
   /** Extra CAs. */
   readonly caCerts?: string[];
   /** Whether to use STARTTLS when offered. */
@@ -94,7 +113,8 @@ export interface ConnectionContext {
  *
  * @param input The machine's input.
  * @returns The context.
- * @throws {TypeError} On a JID without localpart or an invalid service.
+ * @throws {TypeError} On a JID without localpart, an invalid service, or a
+ *   password SASLprep refuses (e.g. with a control character).
  * @throws {RangeError} On a numeric option out of range (the message names it).
  *
  * @example Usage
@@ -111,10 +131,31 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
   if (jid.local === undefined) {
     throw new TypeError(`Cannot connect: JID "${input.jid}" has no localpart`);
   }
+  try {
+    saslPrep(input.password);
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot connect: the password has a character SASLprep (RFC 4013) prohibits",
+      { cause },
+    );
+  }
+  const restore = input.streamManagement?.state;
+  const srvWanted = input.service === undefined && input.dns?.srv !== false;
   return {
     jid,
     password: input.password,
     service: parseService(input.service, jid.domain),
+    ...(srvWanted ? { srv: { ...input.dns } } : {}),
+    redirected: false,
+    sm: smPolicy(input.streamManagement),
+    ...(restore
+      ? {
+        smRestore: restore,
+        smSession: { id: restore.id },
+        boundJid: restore.jid,
+      }
+      : {}),
+    smEnabled: false,
     caCerts: input.tls?.caCerts,
     starttls: input.tls?.starttls ?? true,
     allowPlainWithoutTls: input.allowPlainWithoutTls ?? false,

@@ -124,7 +124,7 @@ export const iqCaller: AnyActorLogic = fromCallback<
         !answerFromExpected({ jid: input.jid, bound }, call.to, event.from)
       ) {
         // Not ours to take: the connection passes it on as a stanza.
-        return sendBack({ type: "stanza", kind: "iq", stanza: event.stanza });
+        return back({ type: "iq.unclaimed", stanza: event.stanza });
       }
       take(event.id);
       if (event.type === "iq.result") call.resolve(event.stanza);

@@ -17,6 +17,12 @@ const LISTENER_ARGS: Record<string, (e: ConnectionEmitted) => unknown[]> = {
   offline: () => [],
   error: (e) => [(e as { error: Error }).error],
   status: (e) => [(e as { status: ConnectionStatus }).status],
+  resumed: (e) => [(e as { jid: string }).jid],
+  acked: (e) => [(e as { stanzas: Element[] }).stanzas],
+  failedStanzas: (e) => {
+    const { stanzas, error } = e as { stanzas: Element[]; error: Error };
+    return [stanzas, error];
+  },
 };
 
 function asError(e: unknown): Error {
@@ -30,7 +36,8 @@ function asError(e: unknown): Error {
  * `console.error`, since it cannot be reported to itself.
  *
  * @param actor The connection machine's actor.
- * @param event `stanza`, `online`, `offline`, `error` or `status`.
+ * @param event `stanza`, `online`, `offline`, `error`, `status`, `resumed`,
+ *   `acked` or `failedStanzas`.
  * @param listener The listener.
  * @returns A function that removes the listener.
  * @throws {TypeError} An unknown event name.

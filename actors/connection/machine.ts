@@ -9,20 +9,25 @@
  *     connecting ─transport.connected─► opening ─transport.streamStart─► negotiating
  *     negotiating ─stream.features─► negotiated ┬─► starttls ─tls.proceed…transport.tlsUpgraded─► opening
  *                                               ├─► authenticating (invokes sasl) ─done─► opening
- *                                               ├─► binding ─bind.result─► online
+ *                                               ├─► resuming ─sm.resumed…sm.ready─► online
+ *                                               │            └─sm.failed─► binding
+ *                                               ├─► binding ─bind.result─┬─► enabling ─sm.enabled · sm.failed─► online
+ *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
- *     online: connection.send · iq.send ─► transport; stanza ─► router; iq.result · iq.error ─► iqCaller
+ *     online: connection.send · iq.send ─► transport (+ sm); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller
  *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop─► closing
  *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
  *     closing ─transport.closed · closeTimeout─► ending
  *   ending ┬─► disconnected   (stop requested)
- *          ├─► reconnecting ─reconnectDelay─► session
+ *          ├─► session        (see-other-host, once, same domain)
+ *          ├─► reconnecting ─reconnectDelay─► session   (resumes when it can)
  *          └─► failed ─connection.start─► session
  * ```
  *
  * Children invoked for the actor's whole life: `iqCaller` (pending IQs,
- * `./iq_caller.ts`) and `router` (stanza handlers, `./router.ts`); users send
- * them `iq.call` and `router.add`/`router.remove` directly. Per session: the
+ * `./iq_caller.ts`), `router` (stanza handlers, `./router.ts`) and `sm`
+ * (XEP-0198 counters and unacknowledged stanzas, `./sm.ts`); users send
+ * the first two `iq.call` and `router.add`/`router.remove` directly. Per session: the
  * `transport` (provide it: `connectionMachine.provide({ actors: { transport } })`)
  * and, while authenticating, `sasl` (`./sasl.ts`).
  *
@@ -37,9 +42,12 @@ export type {
   ConnectionEvent,
   ConnectionInput,
   ConnectionStatus,
+  DnsOptions,
   HandlerMatch,
   ReconnectOptions,
   StanzaKind,
+  StreamManagementOptions,
+  StreamManagementState,
 } from "./protocol.ts";
 export type { ConnectionContext } from "./context.ts";
 
@@ -79,6 +87,15 @@ const machine = connectionSetup.createMachine({
         maxDepth: context.maxStanzaDepth,
       }),
     },
+    {
+      id: "sm",
+      src: "sm",
+      input: ({ context }: { context: ConnectionContext }) => ({
+        ackEvery: context.sm.ackEvery,
+        ackInterval: context.sm.ackInterval,
+        state: context.smRestore,
+      }),
+    },
   ],
   initial: "disconnected",
   on: {
@@ -91,6 +108,9 @@ const machine = connectionSetup.createMachine({
       { actions: "queueStanza" },
     ],
     "iq.expired": { actions: "dropExpired" },
+    "iq.unclaimed": { actions: "routeUnclaimed" },
+    "sm.acked": { actions: "emitAcked" },
+    "sm.lost": { actions: "emitLost" },
     "connection.handlerError": { actions: "emitHandlerError" },
   },
   states: {
@@ -114,9 +134,11 @@ const machine = connectionSetup.createMachine({
           caCerts: context.caCerts,
           maxStanzaSize: context.maxStanzaSize,
           maxStanzaDepth: context.maxStanzaDepth,
+          ...(context.srv ? { srv: context.srv } : {}),
         }),
       },
       entry: "resetSession",
+      exit: "smOffline",
       initial: "connecting",
       after: {
         negotiationTimeout: {
@@ -140,6 +162,7 @@ const machine = connectionSetup.createMachine({
           actions: "recordServerClose",
         },
         "connection.stop": { target: ".closing", actions: "requestStop" },
+        "sm.write": { actions: "writeSm" },
       },
       states: {
         connecting: {
@@ -185,7 +208,8 @@ const machine = connectionSetup.createMachine({
               actions: "recordTlsRequired",
             },
             { guard: "needsAuth", target: "authenticating" },
-            { guard: "canBind", target: "binding" },
+            { guard: "canResume", target: "resuming" },
+            { guard: "canBind", target: "binding", actions: "abandonResume" },
             { target: "closing", actions: "recordNoBind" },
           ],
         },
@@ -248,17 +272,27 @@ const machine = connectionSetup.createMachine({
             "sendBind",
           ],
           on: {
-            "bind.result": {
-              guard: {
-                type: "isBindAnswer",
-                params: ({ event }) => ({ id: event.id }),
+            "bind.result": [
+              {
+                guard: "bindAnswerWithSm",
+                target: "enabling",
+                actions: {
+                  type: "assignBoundJid",
+                  params: ({ event }) => ({ jid: event.jid }),
+                },
               },
-              target: "online",
-              actions: {
-                type: "assignBoundJid",
-                params: ({ event }) => ({ jid: event.jid }),
+              {
+                guard: {
+                  type: "isBindAnswer",
+                  params: ({ event }) => ({ id: event.id }),
+                },
+                target: "online",
+                actions: {
+                  type: "assignBoundJid",
+                  params: ({ event }) => ({ jid: event.jid }),
+                },
               },
-            },
+            ],
             "iq.error": {
               guard: {
                 type: "isBindAnswer",
@@ -280,6 +314,36 @@ const machine = connectionSetup.createMachine({
             },
           },
         },
+        enabling: {
+          // XEP-0198: stanzas before <enabled/> are delivered, not counted.
+          entry: [
+            { type: "emitStatus", params: { status: "enabling" } },
+            "sendEnable",
+          ],
+          on: {
+            "sm.enabled": { target: "online", actions: "smEnabled" },
+            "sm.failed": { target: "online" },
+            "stanza": { actions: ["emitStanza", "routeStanza"] },
+            "iq.result": { actions: "forwardAnswer" },
+            "iq.error": { actions: "forwardAnswer" },
+          },
+        },
+        resuming: {
+          entry: [
+            { type: "emitStatus", params: { status: "resuming" } },
+            "sendResume",
+          ],
+          on: {
+            "sm.resumed": { actions: "forwardResumed" },
+            "sm.ready": { target: "online", actions: "resumeDone" },
+            "sm.failed": { target: "binding", actions: "abandonResume" },
+            "sm.r": { actions: "forwardToSm" },
+            "sm.a": { actions: "forwardToSm" },
+            "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
+            "iq.result": { actions: ["forwardAnswer", "countIn"] },
+            "iq.error": { actions: ["forwardAnswer", "countIn"] },
+          },
+        },
         online: {
           entry: [
             { type: "emitStatus", params: { status: "online" } },
@@ -287,11 +351,13 @@ const machine = connectionSetup.createMachine({
           ],
           exit: "leaveOnline",
           on: {
-            "connection.send": { actions: "sendStanza" },
-            "iq.send": { actions: "sendStanza" },
-            "stanza": { actions: ["emitStanza", "routeStanza"] },
-            "iq.result": { actions: "forwardAnswer" },
-            "iq.error": { actions: "forwardAnswer" },
+            "connection.send": { actions: ["sendStanza", "countOut"] },
+            "iq.send": { actions: ["sendStanza", "countOut"] },
+            "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
+            "iq.result": { actions: ["forwardAnswer", "countIn"] },
+            "iq.error": { actions: ["forwardAnswer", "countIn"] },
+            "sm.r": { actions: "forwardToSm" },
+            "sm.a": { actions: "forwardToSm" },
           },
         },
         closing: {
@@ -315,6 +381,11 @@ const machine = connectionSetup.createMachine({
       // Transient: decides where a finished session goes.
       always: [
         { guard: "stopRequested", target: "disconnected" },
+        {
+          guard: "shouldRedirect",
+          target: "session",
+          actions: "followRedirect",
+        },
         {
           guard: "shouldReconnect",
           target: "reconnecting",

@@ -15,6 +15,21 @@ import type { ReconnectOptions } from "./reconnect.ts";
 export type { StanzaKind } from "../../src/stanza.ts";
 export type { ReconnectOptions } from "./reconnect.ts";
 
+/** DNS settings of the SRV lookup (`ConnectionInput["dns"]`). */
+export type DnsOptions = NonNullable<ConnectionInput["dns"]>;
+/** Stream management options (`ConnectionInput["streamManagement"]`). */
+export type StreamManagementOptions = NonNullable<
+  ConnectionInput["streamManagement"]
+>;
+/**
+ * A resumable session as plain JSON data: what
+ * `Connection.streamManagementState()` returns and `streamManagement.state`
+ * accepts.
+ */
+export type StreamManagementState = NonNullable<
+  StreamManagementOptions["state"]
+>;
+
 /** Input of the connection machine. */
 export interface ConnectionInput {
   /** Our JID; the resource is optional (the server assigns one). */
@@ -23,10 +38,69 @@ export interface ConnectionInput {
   password: string;
   /**
    * `xmpp://host:port` (TCP + STARTTLS), `xmpps://host:port` (direct TLS),
-   * `ws://…` or `wss://…` (WebSocket).
+   * `ws://…` or `wss://…` (WebSocket). Without it, the Deno TCP transport
+   * looks up the domain's SRV records (see `dns`) and falls back to
+   * `xmpp://<domain>:5222`.
    * @default {"xmpp://<domain>:5222"}
    */
   service?: string;
+  /**
+   * DNS settings of the SRV lookup, done by the Deno TCP transports when no
+   * `service` is given.
+   */
+  dns?: {
+    /**
+     * Look up `_xmpps-client._tcp` and `_xmpp-client._tcp` SRV records of
+     * the domain when no `service` is given (RFC 6120 §3.2, XEP-0368), then
+     * fall back to `<domain>:5222`.
+     * @default {true}
+     */
+    srv?: boolean;
+    /** The name server to ask (default: the system's); port 53 by default. */
+    nameServer?: { ipAddr: string; port?: number };
+  };
+  /**
+   * Stream management (XEP-0198): acks, and resumption of a dropped session
+   * with nothing lost.
+   */
+  streamManagement?: {
+    /**
+     * Enable stream management when the server offers it.
+     * @default {true}
+     */
+    enabled?: boolean;
+    /**
+     * Ask for resumption, so a dropped session resumes with nothing lost.
+     * @default {true}
+     */
+    resume?: boolean;
+    /**
+     * Ask the server for an ack (`<r/>`) after this many stanzas.
+     * @default {10}
+     */
+    ackEvery?: number;
+    /**
+     * Ask for an ack when a stanza has waited this long unacknowledged, in ms.
+     * @default {1000}
+     */
+    ackInterval?: number;
+    /**
+     * A state saved with `Connection.streamManagementState()` (e.g. before a
+     * page reload): the first `start()` resumes it. Plain JSON data.
+     */
+    state?: {
+      /** The server's session id (`previd` of the resume). */
+      id: string;
+      /** The bound full JID of the session. */
+      jid: string;
+      /** Stanzas received and handled (our `h`). */
+      handled: number;
+      /** Our stanzas the server acknowledged (its last `h`). */
+      acked: number;
+      /** Our stanzas not yet acknowledged, serialized, oldest first. */
+      unacked: string[];
+    };
+  };
   /** TLS settings. Certificates are always verified. */
   tls?: {
     /** Extra trusted CA certificates (PEM). */
@@ -125,6 +199,8 @@ export type ConnectionStatus =
   | "starttls"
   | "authenticating"
   | "binding"
+  | "enabling"
+  | "resuming"
   | "online"
   | "closing"
   | "reconnecting"
@@ -194,7 +270,7 @@ export type IqCallerEvent =
     jid: string;
   }
   | {
-    /** The session ended: reject the IQs already written with `error`. */
+    /** The session ended for good: reject the IQs already written with `error`. */
     type: "iq.offline";
     error: Error;
   }
@@ -216,6 +292,11 @@ export type IqCallerOutput =
     /** A queued IQ timed out: drop it from the queue. */
     type: "iq.expired";
     id: string;
+  }
+  | {
+    /** An IQ answer no call claims: an ordinary incoming stanza. */
+    type: "iq.unclaimed";
+    stanza: Element;
   };
 
 /** Messages to the stanza router child (`router`). */
@@ -255,6 +336,26 @@ export type ConnectionEvent =
   | TransportEvent
   | IqCallerOutput
   | RouterOutput
+  | {
+    /** From `sm`: write these elements (nonzas, or stanzas re-sent on resume). */
+    type: "sm.write";
+    elements: Element[];
+  }
+  | {
+    /** From `sm`, after `sm.resumed`: the unacknowledged stanzas were re-sent. */
+    type: "sm.ready";
+  }
+  | {
+    /** From `sm`: the server acknowledged these stanzas. */
+    type: "sm.acked";
+    stanzas: Element[];
+  }
+  | {
+    /** From `sm`: never acknowledged, and will not be re-sent. */
+    type: "sm.lost";
+    stanzas: Element[];
+    error: Error;
+  }
   | { type: "sasl.write"; element: Element };
 
 /** Events the machine emits (read them with `actor.on(type, fn)`). */
@@ -263,4 +364,23 @@ export type ConnectionEmitted =
   | { type: "online"; jid: string }
   | { type: "offline"; error?: Error }
   | { type: "error"; error: Error }
-  | { type: "stanza"; stanza: Element };
+  | { type: "stanza"; stanza: Element }
+  | {
+    /** A dropped stream-managed session was resumed. */
+    type: "resumed";
+    jid: string;
+  }
+  | {
+    /** The server acknowledged these stanzas (XEP-0198). */
+    type: "acked";
+    stanzas: Element[];
+  }
+  | {
+    /**
+     * These stanzas were sent but never acknowledged, and will not be
+     * re-sent (the session could not be resumed, or it was stopped).
+     */
+    type: "failedStanzas";
+    stanzas: Element[];
+    error: Error;
+  };

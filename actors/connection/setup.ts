@@ -43,6 +43,8 @@ import type {
 import { backoffDelay, isRetryable } from "./reconnect.ts";
 import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
+import { streamManagement } from "./sm.ts";
+import { redirectTarget } from "../transport/protocol.ts";
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -78,10 +80,14 @@ export const connectionSetup = setup({
     iqCaller,
     router: stanzaRouter,
     sasl: saslMachine,
+    sm: streamManagement,
   },
   delays: {
+    // A resumable session is worth an immediate first try.
     reconnectDelay: ({ context }) =>
-      backoffDelay(context.reconnect, context.attempt),
+      context.smSession !== undefined && context.attempt === 0
+        ? 0
+        : backoffDelay(context.reconnect, context.attempt),
     closeTimeout: ({ context }) => context.closeTimeout,
     negotiationTimeout: ({ context }) => context.negotiationTimeout,
   },
@@ -104,6 +110,17 @@ export const connectionSetup = setup({
     isBindAnswer: ({ context }, params: { id: string }) =>
       params.id === context.bindId,
     queueFull: ({ context }) => context.queue.length >= context.queueLimit,
+    smOffered: ({ context }) =>
+      context.sm.enabled && context.features?.sm === true,
+    canResume: ({ context }) =>
+      context.smSession !== undefined && context.sm.enabled &&
+      context.features?.sm === true,
+    shouldRedirect: ({ context }) =>
+      context.redirect !== undefined && !context.redirected &&
+      !context.stopping,
+    bindAnswerWithSm: ({ context, event }) =>
+      event.type === "bind.result" && event.id === context.bindId &&
+      context.sm.enabled && context.features?.sm === true,
   },
   actions: {
     emitStatus: emit((_, params: { status: ConnectionStatus }) => ({
@@ -123,7 +140,8 @@ export const connectionSetup = setup({
       authenticated: false,
       features: undefined,
       bindId: undefined,
-      boundJid: undefined,
+      smEnabled: false,
+      redirect: undefined,
     }),
     requestStop: assign({ stopping: true }),
     endNegotiation: assign({ negotiating: false }),
@@ -195,12 +213,24 @@ export const connectionSetup = setup({
     recordBindError: assign({
       error: (_, params: { error: StanzaError }) => params.error,
     }),
-    recordStreamError: assign({
-      error: ({ event }) => {
-        assertEvent(event, "stream.error");
-        return event.error;
-      },
+    recordStreamError: assign(({ context, event }) => {
+      assertEvent(event, "stream.error");
+      const redirect = event.seeOtherHost === undefined
+        ? undefined
+        : redirectTarget(
+          context.service,
+          event.seeOtherHost,
+          context.jid.domain,
+        );
+      return { error: event.error, redirect };
     }),
+    followRedirect: assign(({ context }) => ({
+      service: context.redirect!,
+      srv: undefined,
+      redirect: undefined,
+      redirected: true,
+      error: undefined,
+    })),
     recordXmlError: assign({
       error: ({ event }) => {
         assertEvent(event, "transport.xmlError");
@@ -258,16 +288,38 @@ export const connectionSetup = setup({
           type: "transport.send",
           elements: context.queue.map((q) => q.stanza),
         });
+        if (context.smEnabled) {
+          for (const q of context.queue) {
+            enqueue.sendTo("sm", { type: "sm.sent", stanza: q.stanza });
+          }
+        }
       }
       enqueue.sendTo("iqCaller", { type: "iq.online", jid: context.boundJid! });
     }),
     leaveOnline: enqueueActions(({ context, event, enqueue }) => {
-      const error = event.type === "connection.stop"
-        ? new ClientStoppedError("Cannot get IQ answer: the connection stopped")
-        : new ConnectionError("Cannot get IQ answer: the session ended", {
-          cause: context.error,
+      // A resumable session keeps its IQs and unacked stanzas for the resume.
+      if (event.type === "connection.stop" || context.smSession === undefined) {
+        const error = event.type === "connection.stop"
+          ? new ClientStoppedError(
+            "Cannot get IQ answer: the connection stopped",
+          )
+          : new ConnectionError("Cannot get IQ answer: the session ended", {
+            cause: context.error,
+          });
+        enqueue.sendTo("iqCaller", { type: "iq.offline", error });
+        // After a clean close the server has read everything we wrote: a
+        // stop discards the unacked silently; a dead session reports them.
+        enqueue.sendTo("sm", {
+          type: "sm.reset",
+          ...(event.type === "connection.stop" ? {} : {
+            error: new ConnectionError(
+              "Cannot deliver: the session ended unacknowledged",
+              { cause: context.error },
+            ),
+          }),
         });
-      enqueue.sendTo("iqCaller", { type: "iq.offline", error });
+        enqueue.assign({ smSession: undefined, smRestore: undefined });
+      }
       enqueue.emit({ type: "offline", error: context.error });
     }),
     failEverything: enqueueActions(({ context, enqueue }) => {
@@ -281,6 +333,15 @@ export const connectionSetup = setup({
         );
       enqueue.sendTo("iqCaller", { type: "iq.rejectAll", error });
       enqueue.assign({ queue: [] });
+      // A run that ended (not the actor's first entry) ends its SM session.
+      if (context.stopping || context.error !== undefined) {
+        enqueue.sendTo("sm", { type: "sm.reset", error });
+        enqueue.assign({
+          smSession: undefined,
+          smRestore: undefined,
+          smEnabled: false,
+        });
+      }
     }),
     emitError: emit(({ context }) => ({
       type: "error" as const,
@@ -293,6 +354,85 @@ export const connectionSetup = setup({
     sendStanza: sendTo("transport", ({ event }) => {
       assertEvent(event, ["connection.send", "iq.send"]);
       return { type: "transport.send" as const, elements: [event.stanza] };
+    }),
+    countOut: sendTo("sm", ({ event }) => {
+      assertEvent(event, ["connection.send", "iq.send"]);
+      return { type: "sm.sent" as const, stanza: event.stanza };
+    }),
+    countIn: sendTo("sm", { type: "sm.handled" }),
+    forwardToSm: sendTo("sm", ({ event }) => {
+      assertEvent(event, ["sm.r", "sm.a"]);
+      return event;
+    }),
+    writeSm: sendTo("transport", ({ event }) => {
+      assertEvent(event, "sm.write");
+      return { type: "transport.send" as const, elements: event.elements };
+    }),
+    smOffline: sendTo("sm", { type: "sm.offline" }),
+    sendEnable: sendTo("sm", { type: "sm.enable" }),
+    smEnabled: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "sm.enabled");
+      const resumable = context.sm.resume && event.resume &&
+        event.id !== undefined;
+      enqueue.assign({
+        smEnabled: true,
+        smSession: resumable ? { id: event.id! } : undefined,
+      });
+      enqueue.sendTo("sm", { type: "sm.enabled" });
+    }),
+    sendResume: sendTo("sm", ({ context }) => ({
+      type: "sm.resume" as const,
+      id: context.smSession!.id,
+    })),
+    forwardResumed: sendTo("sm", ({ event }) => {
+      assertEvent(event, "sm.resumed");
+      return { type: "sm.resumed" as const, h: event.h };
+    }),
+    resumeDone: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ smEnabled: true, smRestore: undefined });
+      enqueue.emit({ type: "resumed", jid: context.boundJid! });
+    }),
+    abandonResume: enqueueActions(({ context, event, enqueue }) => {
+      if (context.smSession === undefined) return;
+      const failed = event.type === "sm.failed" ? event : undefined;
+      const error = new ConnectionError(
+        failed
+          ? `Cannot resume the session: server answered ${failed.condition}`
+          : "Cannot resume the session: server no longer offers stream management",
+      );
+      enqueue.sendTo("sm", {
+        type: "sm.failed",
+        ...(failed?.h !== undefined ? { h: failed.h } : {}),
+        error,
+      });
+      enqueue.sendTo("iqCaller", {
+        type: "iq.offline",
+        error: new ConnectionError("Cannot get IQ answer: the session ended", {
+          cause: error,
+        }),
+      });
+      enqueue.assign({ smSession: undefined, smRestore: undefined });
+    }),
+    emitAcked: emit(({ event }) => {
+      assertEvent(event, "sm.acked");
+      return { type: "acked" as const, stanzas: event.stanzas };
+    }),
+    emitLost: emit(({ event }) => {
+      assertEvent(event, "sm.lost");
+      return {
+        type: "failedStanzas" as const,
+        stanzas: event.stanzas,
+        error: event.error,
+      };
+    }),
+    routeUnclaimed: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "iq.unclaimed");
+      enqueue.emit({ type: "stanza", stanza: event.stanza });
+      enqueue.sendTo("router", {
+        type: "stanza",
+        kind: "iq",
+        stanza: event.stanza,
+      });
     }),
     queueStanza: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, ["connection.send", "iq.send"]);

@@ -56,6 +56,12 @@ export interface TransportInput {
   maxStanzaSize: number;
   /** Deepest accepted incoming stanza nesting (default 128). */
   maxStanzaDepth?: number;
+  /**
+   * No service was configured: look up the domain's SRV records (TCP
+   * transports), asking `nameServer` when given, and try each target before
+   * `service` (the `<domain>:5222` fallback).
+   */
+  srv?: { nameServer?: { ipAddr: string; port?: number } };
 }
 
 /** Commands the connection sends to its transport. */
@@ -169,5 +175,52 @@ export function parseService(
     hostname,
     port: url.port ? Number(url.port) : DEFAULT_PORTS[protocol],
     url: text,
+  };
+}
+
+/**
+ * Where a `see-other-host` stream error may send us: `host`, `host:port` or
+ * `[v6]:port`, for a TCP service (`xmpp:`/`xmpps:`, same scheme, port 5222
+ * or 5223 when none is named), and only to the domain itself or a host
+ * under it (`xmpp1.example.org` for `example.org`), so a server cannot send
+ * our credentials elsewhere.
+ *
+ * @param current The service of the session that was redirected.
+ * @param target The text of `<see-other-host/>`.
+ * @param domain The JID's domain.
+ * @returns The service to dial, or `undefined` when the redirect is refused.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { parseService, redirectTarget } from "./protocol.ts";
+ * const here = parseService("xmpp://example.org:5222", "example.org");
+ * strictEqual(redirectTarget(here, "xmpp2.example.org:5333", "example.org")?.url, "xmpp://xmpp2.example.org:5333");
+ * strictEqual(redirectTarget(here, "evil.example.net", "example.org"), undefined);
+ * ```
+ */
+export function redirectTarget(
+  current: ServiceAddress,
+  target: string,
+  domain: string,
+): ServiceAddress | undefined {
+  if (current.protocol !== "xmpp" && current.protocol !== "xmpps") {
+    return undefined;
+  }
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]\s/]+))(?::(\d{1,5}))?$/.exec(
+    target.trim(),
+  );
+  if (!m) return undefined;
+  const host = (m[1] ?? m[2]).toLowerCase().replace(/\.$/, "");
+  const d = domain.toLowerCase();
+  if (host !== d && !host.endsWith(`.${d}`)) return undefined;
+  const port = m[3] ? Number(m[3]) : DEFAULT_PORTS[current.protocol];
+  if (port < 1 || port > 65535) return undefined;
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  return {
+    protocol: current.protocol,
+    hostname: host,
+    port,
+    url: `${current.protocol}://${hostPart}:${port}`,
   };
 }

@@ -5,8 +5,16 @@
  *
  * No-delay is on (Nagle costs ~40 ms per round trip); whole stanzas are
  * written, and whatever is queued while a write is in flight goes out in the
- * next single write. Reading pauses after `<proceed/>` so no ciphertext is
+ * next single write. After an XEP-0198 `<a/>` it writes one space, so the
+ * TCP ACK leaves at once (see the comment in the parser callback). Reading pauses after `<proceed/>` so no ciphertext is
  * read as XML before the TLS upgrade.
+ *
+ * Without a configured service (`input.srv`), the transport looks up the
+ * domain's `_xmpps-client._tcp` and `_xmpp-client._tcp` SRV records with
+ * `Deno.resolveDns` (at `nameServer` when given; target addresses too) and
+ * dials the targets in RFC 2782 order, then `<domain>:5222`, until one
+ * answers (`src/srv.ts`). A direct TLS target's certificate is checked
+ * against the domain, not the target's name (RFC 6125).
  *
  * @module
  */
@@ -14,6 +22,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
+import { type SrvRecord, srvTargets } from "../../src/srv.ts";
 import type {
   TransportCommand,
   TransportEvent,
@@ -33,6 +42,53 @@ function isTlsFailure(err: unknown): boolean {
     .test(text);
 }
 
+/** One place to dial. */
+interface Dial {
+  hostname: string;
+  port: number;
+  /** Direct TLS. */
+  tls: boolean;
+  /** Direct TLS checked against the domain (an SRV target), not `hostname`. */
+  sni?: string;
+  /** For messages. */
+  url: string;
+}
+
+type NameServer = { ipAddr: string; port?: number };
+
+function dnsOptions(nameServer?: NameServer): Deno.ResolveDnsOptions {
+  return nameServer
+    ? { nameServer: { ipAddr: nameServer.ipAddr, port: nameServer.port ?? 53 } }
+    : {};
+}
+
+/** The SRV candidates for `input.domain`, then its fallback. */
+async function srvDials(input: TransportInput): Promise<Dial[]> {
+  const options = dnsOptions(input.srv?.nameServer);
+  const targets = await srvTargets(
+    input.domain,
+    (name) => Deno.resolveDns(name, "SRV", options) as Promise<SrvRecord[]>,
+  );
+  return Promise.all(targets.map(async (t) => {
+    let hostname = t.hostname;
+    if (input.srv?.nameServer && t.hostname !== input.domain) {
+      // the system resolver does not know the configured name server's names
+      const a = await Deno.resolveDns(t.hostname, "A", options).catch(
+        () => [] as string[],
+      );
+      if (a.length) hostname = a[0];
+    }
+    const scheme = t.directTls ? "xmpps" : "xmpp";
+    return {
+      hostname,
+      port: t.port,
+      tls: t.directTls,
+      ...(t.directTls ? { sni: input.domain } : {}),
+      url: `${scheme}://${t.hostname}:${t.port}`,
+    };
+  }));
+}
+
 function socketTransport(direct: boolean): TransportLogic {
   return fromCallback<TransportCommand, TransportInput>(
     ({ input, receive, sendBack }) => {
@@ -40,6 +96,7 @@ function socketTransport(direct: boolean): TransportLogic {
       let stopped = false;
       let ended = false;
       let secure = direct;
+      let tlsDial = direct;
       let pauseForTls = false;
       let pending: string[] = [];
       let writing = false;
@@ -55,6 +112,11 @@ function socketTransport(direct: boolean): TransportLogic {
           const event = classify(element);
           if (!secure && event.type === "tls.proceed") pauseForTls = true;
           report(event);
+          // An <a/> answers our <r/> as a lone small segment; a server with
+          // Nagle on (Prosody's default) holds its next stanza until that
+          // segment is ACKed, and our kernel delays a bare ACK by ~40 ms. One
+          // whitespace keepalive (RFC 6120 §4.6.1) carries the ACK at once.
+          if (event.type === "sm.a") write(" ");
         },
         onEnd: () => report({ type: "transport.streamEnd" }),
         onError: (error) => report({ type: "transport.xmlError", error }),
@@ -124,31 +186,78 @@ function socketTransport(direct: boolean): TransportLogic {
         if (!pauseForTls) flush();
       };
 
+      const dial = async (d: Dial) => {
+        if (d.tls && d.sni === undefined) {
+          const tls = await Deno.connectTls({
+            hostname: d.hostname,
+            port: d.port,
+            caCerts: input.caCerts,
+          });
+          conn = tls;
+          if (stopped) return tls.close();
+          await tls.handshake();
+          return;
+        }
+        const tcp = await Deno.connect({ hostname: d.hostname, port: d.port });
+        conn = tcp;
+        if (stopped) return tcp.close();
+        tcp.setNoDelay(true);
+        if (d.tls) {
+          const tls = await Deno.startTls(tcp, {
+            hostname: d.sni!,
+            caCerts: input.caCerts,
+          });
+          conn = tls;
+          if (stopped) return tls.close();
+          await tls.handshake();
+        }
+      };
+
       const start = async () => {
-        try {
-          if (direct) {
-            const tls = await Deno.connectTls({
-              hostname: input.service.hostname,
-              port: input.service.port,
-              caCerts: input.caCerts,
-            });
-            conn = tls;
-            if (stopped) return tls.close();
-            await tls.handshake();
-          } else {
-            const tcp = await Deno.connect({
-              hostname: input.service.hostname,
-              port: input.service.port,
-            });
-            conn = tcp;
-            if (stopped) return tcp.close();
-            tcp.setNoDelay(true);
+        const fallback: Dial = {
+          hostname: input.service.hostname,
+          port: input.service.port,
+          tls: direct,
+          url: input.service.url,
+        };
+        let dials = [fallback];
+        if (input.srv && !direct) {
+          try {
+            dials = await srvDials(input);
+          } catch {
+            // no usable DNS: the fallback
           }
-        } catch (err) {
-          return fail(err, `Cannot connect to ${input.service.url}`, direct);
+        }
+        let failure: { err: unknown; d: Dial } | undefined;
+        for (const d of dials) {
+          if (stopped) return;
+          try {
+            await dial(d);
+            failure = undefined;
+            tlsDial = d.tls;
+            break;
+          } catch (err) {
+            try {
+              conn?.close();
+            } catch { /* closed */ }
+            conn = undefined;
+            // a certificate problem is the one to report
+            if (!failure || !(failure.d.tls && isTlsFailure(failure.err))) {
+              failure = { err, d };
+            }
+          }
+        }
+        if (failure) {
+          const { err, d } = failure;
+          return fail(err, `Cannot connect to ${d.url}`, d.tls);
         }
         if (stopped) return;
-        report({ type: "transport.connected", secure, canStartTls: !direct });
+        secure = tlsDial;
+        report({
+          type: "transport.connected",
+          secure,
+          canStartTls: !tlsDial,
+        });
         readLoop();
       };
 

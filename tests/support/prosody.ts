@@ -41,7 +41,17 @@ export interface ProsodyOptions {
    * authentication. Defaults to `false`: plain PLAIN auth is allowed.
    */
   requireEncryption?: boolean;
+  /**
+   * Also serve {@linkcode TEST_DOMAIN} (`xmpp-actors.test`) as a second
+   * virtual host with the same accounts, for tests that need a domain DNS
+   * resolvers do not treat specially (`localhost` names never reach a
+   * configured name server). The certificate covers it.
+   */
+  testDomain?: boolean;
 }
+
+/** The second virtual host of {@linkcode ProsodyOptions.testDomain}. */
+export const TEST_DOMAIN = "xmpp-actors.test";
 
 /** A running throwaway Prosody, as returned by {@linkcode startProsody}. */
 export interface Prosody {
@@ -175,7 +185,7 @@ async function makeCertificates(): Promise<CertSet> {
       `${dir}/leaf.ext`,
       [
         "basicConstraints=CA:FALSE",
-        `subjectAltName=DNS:${DOMAIN}`,
+        `subjectAltName=DNS:${DOMAIN},DNS:${TEST_DOMAIN}`,
         "extendedKeyUsage=serverAuth",
         "keyUsage=critical,digitalSignature,keyEncipherment",
         "",
@@ -257,7 +267,12 @@ interface Ports {
   http: number;
 }
 
-function configText(dir: string, ports: Ports, requireEncryption: boolean) {
+function configText(
+  dir: string,
+  ports: Ports,
+  requireEncryption: boolean,
+  testDomain: boolean,
+) {
   const modules = [
     "roster",
     "saslauth",
@@ -305,9 +320,15 @@ c2s_require_encryption = ${requireEncryption}
 allow_unencrypted_plain_auth = ${!requireEncryption}
 certificates = ${luaString(`${dir}/certs`)}
 smacks_hibernation_time = 60
+smacks_max_queue_size = 5000
 
 VirtualHost ${luaString(DOMAIN)}
-`;
+${
+    testDomain
+      ? `VirtualHost ${luaString(TEST_DOMAIN)}
+`
+      : ""
+  }`;
 }
 
 /** Live children, killed if the test process unloads without stopping them. */
@@ -425,11 +446,36 @@ export async function startProsody(
     await Deno.writeTextFile(`${dir}/certs/localhost.key`, certs.leafKeyPem, {
       mode: 0o600,
     });
-    await Deno.writeTextFile(cfg, configText(dir, ports, requireEncryption));
+    const testDomain = opts.testDomain ?? false;
+    if (testDomain) {
+      await Deno.writeTextFile(
+        `${dir}/certs/${TEST_DOMAIN}.crt`,
+        certs.leafPem,
+      );
+      await Deno.writeTextFile(
+        `${dir}/certs/${TEST_DOMAIN}.key`,
+        certs.leafKeyPem,
+        { mode: 0o600 },
+      );
+    }
+    await Deno.writeTextFile(
+      cfg,
+      configText(dir, ports, requireEncryption, testDomain),
+    );
 
+    const domains = testDomain ? [DOMAIN, TEST_DOMAIN] : [DOMAIN];
     await Promise.all(
-      Object.entries(accounts).map(([user, password]) =>
-        run("prosodyctl", ["--config", cfg, "register", user, DOMAIN, password])
+      domains.flatMap((domain) =>
+        Object.entries(accounts).map(([user, password]) =>
+          run("prosodyctl", [
+            "--config",
+            cfg,
+            "register",
+            user,
+            domain,
+            password,
+          ])
+        )
       ),
     );
 

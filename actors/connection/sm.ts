@@ -1,0 +1,321 @@
+/**
+ * Stream management (XEP-0198): the counters and the queue of unacknowledged
+ * stanzas, as a callback actor the connection machine invokes for its whole
+ * life (so they outlive a dropped session and serve its resumption).
+ *
+ * ```
+ * connection ─sm.enable · sm.enabled · sm.sent · sm.handled · sm.r · sm.a─► sm
+ *            ─sm.resume · sm.resumed · sm.failed · sm.offline · sm.reset─► sm
+ * sm ─sm.write (enable, r, a, resume, re-sent stanzas) · sm.ready · sm.acked · sm.lost─► connection
+ * ```
+ *
+ * Counting starts at `<enabled/>` (a stanza that arrives before it is
+ * delivered but not counted) and, on a resume, goes on from where it was:
+ * `<resume h/>` carries every stanza handled so far, and `<resumed h/>`
+ * drops what the server handled; the rest is re-sent, once, in order. When a
+ * resume fails, what the server never acknowledged is reported as lost (the
+ * first `h` of them as acknowledged when `<failed h/>` says so), then all is
+ * cleared, including a pending ack request. All SM XML is built here.
+ *
+ * @module
+ */
+import { type Element, fromCallback, xml } from "../../src/deps.ts";
+import { NS_SM } from "../../src/stanza.ts";
+import { checkCount, checkTimeout } from "../../src/options.ts";
+import { XmlStream } from "../../src/xml_stream.ts";
+import type { AnyActorLogic } from "../../src/types.ts";
+import type {
+  ConnectionEvent,
+  StreamManagementOptions,
+  StreamManagementState,
+} from "./protocol.ts";
+
+export type {
+  StreamManagementOptions,
+  StreamManagementState,
+} from "./protocol.ts";
+
+/** Messages to the stream management actor. */
+export type SmEvent =
+  | { type: "sm.enable" }
+  | { type: "sm.enabled" }
+  | { type: "sm.sent"; stanza: Element }
+  | { type: "sm.handled" }
+  | { type: "sm.r" }
+  | { type: "sm.a"; h: number }
+  | { type: "sm.resume"; id: string }
+  | { type: "sm.resumed"; h: number }
+  | { type: "sm.failed"; h?: number; error: Error }
+  | { type: "sm.offline" }
+  | {
+    /** Drop the session; report the unacked with `error`, if given. */
+    type: "sm.reset";
+    error?: Error;
+  }
+  | {
+    type: "sm.snapshot";
+    id: string;
+    jid: string;
+    reply: (state: StreamManagementState) => void;
+  };
+
+/** Messages the stream management actor sends back to the connection. */
+export type SmOutput = Extract<
+  ConnectionEvent,
+  { type: "sm.write" | "sm.ready" | "sm.acked" | "sm.lost" }
+>;
+
+/** Input of the stream management actor. */
+export interface SmInput {
+  /** Ask for an ack after this many stanzas. */
+  ackEvery: number;
+  /** Ask for an ack when a stanza waited this long, in ms. */
+  ackInterval: number;
+  /** A saved session to continue. */
+  state?: StreamManagementState;
+}
+
+/** The resolved options (defaults filled in, numbers checked). */
+export type StreamManagementPolicy = Required<
+  Omit<StreamManagementOptions, "state">
+>;
+
+/**
+ * The stream management policy with every default filled in.
+ *
+ * @param options The options given, if any.
+ * @returns The policy.
+ * @throws {RangeError} `ackEvery` not a positive integer, or `ackInterval`
+ *   not in 1…2³¹−1 ms (the message names it).
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { smPolicy } from "./sm.ts";
+ * strictEqual(smPolicy({ ackEvery: 5 }).ackInterval, 1000);
+ * ```
+ */
+export function smPolicy(
+  options: StreamManagementOptions = {},
+): StreamManagementPolicy {
+  return {
+    enabled: options.enabled ?? true,
+    resume: options.resume ?? true,
+    ackEvery: checkCount(options.ackEvery, "streamManagement.ackEvery", 10),
+    ackInterval: checkTimeout(
+      options.ackInterval,
+      "streamManagement.ackInterval",
+      1000,
+    ),
+  };
+}
+
+const MOD = 2 ** 32;
+
+function parseStanzas(texts: readonly string[]): Element[] {
+  const out: Element[] = [];
+  const stream = new XmlStream({
+    onElement: (el) => out.push(el),
+    onError: (err) => {
+      throw new TypeError(
+        `Cannot restore stream management state: ${err.message}`,
+      );
+    },
+  }, { framed: true });
+  for (const text of texts) stream.write(text);
+  return out;
+}
+
+/**
+ * The stream management actor logic (see the module doc for its messages).
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { createActor, xml } from "../../src/deps.ts";
+ * import { streamManagement } from "./sm.ts";
+ * const sm = createActor(streamManagement, { input: { ackEvery: 10, ackInterval: 1000 } }).start();
+ * sm.send({ type: "sm.enabled" });
+ * sm.send({ type: "sm.sent", stanza: xml("message", { to: "bob@localhost" }) });
+ * let unacked = -1;
+ * sm.send({
+ *   type: "sm.snapshot", id: "s1", jid: "alice@localhost/a",
+ *   reply: (s: { unacked: string[] }) => unacked = s.unacked.length,
+ * });
+ * strictEqual(unacked, 1);
+ * sm.stop();
+ * ```
+ */
+export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
+  ({ input, receive, sendBack }) => {
+    const back = (event: SmOutput) => sendBack(event);
+    /** Counting: between `<enabled/>`/`<resumed/>` and the session's end. */
+    let enabled = false;
+    /** Stanzas handled (our `h`). */
+    let handled = input.state?.handled ?? 0;
+    /** The server's last `h`. */
+    let acked = input.state?.acked ?? 0;
+    /**
+     * Sent and not acknowledged: `queue[head + i]` has number `acked + i + 1`
+     * (a head index, so an ack costs what it drops, not the queue's length).
+     */
+    let queue: Element[] = input.state ? parseStanzas(input.state.unacked) : [];
+    let head = 0;
+    const pending = () => queue.length - head;
+    const unacked = () => queue.slice(head);
+    let sinceRequest = 0;
+    /** An `<r/>` is outstanding (Stanza's `pendingAck`). */
+    let requested = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const stopTimer = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
+    const request = () => {
+      stopTimer();
+      sinceRequest = 0;
+      requested = true;
+      back({ type: "sm.write", elements: [xml("r", { xmlns: NS_SM })] });
+    };
+    const armTimer = () => {
+      if (timer !== undefined || !enabled || pending() === 0) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (enabled && pending() > 0 && !requested) request();
+      }, input.ackInterval);
+    };
+    /** Drop what the server says it handled; returns the stanzas dropped. */
+    const acknowledge = (h: number): Element[] => {
+      const count = Math.min((h - acked + MOD) % MOD, pending());
+      acked = h;
+      if (count === 0) return [];
+      const done = queue.slice(head, head + count);
+      head += count;
+      if (head === queue.length) {
+        queue = [];
+        head = 0;
+      } else if (head > 1024 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
+      return done;
+    };
+    const clear = () => {
+      enabled = false;
+      handled = 0;
+      acked = 0;
+      sinceRequest = 0;
+      requested = false;
+      stopTimer();
+    };
+    const lose = (error: Error) => {
+      const stanzas = unacked();
+      queue = [];
+      head = 0;
+      clear();
+      if (stanzas.length) back({ type: "sm.lost", stanzas, error });
+    };
+
+    receive((event) => {
+      switch (event.type) {
+        case "sm.sent":
+          if (!enabled) return;
+          queue.push(event.stanza);
+          if (++sinceRequest >= input.ackEvery) request();
+          else armTimer();
+          return;
+        case "sm.handled":
+          if (enabled) handled = (handled + 1) % MOD;
+          return;
+        case "sm.r":
+          if (enabled) {
+            back({
+              type: "sm.write",
+              elements: [xml("a", { xmlns: NS_SM, h: String(handled) })],
+            });
+          }
+          return;
+        case "sm.a": {
+          if (!enabled) return;
+          requested = false;
+          stopTimer();
+          const done = acknowledge(event.h);
+          if (done.length) back({ type: "sm.acked", stanzas: done });
+          armTimer();
+          return;
+        }
+        case "sm.enable":
+          // A new session: what an old one left unacknowledged is lost.
+          lose(new Error("Stream management restarted"));
+          back({
+            type: "sm.write",
+            elements: [xml("enable", { xmlns: NS_SM, resume: "true" })],
+          });
+          return;
+        case "sm.enabled":
+          clear();
+          enabled = true;
+          return;
+        case "sm.resume":
+          back({
+            type: "sm.write",
+            elements: [
+              xml("resume", {
+                xmlns: NS_SM,
+                previd: event.id,
+                h: String(handled),
+              }),
+            ],
+          });
+          return;
+        case "sm.resumed": {
+          const done = acknowledge(event.h);
+          if (done.length) back({ type: "sm.acked", stanzas: done });
+          enabled = true;
+          sinceRequest = 0;
+          requested = false;
+          stopTimer();
+          if (pending()) {
+            back({ type: "sm.write", elements: unacked() });
+            request();
+          }
+          back({ type: "sm.ready" });
+          return;
+        }
+        case "sm.failed": {
+          if (event.h !== undefined) {
+            const done = acknowledge(event.h);
+            if (done.length) back({ type: "sm.acked", stanzas: done });
+          }
+          lose(event.error);
+          return;
+        }
+        case "sm.offline":
+          enabled = false;
+          requested = false;
+          sinceRequest = 0;
+          stopTimer();
+          return;
+        case "sm.reset":
+          if (event.error) lose(event.error);
+          else {
+            queue = [];
+            head = 0;
+            clear();
+          }
+          return;
+        case "sm.snapshot":
+          event.reply({
+            id: event.id,
+            jid: event.jid,
+            handled,
+            acked,
+            unacked: unacked().map((s) => s.toString()),
+          });
+          return;
+      }
+    });
+    return stopTimer;
+  },
+);
