@@ -26,6 +26,7 @@
  *
  * @module
  */
+import "./src/saslprep_deno.ts"; // full SASLprep tables in Deno
 export * from "./mod_browser.ts";
 export { createClient } from "./actors/client/deno.ts";
 export {

@@ -160,6 +160,31 @@ export { connectionMachine } from "./actors/connection/machine.ts";
 export { saslMachine } from "./actors/connection/sasl.ts";
 export { iqCaller } from "./actors/connection/iq_caller.ts";
 export { stanzaRouter } from "./actors/connection/router.ts";
+export {
+  type SmEvent,
+  type SmInput,
+  type SmOutput,
+  smPolicy,
+  streamManagement,
+  type StreamManagementPolicy,
+} from "./actors/connection/sm.ts";
+export {
+  discoverWebSocket,
+  type HostMetaOptions,
+  REL_WEBSOCKET,
+} from "./src/host_meta.ts";
+export {
+  orderSrv,
+  type SrvRecord,
+  type SrvResolver,
+  type SrvTarget,
+  srvTargets,
+} from "./src/srv.ts";
+export type {
+  DnsOptions,
+  StreamManagementOptions,
+  StreamManagementState,
+} from "./actors/connection/protocol.ts";
 export type {
   ConnectionCommand,
   ConnectionEmitted,
@@ -177,9 +202,11 @@ export type {
 export {
   classify,
   type IncomingEvent,
+  NS_SM,
   NS_STREAM_LIMITS,
   type StreamFeatures,
 } from "./src/stanza.ts";
+export { redirectTarget } from "./actors/transport/protocol.ts";
 export { checkStanza, type StanzaLimits } from "./src/stanza_check.ts";
 export { websocketTransport } from "./actors/transport/websocket.ts";
 export {
@@ -221,4 +248,5 @@ export type {
   TransportEvent,
   TransportInput,
 } from "./actors/transport/protocol.ts";
-export type { SaslMechanism } from "./src/sasl.ts";
+export { type SaslMechanism, saslPrep } from "./src/sasl.ts";
+export { builtinSaslPrep, useSaslPrep } from "./src/saslprep.ts";

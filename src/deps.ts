@@ -46,4 +46,3 @@ export { sha1 } from "npm:@noble/hashes@^2.0.0/legacy.js";
 export { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
 export { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 export { pbkdf2 } from "npm:@noble/hashes@^2.0.0/pbkdf2.js";
-export { saslprep } from "npm:@mongodb-js/saslprep@^1.3.0";

@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { hmac, pbkdf2, saslprep, sha1, sha256 } from "./deps.ts";
+import { hmac, pbkdf2, sha1, sha256 } from "./deps.ts";
+import { prepare } from "./saslprep.ts";
 import { SASLError } from "./errors.ts";
 
 /** A mechanism this module implements, best first. */
@@ -154,6 +155,8 @@ function makeNonce(): string {
  * SASLprep (RFC 4013) of a username or password, as a "query" (unassigned
  * code points allowed): non-ASCII spaces become spaces, soft hyphens and
  * other "mapped to nothing" characters go, the result is NFKC-normalized.
+ * In Deno the full tables apply (`@mongodb-js/saslprep`); the browser entry
+ * uses a built-in subset (see `src/saslprep.ts`).
  *
  * @param text The username or password as typed.
  * @returns The prepared string.
@@ -173,7 +176,7 @@ export function saslPrep(text: string): string {
   // ASCII without controls is unchanged by SASLprep: skip the tables.
   if (/^[\x20-\x7e]*$/.test(text)) return text;
   try {
-    return saslprep(text, { allowUnassigned: true });
+    return prepare(text);
   } catch (cause) {
     throw new SASLError(
       "malformed-request",

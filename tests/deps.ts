@@ -20,6 +20,8 @@ import "npm:fake-indexeddb@^6.2.0/auto";
 
 // Property-based tests (tests/property_test.ts).
 export { default as fc } from "npm:fast-check@^4.10.2";
+// The oracle of the built-in SASLprep subset (src/saslprep.ts).
+export { saslprep } from "npm:@mongodb-js/saslprep@^1.3.0";
 
 // deno-lint-ignore no-explicit-any
 type ErrorClass<E extends Error = Error> = new (...args: any[]) => E;

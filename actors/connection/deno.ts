@@ -5,6 +5,7 @@
  *
  * @module
  */
+import "../../src/saslprep_deno.ts"; // full SASLprep tables in Deno
 import { directTlsTransport, tcpTransport } from "../transport/tcp.ts";
 import { websocketTransport } from "../transport/websocket.ts";
 import {
