@@ -280,8 +280,13 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
           & Commands;
       made.on("error", (e: Error) => void (lastError = e));
       if (closed) return made;
-      conn = made;
-      return made.connect().then(() => made);
+      // Requests wait for the first connection (or their deadline); from
+      // then on they go straight to the client, which fails them at once
+      // while it is reconnecting.
+      return made.connect().then(() => {
+        if (!closed) conn = made;
+        return made;
+      });
     });
     started.catch(() => {}); // reported by ready() and by each request
 
@@ -339,7 +344,14 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
         };
         try {
           if (conn !== undefined) op(conn).then(ok, ko);
-          else started.then(op).then(ok, ko);
+          else {
+            // Not connected yet: a request whose deadline passed meanwhile
+            // is not sent late.
+            started.then((c) => pending.has(id) ? op(c) : undefined).then(
+              (v) => ok(v as T),
+              ko,
+            );
+          }
         } catch (e) {
           ko(e);
         }
@@ -367,13 +379,18 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
       }
     }
     /** The clients to SCAN: the one node, or every master of the cluster. */
-    async function scanNodes(c: Commands): Promise<NodeClient[]> {
+    //
+    // Synchronous for one node, so that a listing's first SCAN is sent in
+    // the same turn as the request: it then runs after every write accepted
+    // before it, and before every one accepted after it (one connection
+    // keeps its commands in order).
+    function scanNodes(c: Commands): NodeClient[] | Promise<NodeClient[]> {
       if (!cluster) return [c as NodeClient];
       const rc = c as unknown as {
         masters: unknown[];
         nodeClient(node: unknown): Promise<NodeClient>;
       };
-      return await Promise.all(rc.masters.map((m) => rc.nodeClient(m)));
+      return Promise.all(rc.masters.map((m) => rc.nodeClient(m)));
     }
     /** Values of `names` (full Redis keys), `null` where there is none. */
     function readMany(
@@ -445,7 +462,8 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
         const { head, pattern } = space(ns);
         return run(`list ${ns}`, async (c) => {
           const out = new Set<string>();
-          for (const node of await scanNodes(c)) {
+          const found = scanNodes(c);
+          for (const node of found instanceof Promise ? await found : found) {
             let cursor = "0";
             do {
               const r = await node.scan(cursor, {
@@ -466,8 +484,9 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
           let listing: Listing | undefined;
           if (id === null) {
             id = String(++seq);
+            const found = scanNodes(c);
             listing = {
-              nodes: await scanNodes(c),
+              nodes: found instanceof Promise ? await found : found,
               node: 0,
               cursor: "0",
               buffer: [],
