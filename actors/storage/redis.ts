@@ -106,6 +106,7 @@ interface Commands {
 }
 interface NodeClient extends Commands {
   mGet(keys: string[]): Promise<(string | null)[]>;
+  mSet(pairs: [string, string][]): Promise<unknown>;
   scan(
     cursor: string,
     options: { MATCH: string; COUNT: number },
@@ -130,6 +131,34 @@ function keyspace(prefix: string, ns: string) {
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Kinds of queued requests: runs of GET, SET and DEL are merged. */
+const GET = 0, SET = 1, DEL = 2, SETEX = 3, OTHER = 4;
+type Kind = 0 | 1 | 2 | 3 | 4;
+
+/** A request in the queue of the data path (one node). */
+interface Item {
+  kind: Kind;
+  /** Its guard: gone once answered or timed out (then it is not sent). */
+  id: number;
+  /** The full Redis key (GET, SET, SETEX, DEL). */
+  name: string;
+  /** The JSON to write (SET, SETEX). */
+  text?: string;
+  /** Seconds to live (SETEX). */
+  ttl?: number;
+  /** What to run (OTHER: listings, bulk writes). */
+  op?: (c: Commands) => Promise<unknown>;
+  ok(reply: unknown): void;
+  ko(e: unknown): void;
+}
+
+/**
+ * Microtask hops between the first queued request and the flush: enough
+ * for callers woken by the same reply to issue their next request (each
+ * goes through a few promise hops: storage reply, registry, caller).
+ */
+const FLUSH_DEPTH = 16;
 
 /** A request waiting for Redis, and its deadline. */
 interface Guard {
@@ -323,10 +352,18 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
       }
     }
     /**
-     * Run `op` on the client once it exists; settles exactly once: with its
-     * result, its error as a `StorageError`, or a timeout.
+     * Start one request under a deadline: `dispatch` arranges the work and
+     * calls `ok` or `ko`; the promise settles exactly once, with the result,
+     * the error as a `StorageError`, or a timeout.
      */
-    function run<T>(what: string, op: (c: Commands) => Promise<T>): Promise<T> {
+    function guarded<T>(
+      what: string,
+      dispatch: (
+        id: number,
+        ok: (v: T) => void,
+        ko: (e: unknown) => void,
+      ) => void,
+    ): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         const id = ++guardSeq;
         pending.set(id, { at: Date.now() + commandTimeout, what, reject });
@@ -343,19 +380,171 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
           }
         };
         try {
-          if (conn !== undefined) op(conn).then(ok, ko);
-          else {
-            // Not connected yet: a request whose deadline passed meanwhile
-            // is not sent late.
-            started.then((c) => pending.has(id) ? op(c) : undefined).then(
-              (v) => ok(v as T),
-              ko,
-            );
-          }
+          dispatch(id, ok, ko);
         } catch (e) {
           ko(e);
         }
       });
+    }
+
+    // The data path. One node: requests are queued and sent together a few
+    // microtasks later (the turn in which their callers issue them), runs of
+    // the same kind merged into one command: GETs into one MGET, SETs into
+    // one MSET, DELs into one DEL; a SET with a TTL, and listings and bulk
+    // writes, go as they are, in their place. One connection keeps commands
+    // in order, so every request sees exactly the writes accepted before
+    // it. A cluster spreads keys over slots (no multi-key command across
+    // them): there each request is its own command, pipelined per node by
+    // node-redis.
+    let queue: Item[] = [];
+    let scheduled = false;
+    function enqueue(item: Item) {
+      if (queue.length >= maxQueue) {
+        item.ko(
+          new StorageError(
+            `Cannot run request: ${maxQueue} requests already wait for Redis at ${where}`,
+          ),
+        );
+        return;
+      }
+      queue.push(item);
+      if (scheduled) return;
+      scheduled = true;
+      let depth = FLUSH_DEPTH;
+      const hop = () => {
+        if (--depth > 0) queueMicrotask(hop);
+        else flush();
+      };
+      queueMicrotask(hop);
+    }
+    function flush() {
+      scheduled = false;
+      const c = conn as NodeClient | undefined;
+      if (c === undefined) {
+        // Not connected yet: wait (requests past their deadline are
+        // dropped from the batch, never sent late).
+        if (!closed) {
+          scheduled = true;
+          started.then(flush, () => void (scheduled = false));
+        }
+        return;
+      }
+      const items = queue;
+      queue = [];
+      for (let i = 0; i < items.length;) {
+        const kind = items[i].kind;
+        let j = i + 1;
+        if (kind !== SETEX && kind !== OTHER) {
+          while (j < items.length && items[j].kind === kind) j++;
+        }
+        const batch: Item[] = [];
+        for (let x = i; x < j; x++) {
+          if (pending.has(items[x].id)) batch.push(items[x]);
+        }
+        i = j;
+        if (batch.length === 0) continue;
+        try {
+          send(c, kind, batch);
+        } catch (e) {
+          for (const it of batch) it.ko(e);
+        }
+      }
+    }
+    function send(c: NodeClient, kind: Kind, batch: Item[]) {
+      const all = (e: unknown) => {
+        for (const it of batch) it.ko(e);
+      };
+      const one = batch[0];
+      switch (kind) {
+        case GET:
+          if (batch.length === 1) {
+            return void c.get(one.name).then(one.ok, one.ko);
+          }
+          return void c.mGet(batch.map((it) => it.name)).then((texts) => {
+            for (let i = 0; i < batch.length; i++) batch[i].ok(texts[i]);
+          }, all);
+        case SET:
+          if (batch.length === 1) {
+            return void c.set(one.name, one.text!).then(one.ok, one.ko);
+          }
+          return void c.mSet(batch.map((it) => [it.name, it.text!])).then(
+            () => {
+              for (const it of batch) it.ok(undefined);
+            },
+            all,
+          );
+        case DEL:
+          return void c.del(batch.map((it) => it.name)).then(() => {
+            for (const it of batch) it.ok(undefined);
+          }, all);
+        case SETEX:
+          return void c.set(one.name, one.text!, { EX: one.ttl! }).then(
+            one.ok,
+            one.ko,
+          );
+        default:
+          return void one.op!(c).then(one.ok, one.ko);
+      }
+    }
+    /** Run `op` on the client, in order with the data path. */
+    function run<T>(what: string, op: (c: Commands) => Promise<T>): Promise<T> {
+      return guarded<T>(what, (id, ok, ko) => {
+        if (!cluster) {
+          return enqueue({
+            kind: OTHER,
+            id,
+            name: "",
+            op,
+            ok: ok as (v: unknown) => void,
+            ko,
+          });
+        }
+        if (conn !== undefined) return void op(conn).then(ok, ko);
+        started.then((c) => pending.has(id) ? op(c) : undefined).then(
+          (v) => ok(v as T),
+          ko,
+        );
+      });
+    }
+    /** One key command: queued (one node) or sent as is (a cluster). */
+    function command<T>(
+      what: string,
+      kind: Kind,
+      name: string,
+      text: string | undefined,
+      ttl: number | undefined,
+      done: (reply: unknown) => T,
+    ): Promise<T> {
+      if (cluster) {
+        return run(what, (c) => {
+          const r = kind === GET
+            ? c.get(name)
+            : kind === DEL
+            ? c.del(name)
+            : ttl === undefined
+            ? c.set(name, text!)
+            : c.set(name, text!, { EX: ttl });
+          return (r as Promise<unknown>).then(done);
+        });
+      }
+      return guarded<T>(what, (id, ok, ko) =>
+        enqueue({
+          kind,
+          id,
+          name,
+          text,
+          ttl,
+          ok: (reply) => {
+            let v: T;
+            try {
+              v = done(reply);
+            } catch (e) {
+              return ko(e);
+            }
+            ok(v);
+          },
+          ko,
+        }));
     }
     function space(ns: string) {
       let s = spaces.get(ns);
@@ -434,29 +623,34 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
         }
       },
       get(ns, key) {
-        const name = space(ns).head + key;
-        return run(
+        return command(
           `read ${key}`,
-          (c) =>
-            c.get(name).then((text) =>
-              text === null ? undefined : parse(key, text)
-            ),
+          GET,
+          space(ns).head + key,
+          undefined,
+          undefined,
+          (text) => text === null ? undefined : parse(key, text as string),
         );
       },
       set(ns, key, value, ttl) {
-        const name = space(ns).head + key;
-        const text = JSON.stringify(value);
-        return run(
+        return command(
           `write ${key}`,
-          (c) =>
-            (ttl === undefined
-              ? c.set(name, text)
-              : c.set(name, text, { EX: ttl })).then(() => {}),
+          ttl === undefined ? SET : SETEX,
+          space(ns).head + key,
+          JSON.stringify(value),
+          ttl,
+          () => {},
         );
       },
       del(ns, key) {
-        const name = space(ns).head + key;
-        return run(`delete ${key}`, (c) => c.del(name).then(() => {}));
+        return command(
+          `delete ${key}`,
+          DEL,
+          space(ns).head + key,
+          undefined,
+          undefined,
+          () => {},
+        );
       },
       keys(ns) {
         const { head, pattern } = space(ns);
@@ -569,6 +763,7 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
         closed = true;
         clearInterval(sweeper);
         pending.clear();
+        queue = [];
         listings.clear();
         try {
           conn?.destroy();
