@@ -14,6 +14,8 @@ import {
 } from "../mod.ts";
 import type { AnyActorRef } from "../src/types.ts";
 import type { BindReport, ProgressEvent } from "../actors/registry/protocol.ts";
+import { redisStorage } from "../actors/storage/redis.ts";
+import { hasRedis, requireServers, startRedis } from "./support/redis.ts";
 
 /**
  * A plugin whose three storage ops write any value under any key, so a key
@@ -249,6 +251,31 @@ Deno.test({
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "api.bind({ migrate }) hot-swaps memory → redis with 100,000 entries under 64 concurrent callers: no failed call, nothing missing, stale or resurrected",
+  ignore: !hasRedis() && !requireServers(),
+  async fn() {
+    const redis = await startRedis();
+    try {
+      const { report, load } = await migrateUnderLoad({
+        to: redisStorage({ url: redis.url }),
+        entries: N,
+        callers: 64,
+      });
+      assertStrictEquals(report.migrated, true);
+      assert(report.copied > 0 && report.total! > N * 0.8, `${report.total}`);
+      console.log(
+        `100k memory → redis: copy ${report.elapsedMs.toFixed(0)} ms (${
+          report.rate.toFixed(0)
+        } entries/s), ${report.superseded} superseded, ${load.duringMigration} calls during it`,
+      );
+    } finally {
+      await redis.stop();
     }
   },
 });

@@ -26,6 +26,13 @@ import { StorageError } from "../src/errors.ts";
 import { fileStorage, isFileKey } from "../actors/storage/file.ts";
 import { memoryStorage } from "../actors/storage/memory.ts";
 import { idbStorage } from "../actors/storage/idb.ts";
+import { redisStorage } from "../actors/storage/redis.ts";
+import {
+  hasRedis,
+  redisCli,
+  requireServers,
+  startRedis,
+} from "./support/redis.ts";
 import type { StorageLogic } from "../actors/storage/define.ts";
 import type {
   JsonValue,
@@ -895,7 +902,10 @@ async function checkAgainstModel(
           // The final state, read back.
           for (const ns of namespaces) {
             const keys = await ask({ type: "storage.keys", ns });
-            assert(keys.type === "storage.result");
+            assert(
+              keys.type === "storage.result",
+              keys.type === "storage.error" ? keys.error.message : "",
+            );
             assertEquals(
               [...(keys.value as string[])].sort(),
               [...(model.get(ns)?.keys() ?? [])].sort(),
@@ -935,3 +945,25 @@ Deno.test("property: idbStorage() answers any request sequence like a Map", () =
       }),
     ["xep_0231", "other"],
   ));
+
+Deno.test({
+  name: "property: redisStorage() answers any request sequence like a Map",
+  ignore: !hasRedis() && !requireServers(),
+  async fn() {
+    const redis = await startRedis();
+    let run = 0;
+    try {
+      await checkAgainstModel(
+        () =>
+          Promise.resolve({
+            logic: redisStorage({ url: redis.url, prefix: `p${run++}:` }),
+            // An empty database for the next run.
+            cleanup: () => redisCli(redis.port, "flushdb").then(() => {}),
+          }),
+        ["xep_0231", "other"],
+      );
+    } finally {
+      await redis.stop();
+    }
+  },
+});

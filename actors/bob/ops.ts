@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { StorageOp } from "../registry/protocol.ts";
+import type { StorageCall, StorageOp } from "../registry/protocol.ts";
 import { normalizeCid } from "../../src/cid.ts";
 import {
   assertBob,
@@ -83,16 +83,23 @@ export const bobStorageOps: Record<
   set_bob: {
     request(args: unknown) {
       const bob = args as BobData;
+      let call: StorageCall & { ttl?: number };
       if (checked.has(bob)) {
         // Built by setBob: the cid is already canonical.
-        return { type: "storage.set", key: bob.cid, value: toRecord(bob) };
+        call = { type: "storage.set", key: bob.cid, value: toRecord(bob) };
+      } else {
+        assertBob(bob, "run set_bob");
+        call = {
+          type: "storage.set",
+          key: normalizeCid(bob.cid, "run set_bob"),
+          value: toRecord(bob),
+        };
       }
-      assertBob(bob, "run set_bob");
-      return {
-        type: "storage.set",
-        key: normalizeCid(bob.cid, "run set_bob"),
-        value: toRecord(bob),
-      };
+      // max-age becomes the entry's TTL (StorageSet.ttl) for a storage that
+      // expires entries itself (Redis); 0 or absent: no expiry, as the
+      // plugin's own scheduler, which still deletes the entry here.
+      if (bob.maxAge !== undefined && bob.maxAge > 0) call.ttl = bob.maxAge;
+      return call;
     },
   },
   get_bob: {

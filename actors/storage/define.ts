@@ -28,8 +28,17 @@ export interface StorageBackend {
     ns: string,
     key: string,
   ): JsonValue | undefined | Promise<JsonValue | undefined>;
-  /** Create or replace the entry under `key`. */
-  set(ns: string, key: string, value: JsonValue): void | Promise<void>;
+  /**
+   * Create or replace the entry under `key`; `ttl`, when given, is the
+   * seconds it may live (see `StorageSet.ttl`): a backend without expiry of
+   * its own ignores it.
+   */
+  set(
+    ns: string,
+    key: string,
+    value: JsonValue,
+    ttl?: number,
+  ): void | Promise<void>;
   /** Delete the entry under `key`; a missing key is not an error. */
   del(ns: string, key: string): void | Promise<void>;
   /** Every key of the namespace. */
@@ -52,11 +61,13 @@ export interface StorageBackend {
   ): EntriesBatch | Promise<EntriesBatch>;
   /**
    * Write many entries in order. Without it, `storage.set_many` calls
-   * `set()` once per entry (all issued at once, in order).
+   * `set()` once per entry (all issued at once, in order). `ttl` as in
+   * `set()`, for every entry.
    */
   setMany?(
     ns: string,
     entries: [string, JsonValue][],
+    ttl?: number,
   ): void | Promise<void>;
   /** Release resources when the actor stops. */
   close?(): void;
@@ -71,6 +82,22 @@ function toError(cause: unknown): Error {
 
 function isKeyList(keys: unknown): keys is string[] {
   return Array.isArray(keys) && keys.every((k) => typeof k === "string");
+}
+
+/**
+ * The `ttl` of a request: absent, or a positive safe integer of seconds.
+ * @throws {RangeError} For anything else.
+ */
+function checkTtl(ttl: unknown): number | undefined {
+  if (ttl === undefined) return undefined;
+  if (typeof ttl !== "number" || !Number.isSafeInteger(ttl) || ttl < 1) {
+    throw new RangeError(
+      `Cannot write entry: ttl must be a positive integer of seconds, got ${
+        String(ttl)
+      }`,
+    );
+  }
+  return ttl;
 }
 
 /** The most listings of one storage actor kept open at once. */
@@ -166,10 +193,14 @@ function defaultEntries(backend: StorageBackend) {
 
 /** `storage.set_many` from `set()`: every write issued at once, in order. */
 function defaultSetMany(backend: StorageBackend) {
-  return (ns: string, entries: [string, JsonValue][]): void | Promise<void> => {
+  return (
+    ns: string,
+    entries: [string, JsonValue][],
+    ttl?: number,
+  ): void | Promise<void> => {
     let pending: Promise<void>[] | undefined;
     for (const [key, value] of entries) {
-      const r = backend.set(ns, key, value);
+      const r = backend.set(ns, key, value, ttl);
       if (isThenable<void>(r)) (pending ??= []).push(Promise.resolve(r));
     }
     if (pending !== undefined) return Promise.all(pending).then(() => {});
@@ -300,7 +331,10 @@ export function defineStorage(
         case "storage.get":
           return settle(req, () => backend.get(req.ns, req.key));
         case "storage.set":
-          return settle(req, () => backend.set(req.ns, req.key, req.value));
+          return settle(
+            req,
+            () => backend.set(req.ns, req.key, req.value, checkTtl(req.ttl)),
+          );
         case "storage.del":
           return settle(req, () => backend.del(req.ns, req.key));
         case "storage.keys":
@@ -322,7 +356,10 @@ export function defineStorage(
           return settle(req, () => entries(req.ns, req.cursor ?? null, limit));
         }
         case "storage.set_many":
-          return settle(req, () => setMany(req.ns, req.entries));
+          return settle(
+            req,
+            () => setMany(req.ns, req.entries, checkTtl(req.ttl)),
+          );
         case "storage.drain":
           if (inFlight === 0) {
             reply(req, { type: "storage.result", id: req.id });

@@ -53,6 +53,13 @@ export interface StorageSet extends RequestBase {
   key: string;
   /** The new value. */
   value: JsonValue;
+  /**
+   * Seconds the entry may live (a positive integer), for a storage that
+   * expires entries itself (Redis: a TTL, so every process sharing the store
+   * sees the same expiry). Absent: no expiry. A storage without expiry of its
+   * own ignores it (the BoB plugin's scheduler still deletes the entry).
+   */
+  ttl?: number;
 }
 
 /** Delete one entry; deleting a missing key is not an error. */
@@ -134,6 +141,8 @@ export interface StorageSetMany extends RequestBase {
   type: "storage.set_many";
   /** The `[key, value]` pairs to write. */
   entries: [string, JsonValue][];
+  /** Seconds every entry may live, as in {@linkcode StorageSet.ttl}. */
+  ttl?: number;
 }
 
 /** Every request a storage actor must answer. */
