@@ -36,6 +36,11 @@ export {
   isFileKey,
 } from "./actors/storage/file.ts";
 export { DenoConnection, denoTransports } from "./actors/connection/deno.ts";
+export {
+  DEFAULT_REDIS_PREFIX,
+  redisStorage,
+  type RedisStorageOptions,
+} from "./actors/storage/redis.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
 export {
   Collector,

@@ -3,8 +3,9 @@
  * Installs the full SASLprep (`@mongodb-js/saslprep`, the Unicode 3.2
  * tables of RFC 3454) for Deno: `mod.ts` and the Deno transports import this
  * module for its effect. It stays out of the browser entry, which uses the
- * built-in subset (see `src/saslprep.ts`). Its import is the one npm import
- * outside `src/deps.ts`, for that reason.
+ * built-in subset (see `src/saslprep.ts`). Its npm import is outside
+ * `src/deps.ts` (browser-safe) and `src/deps_deno.ts` (loaded lazily, for
+ * the Redis client) because it is neither: Deno-only, and needed at once.
  *
  * @module
  */
