@@ -24,10 +24,10 @@
  *
  * @module
  */
+import { kvPlugin } from "../tests/support/kv_plugin.ts";
 import {
   type Api,
   createClient,
-  definePlugin,
   fileStorage,
   idbStorage,
   type JsonValue,
@@ -49,19 +49,7 @@ const IDB_N = Number(flag("idb-n", "5000"));
 const CALLERS = Number(flag("callers", "16"));
 const ROUNDS = Number(flag("rounds", "3"));
 
-const kv = definePlugin({
-  name: "kvbench",
-  ops: {
-    put: {
-      request: (a) => {
-        const [key, value] = a as [string, JsonValue];
-        return { type: "storage.set", key, value };
-      },
-    },
-    read: { request: (key) => ({ type: "storage.get", key: key as string }) },
-  },
-  create: ({ api }) => api,
-});
+const kv = kvPlugin("kvbench");
 
 const value = (i: number): JsonValue => ({ v: `${i}`.padStart(40, "0") });
 

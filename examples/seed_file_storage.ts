@@ -18,20 +18,11 @@
  *
  * @module
  */
-import { type BobData, createClient, fileStorage } from "../mod.ts";
+import { createClient, fileStorage } from "../mod.ts";
+import { BobLoader, exists } from "./bob_loader.ts";
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(`Check failed: ${message}`);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 const service = Deno.env.get("XMPP_SERVICE") || undefined;
@@ -49,47 +40,9 @@ const xmpp = createClient(account);
 xmpp.registerPlugin("xep_0231");
 console.log("1. plugin xep_0231 loaded (in-memory storage)");
 
-// "Here is a class implementing very basic file storage for BoB." Each
-// handler gets (jid, node, ifrom, args), as in slixmpp.
-class BobLoader {
-  constructor(readonly dir: string) {
-    Deno.mkdirSync(dir, { recursive: true });
-  }
-
-  setBob = (_jid?: string, _node?: string, _ifrom?: string, args?: BobData) => {
-    const payload = {
-      data: args!.data.toBase64(),
-      type: args!.type,
-      cid: args!.cid,
-      max_age: args!.maxAge ?? null,
-    };
-    Deno.writeTextFileSync(`${this.dir}/${args!.cid}`, JSON.stringify(payload));
-  };
-
-  getBob = (
-    _jid?: string,
-    _node?: string,
-    _ifrom?: string,
-    cid?: string,
-  ): BobData | undefined => {
-    const path = `${this.dir}/${cid}`;
-    // Nothing there: the plugin turns it into item-not-found.
-    if (!exists(path)) return undefined;
-    const payload = JSON.parse(Deno.readTextFileSync(path));
-    return {
-      data: Uint8Array.fromBase64(payload.data),
-      type: payload.type,
-      maxAge: payload.max_age ?? undefined,
-      cid: payload.cid,
-    };
-  };
-
-  delBob = (_jid?: string, _node?: string, _ifrom?: string, cid?: string) => {
-    const path = `${this.dir}/${cid}`;
-    if (exists(path)) Deno.removeSync(path);
-  };
-}
-
+// "Here is a class implementing very basic file storage for BoB": the one in
+// examples/bob_loader.ts. Each handler gets (jid, node, ifrom, args), as in
+// slixmpp.
 // "Now we need to replace the default handler with ours."
 const dir = Deno.args[0] ?? await Deno.makeTempDir({ prefix: "bobcache-" });
 const bobhandler = new BobLoader(dir);

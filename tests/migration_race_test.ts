@@ -1,31 +1,15 @@
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
+import { kvPlugin } from "./support/kv_plugin.ts";
 import {
   type Api,
   createClient,
-  definePlugin,
   defineStorage,
   type JsonValue,
   type StorageBackend,
 } from "../mod.ts";
 import type { EntriesBatch } from "../actors/storage/protocol.ts";
 
-/** A plugin whose ops write any value under any key. */
-const kv = definePlugin({
-  name: "race",
-  ops: {
-    put: {
-      request: (a) => {
-        const [key, value] = a as [string, JsonValue];
-        return { type: "storage.set", key, value };
-      },
-    },
-    read: { request: (key) => ({ type: "storage.get", key: key as string }) },
-    remove: {
-      request: (key) => ({ type: "storage.del", key: key as string }),
-    },
-  },
-  create: ({ api }) => api,
-});
+const kv = kvPlugin("race");
 
 /** A promise and the function that resolves it. */
 function gate(): { wait: Promise<void>; open: () => void } {

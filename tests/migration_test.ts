@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
+import { kvPlugin } from "./support/kv_plugin.ts";
 import {
   type Api,
   createClient,
-  definePlugin,
   defineStorage,
   fileStorage,
   idbStorage,
@@ -17,26 +17,7 @@ import type { BindReport, ProgressEvent } from "../actors/registry/protocol.ts";
 import { redisStorage } from "../actors/storage/redis.ts";
 import { hasRedis, requireServers, startRedis } from "./support/redis.ts";
 
-/**
- * A plugin whose three storage ops write any value under any key, so a key
- * can change value (unlike a cid) and a stale overwrite would show.
- */
-const kv = definePlugin({
-  name: "kvtest",
-  ops: {
-    put: {
-      request: (a) => {
-        const [key, value] = a as [string, JsonValue];
-        return { type: "storage.set", key, value };
-      },
-    },
-    read: { request: (key) => ({ type: "storage.get", key: key as string }) },
-    remove: {
-      request: (key) => ({ type: "storage.del", key: key as string }),
-    },
-  },
-  create: ({ api }) => api,
-});
+const kv = kvPlugin("kvtest");
 
 /** Send one request to a storage actor and wait for its reply. */
 function ask(
