@@ -74,6 +74,7 @@ export interface BobRecord {
  * The storage record of a BoB entry, with the canonical (lowercase) cid.
  *
  * @param bob The entry.
+ * @param checked Whether the caller checked it (its cid is canonical then).
  * @returns Its JSON record.
  *
  * @example Usage
@@ -90,11 +91,12 @@ export interface BobRecord {
  * });
  * ```
  */
-export function toRecord(bob: BobData): BobRecord {
+export function toRecord(bob: BobData, checked = false): BobRecord {
   const record: BobRecord = Object.freeze({
     data: bob.data.toBase64(),
     type: bob.type,
-    cid: normalizeCid(bob.cid, "store bob"),
+    // An entry the caller checked has its canonical cid already.
+    cid: checked ? bob.cid : normalizeCid(bob.cid, "store bob"),
     max_age: bob.maxAge ?? null,
   });
   built.add(record);
@@ -130,6 +132,18 @@ const built = new WeakSet<object>();
  * ```
  */
 export function fromRecord(value: unknown, cid: string): BobData {
+  // A record this process built from a checked entry, handed back as is (the
+  // memory storage does): nothing in it can have changed.
+  if (built.has(value as object) && (value as BobRecord).cid === cid) {
+    const rec = value as BobRecord;
+    const out: BobData = {
+      cid,
+      type: rec.type,
+      data: Uint8Array.fromBase64(rec.data),
+    };
+    if (rec.max_age !== null) out.maxAge = rec.max_age;
+    return out;
+  }
   const fail = (why: string): never => {
     throw new StorageError(`Cannot read bob ${cid}: ${why}`);
   };

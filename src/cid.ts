@@ -16,6 +16,8 @@ import { sha1 } from "./deps.ts";
  * `u` flag, `i` only folds ASCII letters, so no non-ASCII character matches.
  */
 const CID = /^[a-z0-9-]{1,32}\+[0-9a-f]{8,128}@bob\.xmpp\.org$/i;
+// The canonical (lowercase) form: a case-sensitive test is the fast path.
+const CANONICAL = /^[a-z0-9-]{1,32}\+[0-9a-f]{8,128}@bob\.xmpp\.org$/;
 
 /**
  * The cid of `data`: `sha1+<40 lowercase hex of SHA-1(data)>@bob.xmpp.org`,
@@ -102,6 +104,7 @@ export function assertCid(
  * ```
  */
 export function normalizeCid(cid: unknown, what = "use cid"): string {
+  if (typeof cid === "string" && CANONICAL.test(cid)) return cid;
   assertCid(cid, what);
   return cid.toLowerCase();
 }

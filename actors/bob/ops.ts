@@ -86,7 +86,11 @@ export const bobStorageOps: Record<
       let call: StorageCall & { ttl?: number };
       if (checked.has(bob)) {
         // Built by setBob: the cid is already canonical.
-        call = { type: "storage.set", key: bob.cid, value: toRecord(bob) };
+        call = {
+          type: "storage.set",
+          key: bob.cid,
+          value: toRecord(bob, true),
+        };
       } else {
         assertBob(bob, "run set_bob");
         call = {

@@ -187,10 +187,24 @@ export class BobPlugin {
    *   entry that is not valid for the cid.
    * @throws {StanzaError} The peer's error answer; `TimeoutError` if none.
    */
-  async getBob(options: GetBobOptions): Promise<BobData> {
-    const cid = normalizeCid(options?.cid, "get bob");
-    const { jid, cached = true } = options;
-    if (jid === undefined) return this.#local(cid, options.ifrom);
+  getBob(options: GetBobOptions): Promise<BobData> {
+    let cid: string;
+    try {
+      cid = normalizeCid(options?.cid, "get bob");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // The local path is one promise chain (no async layers: it is the hot one).
+    if (options.jid === undefined) return this.#local(cid, options.ifrom);
+    return this.#getRemote(options, cid, options.jid);
+  }
+
+  async #getRemote(
+    options: GetBobOptions,
+    cid: string,
+    jid: string,
+  ): Promise<BobData> {
+    const { cached = true } = options;
     if (cached) {
       try {
         return await this.#local(cid, options.ifrom);
@@ -214,12 +228,11 @@ export class BobPlugin {
     );
   }
 
-  async #local(cid: string, ifrom?: string): Promise<BobData> {
-    const got = await this.api.run<BobData | undefined | null>("get_bob", {
+  #local(cid: string, ifrom?: string): Promise<BobData> {
+    return this.api.run<BobData | undefined | null>("get_bob", {
       args: cid,
       ifrom,
-    });
-    return checkGot(got, cid);
+    }).then((got) => checkGot(got, cid));
   }
 
   /**

@@ -27,7 +27,6 @@
 import {
   closeSync,
   constants as fsConstants,
-  fstatSync,
   openSync,
   readSync,
 } from "node:fs";
@@ -121,19 +120,12 @@ const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW |
   fsConstants.O_NONBLOCK;
 
 /** What a non-regular file is, for error messages. */
-function kindOf(info: {
-  isDirectory(): boolean;
-  isSymbolicLink(): boolean;
-  isFIFO(): boolean;
-  isCharacterDevice(): boolean;
-  isBlockDevice(): boolean;
-  isSocket(): boolean;
-}): string {
-  if (info.isDirectory()) return "a directory";
-  if (info.isSymbolicLink()) return "a symbolic link";
-  if (info.isFIFO()) return "a FIFO";
-  if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
-  if (info.isSocket()) return "a socket";
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isSymlink) return "a symbolic link";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  if (info.isSocket) return "a socket";
   return "special";
 }
 
@@ -141,12 +133,34 @@ function kindOf(info: {
  * The bytes of the regular file at `path`, at most `max` of them, or
  * `undefined` when there is none. Never follows a link, never blocks on a
  * FIFO, never reads past `max`.
+ *
+ * `lstat` first (cheap here: ~2 µs, where node's `fstatSync` costs ~6 µs)
+ * refuses what is not a regular file with a clear reason. The file may be
+ * swapped between that and the open, so the open still refuses a link
+ * (`O_NOFOLLOW`) and never waits on a FIFO (`O_NONBLOCK`), and the read
+ * stops past `max` bytes: whatever was swapped in is refused or bounded, and
+ * the record check (JSON, cid hash) refuses what is not the entry.
  */
 function readEntry(
   path: string,
   key: string,
   max: number,
 ): Uint8Array | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw new StorageError(`Cannot read ${key}: ${message(e)}`, { cause: e });
+  }
+  if (!info.isFile) {
+    throw new StorageError(
+      `Cannot read ${key}: not a regular file (${kindOf(info)})`,
+    );
+  }
+  const tooLarge = () =>
+    new StorageError(`Cannot read ${key}: entry exceeds the ${max}-byte limit`);
+  if (info.size > max) throw tooLarge();
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -162,31 +176,18 @@ function readEntry(
     throw new StorageError(`Cannot read ${key}: ${message(e)}`, { cause: e });
   }
   try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) {
-      throw new StorageError(
-        `Cannot read ${key}: not a regular file (${kindOf(info)})`,
-      );
-    }
-    const tooLarge = () =>
-      new StorageError(
-        `Cannot read ${key}: entry exceeds the ${max}-byte limit`,
-      );
-    if (info.size > max) throw tooLarge();
-    // One byte more than stat said, to see EOF; grows (up to max + 1) only
-    // if someone appends while we read.
+    // One byte more than lstat said: a short read of a regular file is its
+    // end; a full one means it grew, so read on (up to max + 1).
     let buf = new Uint8Array(info.size + 1);
     let n = 0;
     for (;;) {
-      if (n === buf.length) {
-        if (n > max) throw tooLarge();
-        const bigger = new Uint8Array(Math.min(n * 2, max + 1));
-        bigger.set(buf);
-        buf = bigger;
-      }
       const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
       n += got;
+      if (got === 0 || n < buf.length) break;
+      if (n > max) throw tooLarge();
+      const bigger = new Uint8Array(Math.min(n * 2, max + 1));
+      bigger.set(buf);
+      buf = bigger;
     }
     return buf.subarray(0, n);
   } catch (e) {
