@@ -30,39 +30,11 @@ import logging
 import sys
 import time
 
-from slixmpp import ClientXMPP
+from _slixmpp_common import login, make_client
 
 PAYLOAD = b'xmpp-actors bench'
 
 
-def make_client(jid, password, sm=False):
-    xmpp = ClientXMPP(jid, password)
-    xmpp.register_plugin('xep_0030')
-    xmpp.register_plugin('xep_0231')
-    if sm:
-        # XEP-0198, as our clients use it when the server offers it
-        xmpp.register_plugin('xep_0198')
-    xmpp['feature_mechanisms'].unencrypted_plain = True
-    return xmpp
-
-
-async def login(xmpp, host, port, timeout):
-    started = asyncio.get_running_loop().create_future()
-
-    def on_session(_event):
-        if not started.done():
-            started.set_result(True)
-
-    def on_failure(event):
-        if not started.done():
-            started.set_exception(RuntimeError('login failed: %s' % (event,)))
-
-    xmpp.add_event_handler('session_start', on_session)
-    xmpp.add_event_handler('failed_all_auth', on_failure)
-    xmpp.add_event_handler('connection_failed', on_failure)
-    xmpp.connect((host, port), use_ssl=False, force_starttls=False,
-                 disable_starttls=True)
-    await asyncio.wait_for(started, timeout)
 
 
 async def run(host, port, domain, n, concurrency, timeout, sm=False):

@@ -1,0 +1,35 @@
+"""What the slixmpp sides of the benchmarks share: a client with the BoB
+plugin (and XEP-0198 when asked) that logs in over plain TCP."""
+import asyncio
+
+from slixmpp import ClientXMPP
+
+
+def make_client(jid, password, sm=False):
+    xmpp = ClientXMPP(jid, password)
+    xmpp.register_plugin('xep_0030')
+    xmpp.register_plugin('xep_0231')
+    if sm:
+        # XEP-0198, as our clients use it when the server offers it
+        xmpp.register_plugin('xep_0198')
+    xmpp['feature_mechanisms'].unencrypted_plain = True
+    return xmpp
+
+
+async def login(xmpp, host, port, timeout):
+    started = asyncio.get_running_loop().create_future()
+
+    def on_session(_event):
+        if not started.done():
+            started.set_result(True)
+
+    def on_failure(event):
+        if not started.done():
+            started.set_exception(RuntimeError('login failed: %s' % (event,)))
+
+    xmpp.add_event_handler('session_start', on_session)
+    xmpp.add_event_handler('failed_all_auth', on_failure)
+    xmpp.add_event_handler('connection_failed', on_failure)
+    xmpp.connect((host, port), use_ssl=False, force_starttls=False,
+                 disable_starttls=True)
+    await asyncio.wait_for(started, timeout)
