@@ -43,9 +43,9 @@ def blob(k, size):
     return (head + bytes((i * 7 + k) % 256 for i in range(size)))[:size]
 
 
-async def run(host, port, domain, n, sizes, timeout):
-    alice = make_client('alice@%s/slix' % domain, 'pw')
-    bob = make_client('bob@%s/slix' % domain, 'pw')
+async def run(host, port, domain, n, sizes, timeout, sm=False):
+    alice = make_client('alice@%s/slix' % domain, 'pw', sm)
+    bob = make_client('bob@%s/slix' % domain, 'pw', sm)
     try:
         t0 = time.perf_counter()
         await asyncio.gather(login(alice, host, port, timeout),
@@ -104,11 +104,12 @@ def main():
     parser.add_argument('--n', type=int, default=2000)
     parser.add_argument('--sizes', default='16,4096')
     parser.add_argument('--timeout', type=float, default=10.0)
+    parser.add_argument('--sm', action='store_true')
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     sizes = [int(s) for s in args.sizes.split(',')]
     result = asyncio.run(run(args.host, args.port, args.domain, args.n,
-                             sizes, args.timeout))
+                             sizes, args.timeout, args.sm))
     sys.stdout.write(json.dumps(result) + '\n')
 
 

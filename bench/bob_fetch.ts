@@ -4,7 +4,10 @@
  * the same run.
  *
  *     deno run -A bench/bob_fetch.ts [--n 2000] [--rounds 3] [--only ours]
- *         [--sizes 16,4096]
+ *         [--sizes 16,4096] [--sm off|on]
+ *
+ * `--sm on` turns XEP-0198 stream management on for both (slixmpp loads its
+ * `xep_0198` plugin); by default both run without it, like for like.
  *
  * Ours: alice and bob are `createClient()` clients with the BoB plugin
  * (memory storage), logged in over plain TCP (no TLS, PLAIN) side by side;
@@ -47,6 +50,7 @@ const SIZES: readonly number[] = flag("sizes", "16,4096").split(",").map(
   Number,
 );
 const IN_FLIGHT = 32;
+const SM = flag("sm", "off") === "on";
 const TYPE = "image/png";
 
 const n = Number(flag("n", "2000"));
@@ -87,6 +91,7 @@ async function ours(port: number): Promise<Result> {
     service: `xmpp://127.0.0.1:${port}`,
     tls: { starttls: false },
     allowPlainWithoutTls: true,
+    streamManagement: { enabled: SM },
   };
   const alice = createClient({ jid: "alice@localhost/ours", ...opts });
   const bob = createClient({ jid: "bob@localhost/ours", ...opts });
@@ -148,6 +153,7 @@ async function slixmpp(port: number): Promise<Result> {
       String(n),
       "--sizes",
       SIZES.join(","),
+      ...(SM ? ["--sm"] : []),
     ],
     stdout: "piped",
     stderr: "piped",
