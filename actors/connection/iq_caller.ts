@@ -5,7 +5,8 @@
  *
  * ```
  * user ─iq.call─► iqCaller ─iq.send─► connection ─► transport
- *                    ▲ iq.result / iq.error (forwarded while online)
+ *                    └─(online: straight to the transport, data_path.ts)
+ *                    ▲ iq.result / iq.error (from the transport while online)
  *                    │ iq.queued · iq.refused · iq.online · iq.offline · iq.rejectAll
  * ```
  *
@@ -22,6 +23,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { bareJid, formatJid, type Jid, jidEquals } from "../../src/jid.ts";
 import { ClientStoppedError, TimeoutError } from "../../src/errors.ts";
 import type { IqCallerEvent, IqCallerOutput } from "./protocol.ts";
+import { sendOutgoing } from "./data_path.ts";
 
 /** Input of the IQ caller. */
 export interface IqCallerInput {
@@ -97,7 +99,7 @@ export const iqCaller: AnyActorLogic = fromCallback<
   IqCallerEvent,
   IqCallerInput
 >(
-  ({ input, receive, sendBack }) => {
+  ({ input, receive, sendBack, self }) => {
     const calls = new Map<string, Call>();
     let bound: string | undefined;
     const back = (event: IqCallerOutput) => sendBack(event);
@@ -149,6 +151,7 @@ export const iqCaller: AnyActorLogic = fromCallback<
             resolve: event.resolve,
             reject: event.reject,
           });
+          if (sendOutgoing(self, event.stanza)) return;
           return back({ type: "iq.send", id: event.id, stanza: event.stanza });
         }
         case "iq.result":

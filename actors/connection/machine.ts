@@ -15,6 +15,7 @@
  *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
  *     online: connection.send · iq.send ─► transport (+ sm); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller
+ *       (the children take these data-path steps themselves while the machine is online and idle: ./data_path.ts)
  *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop─► closing
  *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
  *     closing ─transport.closed · closeTimeout─► ending
@@ -30,6 +31,11 @@
  * the first two `iq.call` and `router.add`/`router.remove` directly. Per session: the
  * `transport` (provide it: `connectionMachine.provide({ actors: { transport } })`)
  * and, while authenticating, `sasl` (`./sasl.ts`).
+ *
+ * While `online` with an empty mailbox, the transport, router and IQ caller
+ * do what the `online` data transitions do (deliver a stanza or IQ answer,
+ * write a stanza, count it for stream management) without a machine step
+ * (`./data_path.ts`); every control event still comes here.
  *
  * @module
  */

@@ -5,7 +5,8 @@
  *
  * ```
  * user ─router.add / router.remove─► router ◄─stanza─ connection
- *                                      │ connection.send (replies)
+ *                                      │ connection.send (replies; written
+ *                                      │ directly while online: data_path.ts)
  *                                      └ connection.handlerError
  * ```
  *
@@ -25,6 +26,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { isThenable } from "../../src/_util.ts";
 import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
 import { checkStanza, type StanzaLimits } from "../../src/stanza_check.ts";
+import { sendOutgoing } from "./data_path.ts";
 import type {
   HandlerMatch,
   RouterEvent,
@@ -137,7 +139,7 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
   RouterEvent,
   RouterInput | undefined
 >(
-  ({ input, receive, sendBack }) => {
+  ({ input, receive, sendBack, self }) => {
     const limits = input ?? DEFAULT_LIMITS;
     let entries: readonly Entry[] = [];
     const back = (event: RouterOutput) => sendBack(event);
@@ -151,7 +153,9 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
         if (request === undefined) return;
         stanza = errorReply(request, "internal-server-error", "wait");
       }
-      back({ type: "connection.send", stanza });
+      if (!sendOutgoing(self, stanza)) {
+        back({ type: "connection.send", stanza });
+      }
     };
 
     const answer = (request: Element, entry: Entry | undefined) => {

@@ -22,6 +22,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
+import { deliverIncoming } from "../connection/data_path.ts";
 import { type SrvRecord, srvTargets } from "../../src/srv.ts";
 import type {
   TransportCommand,
@@ -91,7 +92,7 @@ async function srvDials(input: TransportInput): Promise<Dial[]> {
 
 function socketTransport(direct: boolean): TransportLogic {
   return fromCallback<TransportCommand, TransportInput>(
-    ({ input, receive, sendBack }) => {
+    ({ input, receive, sendBack, self }) => {
       let conn: Deno.Conn | undefined;
       let stopped = false;
       let ended = false;
@@ -104,6 +105,7 @@ function socketTransport(direct: boolean): TransportLogic {
       const report = (event: TransportEvent) => {
         if (stopped || ended) return;
         if (event.type === "transport.closed") ended = true;
+        else if (deliverIncoming(self, event)) return;
         sendBack(event);
       };
       const parser = new XmlStream({

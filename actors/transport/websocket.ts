@@ -10,6 +10,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, StreamError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
+import { deliverIncoming } from "../connection/data_path.ts";
 import {
   NS_FRAMING,
   type TransportCommand,
@@ -40,12 +41,13 @@ function serialize(el: Element): string {
 export const websocketTransport: TransportLogic = fromCallback<
   TransportCommand,
   TransportInput
->(({ input, receive, sendBack }) => {
+>(({ input, receive, sendBack, self }) => {
   let stopped = false;
   let ended = false;
   const report = (event: TransportEvent) => {
     if (stopped || ended) return;
     if (event.type === "transport.closed") ended = true;
+    else if (deliverIncoming(self, event)) return;
     sendBack(event);
   };
   const parser = new XmlStream({
