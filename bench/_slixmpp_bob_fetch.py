@@ -30,7 +30,7 @@ import struct
 import sys
 import time
 
-from _slixmpp_common import login, make_client
+from _slixmpp_common import disconnect_all, login, make_client
 
 IN_FLIGHT = 32
 
@@ -89,11 +89,7 @@ async def run(host, port, domain, n, sizes, timeout, sm=False):
         return {'impl': 'slixmpp', 'n': n, 'connect_s': round(connect_s, 3),
                 'results': results}
     finally:
-        for xmpp in (alice, bob):
-            try:
-                await asyncio.wait_for(xmpp.disconnect(), 2)
-            except Exception:
-                pass
+        await disconnect_all(alice, bob)
 
 
 def main():

@@ -33,3 +33,12 @@ async def login(xmpp, host, port, timeout):
     xmpp.connect((host, port), use_ssl=False, force_starttls=False,
                  disable_starttls=True)
     await asyncio.wait_for(started, timeout)
+
+
+async def disconnect_all(*clients):
+    """Disconnect every client, each within 2 s, whatever happens."""
+    for xmpp in clients:
+        try:
+            await asyncio.wait_for(xmpp.disconnect(), 2)
+        except Exception:
+            pass

@@ -30,7 +30,7 @@ import logging
 import sys
 import time
 
-from _slixmpp_common import login, make_client
+from _slixmpp_common import disconnect_all, login, make_client
 
 PAYLOAD = b'xmpp-actors bench'
 
@@ -80,11 +80,7 @@ async def run(host, port, domain, n, concurrency, timeout, sm=False):
             'connect_s': round(connect_s, 3),
         }
     finally:
-        for xmpp in (alice, bob):
-            try:
-                await asyncio.wait_for(xmpp.disconnect(), 2)
-            except Exception:
-                pass
+        await disconnect_all(alice, bob)
 
 
 def main():
