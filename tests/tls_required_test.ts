@@ -332,6 +332,12 @@ Deno.test("a bad service is refused at createClient, and on() never throws", asy
     TypeError,
     /no transport/,
   );
+  // No service in the browser: local use works, on() does not throw, and
+  // start() says why it cannot connect.
+  const local = createBrowserClient({ jid: "alice@localhost", password: "pw" });
+  local.on("status", () => {})();
+  await assertRejects(() => local.start(), ConnectionError, /no transport/);
+  await local.stop();
   // A good one: on() makes the connection and does not throw.
   const c = createClient({
     jid: "alice@localhost",

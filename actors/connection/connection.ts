@@ -24,9 +24,19 @@ import type {
   StanzaHandler,
   StanzaKind,
 } from "./protocol.ts";
-import type { ServiceProtocol, TransportLogic } from "../transport/protocol.ts";
+import type {
+  ServiceProtocol,
+  TransportCommand,
+  TransportInput,
+  TransportLogic,
+} from "../transport/protocol.ts";
 import { websocketTransport } from "../transport/websocket.ts";
-import { createActor, type Element, xmppId } from "../../src/deps.ts";
+import {
+  createActor,
+  type Element,
+  fromCallback,
+  xmppId,
+} from "../../src/deps.ts";
 import type { AnyActorRef, Inspector } from "../../src/types.ts";
 import {
   ClientStoppedError,
@@ -109,7 +119,8 @@ const BUILTIN: TransportMap = {
  * @param options The options (`transports` merged over the built-in `ws`/`wss`).
  * @returns The transport logic for the service's scheme.
  * @throws {TypeError} An invalid JID, service, password or combination of
- *   options, a scheme without a transport, or `tls.caCerts` with `wss://`
+ *   options, a given service whose scheme has no transport (without a
+ *   service, only `start()` fails), or `tls.caCerts` with `wss://`
  *   on the browser transport (which cannot use them).
  * @throws {RangeError} A numeric option out of range (the message names it).
  *
@@ -128,9 +139,11 @@ export function checkConnectionOptions(
   const { service } = initialContext(options);
   const transport = { ...BUILTIN, ...options.transports }[service.protocol];
   if (!transport) {
-    throw new TypeError(
-      `Cannot connect: no transport for ${service.protocol}: (import actors/connection/deno.ts for xmpp: and xmpps: in Deno)`,
-    );
+    const text =
+      `no transport for ${service.protocol}: (import actors/connection/deno.ts for xmpp: and xmpps: in Deno, or set service to a ws:// or wss:// URL)`;
+    // Without a service, local use needs none: only start() fails.
+    if (options.service === undefined) return missingTransport(text);
+    throw new TypeError(`Cannot connect: ${text}`);
   }
   if (
     transport === websocketTransport && service.protocol === "wss" &&
@@ -141,6 +154,16 @@ export function checkConnectionOptions(
     );
   }
   return transport;
+}
+
+/** A transport that fails at once: `start()` rejects with why. */
+function missingTransport(text: string): TransportLogic {
+  return fromCallback<TransportCommand, TransportInput>(({ sendBack }) => {
+    sendBack({
+      type: "transport.closed",
+      error: new ConnectionError(`Cannot connect: ${text}`),
+    });
+  });
 }
 
 function createConnectionActor(
