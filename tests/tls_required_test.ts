@@ -75,7 +75,7 @@ Deno.test({
             const c = make(mechanisms ? { saslMechanisms: mechanisms } : {});
             const err = await assertRejects(() => c.start(), TLSError);
             assert(
-              err.message.includes("server offers no STARTTLS"),
+              err.message.includes("the server offers no STARTTLS"),
               err.message,
             );
             assert(err.message.includes("allowUnencrypted"), err.message);

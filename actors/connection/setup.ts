@@ -206,13 +206,13 @@ export const connectionSetup = setup({
     recordUnencrypted: assign({
       error: ({ context }) =>
         new TLSError(
-          `Cannot connect: ${
+          `Cannot connect: TLS is required and ${
             !context.canStartTls
               ? "the transport is not encrypted"
               : context.starttls
-              ? "server offers no STARTTLS"
+              ? "the server offers no STARTTLS"
               : "tls.starttls is off"
-          } and TLS is required; nothing was sent in clear (set allowUnencrypted: true to allow an unencrypted stream)`,
+          } (no credentials were sent; set allowUnencrypted: true to allow an unencrypted stream)`,
         ),
     }),
     recordTlsRefused: assign({
