@@ -137,6 +137,37 @@ Deno.test({
       );
 
       await t.step(
+        "the login form shows why it cannot connect (empty form, ws:// to a remote host)",
+        async () => {
+          const page = await open("?storage=memory");
+          const failed = '#status[data-state="failed"]';
+          // An empty form: the error is shown, not "connecting…" forever.
+          await page.click("#login button");
+          await page.waitForSelector(failed);
+          const empty = await page.textContent("#status");
+          assert(empty?.startsWith("cannot connect: "), String(empty));
+          assert(/service|jid/i.test(empty!), String(empty));
+          // ws:// to a host that is not loopback: refused in the browser too.
+          await page.fill(
+            '#login input[name="service"]',
+            "ws://example.invalid/ws",
+          );
+          await page.fill('#login input[name="jid"]', PAGE_JID);
+          await page.fill('#login input[name="password"]', "pw");
+          await page.evaluate(
+            "document.querySelector('#status').dataset.state = ''",
+          );
+          await page.click("#login button");
+          await page.waitForSelector(failed);
+          const remote = await page.textContent("#status");
+          assert(/loopback/.test(remote ?? ""), String(remote));
+          // The page still works locally (its cache is readable).
+          assertEquals(await page.evaluate("chat.client.jid"), PAGE_JID);
+          await page.close();
+        },
+      );
+
+      await t.step(
         "the page's send form asks examples/image_bot.ts for an image, and shows it",
         async () => {
           const dir = await Deno.makeTempDir();

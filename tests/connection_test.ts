@@ -97,7 +97,7 @@ Deno.test({
       await t.step(
         "logs in over plain TCP with SCRAM-SHA-1 and pings the server",
         async () => {
-          const c = make({ tls: { starttls: false } });
+          const c = make({ tls: { starttls: false }, allowUnencrypted: true });
           const st = track(c);
           await c.start();
           assert(c.jid?.startsWith("alice@localhost/"), `bound ${c.jid}`);
@@ -193,6 +193,7 @@ Deno.test({
           const clear = make({
             saslMechanisms: ["PLAIN"],
             tls: { starttls: false },
+            allowUnencrypted: true,
           });
           const err = await assertRejects(clear.start(), SASLError);
           assertEquals(err.condition, "invalid-mechanism");

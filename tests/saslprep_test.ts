@@ -54,6 +54,7 @@ Deno.test({
           password: "IX p\u00e4ssw\u00f6rd",
           service: `xmpp://127.0.0.1:${server.c2sPort}`,
           tls: { starttls: false },
+          allowUnencrypted: true,
         });
         try {
           await assertRejects(c.start(), SASLError);

@@ -23,6 +23,7 @@ import {
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
 import {
+  checkConnectionOptions,
   Connection,
   type ConnectionEvents,
   type ConnectionOptions,
@@ -119,7 +120,13 @@ export class Client {
 
   /**
    * Create a client and start its actors; see {@linkcode createClient}.
+   * Every option is checked here, the connection's too (though no
+   * connection is made until `start()`).
    * @param options See {@linkcode ClientOptions}.
+   * @throws {TypeError} An invalid JID, service, password or combination of
+   *   options (e.g. `ws://` to a host that is not loopback without
+   *   `allowUnencrypted`), or a scheme without a transport.
+   * @throws {RangeError} A numeric option out of range (the message names it).
    */
   constructor(options: ClientOptions) {
     if (
@@ -131,6 +138,8 @@ export class Client {
       );
     }
     const timeout = checkTimeout(options.timeout, "timeout", 5000);
+    // The connection is made on first use; its options are checked now.
+    checkConnectionOptions(Client.#connectionOptions(options));
     this.options = options;
     const requests = this.#requests;
     const { inspect } = options;
@@ -174,12 +183,10 @@ export class Client {
    */
   get connection(): Connection {
     if (this.#connection === undefined) {
-      const { timeout: _t, storage: _s, inspect, ...rest } = this.options;
-      this.#connection = new Connection({
-        ...rest,
-        inspect: typeof inspect === "function" ? inspect : undefined,
-        password: rest.password ?? "",
-      });
+      const { inspect } = this.options;
+      this.#connection = new Connection(
+        Client.#connectionOptions(this.options),
+      );
       if (typeof inspect === "object" && inspect !== null) {
         this.#unwatch.push(inspect.watch(this.#connection.actor));
       }
@@ -188,6 +195,15 @@ export class Client {
       }
     }
     return this.#connection;
+  }
+
+  static #connectionOptions(options: ClientOptions): ConnectionOptions {
+    const { timeout: _t, storage: _s, inspect, ...rest } = options;
+    return {
+      ...rest,
+      inspect: typeof inspect === "function" ? inspect : undefined,
+      password: rest.password ?? "",
+    };
   }
 
   /** The error of a call made after `stop()`, if the client is stopped. */
@@ -455,6 +471,10 @@ export class Client {
  *
  * @param options JID, password and runtime options.
  * @returns The client.
+ * @throws {TypeError} An invalid JID, service, password or combination of
+ *   options (e.g. `ws://` to a host that is not loopback without
+ *   `allowUnencrypted`): every option is checked here, not at `start()`.
+ * @throws {RangeError} A numeric option out of range (the message names it).
  *
  * @example Usage
  * ```ts

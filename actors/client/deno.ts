@@ -13,6 +13,10 @@ import { denoTransports } from "../connection/deno.ts";
  *
  * @param options JID, password, connection and runtime options.
  * @returns The client.
+ * @throws {TypeError} An invalid JID, service, password or combination of
+ *   options (e.g. `ws://` to a host that is not loopback without
+ *   `allowUnencrypted`): every option is checked here, not at `start()`.
+ * @throws {RangeError} A numeric option out of range (the message names it).
  *
  * @example Usage
  * ```ts

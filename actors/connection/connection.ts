@@ -24,9 +24,19 @@ import type {
   StanzaHandler,
   StanzaKind,
 } from "./protocol.ts";
-import type { ServiceProtocol, TransportLogic } from "../transport/protocol.ts";
+import type {
+  ServiceProtocol,
+  TransportCommand,
+  TransportInput,
+  TransportLogic,
+} from "../transport/protocol.ts";
 import { websocketTransport } from "../transport/websocket.ts";
-import { createActor, type Element, xmppId } from "../../src/deps.ts";
+import {
+  createActor,
+  type Element,
+  fromCallback,
+  xmppId,
+} from "../../src/deps.ts";
 import type { AnyActorRef, Inspector } from "../../src/types.ts";
 import {
   ClientStoppedError,
@@ -101,6 +111,61 @@ const BUILTIN: TransportMap = {
   wss: websocketTransport,
 };
 
+/**
+ * Check connection options as `new Connection()` does, without starting
+ * anything: what `createClient()` calls so that a bad option fails there,
+ * not at `start()`.
+ *
+ * @param options The options (`transports` merged over the built-in `ws`/`wss`).
+ * @returns The transport logic for the service's scheme.
+ * @throws {TypeError} An invalid JID, service, password or combination of
+ *   options, a given service whose scheme has no transport (without a
+ *   service, only `start()` fails), or `tls.caCerts` with `wss://`
+ *   on the browser transport (which cannot use them).
+ * @throws {RangeError} A numeric option out of range (the message names it).
+ *
+ * @example Usage
+ * ```ts
+ * import { throws } from "node:assert/strict";
+ * import { checkConnectionOptions } from "./connection.ts";
+ * checkConnectionOptions({ jid: "alice@localhost", password: "pw", service: "wss://localhost/ws" });
+ * throws(() => checkConnectionOptions({ jid: "alice@localhost", password: "pw", queueLimit: NaN }), RangeError);
+ * throws(() => checkConnectionOptions({ jid: "alice@localhost", password: "pw", service: "" }), TypeError);
+ * ```
+ */
+export function checkConnectionOptions(
+  options: ConnectionOptions,
+): TransportLogic {
+  const { service } = initialContext(options);
+  const transport = { ...BUILTIN, ...options.transports }[service.protocol];
+  if (!transport) {
+    const text =
+      `no transport for ${service.protocol}: (import actors/connection/deno.ts for xmpp: and xmpps: in Deno, or set service to a ws:// or wss:// URL)`;
+    // Without a service, local use needs none: only start() fails.
+    if (options.service === undefined) return missingTransport(text);
+    throw new TypeError(`Cannot connect: ${text}`);
+  }
+  if (
+    transport === websocketTransport && service.protocol === "wss" &&
+    options.tls?.caCerts?.length
+  ) {
+    throw new TypeError(
+      "Invalid option tls.caCerts: the browser WebSocket trusts only the browser's certificate store (use the Deno client, or install the CA in the browser)",
+    );
+  }
+  return transport;
+}
+
+/** A transport that fails at once: `start()` rejects with why. */
+function missingTransport(text: string): TransportLogic {
+  return fromCallback<TransportCommand, TransportInput>(({ sendBack }) => {
+    sendBack({
+      type: "transport.closed",
+      error: new ConnectionError(`Cannot connect: ${text}`),
+    });
+  });
+}
+
 function createConnectionActor(
   options: ConnectionOptions,
   transport: TransportLogic,
@@ -147,17 +212,13 @@ export class Connection {
   /**
    * Create a connection; nothing is dialled until `start()`.
    * @param options JID, password, service, TLS, reconnect and limits.
-   * @throws {TypeError} On an invalid JID or service, or a scheme without a transport.
+   * @throws {TypeError} On an invalid JID or service, a scheme without a
+   *   transport, or options that would send everything in clear without
+   *   `allowUnencrypted` (see {@linkcode checkConnectionOptions}).
    * @throws {RangeError} On a numeric option out of range (the message names it).
    */
   constructor(options: ConnectionOptions) {
-    const { service } = initialContext(options);
-    const transport = { ...BUILTIN, ...options.transports }[service.protocol];
-    if (!transport) {
-      throw new TypeError(
-        `Cannot connect: no transport for ${service.protocol}: (import actors/connection/deno.ts for xmpp: and xmpps: in Deno)`,
-      );
-    }
+    const transport = checkConnectionOptions(options);
     this.actor = createConnectionActor(options, transport);
     this.actor.start();
     const { iqCaller, router } = this.actor.getSnapshot().children;

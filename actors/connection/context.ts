@@ -11,7 +11,11 @@ import { type SaslMechanism, saslPrep } from "../../src/sasl.ts";
 import type { StreamFeatures } from "../../src/stanza.ts";
 import type { StanzaLimits } from "../../src/stanza_check.ts";
 import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
-import { parseService, type ServiceAddress } from "../transport/protocol.ts";
+import {
+  isLoopbackHost,
+  parseService,
+  type ServiceAddress,
+} from "../transport/protocol.ts";
 import type { ConnectionInput, DnsOptions } from "./protocol.ts";
 import {
   smPolicy,
@@ -64,6 +68,8 @@ export interface ConnectionContext {
   readonly mechanism?: SaslMechanism;
   /** PLAIN in clear allowed. */
   readonly allowPlainWithoutTls: boolean;
+  /** An unencrypted stream allowed (else TLS is required). */
+  readonly allowUnencrypted: boolean;
   /** Resolved reconnect policy. */
   readonly reconnect: Required<ReconnectOptions>;
   /** Default IQ timeout. */
@@ -113,8 +119,11 @@ export interface ConnectionContext {
  *
  * @param input The machine's input.
  * @returns The context.
- * @throws {TypeError} On a JID without localpart, an invalid service, or a
- *   password SASLprep refuses (e.g. with a control character).
+ * @throws {TypeError} On a JID without localpart, an invalid service, a
+ *   password SASLprep refuses (e.g. with a control character), or a
+ *   configuration that would send everything in clear without
+ *   `allowUnencrypted` (`ws://` to a host that is not loopback,
+ *   `tls.starttls: false` with `xmpp://`).
  * @throws {RangeError} On a numeric option out of range (the message names it).
  *
  * @example Usage
@@ -141,10 +150,16 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
   }
   const restore = input.streamManagement?.state;
   const srvWanted = input.service === undefined && input.dns?.srv !== false;
+  const service = parseService(input.service, jid.domain);
+  const { allowUnencrypted, allowPlainWithoutTls } = unencryptedPolicy(
+    input,
+    service,
+    srvWanted,
+  );
   return {
     jid,
     password: input.password,
-    service: parseService(input.service, jid.domain),
+    service,
     ...(srvWanted ? { srv: { ...input.dns } } : {}),
     redirected: false,
     sm: smPolicy(input.streamManagement),
@@ -158,7 +173,8 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     smEnabled: false,
     caCerts: input.tls?.caCerts,
     starttls: input.tls?.starttls ?? true,
-    allowPlainWithoutTls: input.allowPlainWithoutTls ?? false,
+    allowPlainWithoutTls,
+    allowUnencrypted,
     saslMechanisms: input.saslMechanisms ??
       ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
     reconnect: reconnectPolicy(input.reconnect),
@@ -191,6 +207,45 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     wasOnline: false,
     stopping: false,
   };
+}
+
+/** Where the options allow the stream in clear; throws where they cannot work. */
+function unencryptedPolicy(
+  input: ConnectionInput,
+  service: ServiceAddress,
+  srvWanted: boolean,
+): { allowUnencrypted: boolean; allowPlainWithoutTls: boolean } {
+  for (const name of ["allowUnencrypted", "allowPlainWithoutTls"] as const) {
+    const v = input[name];
+    if (v !== undefined && typeof v !== "boolean") {
+      throw new TypeError(
+        `Invalid option ${name}: expected a boolean, got ${String(v)}`,
+      );
+    }
+  }
+  const plain = input.allowPlainWithoutTls ?? false;
+  if (plain && input.allowUnencrypted === false) {
+    throw new TypeError(
+      "Invalid option allowPlainWithoutTls: true needs an unencrypted stream, and allowUnencrypted is false",
+    );
+  }
+  const clear = input.allowUnencrypted ?? plain;
+  if (
+    !clear && service.protocol === "ws" && !isLoopbackHost(service.hostname)
+  ) {
+    throw new TypeError(
+      `Cannot connect to ${service.url}: ws:// sends everything in clear and is allowed only to loopback (use wss://, or set allowUnencrypted: true)`,
+    );
+  }
+  if (
+    !clear && input.tls?.starttls === false && service.protocol === "xmpp" &&
+    !srvWanted
+  ) {
+    throw new TypeError(
+      "Invalid option tls.starttls: false sends everything in clear over xmpp:// (set allowUnencrypted: true to allow it)",
+    );
+  }
+  return { allowUnencrypted: clear, allowPlainWithoutTls: plain };
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * The connection for Deno: {@linkcode Connection} plus the TCP (STARTTLS)
- * and direct TLS transports, which use `Deno.*` and so stay out of the
- * browser build.
+ * and direct TLS transports, and a WebSocket one that trusts `tls.caCerts`
+ * for `wss://`; they use `Deno.*` and so stay out of the browser build.
  *
  * @module
  */
 import "../../src/saslprep_deno.ts"; // full SASLprep tables in Deno
 import { directTlsTransport, tcpTransport } from "../transport/tcp.ts";
-import { websocketTransport } from "../transport/websocket.ts";
+import { denoWebsocketTransport } from "../transport/websocket_deno.ts";
 import {
   Connection,
   type ConnectionOptions,
@@ -27,8 +27,8 @@ import {
 export const denoTransports: Required<TransportMap> = {
   xmpp: tcpTransport,
   xmpps: directTlsTransport,
-  ws: websocketTransport,
-  wss: websocketTransport,
+  ws: denoWebsocketTransport,
+  wss: denoWebsocketTransport,
 };
 
 /**

@@ -213,6 +213,12 @@ const machine = connectionSetup.createMachine({
               target: "closing",
               actions: "recordTlsRequired",
             },
+            {
+              // TLS is required by default: no SASL in clear.
+              guard: "unencryptedRefused",
+              target: "closing",
+              actions: "recordUnencrypted",
+            },
             { guard: "needsAuth", target: "authenticating" },
             { guard: "canResume", target: "resuming" },
             { guard: "canBind", target: "binding", actions: "abandonResume" },

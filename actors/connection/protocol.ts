@@ -103,11 +103,16 @@ export interface ConnectionInput {
   };
   /** TLS settings. Certificates are always verified. */
   tls?: {
-    /** Extra trusted CA certificates (PEM). */
+    /**
+     * Extra trusted CA certificates (PEM), for `xmpp://` (STARTTLS),
+     * `xmpps://` and, in Deno, `wss://`. A browser trusts only its own
+     * store: there `wss://` with `caCerts` is refused with a `TypeError`.
+     */
     caCerts?: string[];
     /**
-     * Use STARTTLS when the server offers it. Turn off only for tests of
-     * plain TCP; a server that requires TLS then fails the connection.
+     * Use STARTTLS when the server offers it. Turning it off sends
+     * everything in clear, so it needs `allowUnencrypted: true` (for tests
+     * of plain TCP); a server that requires TLS then fails the connection.
      * @default {true}
      */
     starttls?: boolean;
@@ -118,7 +123,20 @@ export interface ConnectionInput {
    */
   saslMechanisms?: SaslMechanism[];
   /**
-   * Allow SASL PLAIN over an unencrypted stream.
+   * Allow an unencrypted stream, which is refused by default: an `xmpp://`
+   * server that offers no STARTTLS (or `tls.starttls: false`) then gets
+   * SCRAM in clear, and `ws://` may go to a host that is not loopback.
+   * Without it, such a session fails with a `TLSError` before anything is
+   * sent after the stream features (no SASL), and `ws://` to a host other
+   * than `localhost`, `127.0.0.0/8` or `::1` is refused when the
+   * connection is created. SASL PLAIN in clear needs `allowPlainWithoutTls`
+   * as well.
+   * @default {false}
+   */
+  allowUnencrypted?: boolean;
+  /**
+   * Allow SASL PLAIN over an unencrypted stream. Implies `allowUnencrypted`
+   * (the long-standing opt-out of TLS: it allows everything in clear).
    * @default {false}
    */
   allowPlainWithoutTls?: boolean;

@@ -26,6 +26,7 @@ import {
   QueueOverflowError,
   type StanzaError,
   TimeoutError,
+  TLSError,
 } from "../../src/errors.ts";
 import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
 import type {
@@ -44,7 +45,7 @@ import { backoffDelay, isRetryable } from "./reconnect.ts";
 import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
-import { redirectTarget } from "../transport/protocol.ts";
+import { isLoopbackHost, redirectTarget } from "../transport/protocol.ts";
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -102,6 +103,10 @@ export const connectionSetup = setup({
     shouldStartTls: ({ context }) =>
       !context.secure && context.canStartTls && context.starttls &&
       context.features?.starttls !== undefined,
+    unencryptedRefused: ({ context }) =>
+      !context.secure && !context.allowUnencrypted &&
+      !(context.service.protocol === "ws" &&
+        isLoopbackHost(context.service.hostname)),
     tlsRequiredButUnavailable: ({ context }) =>
       !context.secure && context.features?.starttls?.required === true,
     needsAuth: ({ context }) => !context.authenticated,
@@ -196,6 +201,18 @@ export const connectionSetup = setup({
       error: () =>
         new ConnectionError(
           "Cannot connect: server requires TLS that this transport or configuration cannot provide",
+        ),
+    }),
+    recordUnencrypted: assign({
+      error: ({ context }) =>
+        new TLSError(
+          `Cannot connect: TLS is required and ${
+            !context.canStartTls
+              ? "the transport is not encrypted"
+              : context.starttls
+              ? "the server offers no STARTTLS"
+              : "tls.starttls is off"
+          } (no credentials were sent; set allowUnencrypted: true to allow an unencrypted stream)`,
         ),
     }),
     recordTlsRefused: assign({

@@ -179,6 +179,29 @@ export function parseService(
 }
 
 /**
+ * Whether a host name is loopback: `localhost`, an address in
+ * `127.0.0.0/8`, or `::1` (as `parseService` gives them, without brackets).
+ *
+ * @param hostname The host.
+ * @returns `true` for a loopback host.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { isLoopbackHost } from "./protocol.ts";
+ * ok(isLoopbackHost("127.0.0.1") && isLoopbackHost("::1"));
+ * ok(!isLoopbackHost("example.org") && !isLoopbackHost("127.0.0.1.example.org"));
+ * ```
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  if (host === "localhost" || host === "::1") return true;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m[1] === "127" &&
+    m.slice(2).every((octet) => Number(octet) <= 255);
+}
+
+/**
  * Where a `see-other-host` stream error may send us: `host`, `host:port` or
  * `[v6]:port`, for a TCP service (`xmpp:`/`xmpps:`, same scheme, port 5222
  * or 5223 when none is named), and only to the domain itself or a host

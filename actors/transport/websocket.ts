@@ -29,7 +29,40 @@ function serialize(el: Element): string {
 }
 
 /**
- * The WebSocket transport actor logic.
+ * Opens the socket of a WebSocket transport (subprotocol `protocol`),
+ * trusting `caCerts` as well when given; `dispose` (if any) runs once the
+ * transport is done with the socket.
+ */
+export type WebSocketOpener = (
+  url: string,
+  protocol: string,
+  caCerts?: readonly string[],
+) => { ws: WebSocket; dispose?: () => void };
+
+/**
+ * A WebSocket transport whose sockets `open` makes (the Deno one passes
+ * `tls.caCerts` on; see `./websocket_deno.ts`).
+ *
+ * @param open Opens a socket.
+ * @returns The transport actor logic.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { makeWebsocketTransport } from "./websocket.ts";
+ * const logic = makeWebsocketTransport((url, protocol) => ({ ws: new WebSocket(url, protocol) }));
+ * ok(typeof logic.transition === "function");
+ * ```
+ */
+export function makeWebsocketTransport(open: WebSocketOpener): TransportLogic {
+  return fromCallback<TransportCommand, TransportInput>((args) =>
+    run(open, args)
+  );
+}
+
+/**
+ * The WebSocket transport actor logic: the standard `WebSocket`, so the
+ * platform's trust store decides (`caCerts` are not used).
  *
  * @example Usage
  * ```ts ignore
@@ -38,10 +71,20 @@ function serialize(el: Element): string {
  * const machine = connectionMachine.provide({ actors: { transport: websocketTransport } });
  * ```
  */
-export const websocketTransport: TransportLogic = fromCallback<
-  TransportCommand,
-  TransportInput
->(({ input, receive, sendBack, self }) => {
+export const websocketTransport: TransportLogic = makeWebsocketTransport((
+  url,
+  protocol,
+) => ({ ws: new WebSocket(url, protocol) }));
+
+function run(
+  open: WebSocketOpener,
+  { input, receive, sendBack, self }: {
+    input: TransportInput;
+    receive: (listener: (cmd: TransportCommand) => void) => void;
+    sendBack: (event: TransportEvent) => void;
+    self: Parameters<typeof deliverIncoming>[0];
+  },
+): () => void {
   let stopped = false;
   let ended = false;
   const report = (event: TransportEvent) => {
@@ -70,8 +113,9 @@ export const websocketTransport: TransportLogic = fromCallback<
   });
 
   let ws: WebSocket;
+  let dispose: (() => void) | undefined;
   try {
-    ws = new WebSocket(input.service.url, "xmpp");
+    ({ ws, dispose } = open(input.service.url, "xmpp", input.caCerts));
   } catch (err) {
     report({
       type: "transport.closed",
@@ -161,5 +205,6 @@ export const websocketTransport: TransportLogic = fromCallback<
     if (
       ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING
     ) ws.close();
+    dispose?.();
   };
-});
+}

@@ -42,6 +42,14 @@ export interface ProsodyOptions {
    */
   requireEncryption?: boolean;
   /**
+   * Whether the plain c2s port offers STARTTLS. `false` makes a server
+   * that leaves `<starttls/>` out of its features (and allows PLAIN in
+   * clear): what a downgrading attacker shows a client. Direct TLS and
+   * HTTPS are served either way.
+   * @default {true}
+   */
+  starttls?: boolean;
+  /**
    * Also serve {@linkcode TEST_DOMAIN} (`xmpp-actors.test`) as a second
    * virtual host with the same accounts, for tests that need a domain DNS
    * resolvers do not treat specially (`localhost` names never reach a
@@ -65,6 +73,10 @@ export interface Prosody {
   httpPort: number;
   /** WebSocket endpoint: `ws://127.0.0.1:<httpPort>/xmpp-websocket`. */
   wsUrl: string;
+  /** HTTPS port on 127.0.0.1 (certificate for `localhost` by the test CA). */
+  httpsPort: number;
+  /** Secure WebSocket endpoint: `wss://localhost:<httpsPort>/xmpp-websocket`. */
+  wssUrl: string;
   /** PEM of the test CA that signed the server certificate. */
   caPem: string;
   /** The temporary directory holding config, data, certificates and log. */
@@ -265,6 +277,7 @@ interface Ports {
   c2s: number;
   directTls: number;
   http: number;
+  https: number;
 }
 
 function configText(
@@ -272,11 +285,12 @@ function configText(
   ports: Ports,
   requireEncryption: boolean,
   testDomain: boolean,
+  starttls: boolean,
 ) {
   const modules = [
     "roster",
     "saslauth",
-    "tls",
+    ...(starttls ? ["tls"] : []),
     "disco",
     "ping",
     "presence",
@@ -307,7 +321,11 @@ legacy_ssl_ports = { }
 s2s_ports = { }
 s2s_direct_tls_ports = { }
 http_ports = { ${ports.http} }
-https_ports = { }
+https_ports = { ${ports.https} }
+https_ssl = {
+  certificate = ${luaString(`${dir}/certs/localhost.crt`)};
+  key = ${luaString(`${dir}/certs/localhost.key`)};
+}
 modules_enabled = { ${modules.map(luaString).join(", ")} }
 modules_disabled = { "limits" }
 limits = {
@@ -433,8 +451,8 @@ export async function startProsody(
   const certs = await testCertificates();
 
   const dir = await Deno.makeTempDir({ prefix: "xmpp-actors-prosody-" });
-  const [c2s, directTls, http] = freePorts(3);
-  const ports = { c2s, directTls, http };
+  const [c2s, directTls, http, https] = freePorts(4);
+  const ports = { c2s, directTls, http, https };
   const cfg = `${dir}/prosody.cfg.lua`;
   let running: Running | undefined;
 
@@ -460,7 +478,13 @@ export async function startProsody(
     }
     await Deno.writeTextFile(
       cfg,
-      configText(dir, ports, requireEncryption, testDomain),
+      configText(
+        dir,
+        ports,
+        requireEncryption,
+        testDomain,
+        opts.starttls ?? true,
+      ),
     );
 
     const domains = testDomain ? [DOMAIN, TEST_DOMAIN] : [DOMAIN];
@@ -521,6 +545,8 @@ export async function startProsody(
     directTlsPort: directTls,
     httpPort: http,
     wsUrl: `ws://127.0.0.1:${http}/xmpp-websocket`,
+    httpsPort: https,
+    wssUrl: `wss://localhost:${https}/xmpp-websocket`,
     caPem: certs.caPem,
     dir,
     async stop() {
@@ -551,7 +577,7 @@ async function launch(
   let exited: Deno.CommandStatus | undefined;
   running.status.then((s) => exited = s);
   const deadline = Date.now() + START_TIMEOUT_MS;
-  const pending = [ports.c2s, ports.directTls, ports.http];
+  const pending = [ports.c2s, ports.directTls, ports.http, ports.https];
   while (pending.length > 0) {
     if (exited === undefined && await canConnect(pending[0])) {
       pending.shift();

@@ -24,6 +24,11 @@ export interface Proxy {
   release(): void;
   /** Stop listening and close every link. */
   close(): Promise<void>;
+  /**
+   * Every byte clients wrote through the proxy so far (all links, in
+   * order of arrival): what the server received.
+   */
+  clientBytes(): Uint8Array;
 }
 
 interface Link {
@@ -35,12 +40,14 @@ async function pipe(
   from: Deno.Conn,
   to: Deno.Conn,
   link?: Link,
+  record?: (bytes: Uint8Array) => void,
 ): Promise<void> {
   const buf = new Uint8Array(64 * 1024);
   try {
     while (true) {
       const n = await from.read(buf);
       if (n === null) break;
+      record?.(buf.slice(0, n));
       if (link?.gate) await link.gate.promise;
       let off = 0;
       while (off < n) off += await to.write(buf.subarray(off, n));
@@ -67,6 +74,8 @@ async function pipe(
 export function startProxy(targetPort: number): Proxy {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const open = new Set<Link>();
+  const recorded: Uint8Array[] = [];
+  const record = (bytes: Uint8Array) => recorded.push(bytes);
   const close = (link: Link) => {
     open.delete(link);
     link.gate?.open();
@@ -94,7 +103,10 @@ export function startProxy(targetPort: number): Proxy {
       server.setNoDelay(true);
       const link: Link = { conns: [client, server] };
       open.add(link);
-      Promise.race([pipe(client, server), pipe(server, client, link)]).then(
+      Promise.race([
+        pipe(client, server, undefined, record),
+        pipe(server, client, link),
+      ]).then(
         () => close(link),
       );
     }
@@ -120,6 +132,15 @@ export function startProxy(targetPort: number): Proxy {
         link.gate?.open();
         link.gate = undefined;
       }
+    },
+    clientBytes() {
+      const out = new Uint8Array(recorded.reduce((n, b) => n + b.length, 0));
+      let off = 0;
+      for (const b of recorded) {
+        out.set(b, off);
+        off += b.length;
+      }
+      return out;
     },
     async close() {
       try {
