@@ -26,6 +26,7 @@ import {
   QueueOverflowError,
   type StanzaError,
   TimeoutError,
+  UnackedOverflowError,
 } from "../../src/errors.ts";
 import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
 import type {
@@ -45,6 +46,13 @@ import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
 import { redirectTarget } from "../transport/protocol.ts";
+
+/** How long `closing` waits for the server's close (see the delays). */
+function closeDelay(context: ConnectionContext): number {
+  return context.stopDeadline !== undefined && !context.smEnabled
+    ? Math.max(0, context.stopDeadline - Date.now())
+    : context.closeTimeout;
+}
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -88,7 +96,13 @@ export const connectionSetup = setup({
       context.smSession !== undefined && context.attempt === 0
         ? 0
         : backoffDelay(context.reconnect, context.attempt),
-    closeTimeout: ({ context }) => context.closeTimeout,
+    // A stop without stream management waits for the server's close up to
+    // its deadline (the writes go first); any other close, closeTimeout.
+    closeTimeout: ({ context }) => closeDelay(context),
+    // The transport answers an abort at once; this is a backstop.
+    closeGiveUp: ({ context }) => closeDelay(context) + 100,
+    stopRemaining: ({ context }) =>
+      Math.max(0, (context.stopDeadline ?? 0) - Date.now()),
     negotiationTimeout: ({ context }) => context.negotiationTimeout,
   },
   guards: {
@@ -110,6 +124,8 @@ export const connectionSetup = setup({
     isBindAnswer: ({ context }, params: { id: string }) =>
       params.id === context.bindId,
     queueFull: ({ context }) => context.queue.length >= context.queueLimit,
+    unackedFull: ({ context }) => context.smBacklog !== undefined,
+    smCounting: ({ context }) => context.smEnabled,
     smOffered: ({ context }) =>
       context.sm.enabled && context.features?.sm === true,
     canResume: ({ context }) =>
@@ -129,6 +145,8 @@ export const connectionSetup = setup({
     })),
     resetRun: assign({
       stopping: false,
+      stopDeadline: undefined,
+      stopTimedOut: false,
       attempt: 0,
       wasOnline: false,
       error: undefined,
@@ -141,9 +159,61 @@ export const connectionSetup = setup({
       features: undefined,
       bindId: undefined,
       smEnabled: false,
+      smBacklog: undefined,
       redirect: undefined,
     }),
     requestStop: assign({ stopping: true }),
+    startStopClock: assign({
+      stopDeadline: ({ context }) => Date.now() + context.stopTimeout,
+    }),
+    flushSm: sendTo("sm", { type: "sm.flush" }),
+    assignBacklog: assign({
+      smBacklog: ({ event }) => {
+        assertEvent(event, "sm.full");
+        return event.unacked === undefined
+          ? undefined
+          : { unacked: event.unacked, size: event.size ?? 0 };
+      },
+    }),
+    recordSmError: assign({
+      error: ({ event }) => {
+        assertEvent(event, "sm.error");
+        return event.error;
+      },
+    }),
+    // After an `h` out of range the session is not resumed: its IQs fail
+    // (sm has reported the unacked stanzas already).
+    abandonSm: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendTo("iqCaller", {
+        type: "iq.offline",
+        error: new ConnectionError("Cannot get IQ answer: the session ended", {
+          cause: context.error,
+        }),
+      });
+      enqueue.assign({ smSession: undefined, smRestore: undefined });
+    }),
+    abortTransport: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ stopTimedOut: context.stopping });
+      enqueue.sendTo("transport", { type: "transport.abort" });
+    }),
+    // What the transport could not write is lost unless stream management
+    // holds it (re-sent on resume, or reported by sm).
+    reportUnsent: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "transport.closed");
+      if (!event.unsent?.length || context.smEnabled) return;
+      enqueue.emit({
+        type: "failedStanzas",
+        stanzas: event.unsent,
+        error: context.stopping
+          ? new ClientStoppedError(
+            "Cannot deliver: stop() closed the connection before it was written",
+          )
+          : new ConnectionError(
+            "Cannot deliver: the connection closed before it was written",
+            { cause: event.error ?? context.error },
+          ),
+      });
+    }),
     endNegotiation: assign({ negotiating: false }),
     recordNegotiationTimeout: assign({
       error: ({ context, self }) => {
@@ -307,17 +377,18 @@ export const connectionSetup = setup({
             cause: context.error,
           });
         enqueue.sendTo("iqCaller", { type: "iq.offline", error });
-        // After a clean close the server has read everything we wrote: a
-        // stop discards the unacked silently; a dead session reports them.
-        enqueue.sendTo("sm", {
-          type: "sm.reset",
-          ...(event.type === "connection.stop" ? {} : {
+        // A dead session reports its unacked now; a stop first flushes
+        // (state `flushing`), and what stays unacked is reported when the
+        // run ends (failEverything).
+        if (event.type !== "connection.stop") {
+          enqueue.sendTo("sm", {
+            type: "sm.reset",
             error: new ConnectionError(
               "Cannot deliver: the session ended unacknowledged",
               { cause: context.error },
             ),
-          }),
-        });
+          });
+        }
         enqueue.assign({ smSession: undefined, smRestore: undefined });
       }
       enqueue.emit({ type: "offline", error: context.error });
@@ -333,9 +404,24 @@ export const connectionSetup = setup({
         );
       enqueue.sendTo("iqCaller", { type: "iq.rejectAll", error });
       enqueue.assign({ queue: [] });
+      if (context.queue.length) {
+        // never written: reported, not dropped silently
+        enqueue.emit({
+          type: "failedStanzas",
+          stanzas: context.queue.map((q) => q.stanza),
+          error,
+        });
+      }
       // A run that ended (not the actor's first entry) ends its SM session.
       if (context.stopping || context.error !== undefined) {
-        enqueue.sendTo("sm", { type: "sm.reset", error });
+        enqueue.sendTo("sm", {
+          type: "sm.reset",
+          error: context.stopping
+            ? new ClientStoppedError(
+              "Cannot confirm delivery: the server had not acknowledged it when stop() ended the session",
+            )
+            : error,
+        });
         enqueue.assign({
           smSession: undefined,
           smRestore: undefined,
@@ -443,6 +529,18 @@ export const connectionSetup = setup({
       if (iq !== undefined) {
         enqueue.sendTo("iqCaller", { type: "iq.queued", id: iq });
       }
+    }),
+    rejectUnacked: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ["connection.send", "iq.send"]);
+      const backlog = context.smBacklog ?? { unacked: 0, size: 0 };
+      const error = new UnackedOverflowError(
+        context.sm.maxUnacked,
+        backlog.unacked,
+        backlog.size,
+      );
+      if (event.type === "iq.send") {
+        enqueue.sendTo("iqCaller", { type: "iq.refused", id: event.id, error });
+      } else enqueue.emit({ type: "error", error });
     }),
     rejectOverflow: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, ["connection.send", "iq.send"]);

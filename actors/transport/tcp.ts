@@ -5,7 +5,8 @@
  *
  * No-delay is on (Nagle costs ~40 ms per round trip); whole stanzas are
  * written, and whatever is queued while a write is in flight goes out in the
- * next single write. After an XEP-0198 `<a/>` it writes one space, so the
+ * next single write; the stanzas not wholly written when the socket closes
+ * go back with `transport.closed` (`unsent`). After an XEP-0198 `<a/>` it writes one space, so the
  * TCP ACK leaves at once (see the comment in the parser callback). Reading pauses after `<proceed/>` so no ciphertext is
  * read as XML before the TLS upgrade.
  *
@@ -32,6 +33,7 @@ import type {
 } from "./protocol.ts";
 
 const encoder = new TextEncoder();
+const STANZAS = new Set(["iq", "message", "presence"]);
 
 function streamHeader(domain: string): string {
   return `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
@@ -100,12 +102,19 @@ function socketTransport(direct: boolean): TransportLogic {
       let tlsDial = direct;
       let pauseForTls = false;
       let pending: string[] = [];
+      /** The stanzas in `pending`, oldest first. */
+      let pendingStanzas: Element[] = [];
+      /** The stanzas of the write in progress. */
+      let inFlight: Element[] = [];
       let writing = false;
 
       const report = (event: TransportEvent) => {
         if (stopped || ended) return;
-        if (event.type === "transport.closed") ended = true;
-        else if (deliverIncoming(self, event)) return;
+        if (event.type === "transport.closed") {
+          ended = true;
+          const unsent = [...inFlight, ...pendingStanzas];
+          if (unsent.length) event = { ...event, unsent };
+        } else if (deliverIncoming(self, event)) return;
         sendBack(event);
       };
       const parser = new XmlStream({
@@ -172,10 +181,13 @@ function socketTransport(direct: boolean): TransportLogic {
               pending.length === 1 ? pending[0] : pending.join(""),
             );
             pending = [];
+            inFlight = pendingStanzas;
+            pendingStanzas = [];
             let off = 0;
             while (off < data.length) {
               off += await conn.write(data.subarray(off));
             }
+            inFlight = [];
           }
         } catch (err) {
           fail(err, "Cannot write");
@@ -183,8 +195,13 @@ function socketTransport(direct: boolean): TransportLogic {
           writing = false;
         }
       };
-      const write = (text: string) => {
+      const write = (text: string, elements?: Element[]) => {
         pending.push(text);
+        if (elements) {
+          for (const el of elements) {
+            if (STANZAS.has(el.name)) pendingStanzas.push(el);
+          }
+        }
         if (!pauseForTls) flush();
       };
 
@@ -298,6 +315,7 @@ function socketTransport(direct: boolean): TransportLogic {
               cmd.elements.length === 1
                 ? cmd.elements[0].toString()
                 : cmd.elements.map((e: Element) => e.toString()).join(""),
+              cmd.elements,
             );
             break;
           case "transport.starttls":
@@ -305,6 +323,12 @@ function socketTransport(direct: boolean): TransportLogic {
             break;
           case "transport.close":
             write("</stream:stream>");
+            break;
+          case "transport.abort":
+            report({ type: "transport.closed" });
+            try {
+              conn?.close();
+            } catch { /* already closed */ }
             break;
         }
       });

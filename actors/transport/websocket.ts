@@ -133,6 +133,12 @@ export const websocketTransport: TransportLogic = fromCallback<
   };
 
   receive((cmd) => {
+    if (cmd.type === "transport.abort") {
+      // what the browser still buffers cannot be named: no `unsent`
+      report({ type: "transport.closed" });
+      if (ws.readyState !== WebSocket.CLOSED) ws.close();
+      return;
+    }
     if (stopped || ended || ws.readyState !== WebSocket.OPEN) return;
     switch (cmd.type) {
       case "transport.open":
