@@ -9,7 +9,7 @@
  *   enables stream management and never acks; how many stanzas the client
  *   keeps and how much the heap grew.
  *
- *     deno run -A --v8-flags=--expose-gc bench/sm_limits.ts [--n 500] [--flood 100000]
+ *     deno run -A --v8-flags=--expose-gc bench/sm_limits.ts [--n 500] [--flood 100000] [--stop-timeout 10000]
  *
  * @module
  */
@@ -24,6 +24,7 @@ function flag(name: string, fallback: string): string {
 }
 const n = Number(flag("n", "500"));
 const flood = Number(flag("flood", "100000"));
+const stopTimeout = Number(flag("stop-timeout", "10000"));
 
 function connect(
   jid: string,
@@ -42,7 +43,10 @@ function connect(
 
 async function stopFlush(port: number, sm: boolean) {
   const streamManagement = { enabled: sm };
-  const alice = connect("alice@localhost/flush", port, { streamManagement });
+  const alice = connect("alice@localhost/flush", port, {
+    streamManagement,
+    stopTimeout,
+  });
   const bob = connect("bob@localhost/flush", port, { streamManagement });
   await Promise.all([alice.start(), bob.start()]);
   let arrived = 0;

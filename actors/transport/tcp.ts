@@ -102,17 +102,28 @@ function socketTransport(direct: boolean): TransportLogic {
       let tlsDial = direct;
       let pauseForTls = false;
       let pending: string[] = [];
-      /** The stanzas in `pending`, oldest first. */
-      let pendingStanzas: Element[] = [];
-      /** The stanzas of the write in progress. */
-      let inFlight: Element[] = [];
+      /** The stanzas in `pending`, oldest first, with their index there. */
+      let pendingStanzas: { el: Element; at: number }[] = [];
+      /** The write in progress: its stanzas, where each text ends, how far it got. */
+      let flight: {
+        stanzas: { el: Element; at: number }[];
+        ends: number[];
+        off: number;
+      } = { stanzas: [], ends: [], off: 0 };
       let writing = false;
+      /** The stanzas not wholly written yet, oldest first. */
+      const unsentStanzas = () => [
+        ...flight.stanzas.filter((s) => flight.ends[s.at] > flight.off).map(
+          (s) => s.el,
+        ),
+        ...pendingStanzas.map((s) => s.el),
+      ];
 
       const report = (event: TransportEvent) => {
         if (stopped || ended) return;
         if (event.type === "transport.closed") {
           ended = true;
-          const unsent = [...inFlight, ...pendingStanzas];
+          const unsent = unsentStanzas();
           if (unsent.length) event = { ...event, unsent };
         } else if (deliverIncoming(self, event)) return;
         sendBack(event);
@@ -177,17 +188,27 @@ function socketTransport(direct: boolean): TransportLogic {
         writing = true;
         try {
           while (pending.length && !stopped && !ended) {
-            const data = encoder.encode(
-              pending.length === 1 ? pending[0] : pending.join(""),
-            );
-            pending = [];
-            inFlight = pendingStanzas;
-            pendingStanzas = [];
-            let off = 0;
-            while (off < data.length) {
-              off += await conn.write(data.subarray(off));
+            let data: Uint8Array;
+            const ends: number[] = [];
+            if (pending.length === 1) {
+              data = encoder.encode(pending[0]);
+              ends.push(data.length);
+            } else {
+              const parts = pending.map((t) => encoder.encode(t));
+              let total = 0;
+              for (const p of parts) ends.push(total += p.length);
+              data = new Uint8Array(total);
+              for (let i = 0; i < parts.length; i++) {
+                data.set(parts[i], i ? ends[i - 1] : 0);
+              }
             }
-            inFlight = [];
+            flight = { stanzas: pendingStanzas, ends, off: 0 };
+            pending = [];
+            pendingStanzas = [];
+            while (flight.off < data.length) {
+              flight.off += await conn.write(data.subarray(flight.off));
+            }
+            flight = { stanzas: [], ends: [], off: 0 };
           }
         } catch (err) {
           fail(err, "Cannot write");
@@ -195,13 +216,11 @@ function socketTransport(direct: boolean): TransportLogic {
           writing = false;
         }
       };
-      const write = (text: string, elements?: Element[]) => {
-        pending.push(text);
-        if (elements) {
-          for (const el of elements) {
-            if (STANZAS.has(el.name)) pendingStanzas.push(el);
-          }
+      const write = (text: string, stanza?: Element) => {
+        if (stanza && STANZAS.has(stanza.name)) {
+          pendingStanzas.push({ el: stanza, at: pending.length });
         }
+        pending.push(text);
         if (!pauseForTls) flush();
       };
 
@@ -311,12 +330,8 @@ function socketTransport(direct: boolean): TransportLogic {
             write(streamHeader(input.domain));
             break;
           case "transport.send":
-            write(
-              cmd.elements.length === 1
-                ? cmd.elements[0].toString()
-                : cmd.elements.map((e: Element) => e.toString()).join(""),
-              cmd.elements,
-            );
+            // one text per element, so a partial write names what it missed
+            for (const el of cmd.elements) write(el.toString(), el);
             break;
           case "transport.starttls":
             upgrade();
