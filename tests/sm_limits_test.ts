@@ -303,6 +303,39 @@ Deno.test("XEP-0198 never-acking server: the unacked queue stops at maxUnacked w
   }
 });
 
+Deno.test("XEP-0198: the unacked bound holds across a resume (the queue outlives the session)", async () => {
+  const server = startFakeServers(
+    async (s) => {
+      await loginSm(s);
+      await s.readUntil("m2</body></message>");
+      // the link dies here
+    },
+    async (s) => {
+      await fakeAuth(s, true);
+      await s.readUntil("/>");
+      await s.write(`<resumed xmlns='${SM}' previd='s1' h='0'/>`);
+      await s.readUntil("</stream:stream>");
+    },
+  );
+  const c = client(server.port, {
+    reconnect: { initialDelay: 1, jitter: 0 },
+    streamManagement: { maxUnacked: 3 },
+  });
+  try {
+    await c.start();
+    for (const b of ["m0", "m1", "m2"]) c.send(message(b));
+    assertThrows(() => c.send(message("m3")), UnackedOverflowError);
+    const resumed = new Promise<void>((r) => c.on("resumed", () => r()));
+    await resumed;
+    assertEquals(c.streamManagementState()?.unacked.length, 3);
+    assertThrows(() => c.send(message("m4")), UnackedOverflowError);
+    assertEquals(c.streamManagementState()?.unacked.length, 3);
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});
+
 Deno.test("XEP-0198 never-acking server: the unacked queue stops at maxUnackedSize", async () => {
   const server = neverAcks();
   const c = client(server.port, {

@@ -159,7 +159,7 @@ export const connectionSetup = setup({
       features: undefined,
       bindId: undefined,
       smEnabled: false,
-      smBacklog: undefined,
+      // smBacklog stays: the unacked queue outlives the session (resume)
       redirect: undefined,
     }),
     requestStop: assign({ stopping: true }),
