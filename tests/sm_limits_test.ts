@@ -424,6 +424,29 @@ Deno.test("stop() with stream management: all acked before the close, nothing re
   }
 });
 
+Deno.test("stop() with stream management: all acked, a server that never closes its stream does not make it incomplete", async () => {
+  const server = startFakeServers(async (s) => {
+    await loginSm(s);
+    await s.readUntil(`<r xmlns="${SM}"/>`);
+    await s.write(`<a xmlns='${SM}' h='2'/>`);
+    await s.readUntil("</stream:stream>");
+    await s.readUntil("\0").catch(() => {}); // no close: until the client goes
+  });
+  const c = client(server.port, { stopTimeout: 5000 });
+  const seen = watch(c);
+  try {
+    await c.start();
+    for (const b of ["m1", "m2"]) c.send(message(b));
+    const result = await c.stop();
+    assertEquals(result, { complete: true, undelivered: [] });
+    assertEquals(seen.acked, ["m1", "m2"]);
+    await server.done;
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});
+
 Deno.test("stop() without stream management reports what a server that stopped reading never got", async () => {
   let release!: () => void;
   const held = new Promise<void>((r) => release = r);

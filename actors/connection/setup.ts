@@ -193,7 +193,10 @@ export const connectionSetup = setup({
       enqueue.assign({ smSession: undefined, smRestore: undefined });
     }),
     abortTransport: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ stopTimedOut: context.stopping });
+      // with stream management, the acks tell what was delivered
+      enqueue.assign({
+        stopTimedOut: context.stopping && !context.smEnabled,
+      });
       enqueue.sendTo("transport", { type: "transport.abort" });
     }),
     // What the transport could not write is lost unless stream management
