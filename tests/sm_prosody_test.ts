@@ -211,12 +211,14 @@ Deno.test({
   },
 });
 
-for (const sm of [true, false]) {
+for (
+  const [sm, ws] of [[true, false], [false, false], [false, true]] as const
+) {
   Deno.test({
     name:
       `stop() with Prosody flushes what was sent: 500 × 60 KB then await stop() all arrive (stream management ${
         sm ? "on" : "off"
-      })`,
+      }${ws ? ", WebSocket" : ""})`,
     ignore,
     async fn() {
       const server = await startProsody();
@@ -225,6 +227,7 @@ for (const sm of [true, false]) {
       const alice = connect("alice@localhost/flush", server.c2sPort, {
         streamManagement,
         stopTimeout: 120_000,
+        ...(ws ? { service: server.wsUrl } : {}),
       });
       const bob = connect("bob@localhost/flush", server.c2sPort, {
         streamManagement,
