@@ -145,6 +145,7 @@ export {
   StreamError,
   TimeoutError,
   TLSError,
+  UnackedOverflowError,
   VerificationError,
   XMPPError,
 } from "./src/errors.ts";
@@ -153,6 +154,7 @@ export type {
   ConnectionEvents,
   ConnectionOptions,
   StanzaHandler,
+  StopResult,
   TransportLogic,
   TransportMap,
 } from "./actors/connection/connection.ts";

@@ -14,7 +14,8 @@
  */
 import { DenoConnection } from "../actors/connection/deno.ts";
 import type { ConnectionOptions } from "../actors/connection/connection.ts";
-import { xml } from "../src/deps.ts";
+import { type Element, xml } from "../src/deps.ts";
+import { UnackedOverflowError } from "../src/errors.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { startProxy } from "../tests/support/proxy.ts";
 
@@ -42,6 +43,26 @@ function connect(
   });
 }
 
+/** Send, or `false` when the unacked queue is at its bound. */
+function trySend(c: DenoConnection, stanza: Element): boolean {
+  try {
+    c.send(stanza);
+    return true;
+  } catch (e) {
+    if (e instanceof UnackedOverflowError) return false;
+    throw e;
+  }
+}
+
+function nextAck(c: DenoConnection): Promise<void> {
+  return new Promise((resolve) => {
+    const off = c.on("acked", () => {
+      off();
+      resolve();
+    });
+  });
+}
+
 async function throughput(
   port: number,
   sm: ConnectionOptions["streamManagement"],
@@ -58,13 +79,13 @@ async function throughput(
     });
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      alice.send(
-        xml(
-          "message",
-          { to: "bob@localhost/tp", type: "chat" },
-          xml("body", {}, `message ${i}`),
-        ),
+      const message = xml(
+        "message",
+        { to: "bob@localhost/tp", type: "chat" },
+        xml("body", {}, `message ${i}`),
       );
+      // at the unacked bound (streamManagement.maxUnacked), wait for an ack
+      while (!trySend(alice, message)) await nextAck(alice);
       // let the socket drain now and then, as a real sender would
       if (i % 500 === 499) await new Promise((r) => setTimeout(r, 0));
     }

@@ -511,13 +511,58 @@ export class QueueOverflowError extends RuntimeError {
    * @param limit The queue's limit.
    * @param options The underlying cause, if any.
    */
-  constructor(limit: number, options?: ErrorOptions) {
+  constructor(limit: number, options?: ErrorOptions, message?: string) {
     super(
       "QueueOverflowError",
       "resource-constraint",
-      `Cannot queue stanza: queue is full (${limit} stanzas)`,
+      message ?? `Cannot queue stanza: queue is full (${limit} stanzas)`,
       options,
     );
     this.limit = limit;
+  }
+}
+
+/**
+ * The stream management (XEP-0198) queue of sent, unacknowledged stanzas
+ * is at its bound (`streamManagement.maxUnacked` stanzas or
+ * `maxUnackedSize` characters): the server has not acknowledged enough of
+ * what was sent. Nothing was sent; try again once it acks. A
+ * {@linkcode QueueOverflowError}, so one `catch` covers both queues.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok, strictEqual } from "node:assert/strict";
+ * import { QueueOverflowError, UnackedOverflowError } from "./errors.ts";
+ * const err = new UnackedOverflowError(5000, 5000, 120000);
+ * ok(err instanceof QueueOverflowError);
+ * strictEqual(err.unacked, 5000);
+ * ```
+ */
+export class UnackedOverflowError extends QueueOverflowError {
+  /** Stanzas sent and not acknowledged. */
+  readonly unacked: number;
+  /** Their approximate serialized size, in characters. */
+  readonly size: number;
+  /**
+   * Create the error.
+   * @param limit The bound in stanzas (`maxUnacked`).
+   * @param unacked Stanzas unacknowledged now.
+   * @param size Their size now, in characters.
+   * @param options The underlying cause, if any.
+   */
+  constructor(
+    limit: number,
+    unacked: number,
+    size: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      limit,
+      options,
+      `Cannot send stanza: the server has not acknowledged ${unacked} stanzas (${size} characters), the stream management bound`,
+    );
+    this.name = "UnackedOverflowError";
+    this.unacked = unacked;
+    this.size = size;
   }
 }

@@ -210,3 +210,62 @@ Deno.test({
     }
   },
 });
+
+for (
+  const [sm, ws] of [[true, false], [false, false], [false, true]] as const
+) {
+  Deno.test({
+    name:
+      `stop() with Prosody flushes what was sent: 500 × 60 KB then await stop() all arrive (stream management ${
+        sm ? "on" : "off"
+      }${ws ? ", WebSocket" : ""})`,
+    ignore,
+    async fn() {
+      const server = await startProsody();
+      const streamManagement = { enabled: sm };
+      // generous: Prosody takes ~15 s for 30 MB of large stanzas here
+      const alice = connect("alice@localhost/flush", server.c2sPort, {
+        streamManagement,
+        stopTimeout: 120_000,
+        ...(ws ? { service: server.wsUrl } : {}),
+      });
+      const bob = connect("bob@localhost/flush", server.c2sPort, {
+        streamManagement,
+      });
+      try {
+        await Promise.all([alice.start(), bob.start()]);
+        const arrived: number[] = [];
+        let marked!: () => void;
+        const marker = new Promise<void>((r) => marked = r);
+        bob.on("stanza", (s) => {
+          if (s.name !== "message") return;
+          if (s.attrs.id === "marker") marked();
+          else arrived.push(Number(s.attrs.id));
+        });
+        const failed: Element[] = [];
+        alice.on("failedStanzas", (ss) => failed.push(...ss));
+        const body = "x".repeat(60_000);
+        for (let i = 0; i < 500; i++) {
+          alice.send(
+            xml(
+              "message",
+              { to: "bob@localhost/flush", id: String(i) },
+              xml("body", {}, body),
+            ),
+          );
+        }
+        const result = await alice.stop();
+        // Prosody handled alice's stream up to her close before this one:
+        // everything it accepted from her reaches bob before the marker.
+        bob.send(xml("message", { to: "bob@localhost/flush", id: "marker" }));
+        await marker;
+        assertEquals(arrived, Array.from({ length: 500 }, (_, i) => i));
+        assertEquals(failed.length, 0);
+        assertEquals(result, { complete: true, undelivered: [] });
+      } finally {
+        await Promise.all([alice.stop(), bob.stop()]);
+        await server.stop();
+      }
+    },
+  });
+}

@@ -29,6 +29,8 @@ function client(port: number, extra: Partial<ConnectionOptions> = {}) {
     service: `xmpp://127.0.0.1:${port}`,
     allowPlainWithoutTls: true,
     reconnect: { initialDelay: 1, jitter: 0 },
+    // these scripts never answer the last <r/> of stop()
+    stopTimeout: 300,
     ...extra,
     streamManagement: {
       ackEvery: 1000,

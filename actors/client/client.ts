@@ -28,6 +28,7 @@ import {
   type ConnectionEvents,
   type ConnectionOptions,
   type StanzaHandler,
+  type StopResult,
 } from "../connection/connection.ts";
 import type { HandlerMatch, StanzaKind } from "../connection/protocol.ts";
 import type { Element } from "../../src/deps.ts";
@@ -451,12 +452,17 @@ export class Client {
    * timers) (storages the caller passed in as running
    * refs are left running). This is final: afterwards `start()` and `iq()`
    * reject, and `send()` and `handle()` throw, with `ClientStoppedError`.
+   * What was sent is flushed first, and what could not be confirmed is
+   * reported (see `Connection.stop()`).
+   *
+   * @returns What was not confirmed ({@linkcode StopResult}).
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<StopResult> {
     this.#stopped = true;
     this.#requests.close();
     try {
-      await this.#connection?.stop();
+      return await this.#connection?.stop() ??
+        { complete: true, undelivered: [] };
     } finally {
       this.#connection?.actor.stop();
       this.actor.stop();

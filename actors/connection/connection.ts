@@ -42,6 +42,7 @@ import {
   ClientStoppedError,
   ConnectionError,
   QueueOverflowError,
+  UnackedOverflowError,
 } from "../../src/errors.ts";
 import { checkStanza } from "../../src/stanza_check.ts";
 import { checkTimeout } from "../../src/options.ts";
@@ -104,6 +105,27 @@ export interface ConnectionEvents {
    * reported at most once; their IQs reject.
    */
   failedStanzas: (stanzas: Element[], error: Error) => void;
+}
+
+/**
+ * What `stop()` resolves with: whether everything sent was confirmed, and
+ * what was not.
+ */
+export interface StopResult {
+  /**
+   * Everything sent was confirmed: acknowledged by the server (stream
+   * management), or followed by the server's own stream close (without).
+   * `false` when anything is in `undelivered`, or when `stop()` gave up
+   * waiting (`stopTimeout`/`closeTimeout`) without being able to name what
+   * was lost (a WebSocket without stream management).
+   */
+  complete: boolean;
+  /**
+   * Stanzas sent but not confirmed, oldest first: never written to the
+   * socket, never acknowledged, or still queued offline. Also reported by
+   * the `failedStanzas` event; their IQs reject.
+   */
+  undelivered: Element[];
 }
 
 const BUILTIN: TransportMap = {
@@ -328,33 +350,55 @@ export class Connection {
   }
 
   /**
-   * Close the stream cleanly (or cancel a reconnect). Pending IQs reject
-   * with {@linkcode ClientStoppedError}; queued stanzas are dropped. A
-   * stream-managed session ends (it cannot be resumed): after a clean close
-   * the server has read what we sent, so unacknowledged stanzas are not
-   * reported; during a reconnect they are (`failedStanzas`).
+   * Close the stream cleanly (or cancel a reconnect), delivering first what
+   * was sent. Online, what `send()`/`iq()` wrote is flushed: with stream
+   * management, our `<a/>` and an `<r/>` go out and `stop()` waits until the
+   * server has acknowledged every stanza (at most `stopTimeout`), then
+   * closes the stream and waits for the server's close (at most
+   * `closeTimeout`); without it, the stream close follows the writes and
+   * `stop()` waits for the server's close (at most `stopTimeout`; by then
+   * it has read everything). The session ends for good (it cannot be
+   * resumed). Pending IQs reject with {@linkcode ClientStoppedError}.
    *
-   * @returns Resolves once disconnected and the socket is closed.
+   * What could not be confirmed is reported, never dropped silently: the
+   * stanzas the server did not acknowledge, those never written to the
+   * socket, and those still queued offline go to `failedStanzas` and are in
+   * the result's `undelivered`.
+   *
+   * @returns Resolves once disconnected and the socket is closed, with
+   *   what was not confirmed ({@linkcode StopResult}).
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<StopResult> {
     const s = this.actor.getSnapshot();
-    if (s.status !== "active") return;
-    if (s.matches("disconnected") || s.matches("failed")) {
-      // nothing to close; drop what is queued and reject pending IQs
-      this.actor.send({ type: "connection.stop" });
-    } else {
-      await new Promise<void>((resolve) => {
-        const sub = this.actor.subscribe((s) => {
-          if (s.matches("disconnected") || s.matches("failed")) {
-            sub.unsubscribe();
-            resolve();
-          }
-        });
+    if (s.status !== "active") return { complete: true, undelivered: [] };
+    const undelivered: Element[] = [];
+    const sub = this.actor.on(
+      "failedStanzas",
+      (e: { stanzas: Element[] }) => undelivered.push(...e.stanzas),
+    );
+    let timedOut = false;
+    try {
+      if (s.matches("disconnected") || s.matches("failed")) {
+        // nothing to close; report what is queued and reject pending IQs
         this.actor.send({ type: "connection.stop" });
-      });
+      } else {
+        await new Promise<void>((resolve) => {
+          const sub = this.actor.subscribe((s) => {
+            if (s.matches("disconnected") || s.matches("failed")) {
+              sub.unsubscribe();
+              resolve();
+            }
+          });
+          this.actor.send({ type: "connection.stop" });
+        });
+        timedOut = this.actor.getSnapshot().context.stopTimedOut;
+      }
+      // let the transport's cancelled socket operations settle
+      await new Promise((r) => setTimeout(r, 0));
+    } finally {
+      sub.unsubscribe();
     }
-    // let the transport's cancelled socket operations settle
-    await new Promise((r) => setTimeout(r, 0));
+    return { complete: !timedOut && undelivered.length === 0, undelivered };
   }
 
   /**
@@ -366,17 +410,28 @@ export class Connection {
    * @throws {TypeError} Not an element, a bad name or prefix, or a character XML 1.0 forbids.
    * @throws {RangeError} Larger than the outgoing size limit, or deeper than `maxStanzaDepth`.
    * @throws {QueueOverflowError} Not online and the queue is full.
+   * @throws {UnackedOverflowError} Online, and the server has not
+   *   acknowledged `streamManagement.maxUnacked` stanzas (or
+   *   `maxUnackedSize` characters) yet.
    * @throws {ClientStoppedError} The connection is stopped.
    */
   send(el: Element): void {
     const stopped = this.#stopped("send");
     if (stopped) throw stopped;
     const s = this.actor.getSnapshot();
-    checkStanza(el, outgoingLimits(s.context));
-    if (
-      !s.matches({ session: "online" }) &&
-      s.context.queue.length >= s.context.queueLimit
-    ) throw new QueueOverflowError(s.context.queueLimit);
+    const context = s.context as ConnectionContext;
+    checkStanza(el, outgoingLimits(context));
+    const online = s.matches({ session: "online" });
+    if (!online && context.queue.length >= context.queueLimit) {
+      throw new QueueOverflowError(context.queueLimit);
+    }
+    if (online && context.smBacklog !== undefined) {
+      throw new UnackedOverflowError(
+        context.sm.maxUnacked,
+        context.smBacklog.unacked,
+        context.smBacklog.size,
+      );
+    }
     this.actor.send({ type: "connection.send", stanza: el });
   }
 
@@ -392,7 +447,8 @@ export class Connection {
    * @throws {TimeoutError} No valid answer in time.
    * @throws {ConnectionError} The session ended first.
    * @throws {ClientStoppedError} The connection is (or was, first) stopped.
-   * @throws {QueueOverflowError} Not online and the queue is full.
+   * @throws {QueueOverflowError} Not online and the queue is full
+   *   ({@linkcode UnackedOverflowError}: online, and the unacked queue is).
    * @throws {TypeError} Not an IQ get/set, or refused by the check (see `send()`).
    * @throws {RangeError} A `timeout` that is not in 1…2³¹−1 ms, or refused
    *   by the check (see `send()`).

@@ -58,6 +58,8 @@ export interface ConnectionContext {
   readonly smSession?: { readonly id: string };
   /** Stream management is counting in this session. */
   readonly smEnabled: boolean;
+  /** The unacked queue is at its bound: its counts then, else `undefined`. */
+  readonly smBacklog?: { readonly unacked: number; readonly size: number };
   /** Extra CAs. */
   readonly caCerts?: string[];
   /** Whether to use STARTTLS when offered. */
@@ -86,6 +88,12 @@ export interface ConnectionContext {
   readonly queueLimit: number;
   /** Close wait. */
   readonly closeTimeout: number;
+  /** Longest `stop()` wait from an online session, in ms. */
+  readonly stopTimeout: number;
+  /** When a `stop()` from online must be done (ms since the epoch), if one is under way. */
+  readonly stopDeadline?: number;
+  /** The last `stop()` gave up before the server confirmed everything. */
+  readonly stopTimedOut: boolean;
   /** SCRAM salted-password cache (reconnects skip PBKDF2). */
   readonly saslCache: SaslCache;
   /** This session is negotiating (not yet online, not closing). */
@@ -197,6 +205,8 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     ),
     queueLimit: checkCount(input.queueLimit, "queueLimit", 1000),
     closeTimeout: checkTimeout(input.closeTimeout, "closeTimeout", 2000),
+    stopTimeout: checkTimeout(input.stopTimeout, "stopTimeout", 10_000),
+    stopTimedOut: false,
     saslCache: new Map(),
     negotiating: false,
     secure: false,

@@ -32,6 +32,7 @@ interface Parent {
   getSnapshot(): {
     status: string;
     value: unknown;
+    context?: { smBacklog?: unknown };
     machine?: { id?: string };
     children: Record<string, AnyActorRef | undefined>;
   };
@@ -133,7 +134,10 @@ export function deliverIncoming(
 export function sendOutgoing(self: AnyActorRef, stanza: Element): boolean {
   const parent = onlineParent(self);
   if (parent === undefined) return false;
-  const { transport, sm } = parent.getSnapshot().children;
+  const snapshot = parent.getSnapshot();
+  // a full unacked queue: the machine refuses it (rejectUnacked)
+  if (snapshot.context?.smBacklog !== undefined) return false;
+  const { transport, sm } = snapshot.children;
   if (transport === undefined || sm === undefined) return false;
   transport.send({ type: "transport.send", elements: [stanza] });
   sm.send({ type: "sm.sent", stanza });

@@ -14,11 +14,13 @@
  *                                               ├─► binding ─bind.result─┬─► enabling ─sm.enabled · sm.failed─► online
  *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
- *     online: connection.send · iq.send ─► transport (+ sm); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller
+ *     online: connection.send · iq.send ─► transport (+ sm; refused while the unacked queue is full); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller
+ *     online ─connection.stop─┬─► flushing (stream management: <a/>, <r/>) ─sm.flushed · stopTimeout─► closing
+ *                             └─► closing
  *       (the children take these data-path steps themselves while the machine is online and idle: ./data_path.ts)
- *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop─► closing
+ *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop · sm.error (h out of range)─► closing
  *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
- *     closing ─transport.closed · closeTimeout─► ending
+ *     closing ─transport.closed─► ending   (closeTimeout, or the stop deadline: abort the transport first)
  *   ending ┬─► disconnected   (stop requested)
  *          ├─► session        (see-other-host, once, same domain)
  *          ├─► reconnecting ─reconnectDelay─► session   (resumes when it can)
@@ -99,6 +101,8 @@ const machine = connectionSetup.createMachine({
       input: ({ context }: { context: ConnectionContext }) => ({
         ackEvery: context.sm.ackEvery,
         ackInterval: context.sm.ackInterval,
+        maxUnacked: context.sm.maxUnacked,
+        maxUnackedSize: context.sm.maxUnackedSize,
         state: context.smRestore,
       }),
     },
@@ -117,6 +121,7 @@ const machine = connectionSetup.createMachine({
     "iq.unclaimed": { actions: "routeUnclaimed" },
     "sm.acked": { actions: "emitAcked" },
     "sm.lost": { actions: "emitLost" },
+    "sm.full": { actions: "assignBacklog" },
     "connection.handlerError": { actions: "emitHandlerError" },
   },
   states: {
@@ -156,7 +161,11 @@ const machine = connectionSetup.createMachine({
       on: {
         "transport.closed": {
           target: "ending",
-          actions: "recordTransportClosed",
+          actions: ["recordTransportClosed", "reportUnsent"],
+        },
+        "sm.error": {
+          target: ".closing",
+          actions: ["recordSmError", "abandonSm"],
         },
         "stream.error": { target: ".closing", actions: "recordStreamError" },
         "transport.xmlError": {
@@ -363,11 +372,41 @@ const machine = connectionSetup.createMachine({
           ],
           exit: "leaveOnline",
           on: {
-            "connection.send": { actions: ["sendStanza", "countOut"] },
-            "iq.send": { actions: ["sendStanza", "countOut"] },
+            "connection.send": [
+              { guard: "unackedFull", actions: "rejectUnacked" },
+              { actions: ["sendStanza", "countOut"] },
+            ],
+            "iq.send": [
+              { guard: "unackedFull", actions: "rejectUnacked" },
+              { actions: ["sendStanza", "countOut"] },
+            ],
+            "connection.stop": [
+              {
+                guard: "smCounting",
+                target: "flushing",
+                actions: ["requestStop", "startStopClock"],
+              },
+              {
+                target: "closing",
+                actions: ["requestStop", "startStopClock"],
+              },
+            ],
             "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
             "iq.result": { actions: ["forwardAnswer", "countIn"] },
             "iq.error": { actions: ["forwardAnswer", "countIn"] },
+            "sm.r": { actions: "forwardToSm" },
+            "sm.a": { actions: "forwardToSm" },
+          },
+        },
+        flushing: {
+          // stop() with stream management: every stanza acked, then close.
+          entry: [
+            { type: "emitStatus", params: { status: "flushing" } },
+            "flushSm",
+          ],
+          after: { stopRemaining: { target: "closing" } },
+          on: {
+            "sm.flushed": { target: "closing" },
             "sm.r": { actions: "forwardToSm" },
             "sm.a": { actions: "forwardToSm" },
           },
@@ -378,9 +417,16 @@ const machine = connectionSetup.createMachine({
             "endNegotiation",
             "closeStream",
           ],
-          after: { closeTimeout: { target: "#connection.ending" } },
+          after: {
+            closeTimeout: { actions: "abortTransport" },
+            closeGiveUp: { target: "#connection.ending" },
+          },
           on: {
-            "transport.closed": { target: "#connection.ending" },
+            "transport.closed": {
+              target: "#connection.ending",
+              actions: "reportUnsent",
+            },
+            "sm.error": { actions: "abandonSm" },
             "stream.error": {},
             "transport.streamEnd": {},
             "transport.xmlError": {},

@@ -85,6 +85,20 @@ export interface ConnectionInput {
      */
     ackInterval?: number;
     /**
+     * Most stanzas sent and not yet acknowledged by the server. At the
+     * bound, `send()` throws (and `iq()` rejects with) an
+     * `UnackedOverflowError` until the server acks more; the session stays
+     * up.
+     * @default {5000}
+     */
+    maxUnacked?: number;
+    /**
+     * Most characters (approximate serialized size) of stanzas sent and not
+     * yet acknowledged; at the bound, as `maxUnacked`.
+     * @default {67108864}
+     */
+    maxUnackedSize?: number;
+    /**
      * A state saved with `Connection.streamManagementState()` (e.g. before a
      * page reload): the first `start()` resumes it. Plain JSON data.
      */
@@ -184,10 +198,19 @@ export interface ConnectionInput {
    */
   queueLimit?: number;
   /**
-   * How long to wait for the server to close its stream, in ms.
+   * How long to wait for the server to close its stream, in ms, when the
+   * session ends for another reason than `stop()`.
    * @default {2000}
    */
   closeTimeout?: number;
+  /**
+   * Longest `stop()` waits, in ms, from an online session: for what was sent
+   * to be written, acknowledged (with stream management) and the server to
+   * close its stream. What is not confirmed by then is reported (see
+   * `Connection.stop()`).
+   * @default {10000}
+   */
+  stopTimeout?: number;
 }
 
 /** What an incoming-stanza handler matches (all given fields must match). */
@@ -220,6 +243,7 @@ export type ConnectionStatus =
   | "enabling"
   | "resuming"
   | "online"
+  | "flushing"
   | "closing"
   | "reconnecting"
   | "failed";
@@ -372,6 +396,24 @@ export type ConnectionEvent =
     /** From `sm`: never acknowledged, and will not be re-sent. */
     type: "sm.lost";
     stanzas: Element[];
+    error: Error;
+  }
+  | {
+    /**
+     * From `sm`: the unacked queue reached its bound (with the counts), or
+     * left it (without).
+     */
+    type: "sm.full";
+    unacked?: number;
+    size?: number;
+  }
+  | {
+    /** From `sm`, after `sm.flush`: every stanza sent is acknowledged. */
+    type: "sm.flushed";
+  }
+  | {
+    /** From `sm`: the server sent an `h` out of range; the stream error is written. */
+    type: "sm.error";
     error: Error;
   }
   | { type: "sasl.write"; element: Element };

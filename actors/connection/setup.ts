@@ -27,6 +27,7 @@ import {
   type StanzaError,
   TimeoutError,
   TLSError,
+  UnackedOverflowError,
 } from "../../src/errors.ts";
 import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
 import type {
@@ -46,6 +47,13 @@ import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
 import { isLoopbackHost, redirectTarget } from "../transport/protocol.ts";
+
+/** How long `closing` waits for the server's close (see the delays). */
+function closeDelay(context: ConnectionContext): number {
+  return context.stopDeadline !== undefined && !context.smEnabled
+    ? Math.max(0, context.stopDeadline - Date.now())
+    : context.closeTimeout;
+}
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -89,7 +97,13 @@ export const connectionSetup = setup({
       context.smSession !== undefined && context.attempt === 0
         ? 0
         : backoffDelay(context.reconnect, context.attempt),
-    closeTimeout: ({ context }) => context.closeTimeout,
+    // A stop without stream management waits for the server's close up to
+    // its deadline (the writes go first); any other close, closeTimeout.
+    closeTimeout: ({ context }) => closeDelay(context),
+    // The transport answers an abort at once; this is a backstop.
+    closeGiveUp: ({ context }) => closeDelay(context) + 100,
+    stopRemaining: ({ context }) =>
+      Math.max(0, (context.stopDeadline ?? 0) - Date.now()),
     negotiationTimeout: ({ context }) => context.negotiationTimeout,
   },
   guards: {
@@ -115,6 +129,8 @@ export const connectionSetup = setup({
     isBindAnswer: ({ context }, params: { id: string }) =>
       params.id === context.bindId,
     queueFull: ({ context }) => context.queue.length >= context.queueLimit,
+    unackedFull: ({ context }) => context.smBacklog !== undefined,
+    smCounting: ({ context }) => context.smEnabled,
     smOffered: ({ context }) =>
       context.sm.enabled && context.features?.sm === true,
     canResume: ({ context }) =>
@@ -134,6 +150,8 @@ export const connectionSetup = setup({
     })),
     resetRun: assign({
       stopping: false,
+      stopDeadline: undefined,
+      stopTimedOut: false,
       attempt: 0,
       wasOnline: false,
       error: undefined,
@@ -146,9 +164,64 @@ export const connectionSetup = setup({
       features: undefined,
       bindId: undefined,
       smEnabled: false,
+      // smBacklog stays: the unacked queue outlives the session (resume)
       redirect: undefined,
     }),
     requestStop: assign({ stopping: true }),
+    startStopClock: assign({
+      stopDeadline: ({ context }) => Date.now() + context.stopTimeout,
+    }),
+    flushSm: sendTo("sm", { type: "sm.flush" }),
+    assignBacklog: assign({
+      smBacklog: ({ event }) => {
+        assertEvent(event, "sm.full");
+        return event.unacked === undefined
+          ? undefined
+          : { unacked: event.unacked, size: event.size ?? 0 };
+      },
+    }),
+    recordSmError: assign({
+      error: ({ event }) => {
+        assertEvent(event, "sm.error");
+        return event.error;
+      },
+    }),
+    // After an `h` out of range the session is not resumed: its IQs fail
+    // (sm has reported the unacked stanzas already).
+    abandonSm: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendTo("iqCaller", {
+        type: "iq.offline",
+        error: new ConnectionError("Cannot get IQ answer: the session ended", {
+          cause: context.error,
+        }),
+      });
+      enqueue.assign({ smSession: undefined, smRestore: undefined });
+    }),
+    abortTransport: enqueueActions(({ context, enqueue }) => {
+      // with stream management, the acks tell what was delivered
+      enqueue.assign({
+        stopTimedOut: context.stopping && !context.smEnabled,
+      });
+      enqueue.sendTo("transport", { type: "transport.abort" });
+    }),
+    // What the transport could not write is lost unless stream management
+    // holds it (re-sent on resume, or reported by sm).
+    reportUnsent: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "transport.closed");
+      if (!event.unsent?.length || context.smEnabled) return;
+      enqueue.emit({
+        type: "failedStanzas",
+        stanzas: event.unsent,
+        error: context.stopping
+          ? new ClientStoppedError(
+            "Cannot deliver: stop() closed the connection before it was written",
+          )
+          : new ConnectionError(
+            "Cannot deliver: the connection closed before it was written",
+            { cause: event.error ?? context.error },
+          ),
+      });
+    }),
     endNegotiation: assign({ negotiating: false }),
     recordNegotiationTimeout: assign({
       error: ({ context, self }) => {
@@ -324,17 +397,18 @@ export const connectionSetup = setup({
             cause: context.error,
           });
         enqueue.sendTo("iqCaller", { type: "iq.offline", error });
-        // After a clean close the server has read everything we wrote: a
-        // stop discards the unacked silently; a dead session reports them.
-        enqueue.sendTo("sm", {
-          type: "sm.reset",
-          ...(event.type === "connection.stop" ? {} : {
+        // A dead session reports its unacked now; a stop first flushes
+        // (state `flushing`), and what stays unacked is reported when the
+        // run ends (failEverything).
+        if (event.type !== "connection.stop") {
+          enqueue.sendTo("sm", {
+            type: "sm.reset",
             error: new ConnectionError(
               "Cannot deliver: the session ended unacknowledged",
               { cause: context.error },
             ),
-          }),
-        });
+          });
+        }
         enqueue.assign({ smSession: undefined, smRestore: undefined });
       }
       enqueue.emit({ type: "offline", error: context.error });
@@ -350,9 +424,24 @@ export const connectionSetup = setup({
         );
       enqueue.sendTo("iqCaller", { type: "iq.rejectAll", error });
       enqueue.assign({ queue: [] });
+      if (context.queue.length) {
+        // never written: reported, not dropped silently
+        enqueue.emit({
+          type: "failedStanzas",
+          stanzas: context.queue.map((q) => q.stanza),
+          error,
+        });
+      }
       // A run that ended (not the actor's first entry) ends its SM session.
       if (context.stopping || context.error !== undefined) {
-        enqueue.sendTo("sm", { type: "sm.reset", error });
+        enqueue.sendTo("sm", {
+          type: "sm.reset",
+          error: context.stopping
+            ? new ClientStoppedError(
+              "Cannot confirm delivery: the server had not acknowledged it when stop() ended the session",
+            )
+            : error,
+        });
         enqueue.assign({
           smSession: undefined,
           smRestore: undefined,
@@ -460,6 +549,18 @@ export const connectionSetup = setup({
       if (iq !== undefined) {
         enqueue.sendTo("iqCaller", { type: "iq.queued", id: iq });
       }
+    }),
+    rejectUnacked: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ["connection.send", "iq.send"]);
+      const backlog = context.smBacklog ?? { unacked: 0, size: 0 };
+      const error = new UnackedOverflowError(
+        context.sm.maxUnacked,
+        backlog.unacked,
+        backlog.size,
+      );
+      if (event.type === "iq.send") {
+        enqueue.sendTo("iqCaller", { type: "iq.refused", id: event.id, error });
+      } else enqueue.emit({ type: "error", error });
     }),
     rejectOverflow: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, ["connection.send", "iq.send"]);

@@ -5,8 +5,9 @@
  *
  * ```
  * connection ─sm.enable · sm.enabled · sm.sent · sm.handled · sm.r · sm.a─► sm
- *            ─sm.resume · sm.resumed · sm.failed · sm.offline · sm.reset─► sm
- * sm ─sm.write (enable, r, a, resume, re-sent stanzas) · sm.ready · sm.acked · sm.lost─► connection
+ *            ─sm.resume · sm.resumed · sm.failed · sm.offline · sm.reset · sm.flush─► sm
+ * sm ─sm.write (enable, r, a, resume, re-sent stanzas, stream error) · sm.ready─► connection
+ *    ─sm.acked · sm.lost · sm.full · sm.flushed · sm.error─► connection
  * ```
  *
  * Counting starts at `<enabled/>` (a stanza that arrives before it is
@@ -17,10 +18,26 @@
  * first `h` of them as acknowledged when `<failed h/>` says so), then all is
  * cleared, including a pending ack request. All SM XML is built here.
  *
+ * An `h` (in `<a/>`, `<resumed/>` or `<failed/>`) must lie between the last
+ * one and the number of stanzas sent, counting modulo 2³² (XEP-0198 §4):
+ * one above what was sent, or going backwards, acknowledges nothing; the
+ * actor writes an `undefined-condition` stream error with
+ * `<handled-count-too-high h send-count/>` (§6), reports every unacked
+ * stanza as lost with that `StreamError`, and sends `sm.error` (the
+ * connection then closes the stream).
+ *
+ * The queue is bounded: once it holds `maxUnacked` stanzas or
+ * `maxUnackedSize` characters (approximate serialized size), it sends
+ * `sm.full` with the counts, and `sm.full` without them once an ack made
+ * room; the connection refuses sends meanwhile. `sm.flush` (on `stop()`)
+ * writes our `<a/>` and an `<r/>`, and answers `sm.flushed` once every
+ * stanza is acknowledged.
+ *
  * @module
  */
 import { type Element, fromCallback, xml } from "../../src/deps.ts";
 import { NS_SM } from "../../src/stanza.ts";
+import { NS_STREAMS, StreamError } from "../../src/errors.ts";
 import { checkCount, checkTimeout } from "../../src/options.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import type { AnyActorLogic } from "../../src/types.ts";
@@ -48,6 +65,10 @@ export type SmEvent =
   | { type: "sm.failed"; h?: number; error: Error }
   | { type: "sm.offline" }
   | {
+    /** Stopping: ack what we handled, ask for a last ack; `sm.flushed` when all are. */
+    type: "sm.flush";
+  }
+  | {
     /** Drop the session; report the unacked with `error`, if given. */
     type: "sm.reset";
     error?: Error;
@@ -62,7 +83,16 @@ export type SmEvent =
 /** Messages the stream management actor sends back to the connection. */
 export type SmOutput = Extract<
   ConnectionEvent,
-  { type: "sm.write" | "sm.ready" | "sm.acked" | "sm.lost" }
+  {
+    type:
+      | "sm.write"
+      | "sm.ready"
+      | "sm.acked"
+      | "sm.lost"
+      | "sm.full"
+      | "sm.flushed"
+      | "sm.error";
+  }
 >;
 
 /** Input of the stream management actor. */
@@ -71,6 +101,10 @@ export interface SmInput {
   ackEvery: number;
   /** Ask for an ack when a stanza waited this long, in ms. */
   ackInterval: number;
+  /** Most unacknowledged stanzas held (default: unbounded). */
+  maxUnacked?: number;
+  /** Most characters of unacknowledged stanzas held (default: unbounded). */
+  maxUnackedSize?: number;
   /** A saved session to continue. */
   state?: StreamManagementState;
 }
@@ -85,8 +119,9 @@ export type StreamManagementPolicy = Required<
  *
  * @param options The options given, if any.
  * @returns The policy.
- * @throws {RangeError} `ackEvery` not a positive integer, or `ackInterval`
- *   not in 1…2³¹−1 ms (the message names it).
+ * @throws {RangeError} `ackEvery`, `maxUnacked` or `maxUnackedSize` not a
+ *   positive integer, or `ackInterval` not in 1…2³¹−1 ms (the message names
+ *   it).
  *
  * @example Usage
  * ```ts
@@ -107,10 +142,87 @@ export function smPolicy(
       "streamManagement.ackInterval",
       1000,
     ),
+    maxUnacked: checkCount(
+      options.maxUnacked,
+      "streamManagement.maxUnacked",
+      DEFAULT_MAX_UNACKED,
+    ),
+    maxUnackedSize: checkCount(
+      options.maxUnackedSize,
+      "streamManagement.maxUnackedSize",
+      DEFAULT_MAX_UNACKED_SIZE,
+    ),
   };
 }
 
+/** Default of `streamManagement.maxUnacked`, in stanzas. */
+export const DEFAULT_MAX_UNACKED = 5000;
+/** Default of `streamManagement.maxUnackedSize`, in characters (64 Mi). */
+export const DEFAULT_MAX_UNACKED_SIZE = 64 * 1024 * 1024;
+
 const MOD = 2 ** 32;
+
+/**
+ * The approximate serialized size of a stanza, in characters: names,
+ * attributes and text, without escaping (cheaper than serializing).
+ */
+function sizeOf(root: Element): number {
+  let n = 0;
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node === "string") {
+      n += node.length;
+      continue;
+    }
+    const el = node as Element;
+    if (typeof el?.name !== "string") continue;
+    n += 2 * el.name.length + 5;
+    for (const k in el.attrs) {
+      const v = el.attrs[k];
+      if (v != null) n += k.length + 4 + String(v).length;
+    }
+    for (const child of el.children as unknown[]) stack.push(child);
+  }
+  return n;
+}
+
+/**
+ * The `<stream:error/>` for an `h` the server should not have sent
+ * (XEP-0198 §6), and the error to report.
+ */
+function handledCountTooHigh(
+  h: number,
+  acked: number,
+  sent: number,
+  where: string,
+): { element: Element; error: StreamError } {
+  const backwards = h < acked && acked <= sent
+    ? true
+    : sent < acked && (acked - h + MOD) % MOD < MOD / 2;
+  const text = backwards
+    ? `${where} h went backwards from ${acked} to ${h} (${sent} sent)`
+    : `${where} acknowledged up to ${h}, but only ${sent} were sent`;
+  const application = xml("handled-count-too-high", {
+    xmlns: NS_SM,
+    h: String(h),
+    "send-count": String(sent),
+  });
+  return {
+    element: xml(
+      "stream:error",
+      {},
+      xml("undefined-condition", { xmlns: NS_STREAMS }),
+      application,
+      xml("text", { xmlns: NS_STREAMS }, text),
+    ),
+    error: new StreamError(
+      "undefined-condition",
+      `Cannot accept the server's ack: ${text}`,
+      application,
+    ),
+  };
+}
 
 function parseStanzas(texts: readonly string[]): Element[] {
   const out: Element[] = [];
@@ -160,12 +272,22 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
      * (a head index, so an ack costs what it drops, not the queue's length).
      */
     let queue: Element[] = input.state ? parseStanzas(input.state.unacked) : [];
+    /** `sizes[i]` is the approximate size of `queue[i]`. */
+    let sizes: number[] = queue.map(sizeOf);
     let head = 0;
+    /** Sum of `sizes` from `head` on. */
+    let size = sizes.reduce((a, b) => a + b, 0);
+    const maxUnacked = input.maxUnacked ?? Infinity;
+    const maxSize = input.maxUnackedSize ?? Infinity;
+    /** `sm.full` was sent (and not yet taken back). */
+    let full = false;
     const pending = () => queue.length - head;
     const unacked = () => queue.slice(head);
     let sinceRequest = 0;
     /** An `<r/>` is outstanding (Stanza's `pendingAck`). */
     let requested = false;
+    /** `stop()` waits for every stanza to be acknowledged. */
+    let flushing = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const stopTimer = () => {
@@ -185,21 +307,43 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
         if (enabled && pending() > 0 && !requested) request();
       }, input.ackInterval);
     };
-    /** Drop what the server says it handled; returns the stanzas dropped. */
+    /** Tell the connection when the queue reaches or leaves its bound. */
+    const checkFull = () => {
+      const now = pending() >= maxUnacked || size >= maxSize;
+      if (now === full) return;
+      full = now;
+      back(
+        now
+          ? { type: "sm.full", unacked: pending(), size }
+          : { type: "sm.full" },
+      );
+    };
+    /** `h` is within what was sent since the last ack (modulo 2³²). */
+    const valid = (h: number) => (h - acked + MOD) % MOD <= pending();
+    /** Drop what the server says it handled (`h` is valid); returns the stanzas dropped. */
     const acknowledge = (h: number): Element[] => {
-      const count = Math.min((h - acked + MOD) % MOD, pending());
+      const count = (h - acked + MOD) % MOD;
       acked = h;
       if (count === 0) return [];
       const done = queue.slice(head, head + count);
+      for (let i = head; i < head + count; i++) size -= sizes[i];
       head += count;
       if (head === queue.length) {
         queue = [];
+        sizes = [];
         head = 0;
+        size = 0;
       } else if (head > 1024 && head * 2 > queue.length) {
         queue = queue.slice(head);
+        sizes = sizes.slice(head);
         head = 0;
       }
       return done;
+    };
+    const ackAndReport = (h: number) => {
+      const done = acknowledge(h);
+      if (done.length) back({ type: "sm.acked", stanzas: done });
+      checkFull();
     };
     const clear = () => {
       enabled = false;
@@ -207,14 +351,39 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
       acked = 0;
       sinceRequest = 0;
       requested = false;
+      flushing = false;
       stopTimer();
     };
-    const lose = (error: Error) => {
+    const drop = () => {
       const stanzas = unacked();
       queue = [];
+      sizes = [];
       head = 0;
+      size = 0;
       clear();
+      checkFull();
+      return stanzas;
+    };
+    const lose = (error: Error) => {
+      const stanzas = drop();
       if (stanzas.length) back({ type: "sm.lost", stanzas, error });
+    };
+    /**
+     * An `h` out of range: a stream error, nothing acknowledged, the
+     * unacked reported lost, and the connection told to close.
+     */
+    const refuse = (h: number, where: string) => {
+      const sent = (acked + pending()) % MOD;
+      const { element, error } = handledCountTooHigh(h, acked, sent, where);
+      back({ type: "sm.write", elements: [element] });
+      lose(error);
+      back({ type: "sm.error", error });
+    };
+    const flushed = () => {
+      if (flushing && pending() === 0) {
+        flushing = false;
+        back({ type: "sm.flushed" });
+      }
     };
 
     receive((event) => {
@@ -222,6 +391,12 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
         case "sm.sent":
           if (!enabled) return;
           queue.push(event.stanza);
+          {
+            const n = sizeOf(event.stanza);
+            sizes.push(n);
+            size += n;
+          }
+          checkFull();
           if (++sinceRequest >= input.ackEvery) request();
           else armTimer();
           return;
@@ -240,11 +415,26 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           if (!enabled) return;
           requested = false;
           stopTimer();
-          const done = acknowledge(event.h);
-          if (done.length) back({ type: "sm.acked", stanzas: done });
+          if (!valid(event.h)) return refuse(event.h, "<a/>");
+          ackAndReport(event.h);
+          flushed();
           armTimer();
           return;
         }
+        case "sm.flush":
+          if (!enabled) {
+            flushing = false;
+            back({ type: "sm.flushed" });
+            return;
+          }
+          flushing = true;
+          back({
+            type: "sm.write",
+            elements: [xml("a", { xmlns: NS_SM, h: String(handled) })],
+          });
+          if (pending() === 0) return flushed();
+          request();
+          return;
         case "sm.enable":
           // A new session: what an old one left unacknowledged is lost.
           lose(new Error("Stream management restarted"));
@@ -270,8 +460,8 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           });
           return;
         case "sm.resumed": {
-          const done = acknowledge(event.h);
-          if (done.length) back({ type: "sm.acked", stanzas: done });
+          if (!valid(event.h)) return refuse(event.h, "<resumed/>");
+          ackAndReport(event.h);
           enabled = true;
           sinceRequest = 0;
           requested = false;
@@ -285,8 +475,8 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
         }
         case "sm.failed": {
           if (event.h !== undefined) {
-            const done = acknowledge(event.h);
-            if (done.length) back({ type: "sm.acked", stanzas: done });
+            if (!valid(event.h)) return refuse(event.h, "<failed/>");
+            ackAndReport(event.h);
           }
           lose(event.error);
           return;
@@ -299,11 +489,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           return;
         case "sm.reset":
           if (event.error) lose(event.error);
-          else {
-            queue = [];
-            head = 0;
-            clear();
-          }
+          else drop();
           return;
         case "sm.snapshot":
           event.reply({

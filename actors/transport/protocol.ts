@@ -82,6 +82,13 @@ export type TransportCommand =
   | {
     /** Write the stream close (`</stream:stream>` or `<close/>`). */
     type: "transport.close";
+  }
+  | {
+    /**
+     * Give up: close the socket now and answer `transport.closed` with what
+     * was not written (`unsent`).
+     */
+    type: "transport.abort";
   };
 
 /** Events a transport sends back to the connection. */
@@ -116,6 +123,11 @@ export type TransportEvent =
     /** The socket closed; `error` tells why when it was not a clean close. */
     type: "transport.closed";
     error?: Error;
+    /**
+     * Stanzas given to `transport.send` that were not (wholly) written to
+     * the socket, oldest first, when the transport can tell.
+     */
+    unsent?: Element[];
   }
   | IncomingEvent;
 

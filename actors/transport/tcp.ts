@@ -5,7 +5,8 @@
  *
  * No-delay is on (Nagle costs ~40 ms per round trip); whole stanzas are
  * written, and whatever is queued while a write is in flight goes out in the
- * next single write. After an XEP-0198 `<a/>` it writes one space, so the
+ * next single write; the stanzas not wholly written when the socket closes
+ * go back with `transport.closed` (`unsent`). After an XEP-0198 `<a/>` it writes one space, so the
  * TCP ACK leaves at once (see the comment in the parser callback). Reading pauses after `<proceed/>` so no ciphertext is
  * read as XML before the TLS upgrade.
  *
@@ -32,6 +33,7 @@ import type {
 } from "./protocol.ts";
 
 const encoder = new TextEncoder();
+const STANZAS = new Set(["iq", "message", "presence"]);
 
 function streamHeader(domain: string): string {
   return `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
@@ -100,12 +102,30 @@ function socketTransport(direct: boolean): TransportLogic {
       let tlsDial = direct;
       let pauseForTls = false;
       let pending: string[] = [];
+      /** The stanzas in `pending`, oldest first, with their index there. */
+      let pendingStanzas: { el: Element; at: number }[] = [];
+      /** The write in progress: its stanzas, where each text ends, how far it got. */
+      let flight: {
+        stanzas: { el: Element; at: number }[];
+        ends: number[];
+        off: number;
+      } = { stanzas: [], ends: [], off: 0 };
       let writing = false;
+      /** The stanzas not wholly written yet, oldest first. */
+      const unsentStanzas = () => [
+        ...flight.stanzas.filter((s) => flight.ends[s.at] > flight.off).map(
+          (s) => s.el,
+        ),
+        ...pendingStanzas.map((s) => s.el),
+      ];
 
       const report = (event: TransportEvent) => {
         if (stopped || ended) return;
-        if (event.type === "transport.closed") ended = true;
-        else if (deliverIncoming(self, event)) return;
+        if (event.type === "transport.closed") {
+          ended = true;
+          const unsent = unsentStanzas();
+          if (unsent.length) event = { ...event, unsent };
+        } else if (deliverIncoming(self, event)) return;
         sendBack(event);
       };
       const parser = new XmlStream({
@@ -168,14 +188,27 @@ function socketTransport(direct: boolean): TransportLogic {
         writing = true;
         try {
           while (pending.length && !stopped && !ended) {
-            const data = encoder.encode(
-              pending.length === 1 ? pending[0] : pending.join(""),
-            );
-            pending = [];
-            let off = 0;
-            while (off < data.length) {
-              off += await conn.write(data.subarray(off));
+            let data: Uint8Array;
+            const ends: number[] = [];
+            if (pending.length === 1) {
+              data = encoder.encode(pending[0]);
+              ends.push(data.length);
+            } else {
+              const parts = pending.map((t) => encoder.encode(t));
+              let total = 0;
+              for (const p of parts) ends.push(total += p.length);
+              data = new Uint8Array(total);
+              for (let i = 0; i < parts.length; i++) {
+                data.set(parts[i], i ? ends[i - 1] : 0);
+              }
             }
+            flight = { stanzas: pendingStanzas, ends, off: 0 };
+            pending = [];
+            pendingStanzas = [];
+            while (flight.off < data.length) {
+              flight.off += await conn.write(data.subarray(flight.off));
+            }
+            flight = { stanzas: [], ends: [], off: 0 };
           }
         } catch (err) {
           fail(err, "Cannot write");
@@ -183,7 +216,10 @@ function socketTransport(direct: boolean): TransportLogic {
           writing = false;
         }
       };
-      const write = (text: string) => {
+      const write = (text: string, stanza?: Element) => {
+        if (stanza && STANZAS.has(stanza.name)) {
+          pendingStanzas.push({ el: stanza, at: pending.length });
+        }
         pending.push(text);
         if (!pauseForTls) flush();
       };
@@ -294,17 +330,20 @@ function socketTransport(direct: boolean): TransportLogic {
             write(streamHeader(input.domain));
             break;
           case "transport.send":
-            write(
-              cmd.elements.length === 1
-                ? cmd.elements[0].toString()
-                : cmd.elements.map((e: Element) => e.toString()).join(""),
-            );
+            // one text per element, so a partial write names what it missed
+            for (const el of cmd.elements) write(el.toString(), el);
             break;
           case "transport.starttls":
             upgrade();
             break;
           case "transport.close":
             write("</stream:stream>");
+            break;
+          case "transport.abort":
+            report({ type: "transport.closed" });
+            try {
+              conn?.close();
+            } catch { /* already closed */ }
             break;
         }
       });

@@ -177,6 +177,12 @@ function run(
   };
 
   receive((cmd) => {
+    if (cmd.type === "transport.abort") {
+      // what the browser still buffers cannot be named: no `unsent`
+      report({ type: "transport.closed" });
+      if (ws.readyState !== WebSocket.CLOSED) ws.close();
+      return;
+    }
     if (stopped || ended || ws.readyState !== WebSocket.OPEN) return;
     switch (cmd.type) {
       case "transport.open":
