@@ -547,3 +547,26 @@ Deno.test("createInspector(): a source over its frame budget has the rest droppe
   assertStrictEquals(inspector.stats().limited, 950);
   await page.close();
 });
+
+Deno.test("createClient(): a password SASLprep refuses is not repeated in the error or its causes", async () => {
+  const password = "bad\u0007Secret-77-horse";
+  let error: unknown;
+  try {
+    const c = createClient({
+      jid: "alice@localhost",
+      password,
+      service: "xmpp://127.0.0.1:1",
+    });
+    await c.start().finally(() => c.stop());
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof Error, "the password was accepted");
+  const texts: string[] = [];
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    texts.push(e.message, e.stack ?? "", String(e));
+  }
+  for (const t of texts) {
+    assert(!t.includes("Secret-77"), t);
+  }
+});
