@@ -33,12 +33,14 @@ const SASL_ELEMENTS = new Set(["auth", "response", "challenge", "success"]);
 const SCRAM =
   /^(?:[ny]|p=[^,]*),[^,]*,n=|^r=[^,]+,s=|^c=[^,]*,r=|^v=[A-Za-z0-9+/]+=*$|(?:^|,)p=[A-Za-z0-9+/]+=*(?:,|$)/;
 
-// PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd.
-const PLAIN = /^[^\0]*\0[^\0]+\0[^\0]*$/;
+// PLAIN (RFC 4616), decoded from base64 (as Latin-1): [authzid] NUL authcid
+// NUL passwd, no other control character.
+const PLAIN = /^[^\0-\x1f]*\0[^\0-\x1f]+\0[^\0-\x1f]+$/;
 
-const BASE64 = /^[A-Za-z0-9+/]{4,}={0,2}$/;
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// Padded base64, as SASL in XMPP carries it (RFC 6120 §6.4.2), of 4 bytes
+// or more (the shortest PLAIN message).
+const BASE64 =
+  /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Whether a property name is one whose value is a secret (`password`,
@@ -59,8 +61,17 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * ```
  */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key.toLowerCase().replace(/[_-]/g, ""));
+  let secret = keyCache.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key.toLowerCase().replace(/[_-]/g, ""));
+    if (keyCache.size >= 4096) keyCache.clear();
+    keyCache.set(key, secret);
+  }
+  return secret;
 }
+
+// Keys repeat (event fields): remember the answer for each.
+const keyCache = new Map<string, boolean>();
 
 /**
  * Whether a text is a SASL payload (PLAIN or SCRAM), in clear or base64.
@@ -82,15 +93,11 @@ export function isSecretKey(key: string): boolean {
 export function isSaslPayload(text: string): boolean {
   // No display text carries NUL: any string with one is taken for PLAIN.
   if (text.includes("\0") || SCRAM.test(text)) return true;
-  if (text.length > 65_536 || !BASE64.test(text)) return false;
-  let decoded: string;
-  try {
-    decoded = utf8.decode(
-      Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
-    );
-  } catch {
-    return false; // not base64 of UTF-8 text
+  if (text.length < 8 || text.length > 65_536 || !BASE64.test(text)) {
+    return false;
   }
+  // Checked on the bytes (Latin-1): SCRAM is ASCII, PLAIN's NULs are bytes.
+  const decoded = atob(text);
   return PLAIN.test(decoded) || SCRAM.test(decoded);
 }
 
@@ -277,7 +284,7 @@ function copy(v: unknown, seen: WeakSet<object>): unknown {
 export function redactJson(key: string, value: unknown): unknown {
   if (key !== "" && isSecretKey(key)) return REDACTED;
   if (typeof value === "string") return redactText(value);
-  if (isSaslElement(value)) {
+  if (typeof value === "object" && value !== null && isSaslElement(value)) {
     const e = value as ElementLike;
     return {
       name: e.name,

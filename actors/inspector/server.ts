@@ -36,8 +36,10 @@ export interface InspectorOptions {
   hostname?: string;
   /**
    * More `Host` names (without port) the server answers to, besides the
-   * address it listens on and, on loopback, `localhost`, `127.0.0.1` and
-   * `[::1]`. Any other `Host` gets 421 (DNS rebinding).
+   * address it listens on and, on loopback or the wildcard address,
+   * `localhost`, `127.0.0.1` and `[::1]`. Any other `Host` gets 421 (DNS
+   * rebinding). Listening on the network (`hostname: "0.0.0.0"`), add the
+   * names or addresses it is reached by here.
    * @default {[]}
    */
   allowedHosts?: string[];
@@ -222,7 +224,12 @@ export function createInspector(
   const port = server.addr.port;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const names = new Set([host.toLowerCase()]);
-  if (LOOPBACK.has(hostname) || hostname.startsWith("127.")) {
+  // Loopback names for a loopback or wildcard address (the wildcard
+  // listens on loopback too).
+  if (
+    LOOPBACK.has(hostname) || hostname.startsWith("127.") ||
+    hostname === "0.0.0.0" || hostname === "::"
+  ) {
     for (const n of ["localhost", "127.0.0.1", "[::1]"]) names.add(n);
   }
   for (const n of options.allowedHosts ?? []) names.add(n.toLowerCase());
