@@ -11,7 +11,10 @@
  *   XML text;
  * - SASL payloads wherever they travel: PLAIN's `\0user\0password`, SCRAM's
  *   client-first, server-first, client-final (with its proof) and
- *   server-final (the server signature) messages, plain or base64.
+ *   server-final (the server signature) messages, plain or base64;
+ * - in URLs inside any text, the password of the user info
+ *   (`wss://user:…@host`) and query parameters with a secret name
+ *   (`?access_token=…`).
  *
  * Browser-safe, no dependencies.
  *
@@ -103,7 +106,8 @@ export function isSaslPayload(text: string): boolean {
 
 /**
  * Redact a text: a SASL payload becomes `[redacted]`, SASL elements in XML
- * text lose their content; anything else is returned as it is.
+ * text lose their content, URLs lose user-info passwords and secret query
+ * parameters; anything else is returned as it is.
  *
  * @param text Any text (a payload, serialized XML, an error message).
  * @returns The text without credentials.
@@ -120,12 +124,40 @@ export function isSaslPayload(text: string): boolean {
  *   "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>[redacted]</auth>",
  * );
  * strictEqual(redactText("AGFsaWNlAHB3"), "[redacted]");
+ * strictEqual(
+ *   redactText("Cannot connect to wss://h/ws?token=abc&lang=en"),
+ *   "Cannot connect to wss://h/ws?token=[redacted]&lang=en",
+ * );
  * strictEqual(redactText("online"), "online");
  * ```
  */
 export function redactText(text: string): string {
   if (isSaslPayload(text)) return REDACTED;
-  return text.includes(NS_SASL) ? redactXml(text) : text;
+  if (text.includes(NS_SASL)) text = redactXml(text);
+  return text.includes("://") ? redactUrls(text) : text;
+}
+
+// In URLs: the password of the user info, and query parameters with a
+// secret name (`?access_token=…`).
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^/?#\s:@]*):[^/?#\s@]*@/gi;
+const URL_PARAM = /([?&])([^=&#\s]+)=([^&#\s]*)/g;
+
+function redactUrls(text: string): string {
+  return text.replace(URL_USERINFO, `$1:${REDACTED}@`).replace(
+    URL_PARAM,
+    (all, sep: string, name: string) =>
+      isSecretKey(decodeURIComponentSafe(name))
+        ? `${sep}${name}=${REDACTED}`
+        : all,
+  );
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 // The text of each SASL element in XML text (up to the next tag) becomes

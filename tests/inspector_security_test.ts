@@ -570,3 +570,45 @@ Deno.test("createClient(): a password SASLprep refuses is not repeated in the er
     assert(!t.includes("Secret-77"), t);
   }
 });
+
+Deno.test("createClient(): a token or password in the service URL stays out of errors and frames", async () => {
+  await using inspector = createInspector();
+  const page = openPage(inspector.url);
+  assert(await page.opened);
+  // Nothing listens there: the connection fails, with the URL in its error.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const errors: string[] = [];
+  for (
+    const service of [
+      `ws://127.0.0.1:${port}/xmpp?access_token=Tok3n-secret-123&lang=en`,
+      `ws://alice:Secr3t-URL-pw@127.0.0.1:${port}/xmpp`,
+    ]
+  ) {
+    const c = createClient({
+      jid: "alice@localhost",
+      password: "pw",
+      service,
+      reconnect: { enabled: false },
+      inspect: inspector.inspect,
+    });
+    c.on("error", (e) => errors.push(`${e.name}: ${e.message}`));
+    const failed = await c.start().then(() => undefined, (e) => e);
+    await c.stop();
+    assert(failed instanceof Error, "connected to nothing");
+    for (let e: unknown = failed; e instanceof Error; e = e.cause) {
+      errors.push(e.message);
+    }
+  }
+  await until(
+    () => page.messages.join().includes("xstate.init"),
+    "frames of the attempt",
+  );
+  assert(errors.some((e) => e.includes("127.0.0.1")), errors.join("\n"));
+  for (const text of [errors.join("\n"), page.messages.join("\n")]) {
+    assert(!text.includes("Tok3n-secret-123"), text);
+    assert(!text.includes("Secr3t-URL-pw"), text);
+  }
+  await page.close();
+});

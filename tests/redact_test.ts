@@ -162,6 +162,27 @@ Deno.test("redact() empties SASL elements, as elements and as XML text", () => {
   assert(!json.includes(PW) && !json.includes(b64), json);
 });
 
+Deno.test("redactText() removes passwords and secret parameters from URLs in any text", () => {
+  assertStrictEquals(
+    redactText(
+      "Cannot connect to wss://alice:" + PW + "@example.org/ws: refused",
+    ),
+    `Cannot connect to wss://alice:${REDACTED}@example.org/ws: refused`,
+  );
+  assertStrictEquals(
+    redactText("wss://h/ws?access_token=abc&lang=en&api%5Fkey=k#x"),
+    `wss://h/ws?access_token=${REDACTED}&lang=en&api%5Fkey=${REDACTED}#x`,
+  );
+  for (
+    const t of [
+      "wss://example.org/xmpp-websocket",
+      "xmpp://127.0.0.1:5222",
+      "https://example.org/a?lang=en&page=2",
+      "mailto:alice@example.org",
+    ]
+  ) assertStrictEquals(redactText(t), t);
+});
+
 Deno.test("redact() keeps errors' text without credentials, and copes with cycles", () => {
   const cyclic: Record<string, unknown> = { name: "x" };
   cyclic.self = cyclic;
