@@ -189,13 +189,15 @@ export function createInspector(
       return refuse(421, "Misdirected request");
     }
     const path = new URL(req.url).pathname;
-    if (path === prefix.slice(0, -1) && req.method === "GET") {
+    const slash = path.indexOf("/", 1);
+    const given = slash === -1 ? path.slice(1) : path.slice(1, slash);
+    if (!sameSecret(given, token)) return refuse(404, "Not found");
+    if (slash === -1) {
       return new Response(null, {
         status: 308,
         headers: { ...HEADERS, location: prefix },
       });
     }
-    if (!path.startsWith(prefix)) return refuse(404, "Not found");
     const rest = path.slice(prefix.length);
     const origin = req.headers.get("origin");
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
@@ -267,6 +269,15 @@ function randomToken(): string {
     alphabet: "base64url",
     omitPadding: true,
   });
+}
+
+// Compares in time independent of where the strings differ.
+function sameSecret(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) {
+    diff |= (a.charCodeAt(i) | 0) ^ b.charCodeAt(i);
+  }
+  return diff === 0;
 }
 
 function refuse(status: number, text: string): Response {
