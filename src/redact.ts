@@ -38,6 +38,7 @@ const SCRAM =
 
 // PLAIN (RFC 4616), decoded from base64 (as Latin-1): [authzid] NUL authcid
 // NUL passwd, no other control character.
+// deno-lint-ignore no-control-regex -- NUL is what PLAIN is made of
 const PLAIN = /^[^\0-\x1f]*\0[^\0-\x1f]+\0[^\0-\x1f]+$/;
 
 // Padded base64, as SASL in XMPP carries it (RFC 6120 §6.4.2), of 4 bytes

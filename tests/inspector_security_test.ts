@@ -4,7 +4,12 @@
  * the URL's token, a `/source` sender flooding it, and anyone reading the
  * frames or recordings of a real login for credentials.
  */
-import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "./deps.ts";
 import { createClient } from "../mod.ts";
 import { createInspector } from "../actors/inspector/server.ts";
 import type { PageMessage } from "../actors/inspector/frames.ts";
@@ -181,9 +186,14 @@ Deno.test("createInspector(): nothing is served without the URL's token", async 
     assertStrictEquals(await upgrade(port, p), 404, p);
   }
   assertStrictEquals(await rawRequest(port, path, host), 200);
-  // Every inspector has its own token.
+  // Every inspector has its own token; a chosen one must be as hard to guess.
   await using other = createInspector();
   assert(new URL(other.url).pathname !== path);
+  assertThrows(() => createInspector({ token: "guessable" }), TypeError);
+  assertThrows(
+    () => createInspector({ token: "a/b/../c-long-enough" }),
+    TypeError,
+  );
 });
 
 // ---- a real login, recorded through the inspector --------------------------
