@@ -555,6 +555,21 @@ Deno.test("createInspector(): a source over its frame budget has the rest droppe
     })(),
   );
   assertStrictEquals(inspector.stats().limited, 950);
+  // Large frames cost more: 20 KB counts twice, so 50 of 100 get in.
+  await flood(
+    inspector.sourceUrl,
+    (function* () {
+      for (let i = 0; i < 100; i++) {
+        yield JSON.stringify({
+          type: "@xstate.event",
+          sessionId: "x:1",
+          event: { type: "BIG", pad: "p".repeat(20_000) },
+        });
+      }
+    })(),
+  );
+  assertStrictEquals(inspector.stats().events, 150);
+  assertStrictEquals(inspector.stats().limited, 1000);
   await page.close();
 });
 

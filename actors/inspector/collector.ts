@@ -84,7 +84,8 @@ export interface SourceLimits {
   maxFrameLength?: number;
   /**
    * Frames per second one source connection may send, on average (the
-   * rest are dropped; see `burst`).
+   * rest are dropped; see `burst`). A frame counts once per started 16 KiB,
+   * so large frames are bounded in bytes too.
    * @default {2000}
    */
   framesPerSecond?: number;
@@ -572,7 +573,7 @@ export class Collector {
    */
   ingest(source: string, data: string): void {
     const b = this.#bounds;
-    if (!this.#admit(source) || data.length > b.maxFrameLength) {
+    if (data.length > b.maxFrameLength || !this.#admit(source, data.length)) {
       this.#limited++;
       return;
     }
@@ -693,8 +694,8 @@ export class Collector {
   }
 
   // Token bucket per source: `burst` frames at once, `framesPerSecond` on
-  // average.
-  #admit(source: string): boolean {
+  // average; a frame costs one per started 16 KiB.
+  #admit(source: string, length: number): boolean {
     const { framesPerSecond, burst } = this.#bounds;
     const now = Date.now();
     let bucket = this.#buckets.get(source);
@@ -707,8 +708,9 @@ export class Collector {
       bucket.tokens + (now - bucket.at) * framesPerSecond / 1000,
     );
     bucket.at = now;
-    if (bucket.tokens < 1) return false;
-    bucket.tokens--;
+    const cost = Math.max(1, Math.ceil(length / 16_384));
+    if (bucket.tokens < cost) return false;
+    bucket.tokens -= cost;
     return true;
   }
 
