@@ -47,6 +47,7 @@ export {
   type CollectorOptions,
   type CollectorStats,
   type PageSink,
+  type SourceLimits,
 } from "./actors/inspector/collector.ts";
 export {
   FRAME_VERSION,

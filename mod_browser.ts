@@ -251,4 +251,11 @@ export type {
   TransportInput,
 } from "./actors/transport/protocol.ts";
 export { type SaslMechanism, saslPrep } from "./src/sasl.ts";
+export {
+  isSecretKey,
+  redact,
+  REDACTED,
+  redactJson,
+  redactText,
+} from "./src/redact.ts";
 export { builtinSaslPrep, useSaslPrep } from "./src/saslprep.ts";

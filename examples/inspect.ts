@@ -7,6 +7,11 @@
  *   deno task inspect
  *   INSPECT_PORT=8080 deno task inspect
  *
+ * The URL carries a random token (every path is behind it; other pages on
+ * the machine cannot open it); `INSPECT_TOKEN` (16+ of A-Z a-z 0-9 _ -)
+ * keeps it stable across runs. Frames are redacted of credentials: the
+ * password below never reaches the page or a recording.
+ *
  * With a server configured it also connects (the connection machine then
  * shows in the page):
  *
@@ -25,8 +30,9 @@ import {
 const enc = new TextEncoder();
 const inspector = createInspector({
   port: Number(Deno.env.get("INSPECT_PORT") ?? 0),
+  token: Deno.env.get("INSPECT_TOKEN") || undefined,
 });
-console.log(`inspector -> ${inspector.url}`);
+console.log(`inspector -> ${inspector.url}  (keep this URL to yourself)`);
 console.log(`            (@statelyai/inspect sources: ${inspector.sourceUrl})`);
 
 const dir = await Deno.makeTempDir({ prefix: "bobcache-" });

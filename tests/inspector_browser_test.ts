@@ -12,23 +12,35 @@ async function until(pred: () => Promise<boolean>, ms = 10_000) {
   }
 }
 
+const PASSWORD = "Tr0ub4dor&3-correct-horse";
+
 Deno.test({
   name:
-    "inspector page in Chromium: connection online highlighted, hot swap, record, save and replay",
+    "inspector page in Chromium: connection online highlighted, hot swap, record, save and replay; no credential in the recording",
   ignore: (!hasChromium() || !hasProsody()) && !requireServers(),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const server = await startProsody();
+    const server = await startProsody({ accounts: { alice: PASSWORD } });
     const inspector = createInspector({ pageBuffer: 2000 });
     const browser = await launchChromium();
     const xmpp = createClient({
       jid: "alice@localhost/inspect",
-      password: "pw",
+      password: PASSWORD,
       service: `xmpp://127.0.0.1:${server.c2sPort}`,
       tls: { caCerts: [server.caPem] },
+      // PLAIN (over TLS): its payload is known, and must not be recorded.
+      saslMechanisms: ["PLAIN"],
       inspect: inspector.inspect,
     });
+    // Another site open in the same browser.
+    const evil = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () =>
+        new Response("<!doctype html><title>evil</title>", {
+          headers: { "content-type": "text/html" },
+        }),
+    );
     const artifacts = await artifactDir();
     try {
       const context = await browser.newContext({
@@ -54,9 +66,27 @@ Deno.test({
         page.evaluate(
           `(() => { const i = document.getElementById("slider"); i.value = "${v}"; i.dispatchEvent(new Event("input")); })()`,
         );
+      // Another site, even knowing the URL with its token, gets nothing:
+      // its WebSocket is refused (its Origin is not the inspector's).
+      const other = await context.newPage();
+      await other.goto(`http://localhost:${evil.addr.port}/`);
+      const stolen = await other.evaluate(`new Promise((resolve) => {
+        const ws = new WebSocket(${
+        JSON.stringify(`${inspector.url.replace(/^http/, "ws")}page`)
+      });
+        const got = [];
+        ws.onmessage = (e) => got.push(e.data);
+        ws.onclose = () => resolve({ opened: false, got });
+        ws.onopen = () => setTimeout(() => resolve({ opened: true, got }), 500);
+      })`);
+      assertEquals(stolen, { opened: false, got: [] });
+      await other.close();
+
       await page.goto(inspector.url);
       await page.waitForSelector("#conn.up");
 
+      // Record from before the login: the recording covers it.
+      await page.click("#record");
       // The connection reaches `online`, highlighted in its chart.
       await xmpp.start();
       const online =
@@ -70,7 +100,6 @@ Deno.test({
       await page.waitForSelector('#tree li[data-name="xep_0231.api"]');
       const storageBefore = await storageSessions();
       assertStrictEquals(storageBefore.length, 1);
-      await page.click("#record");
       await bob.api.bind(memoryStorage(), { migrate: true });
       await bob.getBob({ cid });
       // The new storage actor replaces the old one under the registry.
@@ -103,6 +132,12 @@ Deno.test({
       const frames = lines.map((l) => JSON.parse(l));
       assert(frames.some((f) => f.event?.type === "api.bind"));
       assert(frames.some((f) => f.type === "@xstate.actor" && f.graph));
+      // The login is in it, its credentials are not.
+      assert(frames.some((f) => f.event?.type === "sasl.write"));
+      const text = await Deno.readTextFile(file);
+      for (const secret of [PASSWORD, btoa(`\0alice\0${PASSWORD}`)]) {
+        assert(!text.includes(secret), "the recording holds a credential");
+      }
 
       await page.setInputFiles("#load", file);
       await page.waitForSelector("#replay:not([hidden])");
@@ -143,6 +178,7 @@ Deno.test({
       await xmpp.stop();
       await browser.close();
       await inspector.close();
+      await evil.shutdown();
       await server.stop();
     }
   },

@@ -67,8 +67,10 @@ Deno.test("createInspector() serves the page and its assets itself", async () =>
   const srcs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
   assert(srcs.length >= 2);
   for (const src of srcs) {
-    assert(src.startsWith("/"), `asset from elsewhere: ${src}`);
-    const res = await fetch(new URL(src, inspector.url));
+    // Beside the page, behind its token.
+    const url = new URL(src, inspector.url);
+    assert(url.href.startsWith(inspector.url), `asset from elsewhere: ${src}`);
+    const res = await fetch(url);
     assertStrictEquals(res.status, 200);
     await res.body?.cancel();
   }

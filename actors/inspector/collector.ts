@@ -11,6 +11,7 @@
  * @module
  */
 import { type MachineGraph, machineGraph } from "../../src/diagram.ts";
+import { redactJson, redactText } from "../../src/redact.ts";
 import type { AnyActorRef, InspectionEvent } from "../../src/types.ts";
 import {
   FRAME_VERSION,
@@ -38,6 +39,78 @@ export interface CollectorOptions {
    * @default {2000}
    */
   batch?: number;
+  /** Bounds on what external sources (`ingest`) may make the collector keep. */
+  sources?: SourceLimits;
+}
+
+/**
+ * Bounds on the frames of external sources (`@statelyai/inspect` senders on
+ * the inspector's `/source` endpoint). A frame over a bound is dropped and
+ * counted in `CollectorStats.limited`; what is already kept stays, and a
+ * page opened later still gets its `init`.
+ */
+export interface SourceLimits {
+  /**
+   * External actors kept at once, all sources together.
+   * @default {1000}
+   */
+  maxActors?: number;
+  /**
+   * Longest actor name or session id (root, parent) in a frame, in characters.
+   * @default {256}
+   */
+  maxNameLength?: number;
+  /**
+   * Longest machine definition (JSON) in an actor frame, in characters.
+   * @default {262144}
+   */
+  maxDefinitionLength?: number;
+  /**
+   * Characters kept for external actors (names, definitions, snapshots), all
+   * sources together.
+   * @default {16777216}
+   */
+  maxKept?: number;
+  /**
+   * Longest event kept or shown (its JSON preview, in characters); a larger
+   * one is shown by its type only.
+   * @default {16384}
+   */
+  maxEventLength?: number;
+  /**
+   * Longest frame read at all, in characters (checked before parsing).
+   * @default {524288}
+   */
+  maxFrameLength?: number;
+  /**
+   * Frames per second one source connection may send, on average (the
+   * rest are dropped; see `burst`). A frame counts once per started 16 KiB,
+   * so large frames are bounded in bytes too.
+   * @default {2000}
+   */
+  framesPerSecond?: number;
+  /**
+   * Frames one source connection may send at once above the average rate.
+   * @default {10000}
+   */
+  burst?: number;
+}
+
+type SourceBounds = Required<SourceLimits>;
+
+function sourceBounds(limits: SourceLimits = {}): SourceBounds {
+  const n = (v: number | undefined, d: number) =>
+    v !== undefined && Number.isFinite(v) && v >= 0 ? v : d;
+  return {
+    maxActors: n(limits.maxActors, 1000),
+    maxNameLength: n(limits.maxNameLength, 256),
+    maxDefinitionLength: n(limits.maxDefinitionLength, 262_144),
+    maxKept: n(limits.maxKept, 16_777_216),
+    maxEventLength: n(limits.maxEventLength, 16_384),
+    maxFrameLength: n(limits.maxFrameLength, 524_288),
+    framesPerSecond: n(limits.framesPerSecond, 2000),
+    burst: n(limits.burst, 10_000),
+  };
 }
 
 /** One listening page: where its messages go. */
@@ -58,6 +131,10 @@ export interface CollectorStats {
   dropped: number;
   /** Frames from external sources that were refused as malformed. */
   rejected: number;
+  /** Frames from external sources dropped over a {@linkcode SourceLimits} bound. */
+  limited: number;
+  /** Characters kept for external actors (see `SourceLimits.maxKept`). */
+  externalKept: number;
 }
 
 interface Page {
@@ -71,6 +148,8 @@ interface Page {
 
 interface External {
   frame: InspectorFrame;
+  /** Characters counted against `maxKept`. */
+  size: number;
 }
 
 type Ref = AnyActorRef & {
@@ -128,6 +207,11 @@ export class Collector {
   #events = 0;
   #dropped = 0;
   #rejected = 0;
+  #limited = 0;
+  #kept = 0;
+  #jsonGraphsSize = 0;
+  #bounds: SourceBounds;
+  #buckets = new Map<string, { tokens: number; at: number }>();
 
   /**
    * Create a collector.
@@ -137,6 +221,7 @@ export class Collector {
     this.#history = Math.max(0, options.history ?? 1000);
     this.#pageBuffer = Math.max(1, options.pageBuffer ?? 10_000);
     this.#batch = Math.max(1, options.batch ?? 2000);
+    this.#bounds = sourceBounds(options.sources);
     this.#ringEvent = new Array(this.#history);
     this.#ringTarget = new Array(this.#history);
     this.#ringSource = new Array(this.#history);
@@ -199,6 +284,8 @@ export class Collector {
       events: this.#events,
       dropped: this.#dropped,
       rejected: this.#rejected,
+      limited: this.#limited,
+      externalKept: this.#kept,
     };
   }
 
@@ -316,9 +403,11 @@ export class Collector {
     const logic = ref.logic as
       | { id?: string; config?: { id?: string }; root?: unknown }
       | undefined;
-    f.name = ref.systemId ??
-      (ref.id !== ref.sessionId ? ref.id : undefined) ??
-      logic?.id ?? logic?.config?.id ?? ref.sessionId;
+    f.name = redactText(
+      ref.systemId ??
+        (ref.id !== ref.sessionId ? ref.id : undefined) ??
+        logic?.id ?? logic?.config?.id ?? ref.sessionId,
+    );
     const graph = this.#graphOf(logic);
     if (graph) f.graph = graph;
     const snap = (ref.getSnapshot() ?? { status: "active" }) as {
@@ -430,7 +519,8 @@ export class Collector {
   #deliver(page: Page, message: PageMessage): void {
     page.inFlight = true;
     try {
-      page.sink.send(JSON.stringify(message));
+      // The last step before anything leaves: redact (see src/redact.ts).
+      page.sink.send(JSON.stringify(message, redactJson));
     } catch {
       this.#pages.delete(page);
     }
@@ -473,22 +563,39 @@ export class Collector {
    * Take one frame from another process's `@statelyai/inspect` WebSocket
    * inspector (or any sender of the same JSON). Session ids are prefixed
    * with `source` so that several sources never collide. Malformed frames
-   * are counted in `rejected` and ignored.
+   * are counted in `rejected` and ignored; frames over a
+   * {@linkcode SourceLimits} bound (size, rate per source, names, actors,
+   * kept characters) are counted in `limited` and ignored. Events are
+   * redacted like the collector's own.
    *
    * @param source A name for the sender (e.g. `s1`).
    * @param data The frame as JSON text.
    */
   ingest(source: string, data: string): void {
+    const b = this.#bounds;
+    if (data.length > b.maxFrameLength || !this.#admit(source, data.length)) {
+      this.#limited++;
+      return;
+    }
     let raw: Record<string, unknown>;
     try {
-      if (data.length > 1_000_000) throw new RangeError("too large");
       raw = JSON.parse(data);
       if (
         typeof raw !== "object" || raw === null ||
-        typeof raw.type !== "string" || typeof raw.sessionId !== "string"
+        typeof raw.type !== "string" || typeof raw.sessionId !== "string" ||
+        raw.sessionId === "" || raw.sessionId === "anonymous"
       ) throw new TypeError("not a frame");
     } catch {
       this.#rejected++;
+      return;
+    }
+    const long = (x: unknown) =>
+      typeof x === "string" && x.length > b.maxNameLength;
+    if (
+      long(raw.sessionId) || long(raw.rootId) || long(raw.parentId) ||
+      long(raw.sourceId) || long(raw.name)
+    ) {
+      this.#limited++;
       return;
     }
     const id = (x: unknown) =>
@@ -500,22 +607,41 @@ export class Collector {
     const snap = (raw.snapshot ?? {}) as { status?: string; value?: unknown };
     switch (raw.type) {
       case "@xstate.actor": {
+        const definition = typeof raw.definition === "string"
+          ? raw.definition
+          : undefined;
+        const old = this.#external.get(sessionId);
+        if (
+          (definition?.length ?? 0) > b.maxDefinitionLength ||
+          (!old && this.#external.size >= b.maxActors)
+        ) {
+          this.#limited++;
+          return;
+        }
         const f = this.#frame("@xstate.actor", sessionId, at);
         const rootId = id(raw.rootId);
         if (rootId) f.rootId = rootId;
         const parentId = id(raw.parentId);
         if (parentId) f.parentId = parentId;
-        f.name = typeof raw.name === "string"
-          ? raw.name
-          : String(raw.sessionId);
-        const graph = typeof raw.definition === "string"
-          ? this.#graphOfJson(raw.definition)
+        f.name = redactText(
+          typeof raw.name === "string" ? raw.name : String(raw.sessionId),
+        );
+        f.snapshot = snapshotOf(snap);
+        const size = sessionId.length + f.name.length +
+          (definition?.length ?? 0) + JSON.stringify(f.snapshot).length;
+        if (f.snapshot.status === "active") {
+          if (this.#kept - (old?.size ?? 0) + size > b.maxKept) {
+            this.#limited++;
+            return;
+          }
+          this.#setExternal(sessionId, f, size);
+        } else if (old) {
+          this.#deleteExternal(sessionId);
+        }
+        const graph = definition !== undefined
+          ? this.#graphOfJson(definition)
           : undefined;
         if (graph) f.graph = graph;
-        f.snapshot = snapshotOf(snap);
-        if (f.snapshot.status === "active") {
-          this.#external.set(sessionId, { frame: f });
-        }
         this.#broadcast(f);
         break;
       }
@@ -523,16 +649,32 @@ export class Collector {
         this.#events++;
         const source_ = id(raw.sourceId);
         const f = this.#eventFrame(raw.event, sessionId, source_, at);
+        if (JSON.stringify(f.event).length > b.maxEventLength) {
+          f.event = { type: f.event!.type.slice(0, b.maxNameLength) };
+          f.event["…"] = "too large";
+        }
         if (this.#history > 0) this.#remember(f, sessionId, source_);
         if (this.#pages.size > 0) this.#broadcast(f);
         break;
       }
       case "@xstate.snapshot": {
+        // Only for actors it announced: nothing is kept for unknown ids.
         const ext = this.#external.get(sessionId);
+        if (!ext) {
+          this.#limited++;
+          return;
+        }
         const s = snapshotOf(snap);
-        if (ext) {
-          ext.frame = { ...ext.frame, snapshot: s };
-          if (s.status !== "active") this.#external.delete(sessionId);
+        if (s.status !== "active") {
+          this.#deleteExternal(sessionId);
+        } else {
+          const size = ext.size - JSON.stringify(ext.frame.snapshot).length +
+            JSON.stringify(s).length;
+          if (this.#kept - ext.size + size > b.maxKept) {
+            this.#limited++;
+            return;
+          }
+          this.#setExternal(sessionId, { ...ext.frame, snapshot: s }, size);
         }
         const f = this.#snapshotFrame(sessionId, snap, raw.event);
         if (f) this.#broadcast(f);
@@ -543,6 +685,48 @@ export class Collector {
     }
   }
 
+  /**
+   * A source connection closed: forget its rate state.
+   * @param source The name given to {@linkcode ingest}.
+   */
+  forget(source: string): void {
+    this.#buckets.delete(source);
+  }
+
+  // Token bucket per source: `burst` frames at once, `framesPerSecond` on
+  // average; a frame costs one per started 16 KiB.
+  #admit(source: string, length: number): boolean {
+    const { framesPerSecond, burst } = this.#bounds;
+    const now = Date.now();
+    let bucket = this.#buckets.get(source);
+    if (!bucket) {
+      bucket = { tokens: burst, at: now };
+      this.#buckets.set(source, bucket);
+    }
+    bucket.tokens = Math.min(
+      burst,
+      bucket.tokens + (now - bucket.at) * framesPerSecond / 1000,
+    );
+    bucket.at = now;
+    const cost = Math.max(1, Math.ceil(length / 16_384));
+    if (bucket.tokens < cost) return false;
+    bucket.tokens -= cost;
+    return true;
+  }
+
+  #setExternal(id: string, frame: InspectorFrame, size: number): void {
+    this.#kept += size - (this.#external.get(id)?.size ?? 0);
+    this.#external.set(id, { frame, size });
+  }
+
+  #deleteExternal(id: string): void {
+    const ext = this.#external.get(id);
+    if (!ext) return;
+    this.#kept -= ext.size;
+    this.#external.delete(id);
+    this.#lastValue.delete(id);
+  }
+
   #graphOfJson(definition: string): MachineGraph | undefined {
     let g = this.#jsonGraphs.get(definition);
     if (g === undefined) {
@@ -551,8 +735,16 @@ export class Collector {
       } catch {
         g = null;
       }
-      if (this.#jsonGraphs.size > 500) this.#jsonGraphs.clear();
+      // Bounded by count and by the characters of its keys.
+      if (
+        this.#jsonGraphs.size >= 500 ||
+        this.#jsonGraphsSize + definition.length > this.#bounds.maxKept
+      ) {
+        this.#jsonGraphs.clear();
+        this.#jsonGraphsSize = 0;
+      }
       this.#jsonGraphs.set(definition, g);
+      this.#jsonGraphsSize += definition.length;
     }
     return g ?? undefined;
   }

@@ -9,6 +9,12 @@
  * @module
  */
 import type { MachineGraph } from "../../src/diagram.ts";
+import {
+  isSaslElement,
+  isSecretKey,
+  REDACTED,
+  redactText,
+} from "../../src/redact.ts";
 
 /** What an actor looks like now: its status and, for a machine, its state. */
 export interface FrameSnapshot {
@@ -64,6 +70,8 @@ export type PageMessage =
 /**
  * A bounded, JSON-safe copy of a value for display: cycles, actor refs,
  * functions, binary data, long strings, deep and wide structures are cut.
+ * Credentials are redacted first (see `redact()` in `src/redact.ts`):
+ * secret keys, SASL elements and SASL payloads become `[redacted]`.
  *
  * @param value Anything (an event, a context).
  * @param depth How many levels of objects to keep.
@@ -86,8 +94,11 @@ export function preview(value: unknown, depth = 3): unknown {
 
 function cut(v: unknown, depth: number, seen: WeakSet<object>): unknown {
   switch (typeof v) {
-    case "string":
-      return v.length > 200 ? `${v.slice(0, 200)}… (${v.length})` : v;
+    case "string": {
+      // Redact before cutting: a cut payload would no longer be recognized.
+      const s = redactText(v);
+      return s.length > 200 ? `${s.slice(0, 200)}… (${s.length})` : s;
+    }
     case "number":
     case "boolean":
       return v;
@@ -109,7 +120,9 @@ function cut(v: unknown, depth: number, seen: WeakSet<object>): unknown {
     return `${v.constructor.name}(${(v as Uint8Array).length ?? v.byteLength})`;
   }
   if (v instanceof ArrayBuffer) return `ArrayBuffer(${v.byteLength})`;
-  if (v instanceof Error) return `${v.name}: ${v.message}`;
+  if (v instanceof Error) {
+    return cut(`${v.name}: ${v.message}`, depth, seen);
+  }
   if (seen.has(o)) return "[cycle]";
   if (depth <= 0) return Array.isArray(v) ? `[${v.length} items]` : "{…}";
   seen.add(o);
@@ -124,13 +137,18 @@ function cut(v: unknown, depth: number, seen: WeakSet<object>): unknown {
     out = { "@set": v.size };
   } else {
     const r: Record<string, unknown> = {};
+    const sasl = isSaslElement(o);
     let n = 0;
     for (const k in o) {
       if (n++ >= 30) {
         r["…"] = "more keys";
         break;
       }
-      const x = cut(o[k], depth - 1, seen);
+      const x = isSecretKey(k)
+        ? REDACTED
+        : sasl && k === "children"
+        ? (o.children as unknown[]).length > 0 ? [REDACTED] : []
+        : cut(o[k], depth - 1, seen);
       if (x !== undefined) r[k] = x;
     }
     out = r;

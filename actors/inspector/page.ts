@@ -16,7 +16,8 @@ export const PAGE_HTML: string = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>xmpp-actors inspector</title>
-<link rel="stylesheet" href="/inspector.css">
+<meta name="referrer" content="no-referrer">
+<link rel="stylesheet" href="inspector.css">
 </head>
 <body>
 <header>
@@ -47,7 +48,7 @@ export const PAGE_HTML: string = `<!doctype html>
     <table id="seq"><thead><tr><th>time</th><th>from</th><th>to</th><th>event</th></tr></thead><tbody></tbody></table>
   </section>
 </main>
-<script src="/inspector.js"></script>
+<script src="inspector.js"></script>
 </body>
 </html>
 `;
@@ -139,7 +140,10 @@ export const PAGE_JS: string = String.raw`"use strict";
 
   // ---- connection to the inspector --------------------------------------
   function connect() {
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/page";
+    // Beside the page, behind the same token: /<token>/page.
+    var url = new URL("page", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.hash = ""; url.search = "";
     ws = new WebSocket(url);
     ws.onopen = function () { $("conn").textContent = "connected"; $("conn").className = "conn up"; };
     ws.onclose = function () {

@@ -10,6 +10,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, StreamError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
+import { redactText } from "../../src/redact.ts";
 import { deliverIncoming } from "../connection/data_path.ts";
 import {
   NS_FRAMING,
@@ -86,6 +87,8 @@ function run(
   },
 ): () => void {
   let stopped = false;
+  // The URL as errors show it: without a password or token it may carry.
+  const shown = redactText(input.service.url);
   let ended = false;
   const report = (event: TransportEvent) => {
     if (stopped || ended) return;
@@ -120,7 +123,7 @@ function run(
     report({
       type: "transport.closed",
       error: new ConnectionError(
-        `Cannot connect to ${input.service.url}: ${(err as Error).message}`,
+        `Cannot connect to ${shown}: ${(err as Error).message}`,
         { cause: err },
       ),
     });
@@ -134,7 +137,7 @@ function run(
       report({
         type: "transport.closed",
         error: new ConnectionError(
-          `Cannot connect to ${input.service.url}: server did not accept subprotocol xmpp`,
+          `Cannot connect to ${shown}: server did not accept subprotocol xmpp`,
         ),
       });
       ws.close();
@@ -163,7 +166,7 @@ function run(
       error: new ConnectionError(
         opened
           ? `Connection lost: ${msg}`
-          : `Cannot connect to ${input.service.url}: ${msg}`,
+          : `Cannot connect to ${shown}: ${msg}`,
       ),
     });
   };
