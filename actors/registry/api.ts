@@ -20,7 +20,12 @@ import { deliver, resolveRoute } from "./routes.ts";
 import type { StorageRequest } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { RequestTable } from "./requests.ts";
-import { ApiError, ItemNotFound, StorageError } from "../../src/errors.ts";
+import {
+  ApiError,
+  ClientStoppedError,
+  ItemNotFound,
+  StorageError,
+} from "../../src/errors.ts";
 import { isActorRef, isThenable } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
 
@@ -218,6 +223,7 @@ export class Api {
    * @param options JID, node, ifrom, args and timeout.
    * @returns What the handler returned.
    * @throws {ApiError} Unknown op, no handler, or the handler failed.
+   * @throws {ClientStoppedError} The client is stopped.
    * @throws {TimeoutError} The storage or an async handler did not answer
    *   in time.
    * @throws {RangeError} A timeout that is not a number of ms in 1…2³¹−1.
@@ -227,7 +233,7 @@ export class Api {
     const snapshot = w.registry.getSnapshot();
     if (snapshot.status !== "active") {
       return Promise.reject(
-        new ApiError(op, `Cannot run ${op}: the client is stopped`),
+        new ClientStoppedError(`Cannot run ${op}: the client is stopped`),
       );
     }
     const context = snapshot.context as RegistryContext;
@@ -314,6 +320,7 @@ export class Api {
    *   retired, with what was copied.
    * @throws {StorageError} The new storage cannot start, or the migration
    *   failed.
+   * @throws {ClientStoppedError} The client is stopped.
    *
    * @example Migrate with a progress callback
    * ```ts
@@ -347,7 +354,7 @@ export class Api {
     const w = this.#w;
     if (w.registry.getSnapshot().status !== "active") {
       return Promise.reject(
-        new ApiError("bind", "Cannot bind storage: the client is stopped"),
+        new ClientStoppedError("Cannot bind storage: the client is stopped"),
       );
     }
     const { isKey, onProgress, batchSize } = options;
