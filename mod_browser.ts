@@ -121,6 +121,7 @@ export type {
   StorageDel,
   StorageDrain,
   StorageEntries,
+  StorageEntry,
   StorageFailure,
   StorageGet,
   StorageKeys,

@@ -60,6 +60,18 @@ export interface BindOptions {
    */
   migrate?: boolean;
   /**
+   * With `migrate`: keep the entries only the new storage holds. Without
+   * it the new storage mirrors the old one once the migration commits: the
+   * keys of the plugin's namespace that its key filter accepts and that the
+   * old storage does not hold (stale entries, deleted since they were
+   * written there) are removed from it, except those written during the
+   * migration. Keys of other namespaces, and keys the filter rejects, are
+   * never touched. On a key both hold, the old storage's entry wins either
+   * way. Needs `migrate: true` (a `TypeError` otherwise).
+   * @default {false}
+   */
+  merge?: boolean;
+  /**
    * Which keys to copy (a migration skips and counts the others, e.g. stray
    * files in a file storage's directory). Defaults to the registry's filter,
    * which accepts every key unless the plugin gave one.
@@ -309,13 +321,16 @@ export class Api {
    * old storage stays bound. Binding the storage bound now does nothing.
    *
    * With `migrate: true`, every entry is copied in the background while
-   * calls go on (see {@linkcode BindOptions.migrate}); if the copy fails,
+   * calls go on (see {@linkcode BindOptions.migrate}), with what is left of
+   * its TTL, and the new storage then mirrors the old one (its own stale
+   * keys are removed) unless `merge: true` (see
+   * {@linkcode BindOptions.merge}); if the copy fails,
    * the bind rejects and the old storage, which got every write made
    * meanwhile, stays bound. A bind made while another is in progress waits
    * its turn.
    *
    * @param storage Storage actor logic or a running storage actor.
-   * @param options `migrate`, `isKey`, `onProgress`, `batchSize`.
+   * @param options `migrate`, `merge`, `isKey`, `onProgress`, `batchSize`.
    * @returns Resolves, once the new storage serves calls and the old one is
    *   retired, with what was copied.
    * @throws {StorageError} The new storage cannot start, or the migration
@@ -357,7 +372,17 @@ export class Api {
         new ClientStoppedError("Cannot bind storage: the client is stopped"),
       );
     }
-    const { isKey, onProgress, batchSize } = options;
+    const { isKey, onProgress, batchSize, merge } = options;
+    if (merge !== undefined && typeof merge !== "boolean") {
+      return Promise.reject(
+        new TypeError("Cannot bind storage: merge must be a boolean"),
+      );
+    }
+    if (merge === true && options.migrate !== true) {
+      return Promise.reject(
+        new TypeError("Cannot bind storage: merge needs migrate: true"),
+      );
+    }
     if (isKey !== undefined && typeof isKey !== "function") {
       return Promise.reject(
         new TypeError("Cannot bind storage: isKey must be a function"),
@@ -396,6 +421,7 @@ export class Api {
       type: "api.bind",
       storage,
       migrate: options.migrate === true,
+      merge: merge === true,
       isKey,
       batchSize,
       id,

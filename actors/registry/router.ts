@@ -6,7 +6,11 @@
  *
  * - `storage.get` goes to the new storage and, on a miss, to the old one
  *   (after the switch, a late miss asks the new storage again: it then holds
- *   everything);
+ *   everything). A mirroring migration (the default) trusts the new storage
+ *   only for the keys it was given (by the copy, or by a caller's write or
+ *   delete): it may still hold old entries the old storage no longer has,
+ *   removed at the end, so a get of any other key goes to the old storage,
+ *   which holds everything until the switch;
  * - `storage.set` and `storage.del` go to both storages (write-through), and
  *   the key is marked touched, so the background copy never writes it: a
  *   newer value is never replaced by an older one and a deleted key is never
@@ -176,6 +180,10 @@ export class MigrationRouter implements MigrationRoute {
   readonly to: AnyActorRef;
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: Set<string> = new Set();
+  /** Keys the background copy sent to the new storage (mirror only). */
+  readonly copied: Set<string> = new Set();
+  /** Whether the migration mirrors the old storage (else it merges). */
+  readonly mirror: boolean;
   /**
    * Calls waiting for the new storage's answer, with when they were sent
    * (internal; insertion order, so the first is the oldest).
@@ -192,15 +200,19 @@ export class MigrationRouter implements MigrationRoute {
    * @param to The new storage.
    * @param onFailure Told (once) when the new storage fails a caller's
    *   request while the copy runs; the registry then aborts the migration.
+   * @param mirror Whether the new storage is to mirror the old one (then a
+   *   get of a key the new storage was not given goes to the old one).
    */
   constructor(
     from: AnyActorRef,
     to: AnyActorRef,
     onFailure: (error: Error) => void,
+    mirror = false,
   ) {
     this.from = from;
     this.to = to;
     this.#onFailure = onFailure;
+    this.mirror = mirror;
   }
 
   /** `copying` until the registry commits or aborts the migration. */
@@ -218,6 +230,13 @@ export class MigrationRouter implements MigrationRoute {
     if (this.#phase === "committed") return deliver(this.to, request);
     switch (request.type) {
       case "storage.get":
+        // Mirror: the new storage may hold stale entries until the sweep;
+        // it is right for what it was given (decided now, at send time:
+        // a copy sent later lands after this read).
+        if (
+          this.mirror && !this.copied.has(request.key) &&
+          !this.touched.has(request.key)
+        ) return deliver(this.from, request);
         return new ReadCall(this, request).start();
       case "storage.set":
       case "storage.del":

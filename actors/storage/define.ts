@@ -17,6 +17,7 @@ import type {
   EntriesBatch,
   EntriesCursor,
   JsonValue,
+  StorageEntry,
   StorageReply,
   StorageRequest,
 } from "./protocol.ts";
@@ -61,12 +62,13 @@ export interface StorageBackend {
   ): EntriesBatch | Promise<EntriesBatch>;
   /**
    * Write many entries in order. Without it, `storage.set_many` calls
-   * `set()` once per entry (all issued at once, in order). `ttl` as in
-   * `set()`, for every entry.
+   * `set()` once per entry (all issued at once, in order), with the entry's
+   * own `ttlMs` rounded up to whole seconds, else `ttl`. `ttl` as in `set()`,
+   * for every entry without a `ttlMs` of its own (see `StorageEntry`).
    */
   setMany?(
     ns: string,
-    entries: [string, JsonValue][],
+    entries: StorageEntry[],
     ttl?: number,
   ): void | Promise<void>;
   /** Release resources when the actor stops. */
@@ -98,6 +100,37 @@ function checkTtl(ttl: unknown): number | undefined {
     );
   }
   return ttl;
+}
+
+/**
+ * The entries of a `storage.set_many`, checked: each an array of a string
+ * key, a value and an optional `ttlMs` that is a positive safe integer.
+ * @throws {TypeError} For a malformed entry.
+ * @throws {RangeError} For a bad `ttlMs`.
+ */
+function checkEntries(entries: unknown): StorageEntry[] {
+  if (!Array.isArray(entries)) {
+    throw new TypeError("Cannot write entries: entries must be an array");
+  }
+  for (const e of entries) {
+    if (!Array.isArray(e) || typeof e[0] !== "string") {
+      throw new TypeError(
+        "Cannot write entries: each entry must be [key, value, ttlMs?]",
+      );
+    }
+    const ttl = e[2];
+    if (
+      ttl !== undefined &&
+      (typeof ttl !== "number" || !Number.isSafeInteger(ttl) || ttl < 1)
+    ) {
+      throw new RangeError(
+        `Cannot write ${e[0]}: ttlMs must be a positive integer of ms, got ${
+          String(ttl)
+        }`,
+      );
+    }
+  }
+  return entries as StorageEntry[];
 }
 
 /** The most listings of one storage actor kept open at once. */
@@ -195,12 +228,17 @@ function defaultEntries(backend: StorageBackend) {
 function defaultSetMany(backend: StorageBackend) {
   return (
     ns: string,
-    entries: [string, JsonValue][],
+    entries: StorageEntry[],
     ttl?: number,
   ): void | Promise<void> => {
     let pending: Promise<void>[] | undefined;
-    for (const [key, value] of entries) {
-      const r = backend.set(ns, key, value, ttl);
+    for (const [key, value, ttlMs] of entries) {
+      const r = backend.set(
+        ns,
+        key,
+        value,
+        ttlMs === undefined ? ttl : Math.ceil(ttlMs / 1000),
+      );
       if (isThenable<void>(r)) (pending ??= []).push(Promise.resolve(r));
     }
     if (pending !== undefined) return Promise.all(pending).then(() => {});
@@ -358,7 +396,7 @@ export function defineStorage(
         case "storage.set_many":
           return settle(
             req,
-            () => setMany(req.ns, req.entries, checkTtl(req.ttl)),
+            () => setMany(req.ns, checkEntries(req.entries), checkTtl(req.ttl)),
           );
         case "storage.drain":
           if (inFlight === 0) {
