@@ -3,10 +3,11 @@
  * that streams the old storage into the new one in bounded batches.
  *
  * ```
+ * (mirror) surveying ──keys──┐
+ * (merge)                     ▼
  * reading ──batch──► writing ──more──► pausing ──resume──► reading
- *    │                  └────last────► done (merge)
- *    │                  └────last────► listing ──keys──► sweeping ⇄ sweepPausing
- *    │                                                      └──► done (mirror)
+ *    │                  └────last────► done (merge, or nothing stale)
+ *    │                  └────last────► sweeping ⇄ sweepPausing ──► done
  *    └── error, malformed batch, no answer within `timeout` ──► failed
  * ```
  *
@@ -25,16 +26,17 @@
  * - `pausing` yields to the event loop (one macrotask, ~5 µs here) so that
  *   callers run between batches even when both storages answer
  *   synchronously;
- * - a mirroring migration (the default; not with `merge`) then makes the new
- *   storage hold exactly what the old one holds: `listing` asks the new
- *   storage for its keys (`storage.keys`: its namespace only), and
- *   `sweeping` deletes, a bounded chunk at a time with a pause between
- *   chunks, each key the key filter accepts that the copy did not write and
- *   no caller touched. The filter and the deletes of a chunk happen in one
- *   synchronous step, as for the writes, so a key a caller writes during the
- *   migration is never removed, and a key a caller deletes stays deleted. The
- *   keys the copy wrote are kept in a set (keys only) for the length of the
- *   migration.
+ * - a mirroring migration (the default; not with `merge`) makes the new
+ *   storage hold exactly what the old one holds. First, `surveying` asks the
+ *   new storage for its keys (`storage.keys`: its namespace only) and hands
+ *   those the key filter accepts to the router as `stale` (keys only, and
+ *   none for a new storage that starts empty). The copy takes each key it
+ *   writes out of `stale`; once it is done, `sweeping` deletes what is left
+ *   there, a bounded chunk at a time with a pause between chunks, except
+ *   the keys callers touched. The filter and the deletes of a chunk happen
+ *   in one synchronous step, as for the writes, so a key a caller writes
+ *   during the migration is never removed, and a key a caller deletes stays
+ *   deleted.
  *
  * The batch size adapts: it doubles while a batch (read + write) takes less
  * than half of `budgetMs` and halves when it takes more than that, so
@@ -80,9 +82,9 @@ export interface CopierInput {
   to: AnyActorRef;
   /**
    * The migration's router: its `touched` keys are never copied nor
-   * removed; a mirroring copy records in `copied` what it wrote.
+   * removed; a mirroring copy keeps its `stale` keys.
    */
-  router: Pick<MigrationRoute, "touched" | "copied">;
+  router: Pick<MigrationRoute, "touched" | "stale">;
   /** Remove what only the new storage holds once the copy is done. */
   mirror: boolean;
   /** Which keys to copy. */
@@ -106,7 +108,7 @@ interface CopierContext extends CopierInput {
   batchStart: number;
   /** When the batch in hand was read (its remaining times date from then). */
   readAt: number;
-  /** The new storage's keys, for the mirror's sweep. */
+  /** The stale keys left after the copy, for the mirror's sweep. */
   sweep: string[];
   /** Where the sweep is in `sweep`. */
   sweepPos: number;
@@ -212,7 +214,7 @@ export const copierMachine: AnyStateMachine = setup({
       event.type === "storage.result" && !isBatch(event.value),
     isNotKeyList: ({ event }) =>
       event.type === "storage.result" && !isKeyList(event.value),
-    mirrors: ({ context }) => context.mirror,
+    hasStale: ({ context }) => (context.router.stale?.size ?? 0) > 0,
     isSweepAnswer: ({ context, event }) =>
       (event.type === "storage.result" || event.type === "storage.error") &&
       event.id >= context.sweepFirst &&
@@ -260,7 +262,9 @@ export const copierMachine: AnyStateMachine = setup({
     /** Filter and send in one synchronous step (see the module doc). */
     writeBatch: enqueueActions(({ context, enqueue, self }) => {
       const { touched } = context.router;
-      const copied = context.mirror ? context.router.copied : undefined;
+      // Mirror: what the copy writes is no longer stale.
+      let stale = context.router.stale;
+      if (stale !== null && stale.size === 0) stale = null;
       const out: StorageEntry[] = [];
       let expiring: [string, number][] | undefined;
       let superseded = 0;
@@ -282,7 +286,7 @@ export const copierMachine: AnyStateMachine = setup({
           out.push([key, entry[1], left]);
           (expiring ??= []).push([key, now + left]);
         }
-        copied?.add(key);
+        stale?.delete(key);
       }
       const id = context.nextId;
       enqueue.assign({
@@ -313,20 +317,30 @@ export const copierMachine: AnyStateMachine = setup({
         replyTo: self,
       });
     }),
-    takeTargetKeys: assign(({ event }) => {
+    takeStale: ({ context, event }) => {
       assertEvent(event, "storage.result");
-      return { sweep: event.value as string[], sweepPos: 0, sweepLeft: 0 };
-    }),
+      const stale = new Set<string>();
+      for (const key of event.value as string[]) {
+        if (context.isKey(key)) stale.add(key);
+      }
+      context.router.stale = stale;
+    },
+    startSweep: assign(({ context }) => ({
+      sweep: [...context.router.stale!],
+      sweepPos: 0,
+      sweepLeft: 0,
+    })),
     /** Filter and delete in one synchronous step (see the module doc). */
     sendSweepChunk: enqueueActions(({ context, enqueue, self }) => {
-      const { touched, copied } = context.router;
-      const { sweep, isKey } = context;
+      const { touched } = context.router;
+      const stale = context.router.stale!;
+      const { sweep } = context;
       const first = context.nextId;
       let id = first;
       let pos = context.sweepPos;
       for (; pos < sweep.length && id - first < SWEEP_CHUNK; pos++) {
         const key = sweep[pos];
-        if (!isKey(key) || copied.has(key) || touched.has(key)) continue;
+        if (!stale.has(key) || touched.has(key)) continue;
         enqueue.sendTo(context.to, {
           type: "storage.del",
           id: id++,
@@ -423,8 +437,14 @@ export const copierMachine: AnyStateMachine = setup({
     error: undefined,
   }),
   invoke: { id: "yielder", src: "yielder" },
-  initial: "reading",
+  initial: "starting",
   states: {
+    starting: {
+      always: [
+        { guard: ({ context }) => context.mirror, target: "surveying" },
+        { target: "reading" },
+      ],
+    },
     reading: {
       entry: "requestBatch",
       after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
@@ -459,7 +479,11 @@ export const copierMachine: AnyStateMachine = setup({
             target: "pausing",
             actions: ["adaptBatch", "reportProgress"],
           },
-          { guard: and(["isAnswer", "mirrors"]), target: "listing" },
+          {
+            guard: and(["isAnswer", "hasStale"]),
+            target: "sweeping",
+            actions: "startSweep",
+          },
           { guard: "isAnswer", target: "done" },
         ],
         "storage.error": {
@@ -473,7 +497,7 @@ export const copierMachine: AnyStateMachine = setup({
       entry: "pause",
       on: { "copy.resume": "reading" },
     },
-    listing: {
+    surveying: {
       entry: "requestTargetKeys",
       after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
       on: {
@@ -483,7 +507,7 @@ export const copierMachine: AnyStateMachine = setup({
             target: "failed",
             actions: "failKeyList",
           },
-          { guard: "isAnswer", target: "sweeping", actions: "takeTargetKeys" },
+          { guard: "isAnswer", target: "reading", actions: "takeStale" },
         ],
         "storage.error": {
           guard: "isAnswer",

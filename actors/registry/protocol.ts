@@ -134,11 +134,13 @@ export interface MigrationRoute {
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: ReadonlySet<string>;
   /**
-   * Keys the background copy has sent to the new storage (kept by a
-   * mirroring migration only: the new storage is trusted for them, and
-   * what it holds besides them and the touched keys is removed).
+   * Mirror only: the keys (accepted by the key filter) the new storage
+   * held when the migration began that the copy has not rewritten yet: a
+   * get of one of them (untouched) goes to the old storage, and what is left
+   * of them at the end is removed. `null` until they are known (then no key
+   * of the new storage is trusted); always empty when merging.
    */
-  readonly copied: Set<string>;
+  stale: Set<string> | null;
   /** Whether the migration mirrors (the default) rather than merges. */
   readonly mirror: boolean;
   /**

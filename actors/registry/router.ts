@@ -6,11 +6,12 @@
  *
  * - `storage.get` goes to the new storage and, on a miss, to the old one
  *   (after the switch, a late miss asks the new storage again: it then holds
- *   everything). A mirroring migration (the default) trusts the new storage
- *   only for the keys it was given (by the copy, or by a caller's write or
- *   delete): it may still hold old entries the old storage no longer has,
- *   removed at the end, so a get of any other key goes to the old storage,
- *   which holds everything until the switch;
+ *   everything). During a mirroring migration (the default) the new storage
+ *   may still hold stale entries (keys it held before, which the copy has
+ *   not rewritten and which are removed at the end): a get of one of them
+ *   (or of any key, until the new storage's keys are known) goes to the old
+ *   storage, which holds everything until the switch, unless a caller wrote
+ *   or deleted the key meanwhile;
  * - `storage.set` and `storage.del` go to both storages (write-through), and
  *   the key is marked touched, so the background copy never writes it: a
  *   newer value is never replaced by an older one and a deleted key is never
@@ -180,8 +181,11 @@ export class MigrationRouter implements MigrationRoute {
   readonly to: AnyActorRef;
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: Set<string> = new Set();
-  /** Keys the background copy sent to the new storage (mirror only). */
-  readonly copied: Set<string> = new Set();
+  /**
+   * Mirror only: keys the new storage held at the start that the copy has
+   * not rewritten yet (`null` until listed; see `MigrationRoute.stale`).
+   */
+  stale: Set<string> | null;
   /** Whether the migration mirrors the old storage (else it merges). */
   readonly mirror: boolean;
   /**
@@ -213,6 +217,7 @@ export class MigrationRouter implements MigrationRoute {
     this.to = to;
     this.#onFailure = onFailure;
     this.mirror = mirror;
+    this.stale = mirror ? null : new Set();
   }
 
   /** `copying` until the registry commits or aborts the migration. */
@@ -230,12 +235,12 @@ export class MigrationRouter implements MigrationRoute {
     if (this.#phase === "committed") return deliver(this.to, request);
     switch (request.type) {
       case "storage.get":
-        // Mirror: the new storage may hold stale entries until the sweep;
-        // it is right for what it was given (decided now, at send time:
-        // a copy sent later lands after this read).
+        // Mirror: a key still stale (any key, until they are listed) is
+        // read from the old storage. Decided now, at send time: a copy of
+        // the key sent later lands after this read on the new storage.
         if (
-          this.mirror && !this.copied.has(request.key) &&
-          !this.touched.has(request.key)
+          this.mirror && !this.touched.has(request.key) &&
+          (this.stale === null || this.stale.has(request.key))
         ) return deliver(this.from, request);
         return new ReadCall(this, request).start();
       case "storage.set":
