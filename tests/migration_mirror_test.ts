@@ -411,3 +411,22 @@ Deno.test("item 13: an entry migrated memory → file expires on time in the tar
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mirror: binding the same directory again with migrate removes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const xmpp = createClient({ jid: "alice@localhost" });
+  try {
+    const kv = xmpp.registerPlugin(kvPlugin("kvself"));
+    await kv.bind(fileStorage({ dir }));
+    for (let i = 0; i < 20; i++) await kv.run("put", { args: [`k${i}`, i] });
+    const report = await kv.bind(fileStorage({ dir }), { migrate: true });
+    assertStrictEquals(report.removed, 0);
+    assertStrictEquals(report.copied, 20);
+    for (let i = 0; i < 20; i++) {
+      assertStrictEquals(await kv.run("read", { args: `k${i}` }), i);
+    }
+  } finally {
+    await xmpp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -214,6 +214,7 @@ export const copierMachine: AnyStateMachine = setup({
       event.type === "storage.result" && !isBatch(event.value),
     isNotKeyList: ({ event }) =>
       event.type === "storage.result" && !isKeyList(event.value),
+    mirrors: ({ context }) => context.mirror,
     hasStale: ({ context }) => (context.router.stale?.size ?? 0) > 0,
     isSweepAnswer: ({ context, event }) =>
       (event.type === "storage.result" || event.type === "storage.error") &&
@@ -441,7 +442,7 @@ export const copierMachine: AnyStateMachine = setup({
   states: {
     starting: {
       always: [
-        { guard: ({ context }) => context.mirror, target: "surveying" },
+        { guard: "mirrors", target: "surveying" },
         { target: "reading" },
       ],
     },
