@@ -93,7 +93,6 @@ export interface BobInlineDone {
   error?: Error;
 }
 
-/** Every event the BoB plugin actor accepts. */
 /**
  * Internal: a migration copied entries that expire (the registry's
  * `api.expiry`): schedule their deletion, at their deadlines (ms since the
@@ -106,6 +105,7 @@ export interface BobMigratedExpiry {
   entries: [string, number][];
 }
 
+/** Every event the BoB plugin actor accepts. */
 export type BobEvent =
   | BobStored
   | BobDeleted
