@@ -48,7 +48,7 @@ function ask(
   );
 }
 
-/** Every `[key, value, ttlMs?]` of a storage actor's namespace. */
+/** Every `[key, value, expiresAt?]` of a storage actor's namespace. */
 async function listAll(
   store: AnyActorRef,
   ns: string,
@@ -325,9 +325,10 @@ Deno.test({
       const mem = createActor(memoryStorage()).start();
       await bob.api.bind(mem, { migrate: true });
       const entries = await listAll(mem, "xep_0231");
-      const ttl = entries.find(([k]) => k === cid)?.[2];
-      assert(ttl !== undefined && ttl > 0, `ttl ${ttl}`);
-      assert(ttl <= pttl, `ttl ${ttl} above the PTTL ${pttl}`);
+      const at = entries.find(([k]) => k === cid)?.[2];
+      const left = at === undefined ? undefined : at - Date.now();
+      assert(left !== undefined && left > 0, `left ${left}`);
+      assert(left <= pttl, `left ${left} above the earlier PTTL ${pttl}`);
       // (and so at most what remained of the max-age set at the start)
       assertStrictEquals(entries.find(([k]) => k === forever)?.[2], undefined);
       mem.stop();
@@ -427,6 +428,85 @@ Deno.test("mirror: binding the same directory again with migrate removes nothing
     }
   } finally {
     await xmpp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A BoB record (the file layout) for `text`. */
+function record(text: string, maxAge: number | null) {
+  const data = enc.encode(text);
+  const cid = cidOf(data);
+  return {
+    cid,
+    json: JSON.stringify({
+      data: data.toBase64(),
+      type: "text/plain",
+      cid,
+      max_age: maxAge,
+    }),
+  };
+}
+
+Deno.test("TTLs travel file → memory: a record's max_age counts from its file's modification time; a due one is not copied", async () => {
+  const dir = await Deno.makeTempDir();
+  const xmpp = createClient({ jid: "alice@localhost" });
+  const mem = createActor(memoryStorage()).start();
+  try {
+    const now = Date.now();
+    const half = record("half gone", 100);
+    const due = record("due", 10);
+    const forever = record("forever", null);
+    for (const r of [half, due, forever]) {
+      Deno.writeTextFileSync(`${dir}/${r.cid}`, r.json);
+    }
+    Deno.utimeSync(`${dir}/${half.cid}`, new Date(now), new Date(now - 50_000));
+    Deno.utimeSync(`${dir}/${due.cid}`, new Date(now), new Date(now - 60_000));
+    const bob = xmpp.registerPlugin("xep_0231");
+    await bob.api.bind(fileStorage({ dir }));
+    const report = await bob.api.bind(mem, { migrate: true });
+    assertStrictEquals(report.copied, 2);
+    const entries = await listAll(mem, "xep_0231");
+    const at = entries.find(([k]) => k === half.cid)?.[2];
+    // Written 50 s ago with max_age 100: due 50 s after `now`.
+    assertStrictEquals(at, now + 50_000);
+    assert(entries.some(([k, , t]) => k === forever.cid && t === undefined));
+    assert(!entries.some(([k]) => k === due.cid));
+    await assertRejects(() => bob.getBob({ cid: due.cid }), ItemNotFound);
+  } finally {
+    await xmpp.stop();
+    mem.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TTLs travel memory → file → memory: the file's modification time is set back so that it plus max_age is the deadline", async () => {
+  const dir = await Deno.makeTempDir();
+  const xmpp = createClient({ jid: "alice@localhost" });
+  const mem = createActor(memoryStorage()).start();
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const cid = await bob.setBob(enc.encode("travels"), "text/plain", {
+      maxAge: 100,
+    });
+    const stored = Date.now();
+    await sleep(1100);
+    await bob.api.bind(fileStorage({ dir }), { migrate: true });
+    const mtime = Deno.statSync(`${dir}/${cid}`).mtime!.getTime();
+    assert(mtime <= stored, `mtime ${mtime} after the store ${stored}`);
+    assertStrictEquals(
+      JSON.parse(Deno.readTextFileSync(`${dir}/${cid}`)).max_age,
+      100,
+    );
+    await bob.api.bind(mem, { migrate: true });
+    const at = (await listAll(mem, "xep_0231")).find(([k]) => k === cid)
+      ?.[2];
+    assert(at !== undefined && at > Date.now(), `due ${at}`);
+    // The file's time + max_age: the deadline set at the start, exactly.
+    assertStrictEquals(at, mtime + 100_000);
+    assert(at <= stored + 100_000, `due ${at}, after the max-age`);
+  } finally {
+    await xmpp.stop();
+    mem.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -19,10 +19,10 @@
  *   and the send happen in the same synchronous step, and a storage applies
  *   requests for a key in the order it accepts them, so a caller's write
  *   always lands after the copy of that key, never before;
- * - an entry listed with a remaining time (`[key, value, ttlMs]`) is
- *   written with what is left of it when it is sent (one that ran out
- *   meanwhile is not copied), and its deadline is reported to the registry
- *   (`api.copy_expiry`), for a plugin that expires entries itself;
+ * - an entry listed with a deadline (`[key, value, expiresAt]`) is written
+ *   with it (one that passed meanwhile is not copied), and the deadline is
+ *   reported to the registry (`api.copy_expiry`), for a plugin that expires
+ *   entries itself;
  * - `pausing` yields to the event loop (one macrotask, ~5 µs here) so that
  *   callers run between batches even when both storages answer
  *   synchronously;
@@ -106,8 +106,6 @@ interface CopierContext extends CopierInput {
   batch: StorageEntry[];
   more: boolean;
   batchStart: number;
-  /** When the batch in hand was read (its remaining times date from then). */
-  readAt: number;
   /** The stale keys left after the copy, for the mirror's sweep. */
   sweep: string[];
   /** Where the sweep is in `sweep`. */
@@ -253,7 +251,6 @@ export const copierMachine: AnyStateMachine = setup({
         batch.entries.filter(([k]) => !context.isKey(k)).length;
       return {
         batch: batch.entries,
-        readAt: performance.now(),
         cursor: batch.next,
         more: batch.next !== null,
         skipped: context.skipped + skipped,
@@ -269,7 +266,6 @@ export const copierMachine: AnyStateMachine = setup({
       const out: StorageEntry[] = [];
       let expiring: [string, number][] | undefined;
       let superseded = 0;
-      const elapsed = performance.now() - context.readAt;
       const now = Date.now();
       for (const entry of context.batch) {
         const key = entry[0];
@@ -278,15 +274,12 @@ export const copierMachine: AnyStateMachine = setup({
           superseded++;
           continue;
         }
-        const ttl = entry[2];
-        if (ttl === undefined) out.push(entry);
-        else {
-          // What is left of it now (never more than what was left).
-          const left = Math.floor(ttl - elapsed);
-          if (left < 1) continue; // ran out since it was listed
-          out.push([key, entry[1], left]);
-          (expiring ??= []).push([key, now + left]);
+        const at = entry[2];
+        if (at !== undefined) {
+          if (at <= now) continue; // expired since it was listed
+          (expiring ??= []).push([key, at]);
         }
+        out.push(entry);
         stale?.delete(key);
       }
       const id = context.nextId;
@@ -423,7 +416,6 @@ export const copierMachine: AnyStateMachine = setup({
     batch: [],
     more: true,
     batchStart: 0,
-    readAt: 0,
     sweep: [],
     sweepPos: 0,
     sweepFirst: 0,

@@ -9,9 +9,9 @@ import type { EntriesBatch, JsonValue, StorageEntry } from "./protocol.ts";
 /**
  * Storage actor logic that keeps entries in a Map per namespace. Entries live
  * as long as the actor, or, written with a `ttl` (`storage.set`) or a
- * `ttlMs` (`storage.set_many`), until that time has passed: from then on they
- * read as missing (and are dropped when next touched), and a listing gives
- * each expiring entry's remaining time, so a migration carries it on. Its
+ * `expiresAt` (`storage.set_many`), until that time has passed: from then on
+ * they read as missing (and are dropped when next touched), and a listing
+ * gives each expiring entry's deadline, so a migration carries it on. Its
  * bulk path is native: a listing (`storage.entries`) walks the live Map
  * iterator, so it holds no copy of the keys, and `storage.set_many` writes
  * straight into the Map.
@@ -38,14 +38,15 @@ export function memoryStorage(): StorageLogic {
       if (s === undefined) spaces.set(ns, s = new Map());
       return s;
     }
-    function expire(ns: string, key: string, ms: number | undefined) {
+    /** Set (or, with `undefined`, clear) the deadline of `key`. */
+    function expire(ns: string, key: string, at: number | undefined) {
       let d = deadlines.get(ns);
-      if (ms === undefined) {
+      if (at === undefined) {
         if (d !== undefined && d.size > 0) d.delete(key);
         return;
       }
       if (d === undefined) deadlines.set(ns, d = new Map());
-      d.set(key, Date.now() + ms);
+      d.set(key, at);
     }
     /** The ms `key` has left (`undefined`: no expiry; ≤ 0: expired). */
     function left(ns: string, key: string, now: number): number | undefined {
@@ -76,7 +77,11 @@ export function memoryStorage(): StorageLogic {
       },
       set(ns, key, value, ttl) {
         space(ns).set(key, value);
-        expire(ns, key, ttl === undefined ? undefined : ttl * 1000);
+        expire(
+          ns,
+          key,
+          ttl === undefined ? undefined : Date.now() + ttl * 1000,
+        );
       },
       del: (ns, key) => drop(ns, key),
       keys(ns) {
@@ -119,7 +124,7 @@ export function memoryStorage(): StorageLogic {
             ? undefined
             : d.get(r.value[0]);
           if (at === undefined) entries.push(r.value);
-          else if (at > now) entries.push([r.value[0], r.value[1], at - now]);
+          else if (at > now) entries.push([r.value[0], r.value[1], at]);
           else drop(ns, r.value[0]); // expired: safe while iterating a Map
         }
         return cursor === null
@@ -128,10 +133,10 @@ export function memoryStorage(): StorageLogic {
       },
       setMany(ns, entries, ttl) {
         const s = space(ns);
-        const all = ttl === undefined ? undefined : ttl * 1000;
-        for (const [key, value, ttlMs] of entries) {
+        const all = ttl === undefined ? undefined : Date.now() + ttl * 1000;
+        for (const [key, value, at] of entries) {
           s.set(key, value);
-          expire(ns, key, ttlMs ?? all);
+          expire(ns, key, at ?? all);
         }
       },
       close: () => {

@@ -119,15 +119,23 @@ export interface StorageEntries extends RequestBase {
 
 /**
  * One entry of a listing or a bulk write: `[key, value]`, or
- * `[key, value, ttlMs]` for an entry that expires: `ttlMs` is the time it
- * has left, in ms (a positive integer). A listing gives it for the entries
- * whose expiry the storage knows (Redis: the key's `PTTL`; memory: the `ttl`
- * it was written with); a bulk write makes the entry expire that much later
- * (Redis: `PX`; memory: its own deadline; a storage without expiry of its own
- * ignores it, as it ignores {@linkcode StorageSet.ttl}). A migration carries
- * it from the old storage to the new one.
+ * `[key, value, expiresAt]` for an entry that expires: `expiresAt` is when,
+ * in ms since the epoch on this process's clock (`Date.now()`), a positive
+ * integer. A listing gives it for the entries whose expiry the storage knows
+ * (Redis: now plus the key's `PTTL`; memory: the deadline of the `ttl` it
+ * was written with; files: modification time plus the record's `max_age`),
+ * and leaves out entries already expired; a bulk write makes the entry expire
+ * then (Redis: `PX` of what is left when it is sent; memory: its own
+ * deadline; a storage without expiry of its own ignores it, as it ignores
+ * {@linkcode StorageSet.ttl}). A migration carries it from the old storage to
+ * the new one. An absolute time, so that no time is lost or gained between
+ * the storage that lists it and the one that writes it.
  */
-export type StorageEntry = [key: string, value: JsonValue, ttlMs?: number];
+export type StorageEntry = [
+  key: string,
+  value: JsonValue,
+  expiresAt?: number,
+];
 
 /** One batch of a listing: the answer to {@linkcode StorageEntries}. */
 export interface EntriesBatch {
@@ -155,7 +163,7 @@ export interface StorageSetMany extends RequestBase {
   /** Discriminant. */
   type: "storage.set_many";
   /**
-   * The entries to write; an entry's own `ttlMs` (see
+   * The entries to write; an entry's own `expiresAt` (see
    * {@linkcode StorageEntry}) wins over `ttl`.
    */
   entries: StorageEntry[];

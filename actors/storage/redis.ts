@@ -217,10 +217,11 @@ interface Listing {
  * values with `MGET` (one node)
  * or pipelined `GET`s (a cluster), and `storage.set_many` is one
  * `MULTI`/`EXEC` (one node) or pipelined `SET`s (a cluster, whose keys span
- * slots). A listing reads each key's `PTTL` with its value (pipelined), so
- * a migration carries an entry's remaining time; `storage.set_many` writes
- * an entry's own remaining time with `PX`: what a migration into Redis
- * copies expires in Redis when it would have expired in the old storage.
+ * slots). A listing reads each key's `PTTL` with its value (pipelined) and
+ * lists its deadline, so a migration carries it on; `storage.set_many`
+ * writes an entry's own deadline as `PX` of what is left when the command is
+ * sent: what a migration into Redis copies expires in Redis when it would
+ * have expired in the old storage (give or take the write's latency).
  *
  * @param options Where Redis is, and how keys are prefixed.
  * @returns Actor logic for `api.bind` or `createActor`.
@@ -747,9 +748,8 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
             l.nodes[Math.min(l.node, l.nodes.length - 1)],
             names,
           );
-          // A PTTL was taken somewhere in the round trip: count all of it
-          // as spent, so a remaining time is never overstated.
-          const spent = Date.now() - asked;
+          // A PTTL was taken somewhere in the round trip, after `asked`:
+          // counted from `asked`, a deadline is never overstated.
           const batch: EntriesBatch = { entries: [], next: done ? null : id };
           const unreadable: [string, string][] = [];
           names.forEach((name, i) => {
@@ -761,7 +761,7 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
               // A remaining time (ms) travels with the entry.
               const ttl = Number(ttls[i]);
               batch.entries.push(
-                ttl > 0 ? [key, value, Math.max(1, ttl - spent)] : [key, value],
+                ttl > 0 ? [key, value, asked + ttl] : [key, value],
               );
             } catch (e) {
               unreadable.push([key, message(e)]);
@@ -775,10 +775,12 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
         const { head } = space(ns);
         if (entries.length === 0) return;
         const all = ttl === undefined ? undefined : { EX: ttl };
-        // An entry's own remaining time (ms) wins: SET … PX.
-        const opts = (e: StorageEntry) =>
-          e[2] === undefined ? all : { PX: e[2] };
         return run(`write ${entries.length} entries`, async (c) => {
+          // An entry's own deadline wins: SET … PX what is left of it now,
+          // when the command is sent.
+          const now = Date.now();
+          const opts = (e: StorageEntry) =>
+            e[2] === undefined ? all : { PX: Math.max(1, e[2] - now) };
           if (cluster) {
             // Keys span slots: no MULTI across them. Pipelined SETs.
             await Promise.all(
