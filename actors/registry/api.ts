@@ -67,7 +67,9 @@ export interface BindOptions {
    * written there) are removed from it, except those written during the
    * migration. Keys of other namespaces, and keys the filter rejects, are
    * never touched. On a key both hold, the old storage's entry wins either
-   * way. Needs `migrate: true` (a `TypeError` otherwise).
+   * way. Needs `migrate: true` (a `TypeError` otherwise). Use it to
+   * migrate into a store other processes share and write (a fleet's Redis):
+   * a mirror removes their entries that the old storage does not hold.
    * @default {false}
    */
   merge?: boolean;
