@@ -52,7 +52,7 @@ export class BobLoader {
     return {
       data: Uint8Array.fromBase64(payload.data),
       type: payload.type,
-      maxAge: payload.max_age ?? undefined,
+      maxAge: payload.max_age, // null (no max-age) is fine, as slixmpp's None
       cid: payload.cid,
     };
   };

@@ -49,7 +49,12 @@ export interface BobData {
   type: string;
   /** The bytes. */
   data: Uint8Array;
-  /** Seconds the data may be cached; `undefined` when not given. */
+  /**
+   * Seconds the data may be cached; `undefined` when not given. An entry
+   * handed in (a registered `get_bob` function's answer, `set_bob` args) may
+   * say `null` for "no max-age", as slixmpp's `None`: it is read as
+   * `undefined`, and entries handed out never carry `null`.
+   */
   maxAge?: number;
 }
 
@@ -184,7 +189,8 @@ export function fromRecord(value: unknown, cid: string): BobData {
 /**
  * Check a BoB entry before it is stored: bytes, a MIME type (see
  * {@linkcode isMimeType}), a well-formed cid (in any case) that (for sha1)
- * names these bytes, a non-negative integer max-age.
+ * names these bytes, a max-age that is a non-negative integer, `null` or
+ * absent (`null` and absent both mean "no max-age").
  *
  * @param bob The candidate.
  * @param what What the caller was doing, for the message.
@@ -228,8 +234,9 @@ export function assertBob(
   if (checkHash && !cidMatches(b.cid, b.data)) {
     throw new TypeError(`Cannot ${what}: cid ${b.cid} does not match the data`);
   }
+  // null is "no max-age", as undefined (slixmpp's None, a record's null).
   if (
-    b.maxAge !== undefined &&
+    b.maxAge !== undefined && b.maxAge !== null &&
     (typeof b.maxAge !== "number" || !Number.isSafeInteger(b.maxAge) ||
       b.maxAge < 0)
   ) {
@@ -237,4 +244,31 @@ export function assertBob(
       `Cannot ${what}: max-age must be a non-negative integer`,
     );
   }
+}
+
+/**
+ * The entry without a `null` max-age: `null` (slixmpp's `None`, what a
+ * literal translation of its `BobLoader` returns) means "no max-age", and
+ * entries handed out carry `undefined` instead. Any other entry is returned
+ * as is.
+ *
+ * @param bob An entry checked with {@linkcode assertBob}.
+ * @returns The same entry, or a copy without `maxAge` when it was `null`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { withoutNullMaxAge } from "./bob_data.ts";
+ * import { cidOf } from "./cid.ts";
+ * const data = new TextEncoder().encode("x");
+ * const bob = { cid: cidOf(data), type: "text/plain", data, maxAge: null };
+ * ok(!("maxAge" in withoutNullMaxAge(bob)));
+ * ```
+ */
+export function withoutNullMaxAge<T extends { maxAge?: number | null }>(
+  bob: T,
+): T & { maxAge?: number } {
+  if (bob.maxAge !== null) return bob as T & { maxAge?: number };
+  const { maxAge: _, ...rest } = bob;
+  return rest as T & { maxAge?: number };
 }

@@ -139,8 +139,12 @@ Deno.test("migration: a read that misses on the new storage, then asks the old o
     const old = heldListing(oldMap); // the copy never gets to "a"
     await api.bind(old.logic);
     const target = serialBackend(new Map());
+    // merge: a mirroring migration reads a key the new storage was not
+    // given from the old storage alone (tests/migration_mirror_test.ts); a
+    // merging one asks the new storage first, as here.
     const bind = api.bind(defineStorage(() => target.backend), {
       migrate: true,
+      merge: true,
     });
     await until(api, "copying");
     const release = target.hold();

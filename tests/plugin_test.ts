@@ -6,7 +6,7 @@ import {
   assertThrows,
 } from "./deps.ts";
 import {
-  ApiError,
+  ClientStoppedError,
   createClient,
   definePlugin,
   fileStorage,
@@ -97,7 +97,11 @@ Deno.test({
     // The plugin actors stopped with the client; calls now fail at once.
     assertStrictEquals(pluginActor.getSnapshot().status, "stopped");
     assertStrictEquals(version.api.actor.getSnapshot().status, "stopped");
-    await assertRejects(() => versionAfterStop(alice), ApiError, /stopped/);
+    await assertRejects(
+      () => versionAfterStop(alice),
+      ClientStoppedError,
+      /stopped/,
+    );
   },
 });
 

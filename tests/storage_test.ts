@@ -7,8 +7,8 @@ import {
 } from "./deps.ts";
 import { createActor } from "../src/deps.ts";
 import {
-  ApiError,
   cidOf,
+  ClientStoppedError,
   createClient,
   defineStorage,
   fileStorage,
@@ -295,7 +295,7 @@ Deno.test("api.bind() rejects what is not a storage, and calls after stop() fail
   await xmpp.stop();
   await assertRejects(
     () => bob.setBob(enc.encode("x"), "text/plain"),
-    ApiError,
+    ClientStoppedError,
     /set_bob: the client is stopped/,
   );
   await assertRejects(() => bob.api.bind(memoryStorage()), Error, /stopped/);

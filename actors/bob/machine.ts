@@ -6,6 +6,7 @@
  * (in either state)
  *   bob.stored / bob.deleted ─► expiry child (one timer, nearest deadline)
  *   scheduler.due            ─► del_bob through the api, emit bob.expired
+ *   bob.migrated_expiry      ─► expiry child (deadlines a migration copied)
  *   bob.inline_done          ─► emit bob.data (or bob.rejected)
  * children: expiry (scheduler), network (fetch, serve, inline — see network.ts)
  * ```
@@ -22,9 +23,12 @@ import {
   assertEvent,
   emit,
   enqueueActions,
+  fromCallback,
   sendTo,
   setup,
 } from "../../src/deps.ts";
+import type { Api } from "../registry/api.ts";
+import type { ExpiryEvent } from "../registry/protocol.ts";
 import type { AnyStateMachine } from "../../src/types.ts";
 import type { PluginInput } from "../plugin/define.ts";
 import { deadlineScheduler } from "../scheduler/scheduler.ts";
@@ -45,6 +49,21 @@ export interface BobContext extends PluginInput {
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
 
+/**
+ * Relays the registry's `api.expiry` (entries a migration copied with a
+ * remaining TTL) to the plugin actor, which schedules their deletion.
+ */
+const migratedExpiry = fromCallback<{ type: "noop" }, { api: Api }>(
+  ({ input, sendBack }) => {
+    const sub = input.api.actor.on(
+      "api.expiry",
+      (e: ExpiryEvent) =>
+        sendBack({ type: "bob.migrated_expiry", entries: e.entries }),
+    );
+    return () => sub.unsubscribe();
+  },
+);
+
 const machine = setup({
   types: {
     input: {} as PluginInput,
@@ -52,7 +71,11 @@ const machine = setup({
     events: {} as BobEvent,
     emitted: {} as BobEmitted,
   },
-  actors: { scheduler: deadlineScheduler(), network: bobNetwork },
+  actors: {
+    scheduler: deadlineScheduler(),
+    network: bobNetwork,
+    migratedExpiry,
+  },
   guards: {
     expires: ({ event }) => {
       assertEvent(event, "bob.stored");
@@ -141,6 +164,17 @@ const machine = setup({
         error: event.error!,
       };
     }),
+    /** Entries a migration copied keep their deadlines here. */
+    scheduleMigrated: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "bob.migrated_expiry");
+      for (const [key, at] of event.entries) {
+        enqueue.sendTo("expiry", {
+          type: "scheduler.schedule" as const,
+          key,
+          at,
+        });
+      }
+    }),
     /** A cached inline entry with a max-age gets its expiry scheduled. */
     scheduleInlineExpiry: sendTo("expiry", ({ event }) => {
       assertEvent(event, "bob.inline_done");
@@ -165,6 +199,11 @@ const machine = setup({
   invoke: [
     { id: "expiry", src: "scheduler" },
     {
+      id: "migratedExpiry",
+      src: "migratedExpiry",
+      input: ({ context }: { context: BobContext }) => ({ api: context.api }),
+    },
+    {
       id: "network",
       src: "network",
       input: ({ context }: { context: BobContext }) => ({
@@ -182,6 +221,7 @@ const machine = setup({
       { actions: "cancelExpiry" },
     ],
     "bob.deleted": { actions: "cancelExpiry" },
+    "bob.migrated_expiry": { actions: "scheduleMigrated" },
     "scheduler.due": { actions: "deleteExpired" },
     "bob.expiry_done": [
       { guard: "failed", actions: "emitExpiryFailed" },

@@ -12,6 +12,7 @@ import {
   type BobData,
   fromRecord,
   toRecord,
+  withoutNullMaxAge,
 } from "../../src/bob_data.ts";
 import { ApiError, ItemNotFound } from "../../src/errors.ts";
 
@@ -58,10 +59,12 @@ export function checkGot(got: unknown, cid: string): BobData {
     throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
   }
   if (isChecked(got)) return got as BobData;
+  let bob: BobData;
   try {
     assertBob(got, "get bob");
-    if (normalizeCid(got.cid) !== cid) {
-      throw new TypeError(`Cannot get bob: asked ${cid}, got ${got.cid}`);
+    bob = withoutNullMaxAge(got);
+    if (normalizeCid(bob.cid) !== cid) {
+      throw new TypeError(`Cannot get bob: asked ${cid}, got ${bob.cid}`);
     }
   } catch (cause) {
     throw new ApiError(
@@ -72,7 +75,7 @@ export function checkGot(got: unknown, cid: string): BobData {
       { cause },
     );
   }
-  return got;
+  return bob;
 }
 
 /** The three storage ops of XEP-0231 over the storage protocol. */
@@ -102,7 +105,10 @@ export const bobStorageOps: Record<
       // max-age becomes the entry's TTL (StorageSet.ttl) for a storage that
       // expires entries itself (Redis); 0 or absent: no expiry, as the
       // plugin's own scheduler, which still deletes the entry here.
-      if (bob.maxAge !== undefined && bob.maxAge > 0) call.ttl = bob.maxAge;
+      // (null, as undefined, is no max-age.)
+      if (typeof bob.maxAge === "number" && bob.maxAge > 0) {
+        call.ttl = bob.maxAge;
+      }
       return call;
     },
   },

@@ -51,9 +51,10 @@ export interface SetBobOptions {
   cid?: string;
   /**
    * Seconds the data may be cached (XEP-0231 `max-age`). When positive, the
-   * entry is deleted that long after it was set, as slixmpp does.
+   * entry is deleted that long after it was set, as slixmpp does. `null`
+   * (slixmpp's `None`) or absent: no max-age.
    */
-  maxAge?: number;
+  maxAge?: number | null;
 }
 
 /** Options of {@linkcode BobPlugin.getBob}. */
@@ -154,7 +155,8 @@ export class BobPlugin {
         type,
         data,
       };
-      if (options.maxAge !== undefined) bob.maxAge = options.maxAge;
+      // null (slixmpp's None) is no max-age, as undefined.
+      if (options.maxAge != null) bob.maxAge = options.maxAge;
       // A cid we derived matches by construction; a given one is checked.
       assertBob(bob, "set bob", options.cid !== undefined);
     } catch (e) {

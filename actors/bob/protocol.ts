@@ -93,12 +93,25 @@ export interface BobInlineDone {
   error?: Error;
 }
 
+/**
+ * Internal: a migration copied entries that expire (the registry's
+ * `api.expiry`): schedule their deletion, at their deadlines (ms since the
+ * epoch), so they expire in a new storage without expiry of its own.
+ */
+export interface BobMigratedExpiry {
+  /** Discriminant. */
+  type: "bob.migrated_expiry";
+  /** `[cid, deadline]` pairs. */
+  entries: [string, number][];
+}
+
 /** Every event the BoB plugin actor accepts. */
 export type BobEvent =
   | BobStored
   | BobDeleted
   | BobExpiryDone
   | BobInlineDone
+  | BobMigratedExpiry
   | SchedulerOutput;
 
 /** Events the BoB plugin actor emits (read them with `actor.on` or `bob.on`). */

@@ -20,7 +20,12 @@ import { deliver, resolveRoute } from "./routes.ts";
 import type { StorageRequest } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { RequestTable } from "./requests.ts";
-import { ApiError, ItemNotFound, StorageError } from "../../src/errors.ts";
+import {
+  ApiError,
+  ClientStoppedError,
+  ItemNotFound,
+  StorageError,
+} from "../../src/errors.ts";
 import { isActorRef, isThenable } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
 
@@ -54,6 +59,20 @@ export interface BindOptions {
    * @default {false}
    */
   migrate?: boolean;
+  /**
+   * With `migrate`: keep the entries only the new storage holds. Without
+   * it the new storage mirrors the old one once the migration commits: the
+   * keys of the plugin's namespace that its key filter accepts and that the
+   * old storage does not hold (stale entries, deleted since they were
+   * written there) are removed from it, except those written during the
+   * migration. Keys of other namespaces, and keys the filter rejects, are
+   * never touched. On a key both hold, the old storage's entry wins either
+   * way. Needs `migrate: true` (a `TypeError` otherwise). Use it to
+   * migrate into a store other processes share and write (a fleet's Redis):
+   * a mirror removes their entries that the old storage does not hold.
+   * @default {false}
+   */
+  merge?: boolean;
   /**
    * Which keys to copy (a migration skips and counts the others, e.g. stray
    * files in a file storage's directory). Defaults to the registry's filter,
@@ -218,6 +237,7 @@ export class Api {
    * @param options JID, node, ifrom, args and timeout.
    * @returns What the handler returned.
    * @throws {ApiError} Unknown op, no handler, or the handler failed.
+   * @throws {ClientStoppedError} The client is stopped.
    * @throws {TimeoutError} The storage or an async handler did not answer
    *   in time.
    * @throws {RangeError} A timeout that is not a number of ms in 1…2³¹−1.
@@ -227,7 +247,7 @@ export class Api {
     const snapshot = w.registry.getSnapshot();
     if (snapshot.status !== "active") {
       return Promise.reject(
-        new ApiError(op, `Cannot run ${op}: the client is stopped`),
+        new ClientStoppedError(`Cannot run ${op}: the client is stopped`),
       );
     }
     const context = snapshot.context as RegistryContext;
@@ -303,17 +323,21 @@ export class Api {
    * old storage stays bound. Binding the storage bound now does nothing.
    *
    * With `migrate: true`, every entry is copied in the background while
-   * calls go on (see {@linkcode BindOptions.migrate}); if the copy fails,
+   * calls go on (see {@linkcode BindOptions.migrate}), with what is left of
+   * its TTL, and the new storage then mirrors the old one (its own stale
+   * keys are removed) unless `merge: true` (see
+   * {@linkcode BindOptions.merge}); if the copy fails,
    * the bind rejects and the old storage, which got every write made
    * meanwhile, stays bound. A bind made while another is in progress waits
    * its turn.
    *
    * @param storage Storage actor logic or a running storage actor.
-   * @param options `migrate`, `isKey`, `onProgress`, `batchSize`.
+   * @param options `migrate`, `merge`, `isKey`, `onProgress`, `batchSize`.
    * @returns Resolves, once the new storage serves calls and the old one is
    *   retired, with what was copied.
    * @throws {StorageError} The new storage cannot start, or the migration
    *   failed.
+   * @throws {ClientStoppedError} The client is stopped.
    *
    * @example Migrate with a progress callback
    * ```ts
@@ -347,10 +371,20 @@ export class Api {
     const w = this.#w;
     if (w.registry.getSnapshot().status !== "active") {
       return Promise.reject(
-        new ApiError("bind", "Cannot bind storage: the client is stopped"),
+        new ClientStoppedError("Cannot bind storage: the client is stopped"),
       );
     }
-    const { isKey, onProgress, batchSize } = options;
+    const { isKey, onProgress, batchSize, merge } = options;
+    if (merge !== undefined && typeof merge !== "boolean") {
+      return Promise.reject(
+        new TypeError("Cannot bind storage: merge must be a boolean"),
+      );
+    }
+    if (merge === true && options.migrate !== true) {
+      return Promise.reject(
+        new TypeError("Cannot bind storage: merge needs migrate: true"),
+      );
+    }
     if (isKey !== undefined && typeof isKey !== "function") {
       return Promise.reject(
         new TypeError("Cannot bind storage: isKey must be a function"),
@@ -389,6 +423,7 @@ export class Api {
       type: "api.bind",
       storage,
       migrate: options.migrate === true,
+      merge: merge === true,
       isKey,
       batchSize,
       id,

@@ -3,8 +3,11 @@
  * that streams the old storage into the new one in bounded batches.
  *
  * ```
+ * (mirror) surveying ──keys──┐
+ * (merge)                     ▼
  * reading ──batch──► writing ──more──► pausing ──resume──► reading
- *    │                  └────last────► done
+ *    │                  └────last────► done (merge, or nothing stale)
+ *    │                  └────last────► sweeping ⇄ sweepPausing ──► done
  *    └── error, malformed batch, no answer within `timeout` ──► failed
  * ```
  *
@@ -16,9 +19,24 @@
  *   and the send happen in the same synchronous step, and a storage applies
  *   requests for a key in the order it accepts them, so a caller's write
  *   always lands after the copy of that key, never before;
+ * - an entry listed with a deadline (`[key, value, expiresAt]`) is written
+ *   with it (one that passed meanwhile is not copied), and the deadline is
+ *   reported to the registry (`api.copy_expiry`), for a plugin that expires
+ *   entries itself;
  * - `pausing` yields to the event loop (one macrotask, ~5 µs here) so that
  *   callers run between batches even when both storages answer
- *   synchronously.
+ *   synchronously;
+ * - a mirroring migration (the default; not with `merge`) makes the new
+ *   storage hold exactly what the old one holds. First, `surveying` asks the
+ *   new storage for its keys (`storage.keys`: its namespace only) and hands
+ *   those the key filter accepts to the router as `stale` (keys only, and
+ *   none for a new storage that starts empty). The copy takes each key it
+ *   writes out of `stale`; once it is done, `sweeping` deletes what is left
+ *   there, a bounded chunk at a time with a pause between chunks, except
+ *   the keys callers touched. The filter and the deletes of a chunk happen
+ *   in one synchronous step, as for the writes, so a key a caller writes
+ *   during the migration is never removed, and a key a caller deletes stays
+ *   deleted.
  *
  * The batch size adapts: it doubles while a batch (read + write) takes less
  * than half of `budgetMs` and halves when it takes more than that, so
@@ -43,7 +61,7 @@ import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import type {
   EntriesBatch,
   EntriesCursor,
-  JsonValue,
+  StorageEntry,
   StorageReply,
 } from "../storage/protocol.ts";
 import { StorageError } from "../../src/errors.ts";
@@ -62,8 +80,13 @@ export interface CopierInput {
   from: AnyActorRef;
   /** The new storage (written). */
   to: AnyActorRef;
-  /** The migration's router: its `touched` keys are never copied. */
-  router: Pick<MigrationRoute, "touched">;
+  /**
+   * The migration's router: its `touched` keys are never copied nor
+   * removed; a mirroring copy keeps its `stale` keys.
+   */
+  router: Pick<MigrationRoute, "touched" | "stale">;
+  /** Remove what only the new storage holds once the copy is done. */
+  mirror: boolean;
   /** Which keys to copy. */
   isKey: KeyFilter;
   /** Timeout of each step in ms. */
@@ -80,9 +103,18 @@ interface CopierContext extends CopierInput {
   nextId: number;
   /** Id of the request in flight. */
   waiting: number;
-  batch: [string, JsonValue][];
+  batch: StorageEntry[];
   more: boolean;
   batchStart: number;
+  /** The stale keys left after the copy, for the mirror's sweep. */
+  sweep: string[];
+  /** Where the sweep is in `sweep`. */
+  sweepPos: number;
+  /** First request id of the chunk of deletes in flight. */
+  sweepFirst: number;
+  /** Deletes of the chunk still unanswered. */
+  sweepLeft: number;
+  removed: number;
   started: number;
   lastReport: number;
   copied: number;
@@ -95,12 +127,26 @@ interface CopierContext extends CopierInput {
 type CopierEvent = StorageReply | { type: "copy.resume" };
 
 const MIN_BATCH = 16;
+/** Deletes of the mirror's sweep in flight at once. */
+const SWEEP_CHUNK = 256;
 const FIRST_BATCH = 64;
 /** Progress goes to the registry at most this often (plus first and last). */
 const REPORT_MS = 100;
 
-function isEntry(x: unknown): x is [string, JsonValue] {
+function isEntry(x: unknown): x is StorageEntry {
+  return Array.isArray(x) && typeof x[0] === "string" &&
+    (x.length === 2 ||
+      (x.length === 3 &&
+        (x[2] === undefined ||
+          (Number.isSafeInteger(x[2]) && (x[2] as number) > 0))));
+}
+
+function isUnreadable(x: unknown): x is [string, string] {
   return Array.isArray(x) && x.length === 2 && typeof x[0] === "string";
+}
+
+function isKeyList(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((k) => typeof k === "string");
 }
 
 function isBatch(value: unknown): value is EntriesBatch {
@@ -111,7 +157,7 @@ function isBatch(value: unknown): value is EntriesBatch {
     (b.total === undefined ||
       (Number.isInteger(b.total) && b.total >= 0)) &&
     (b.unreadable === undefined ||
-      (Array.isArray(b.unreadable) && b.unreadable.every(isEntry)));
+      (Array.isArray(b.unreadable) && b.unreadable.every(isUnreadable)));
 }
 
 function progressOf(c: CopierContext): MigrationProgress {
@@ -121,6 +167,7 @@ function progressOf(c: CopierContext): MigrationProgress {
     copied: c.copied,
     skipped: c.skipped,
     superseded: c.superseded,
+    removed: c.removed,
     ...(c.total === undefined ? {} : { total: c.total }),
     elapsedMs,
     rate: elapsedMs > 0 ? handled / (elapsedMs / 1000) : 0,
@@ -163,6 +210,16 @@ export const copierMachine: AnyStateMachine = setup({
       event.id === context.waiting,
     isMalformed: ({ event }) =>
       event.type === "storage.result" && !isBatch(event.value),
+    isNotKeyList: ({ event }) =>
+      event.type === "storage.result" && !isKeyList(event.value),
+    mirrors: ({ context }) => context.mirror,
+    hasStale: ({ context }) => (context.router.stale?.size ?? 0) > 0,
+    isSweepAnswer: ({ context, event }) =>
+      (event.type === "storage.result" || event.type === "storage.error") &&
+      event.id >= context.sweepFirst &&
+      event.id < context.sweepFirst + SWEEP_CHUNK,
+    chunkDone: ({ context }) => context.sweepLeft === 0,
+    sweepMore: ({ context }) => context.sweepPos < context.sweep.length,
     hasUnreadableKey: ({ context, event }) =>
       event.type === "storage.result" &&
       ((event.value as EntriesBatch).unreadable ?? []).some(([k]) =>
@@ -203,12 +260,27 @@ export const copierMachine: AnyStateMachine = setup({
     /** Filter and send in one synchronous step (see the module doc). */
     writeBatch: enqueueActions(({ context, enqueue, self }) => {
       const { touched } = context.router;
-      const out: [string, JsonValue][] = [];
+      // Mirror: what the copy writes is no longer stale.
+      let stale = context.router.stale;
+      if (stale !== null && stale.size === 0) stale = null;
+      const out: StorageEntry[] = [];
+      let expiring: [string, number][] | undefined;
       let superseded = 0;
+      const now = Date.now();
       for (const entry of context.batch) {
-        if (!context.isKey(entry[0])) continue;
-        if (touched.has(entry[0])) superseded++;
-        else out.push(entry);
+        const key = entry[0];
+        if (!context.isKey(key)) continue;
+        if (touched.has(key)) {
+          superseded++;
+          continue;
+        }
+        const at = entry[2];
+        if (at !== undefined) {
+          if (at <= now) continue; // expired since it was listed
+          (expiring ??= []).push([key, at]);
+        }
+        out.push(entry);
+        stale?.delete(key);
       }
       const id = context.nextId;
       enqueue.assign({
@@ -225,7 +297,65 @@ export const copierMachine: AnyStateMachine = setup({
         entries: out,
         replyTo: self,
       });
+      if (expiring !== undefined) {
+        enqueue.sendParent({ type: "api.copy_expiry", entries: expiring });
+      }
     }),
+    requestTargetKeys: enqueueActions(({ context, enqueue, self }) => {
+      const id = context.nextId;
+      enqueue.assign({ nextId: id + 1, waiting: id });
+      enqueue.sendTo(context.to, {
+        type: "storage.keys",
+        id,
+        ns: context.ns,
+        replyTo: self,
+      });
+    }),
+    takeStale: ({ context, event }) => {
+      assertEvent(event, "storage.result");
+      const stale = new Set<string>();
+      for (const key of event.value as string[]) {
+        if (context.isKey(key)) stale.add(key);
+      }
+      context.router.stale = stale;
+    },
+    startSweep: assign(({ context }) => ({
+      sweep: [...context.router.stale!],
+      sweepPos: 0,
+      sweepLeft: 0,
+    })),
+    /** Filter and delete in one synchronous step (see the module doc). */
+    sendSweepChunk: enqueueActions(({ context, enqueue, self }) => {
+      const { touched } = context.router;
+      const stale = context.router.stale!;
+      const { sweep } = context;
+      const first = context.nextId;
+      let id = first;
+      let pos = context.sweepPos;
+      for (; pos < sweep.length && id - first < SWEEP_CHUNK; pos++) {
+        const key = sweep[pos];
+        if (!stale.has(key) || touched.has(key)) continue;
+        enqueue.sendTo(context.to, {
+          type: "storage.del",
+          id: id++,
+          ns: context.ns,
+          key,
+          replyTo: self,
+        });
+      }
+      enqueue.assign({
+        nextId: id,
+        sweepFirst: first,
+        sweepLeft: id - first,
+        sweepPos: pos,
+        removed: context.removed + (id - first),
+        // The listing is done with once swept.
+        ...(pos >= sweep.length ? { sweep: [] } : {}),
+      });
+    }),
+    countSweepAnswer: assign(({ context }) => ({
+      sweepLeft: context.sweepLeft - 1,
+    })),
     adaptBatch: assign(({ context }) => {
       const took = performance.now() - context.batchStart;
       const { limit, budgetMs, maxBatch } = context;
@@ -257,6 +387,12 @@ export const copierMachine: AnyStateMachine = setup({
           "the old storage answered storage.entries with a malformed batch",
         ),
     }),
+    failKeyList: assign({
+      error: () =>
+        stepFailed(
+          "the new storage answered storage.keys with something other than a list of strings",
+        ),
+    }),
     failUnreadable: assign(({ context, event }) => {
       assertEvent(event, "storage.result");
       const [key, why] = (event.value as EntriesBatch).unreadable!.find((
@@ -280,6 +416,11 @@ export const copierMachine: AnyStateMachine = setup({
     batch: [],
     more: true,
     batchStart: 0,
+    sweep: [],
+    sweepPos: 0,
+    sweepFirst: 0,
+    sweepLeft: 0,
+    removed: 0,
     started: performance.now(),
     lastReport: 0,
     copied: 0,
@@ -289,8 +430,14 @@ export const copierMachine: AnyStateMachine = setup({
     error: undefined,
   }),
   invoke: { id: "yielder", src: "yielder" },
-  initial: "reading",
+  initial: "starting",
   states: {
+    starting: {
+      always: [
+        { guard: "mirrors", target: "surveying" },
+        { target: "reading" },
+      ],
+    },
     reading: {
       entry: "requestBatch",
       after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
@@ -325,6 +472,11 @@ export const copierMachine: AnyStateMachine = setup({
             target: "pausing",
             actions: ["adaptBatch", "reportProgress"],
           },
+          {
+            guard: and(["isAnswer", "hasStale"]),
+            target: "sweeping",
+            actions: "startSweep",
+          },
           { guard: "isAnswer", target: "done" },
         ],
         "storage.error": {
@@ -337,6 +489,48 @@ export const copierMachine: AnyStateMachine = setup({
     pausing: {
       entry: "pause",
       on: { "copy.resume": "reading" },
+    },
+    surveying: {
+      entry: "requestTargetKeys",
+      after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
+      on: {
+        "storage.result": [
+          {
+            guard: and(["isAnswer", "isNotKeyList"]),
+            target: "failed",
+            actions: "failKeyList",
+          },
+          { guard: "isAnswer", target: "reading", actions: "takeStale" },
+        ],
+        "storage.error": {
+          guard: "isAnswer",
+          target: "failed",
+          actions: "failWithError",
+        },
+      },
+    },
+    sweeping: {
+      entry: "sendSweepChunk",
+      always: [
+        { guard: and(["chunkDone", "sweepMore"]), target: "sweepPausing" },
+        { guard: "chunkDone", target: "done" },
+      ],
+      after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
+      on: {
+        "storage.result": {
+          guard: "isSweepAnswer",
+          actions: "countSweepAnswer",
+        },
+        "storage.error": {
+          guard: "isSweepAnswer",
+          target: "failed",
+          actions: "failWithError",
+        },
+      },
+    },
+    sweepPausing: {
+      entry: "pause",
+      on: { "copy.resume": "sweeping" },
     },
     done: { type: "final" },
     failed: { type: "final" },

@@ -21,8 +21,14 @@
  *   bound now is a no-op;
  * - a request already sent to the old storage completes there;
  * - during a migrating bind no call waits for the copy: reads go to the new
- *   storage then, on a miss, the old one; writes and deletes go to both;
- *   the background copy (`copier.ts`) never writes a key a caller touched;
+ *   storage then, on a miss, the old one (mirroring: only for keys the new
+ *   storage was given; others are read from the old one); writes and
+ *   deletes go to both; the background copy (`copier.ts`) never writes a key
+ *   a caller touched, and carries remaining TTLs;
+ * - after a committed migration the new storage mirrors the old one: keys
+ *   of the namespace that the key filter accepts and that only the new
+ *   storage held are removed (never a key a caller wrote meanwhile), unless
+ *   the bind asked to `merge`;
  * - if the copy fails (an error, a malformed batch, no answer within
  *   `timeout`), or the new storage fails a caller's request, the bind rejects
  *   with `StorageError` and the old storage, which got every write, stays
@@ -155,6 +161,7 @@ export const registryMachine: AnyStateMachine = setup({
             context.storage,
             to,
             (error) => self.send({ type: "api.route_failed", error }),
+            event.merge !== true,
           )
           : undefined,
       };
@@ -211,6 +218,14 @@ export const registryMachine: AnyStateMachine = setup({
       const { [event.id]: old, ...rest } = context.retiring;
       enqueue.assign({ retiring: rest });
       if (old?.owned) enqueue.stopChild(old.ref);
+    }),
+    emitExpiry: emit(({ context, event }) => {
+      assertEvent(event, "api.copy_expiry");
+      return {
+        type: "api.expiry" as const,
+        bind: context.pending!.bind.id,
+        entries: event.entries,
+      };
     }),
     emitProgress: emit(({ context, event }) => {
       assertEvent(event, "api.copy_progress");
@@ -400,7 +415,10 @@ export const registryMachine: AnyStateMachine = setup({
               { target: "#registry.ready", actions: "abortBind" },
             ],
           },
-          on: { "api.copy_progress": { actions: "emitProgress" } },
+          on: {
+            "api.copy_progress": { actions: "emitProgress" },
+            "api.copy_expiry": { actions: "emitExpiry" },
+          },
         },
       },
     },

@@ -78,6 +78,11 @@ export interface MigrationProgress {
    * migration (the caller's write already reached the new storage).
    */
   superseded: number;
+  /**
+   * Keys removed from the new storage because the old one does not hold
+   * them (a mirroring migration; always 0 with `merge`).
+   */
+  removed: number;
   /** Keys in the old storage when the copy began, when the storage knows. */
   total?: number;
   /** Time since the copy began, in ms. */
@@ -102,8 +107,23 @@ export interface ProgressEvent extends MigrationProgress {
   done: boolean;
 }
 
+/**
+ * Emitted by the registry while a migration copies entries that expire: their
+ * keys and deadlines (ms since the epoch, `Date.now()` clock), so that a
+ * plugin that expires entries itself (BoB's scheduler) keeps expiring them
+ * in a new storage that has no expiry of its own (files, IndexedDB).
+ */
+export interface ExpiryEvent {
+  /** Discriminant. */
+  type: "api.expiry";
+  /** The request id of the bind this reports on. */
+  bind: number;
+  /** `[key, deadline]` of each entry copied with a remaining time. */
+  entries: [string, number][];
+}
+
 /** Everything the registry emits. */
-export type RegistryEmitted = ProgressEvent;
+export type RegistryEmitted = ProgressEvent | ExpiryEvent;
 
 /**
  * The data path during a migrating bind, as the facade sees it: it routes
@@ -113,6 +133,16 @@ export type RegistryEmitted = ProgressEvent;
 export interface MigrationRoute {
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: ReadonlySet<string>;
+  /**
+   * Mirror only: the keys (accepted by the key filter) the new storage
+   * held when the migration began that the copy has not rewritten yet: a
+   * get of one of them (untouched) goes to the old storage, and what is left
+   * of them at the end is removed. `null` until they are known (then no key
+   * of the new storage is trusted); always empty when merging.
+   */
+  stale: Set<string> | null;
+  /** Whether the migration mirrors (the default) rather than merges. */
+  readonly mirror: boolean;
   /**
    * Serve one storage request during the migration.
    * @param request The request; its reply goes to `request.replyTo`.
@@ -171,6 +201,11 @@ export interface BindEvent {
   storage: StorageLogic | AnyActorRef;
   /** Copy every entry into the new storage before it takes over. */
   migrate: boolean;
+  /**
+   * Keep the keys only the new storage holds (a migration otherwise removes
+   * them, so the new storage mirrors the old one).
+   */
+  merge?: boolean;
   /** The key filter of this migration (default: the registry's). */
   isKey?: KeyFilter;
   /** Upper bound of entries per copy batch. */
@@ -202,6 +237,8 @@ export type RegistryEvent =
   | { type: "api.retire_timeout"; id: number }
   /** From the copier: progress of the background copy. */
   | { type: "api.copy_progress"; progress: MigrationProgress }
+  /** From the copier: deadlines of copied entries that expire. */
+  | { type: "api.copy_expiry"; entries: [string, number][] }
   /** From the migration router: the new storage failed a caller's request. */
   | { type: "api.route_failed"; error: Error }
   | { type: "xstate.done.actor.copier"; output: CopyOutcome }

@@ -6,7 +6,12 @@
  *
  * - `storage.get` goes to the new storage and, on a miss, to the old one
  *   (after the switch, a late miss asks the new storage again: it then holds
- *   everything);
+ *   everything). During a mirroring migration (the default) the new storage
+ *   may still hold stale entries (keys it held before, which the copy has
+ *   not rewritten and which are removed at the end): a get of one of them
+ *   (or of any key, until the new storage's keys are known) goes to the old
+ *   storage, which holds everything until the switch, unless a caller wrote
+ *   or deleted the key meanwhile;
  * - `storage.set` and `storage.del` go to both storages (write-through), and
  *   the key is marked touched, so the background copy never writes it: a
  *   newer value is never replaced by an older one and a deleted key is never
@@ -177,6 +182,13 @@ export class MigrationRouter implements MigrationRoute {
   /** Keys written or deleted by callers since the migration began. */
   readonly touched: Set<string> = new Set();
   /**
+   * Mirror only: keys the new storage held at the start that the copy has
+   * not rewritten yet (`null` until listed; see `MigrationRoute.stale`).
+   */
+  stale: Set<string> | null;
+  /** Whether the migration mirrors the old storage (else it merges). */
+  readonly mirror: boolean;
+  /**
    * Calls waiting for the new storage's answer, with when they were sent
    * (internal; insertion order, so the first is the oldest).
    */
@@ -192,15 +204,20 @@ export class MigrationRouter implements MigrationRoute {
    * @param to The new storage.
    * @param onFailure Told (once) when the new storage fails a caller's
    *   request while the copy runs; the registry then aborts the migration.
+   * @param mirror Whether the new storage is to mirror the old one (then a
+   *   get of a key the new storage was not given goes to the old one).
    */
   constructor(
     from: AnyActorRef,
     to: AnyActorRef,
     onFailure: (error: Error) => void,
+    mirror = false,
   ) {
     this.from = from;
     this.to = to;
     this.#onFailure = onFailure;
+    this.mirror = mirror;
+    this.stale = mirror ? null : new Set();
   }
 
   /** `copying` until the registry commits or aborts the migration. */
@@ -218,6 +235,13 @@ export class MigrationRouter implements MigrationRoute {
     if (this.#phase === "committed") return deliver(this.to, request);
     switch (request.type) {
       case "storage.get":
+        // Mirror: a key still stale (any key, until they are listed) is
+        // read from the old storage. Decided now, at send time: a copy of
+        // the key sent later lands after this read on the new storage.
+        if (
+          this.mirror && !this.touched.has(request.key) &&
+          (this.stale === null || this.stale.has(request.key))
+        ) return deliver(this.from, request);
         return new ReadCall(this, request).start();
       case "storage.set":
       case "storage.del":

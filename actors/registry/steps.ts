@@ -47,6 +47,7 @@ export const NO_COPY: MigrationProgress = {
   copied: 0,
   skipped: 0,
   superseded: 0,
+  removed: 0,
   elapsedMs: 0,
   rate: 0,
 };
@@ -83,6 +84,7 @@ export function copierInput(context: RegistryContext): CopierInput {
     from: context.storage,
     to: p.to,
     router: context.router!,
+    mirror: p.bind.merge !== true,
     isKey: p.bind.isKey ?? context.isKey,
     timeout: context.timeout,
     maxBatch: p.bind.batchSize ?? MAX_BATCH,

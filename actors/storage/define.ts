@@ -17,6 +17,7 @@ import type {
   EntriesBatch,
   EntriesCursor,
   JsonValue,
+  StorageEntry,
   StorageReply,
   StorageRequest,
 } from "./protocol.ts";
@@ -61,14 +62,24 @@ export interface StorageBackend {
   ): EntriesBatch | Promise<EntriesBatch>;
   /**
    * Write many entries in order. Without it, `storage.set_many` calls
-   * `set()` once per entry (all issued at once, in order). `ttl` as in
-   * `set()`, for every entry.
+   * `set()` once per entry (all issued at once, in order), with the time
+   * left until the entry's own `expiresAt` rounded up to whole seconds, else
+   * `ttl`. `ttl` as in `set()`, for every entry without an `expiresAt` of its
+   * own (see `StorageEntry`).
    */
   setMany?(
     ns: string,
-    entries: [string, JsonValue][],
+    entries: StorageEntry[],
     ttl?: number,
   ): void | Promise<void>;
+  /**
+   * When the entry under `key` (whose value is `value`) expires, in ms since
+   * the epoch (`Date.now()` clock), when the backend knows it (`undefined`:
+   * it does not expire). Without `entries()`, a listing gives it with each
+   * entry (`[key, value, expiresAt]`, see `StorageEntry`) and leaves out the
+   * entries already expired, so a migration carries it on.
+   */
+  expiresAt?(ns: string, key: string, value: JsonValue): number | undefined;
   /** Release resources when the actor stops. */
   close?(): void;
 }
@@ -100,6 +111,39 @@ function checkTtl(ttl: unknown): number | undefined {
   return ttl;
 }
 
+/**
+ * The entries of a `storage.set_many`, checked: each an array of a string
+ * key, a value and an optional `expiresAt` that is a positive safe integer.
+ * @throws {TypeError} For a malformed entry.
+ * @throws {RangeError} For a bad `expiresAt`.
+ */
+function checkEntries(entries: unknown): StorageEntry[] {
+  if (!Array.isArray(entries)) {
+    throw new TypeError("Cannot write entries: entries must be an array");
+  }
+  for (const e of entries) {
+    if (!Array.isArray(e) || typeof e[0] !== "string") {
+      throw new TypeError(
+        "Cannot write entries: each entry must be [key, value, expiresAt?]",
+      );
+    }
+    const at = e[2];
+    if (
+      at !== undefined &&
+      (typeof at !== "number" || !Number.isSafeInteger(at) || at < 1)
+    ) {
+      throw new RangeError(
+        `Cannot write ${
+          e[0]
+        }: expiresAt must be a positive integer of ms since the epoch, got ${
+          String(at)
+        }`,
+      );
+    }
+  }
+  return entries as StorageEntry[];
+}
+
 /** The most listings of one storage actor kept open at once. */
 const MAX_LISTINGS = 8;
 
@@ -129,7 +173,17 @@ function defaultEntries(backend: StorageBackend) {
     const unreadable: [string, string][] = [];
     const pending: Promise<void>[] = [];
     const add = (key: string, value: JsonValue | undefined) => {
-      if (value !== undefined) batch.entries.push([key, value]);
+      if (value === undefined) return;
+      let at: number | undefined;
+      try {
+        at = backend.expiresAt?.(ns, key, value);
+      } catch {
+        at = undefined; // no expiry known: listed as it is
+      }
+      if (at === undefined) batch.entries.push([key, value]);
+      else if (at > Date.now()) {
+        batch.entries.push([key, value, Math.floor(at)]);
+      } // else: expired, left out
     };
     for (const key of slice) {
       let value;
@@ -195,12 +249,19 @@ function defaultEntries(backend: StorageBackend) {
 function defaultSetMany(backend: StorageBackend) {
   return (
     ns: string,
-    entries: [string, JsonValue][],
+    entries: StorageEntry[],
     ttl?: number,
   ): void | Promise<void> => {
     let pending: Promise<void>[] | undefined;
-    for (const [key, value] of entries) {
-      const r = backend.set(ns, key, value, ttl);
+    for (const [key, value, at] of entries) {
+      const r = backend.set(
+        ns,
+        key,
+        value,
+        at === undefined
+          ? ttl
+          : Math.max(1, Math.ceil((at - Date.now()) / 1000)),
+      );
       if (isThenable<void>(r)) (pending ??= []).push(Promise.resolve(r));
     }
     if (pending !== undefined) return Promise.all(pending).then(() => {});
@@ -358,7 +419,7 @@ export function defineStorage(
         case "storage.set_many":
           return settle(
             req,
-            () => setMany(req.ns, req.entries, checkTtl(req.ttl)),
+            () => setMany(req.ns, checkEntries(req.entries), checkTtl(req.ttl)),
           );
         case "storage.drain":
           if (inFlight === 0) {

@@ -22,6 +22,14 @@
  * `del` unlinks (a link is removed, never what it points to) and refuses a
  * directory.
  *
+ * Expiry: an entry whose value is an object with a positive integer
+ * `max_age` (the BoB record's field, seconds) is due `max_age` seconds after
+ * its file's modification time, so a listing (a migration) gives what is
+ * left of it, and leaves it out once it is due (a `get` still reads it: the
+ * storage deletes nothing by itself). An entry written with less time left
+ * than its `max_age` (a `ttl`, or a migration's remaining time) gets a
+ * modification time that far in the past, so the two always agree.
+ *
  * @module
  */
 import {
@@ -103,6 +111,17 @@ export function assertFileKey(key: string): void {
       `Cannot use key as a file name: ${JSON.stringify(key)}`,
     );
   }
+}
+
+/** The `max_age` (seconds) a record declares: a positive integer, or none. */
+function maxAgeOf(value: JsonValue): number | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return undefined;
+  }
+  const m = (value as { [k: string]: JsonValue }).max_age;
+  return typeof m === "number" && Number.isSafeInteger(m) && m > 0
+    ? m
+    : undefined;
 }
 
 function isNotFound(e: unknown): boolean {
@@ -252,6 +271,61 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
       return `${dir}/${key}`;
     }
 
+    /**
+     * Write one entry atomically (temp file, then rename). When it is due
+     * (`at`, ms since the epoch) before its record's `max_age` from now, the
+     * file's modification time is set that much in the past (on the temp
+     * file, before the rename), so that modification time + `max_age` is
+     * when the entry is due.
+     */
+    function write(
+      ns: string,
+      key: string,
+      value: JsonValue,
+      at: number | undefined,
+    ): void {
+      const path = pathOf(ns, key);
+      const bytes = enc.encode(pythonJson(value));
+      if (bytes.length > max) {
+        throw new StorageError(
+          `Cannot write ${key}: entry exceeds the ${max}-byte limit`,
+        );
+      }
+      const maxAge = maxAgeOf(value);
+      const now = Date.now();
+      const backdate = at !== undefined && maxAge !== undefined &&
+          at - maxAge * 1000 < now
+        ? new Date(at - maxAge * 1000)
+        : undefined;
+      const tmp = `${dir}/${tmpPrefix}${tmpSeq++}`;
+      try {
+        if (backdate === undefined) {
+          // createNew (O_EXCL): never write through a link planted there.
+          Deno.writeFileSync(tmp, bytes, { createNew: true });
+        } else {
+          const file = Deno.openSync(tmp, { write: true, createNew: true });
+          try {
+            for (let n = 0; n < bytes.length;) {
+              n += file.writeSync(bytes.subarray(n));
+            }
+            // On the open file: no path to swap in between.
+            file.utimeSync(new Date(now), backdate);
+          } finally {
+            file.close();
+          }
+        }
+        Deno.renameSync(tmp, path);
+      } catch (e) {
+        try {
+          Deno.removeSync(tmp);
+        } catch { /* the temp file may not exist */ }
+        throw new StorageError(
+          `Cannot write ${key}: ${message(e)}`,
+          { cause: e },
+        );
+      }
+    }
+
     return {
       get(ns, key) {
         const path = pathOf(ns, key);
@@ -266,28 +340,25 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
           );
         }
       },
-      set(ns, key, value) {
-        const path = pathOf(ns, key);
-        const bytes = enc.encode(pythonJson(value));
-        if (bytes.length > max) {
-          throw new StorageError(
-            `Cannot write ${key}: entry exceeds the ${max}-byte limit`,
-          );
+      set(ns, key, value, ttl) {
+        write(
+          ns,
+          key,
+          value,
+          ttl === undefined ? undefined : Date.now() + ttl * 1000,
+        );
+      },
+      setMany(ns, entries, ttl) {
+        const all = ttl === undefined ? undefined : Date.now() + ttl * 1000;
+        for (const [key, value, at] of entries) {
+          write(ns, key, value, at ?? all);
         }
-        const tmp = `${dir}/${tmpPrefix}${tmpSeq++}`;
-        try {
-          // createNew (O_EXCL): never write through a link planted there.
-          Deno.writeFileSync(tmp, bytes, { createNew: true });
-          Deno.renameSync(tmp, path);
-        } catch (e) {
-          try {
-            Deno.removeSync(tmp);
-          } catch { /* the temp file may not exist */ }
-          throw new StorageError(
-            `Cannot write ${key}: ${message(e)}`,
-            { cause: e },
-          );
-        }
+      },
+      expiresAt(ns, key, value) {
+        const maxAge = maxAgeOf(value);
+        if (maxAge === undefined) return undefined;
+        const mtime = Deno.lstatSync(pathOf(ns, key)).mtime;
+        return mtime === null ? undefined : mtime.getTime() + maxAge * 1000;
       },
       del(ns, key) {
         const path = pathOf(ns, key);

@@ -117,10 +117,33 @@ export interface StorageEntries extends RequestBase {
   limit: number;
 }
 
+/**
+ * One entry of a listing or a bulk write: `[key, value]`, or
+ * `[key, value, expiresAt]` for an entry that expires: `expiresAt` is when,
+ * in ms since the epoch on this process's clock (`Date.now()`), a positive
+ * integer. A listing gives it for the entries whose expiry the storage knows
+ * (Redis: now plus the key's `PTTL`; memory: the deadline of the `ttl` it
+ * was written with; files: modification time plus the record's `max_age`),
+ * and leaves out entries already expired; a bulk write makes the entry expire
+ * then (Redis: `PX` of what is left when it is sent; memory: its own
+ * deadline; a storage without expiry of its own ignores it, as it ignores
+ * {@linkcode StorageSet.ttl}). A migration carries it from the old storage to
+ * the new one. An absolute time, so that no time is lost or gained between
+ * the storage that lists it and the one that writes it.
+ */
+export type StorageEntry = [
+  key: string,
+  value: JsonValue,
+  expiresAt?: number,
+];
+
 /** One batch of a listing: the answer to {@linkcode StorageEntries}. */
 export interface EntriesBatch {
-  /** `[key, value]` pairs, at most `limit` of them. */
-  entries: [string, JsonValue][];
+  /**
+   * The entries, at most `limit` of them, each with its remaining time when
+   * it expires (see {@linkcode StorageEntry}).
+   */
+  entries: StorageEntry[];
   /**
    * Keys listed but whose value could not be read, with why (e.g. a stray
    * file that is not JSON): `[key, message]`.
@@ -139,8 +162,11 @@ export interface EntriesBatch {
 export interface StorageSetMany extends RequestBase {
   /** Discriminant. */
   type: "storage.set_many";
-  /** The `[key, value]` pairs to write. */
-  entries: [string, JsonValue][];
+  /**
+   * The entries to write; an entry's own `expiresAt` (see
+   * {@linkcode StorageEntry}) wins over `ttl`.
+   */
+  entries: StorageEntry[];
   /** Seconds every entry may live, as in {@linkcode StorageSet.ttl}. */
   ttl?: number;
 }

@@ -40,7 +40,12 @@
  */
 import { defineStorage, type StorageLogic } from "./define.ts";
 import { StorageError } from "../../src/errors.ts";
-import type { EntriesBatch, EntriesCursor, JsonValue } from "./protocol.ts";
+import type {
+  EntriesBatch,
+  EntriesCursor,
+  JsonValue,
+  StorageEntry,
+} from "./protocol.ts";
 
 /** Options of {@linkcode redisStorage}. */
 export interface RedisStorageOptions {
@@ -92,16 +97,18 @@ const MAX_LISTINGS = 8;
 
 // The part of node-redis this actor uses, typed structurally: the client's
 // own generic types are large, and this keeps the check fast.
+type Expiry = { EX: number } | { PX: number };
 interface Multi {
-  set(key: string, value: string, options?: { EX: number }): Multi;
+  set(key: string, value: string, options?: Expiry): Multi;
   exec(): Promise<unknown>;
 }
 interface Commands {
   get(key: string): Promise<string | null>;
+  pTTL(key: string): Promise<number>;
   set(
     key: string,
     value: string,
-    options?: { EX: number },
+    options?: Expiry,
   ): Promise<unknown>;
   del(keys: string | string[]): Promise<number>;
   multi(): Multi;
@@ -210,9 +217,11 @@ interface Listing {
  * values with `MGET` (one node)
  * or pipelined `GET`s (a cluster), and `storage.set_many` is one
  * `MULTI`/`EXEC` (one node) or pipelined `SET`s (a cluster, whose keys span
- * slots). A migration copies values, not remaining TTLs (the registry's
- * copier carries none): BoB's own scheduler still expires what its process
- * stored.
+ * slots). A listing reads each key's `PTTL` with its value (pipelined) and
+ * lists its deadline, so a migration carries it on; `storage.set_many`
+ * writes an entry's own deadline as `PX` of what is left when the command is
+ * sent: what a migration into Redis copies expires in Redis when it would
+ * have expired in the old storage (give or take the write's latency).
  *
  * @param options Where Redis is, and how keys are prefixed.
  * @returns Actor logic for `api.bind` or `createActor`.
@@ -587,18 +596,26 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
       };
       return Promise.all(rc.masters.map((m) => rc.nodeClient(m)));
     }
-    /** Values of `names` (full Redis keys), `null` where there is none. */
+    /**
+     * Values of `names` (full Redis keys), `null` where there is none, and
+     * their remaining times (`PTTL`: ms, or -1 for none, -2 for no key).
+     */
     function readMany(
       c: Commands,
       node: NodeClient,
       names: string[],
-    ): Promise<(string | null)[]> {
-      if (names.length === 0) return Promise.resolve([]);
+    ): Promise<[(string | null)[], number[]]> {
+      if (names.length === 0) return Promise.resolve([[], []]);
       // One node: one MGET. A cluster: the keys of one master may span
-      // slots (MGET would be CROSSSLOT), so one GET each, pipelined.
-      return cluster
+      // slots (MGET would be CROSSSLOT), so one GET each, pipelined. The
+      // PTTLs are issued in the same tick, so pipelined with them.
+      const texts = cluster
         ? Promise.all(names.map((n) => c.get(n)))
         : node.mGet(names);
+      const ttls = Promise.all(
+        names.map((n) => (cluster ? c : node).pTTL(n)),
+      );
+      return Promise.all([texts, ttls]);
     }
 
     return {
@@ -725,11 +742,14 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
           const names = l.buffer.splice(0, limit);
           const done = l.buffer.length === 0 && l.node >= l.nodes.length;
           if (done) listings.delete(id);
-          const texts = await readMany(
+          const asked = Date.now();
+          const [texts, ttls] = await readMany(
             c,
             l.nodes[Math.min(l.node, l.nodes.length - 1)],
             names,
           );
+          // A PTTL was taken somewhere in the round trip, after `asked`:
+          // counted from `asked`, a deadline is never overstated.
           const batch: EntriesBatch = { entries: [], next: done ? null : id };
           const unreadable: [string, string][] = [];
           names.forEach((name, i) => {
@@ -737,7 +757,12 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
             const key = name.slice(head.length);
             if (text === null) return; // deleted (or expired) since listed
             try {
-              batch.entries.push([key, parse(key, text)]);
+              const value = parse(key, text);
+              // A remaining time (ms) travels with the entry.
+              const ttl = Number(ttls[i]);
+              batch.entries.push(
+                ttl > 0 ? [key, value, asked + ttl] : [key, value],
+              );
             } catch (e) {
               unreadable.push([key, message(e)]);
             }
@@ -749,18 +774,25 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
       setMany(ns, entries, ttl) {
         const { head } = space(ns);
         if (entries.length === 0) return;
-        const opts = ttl === undefined ? undefined : { EX: ttl };
+        const all = ttl === undefined ? undefined : { EX: ttl };
         return run(`write ${entries.length} entries`, async (c) => {
+          // An entry's own deadline wins: SET … PX what is left of it now,
+          // when the command is sent.
+          const now = Date.now();
+          const opts = (e: StorageEntry) =>
+            e[2] === undefined ? all : { PX: Math.max(1, e[2] - now) };
           if (cluster) {
             // Keys span slots: no MULTI across them. Pipelined SETs.
             await Promise.all(
-              entries.map(([k, v]) => c.set(head + k, JSON.stringify(v), opts)),
+              entries.map((e) =>
+                c.set(head + e[0], JSON.stringify(e[1]), opts(e))
+              ),
             );
             return;
           }
           const m = c.multi();
-          for (const [k, v] of entries) {
-            m.set(head + k, JSON.stringify(v), opts);
+          for (const e of entries) {
+            m.set(head + e[0], JSON.stringify(e[1]), opts(e));
           }
           await m.exec();
         });
