@@ -6,7 +6,8 @@
  * (in either state)
  *   bob.stored / bob.deleted ─► expiry child (one timer, nearest deadline)
  *   scheduler.due            ─► del_bob through the api, emit bob.expired
- *   bob.inline_done          ─► emit bob.data (or bob.rejected)
+ *   bob.inline_done          ─► emit bob.data (or bob.rejected); no expiry:
+ *                               peer data lives in the peer cache
  * children: expiry (scheduler), network (fetch, serve, inline — see network.ts)
  * ```
  *
@@ -31,6 +32,7 @@ import { deadlineScheduler } from "../scheduler/scheduler.ts";
 import type { BobEmitted, BobEvent } from "./protocol.ts";
 import { bobNetwork } from "./network.ts";
 import { DEFAULT_MAX_BOB_SIZE } from "../../src/bob_element.ts";
+import { PeerCache, type PeerCacheOptions } from "./peer_cache.ts";
 
 /** Default most IQ gets served at once to one peer. */
 export const DEFAULT_MAX_SERVING = 64;
@@ -41,6 +43,8 @@ export interface BobContext extends PluginInput {
   maxSize: number;
   /** Most IQ gets served at once to one peer. */
   maxServing: number;
+  /** What peers sent (see `peer_cache.ts`); never served, never in storage. */
+  peerCache: PeerCache;
 }
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
@@ -73,10 +77,6 @@ const machine = setup({
     inlineFailed: ({ event }) => {
       assertEvent(event, "bob.inline_done");
       return event.error !== undefined;
-    },
-    inlineExpires: ({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return (event.bob?.maxAge ?? 0) > 0;
     },
   },
   actions: {
@@ -141,15 +141,6 @@ const machine = setup({
         error: event.error!,
       };
     }),
-    /** A cached inline entry with a max-age gets its expiry scheduled. */
-    scheduleInlineExpiry: sendTo("expiry", ({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return {
-        type: "scheduler.schedule" as const,
-        key: event.bob!.cid,
-        at: Date.now() + (event.bob!.maxAge ?? 0) * 1000,
-      };
-    }),
   },
 }).createMachine({
   id: "xep_0231",
@@ -161,6 +152,9 @@ const machine = setup({
     maxServing: typeof input.options.maxServing === "number"
       ? input.options.maxServing
       : DEFAULT_MAX_SERVING,
+    peerCache: new PeerCache(
+      input.options.peerCache as PeerCacheOptions | undefined,
+    ),
   }),
   invoke: [
     { id: "expiry", src: "scheduler" },
@@ -172,6 +166,7 @@ const machine = setup({
         host: context.host,
         maxSize: context.maxSize,
         maxServing: context.maxServing,
+        cache: context.peerCache,
       }),
     },
   ],
@@ -189,7 +184,6 @@ const machine = setup({
     ],
     "bob.inline_done": [
       { guard: "inlineFailed", actions: "emitRejected" },
-      { guard: "inlineExpires", actions: ["scheduleInlineExpiry", "emitData"] },
       { actions: "emitData" },
     ],
   },
