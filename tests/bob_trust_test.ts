@@ -359,7 +359,12 @@ async function flood(
     // Wait for this batch to arrive before sending more.
     while (done < sent) await sleep(5);
   }
-  gc?.();
+  // Array buffers are freed by a task after the collection: let it run.
+  if (gc) {
+    gc();
+    await sleep(500);
+    gc();
+  }
   const after = Deno.memoryUsage().heapUsed;
   const externalAfter = Deno.memoryUsage().external;
   for (const off of offs) off();

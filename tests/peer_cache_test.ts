@@ -73,3 +73,33 @@ Deno.test("registerPlugin(xep_0231) checks peerCache options and shows its stats
     await xmpp.stop();
   }
 });
+
+Deno.test("getBob() hands out a copy of peer data: changing it does not change the cache", async () => {
+  const xmpp = createClient({ jid: "alice@localhost/a" });
+  try {
+    const bob = xmpp.registerPlugin("xep_0231");
+    const data = enc.encode("peer bytes");
+    const cid = cidOf(data);
+    const { xml } = await import("../mod.ts");
+    const seen = new Promise((r) => bob.on("bob.data", r));
+    bob.actor.getSnapshot().children.network.send({
+      type: "net.inline",
+      stanza: xml(
+        "message",
+        { from: "mallory@evil.example/x" },
+        xml(
+          "data",
+          { xmlns: "urn:xmpp:bob", cid, type: "text/plain" },
+          data.toBase64(),
+        ),
+      ),
+    });
+    await seen;
+    const first = await bob.getBob({ cid });
+    first.data.fill(0);
+    const second = await bob.getBob({ cid });
+    assertStrictEquals(new TextDecoder().decode(second.data), "peer bytes");
+  } finally {
+    await xmpp.stop();
+  }
+});

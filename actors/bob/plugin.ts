@@ -297,12 +297,13 @@ export class BobPlugin {
     );
   }
 
+  // A copy: what a caller does with the bytes never changes the cache.
   #peer(cid: string): BobData {
     const bob = this.#cache()?.get(cid);
     if (bob === undefined) {
       throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
     }
-    return bob;
+    return markChecked({ ...bob, data: bob.data.slice() });
   }
 
   /**
