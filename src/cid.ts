@@ -113,7 +113,9 @@ export function normalizeCid(cid: unknown, what = "use cid"): string {
 // XEP-0231's `sha1`, the IANA "Hash Function Textual Names" spellings
 // (`sha-1`, `sha-224`, `sha-256`, `sha-384`, `sha-512`) and the same without
 // the dash. md2/md5 are left out on purpose (collisions are cheap, so a
-// match proves nothing), as are names we have no function for.
+// match proves nothing), as are names we bundle no function for (XEP-0300's
+// sha3-*/blake2b-*, IANA's shake128/shake256: a variable-length output
+// could be cut to a few bytes) and unknown names.
 const HASHES: ReadonlyMap<string, (data: Uint8Array) => Uint8Array> = new Map(
   [
     ["sha1", sha1],
