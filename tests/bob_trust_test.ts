@@ -146,6 +146,41 @@ Deno.test({
 
 Deno.test({
   name:
+    "BoB trust: an answer fetched with getBob({ cid, jid, cached: false }) never retypes, re-times or deletes your entry",
+  ignore,
+  fn: () =>
+    withPeers(async ({ alice, mallory }) => {
+      const mine = alice.registerPlugin("xep_0231");
+      const data = enc.encode("my logo");
+      const cid = await mine.setBob(data, "image/png");
+      // Mallory answers with the honest bytes, another type and max-age 1.
+      mallory.handle(
+        "iq",
+        { type: "get", name: "data", xmlns: NS },
+        () =>
+          xml(
+            "data",
+            { xmlns: NS, cid, type: "text/html", "max-age": "1" },
+            data.toBase64(),
+          ),
+      );
+      const fetched = await mine.getBob({
+        cid,
+        jid: mallory.jid,
+        cached: false,
+      });
+      // The caller sees what mallory said…
+      assertStrictEquals(fetched.type, "text/html");
+      // …and our entry is untouched, also after mallory's max-age.
+      await sleep(1500);
+      const got = await mine.getBob({ cid });
+      assertStrictEquals(got.type, "image/png");
+      assertStrictEquals(got.maxAge, undefined);
+    }),
+});
+
+Deno.test({
+  name:
     "BoB trust: a peer re-sending your cid inline with max-age=1 leaves the Redis entry with no TTL",
   ignore: ignore || (!hasRedis() && !requireServers()),
   fn: async () => {
