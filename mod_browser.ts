@@ -25,6 +25,14 @@ export { type BobContext, DEFAULT_MAX_SERVING } from "./actors/bob/machine.ts";
 export { fetchBob, type FetchInput } from "./actors/bob/fetch.ts";
 export { bobNetwork, type NetworkInput } from "./actors/bob/network.ts";
 export {
+  checkPeerCacheOptions,
+  DEFAULT_PEER_CACHE_MAX_BYTES,
+  DEFAULT_PEER_CACHE_MAX_ENTRIES,
+  PeerCache,
+  type PeerCacheOptions,
+  type PeerCacheStats,
+} from "./actors/bob/peer_cache.ts";
+export {
   bobElement,
   DEFAULT_MAX_BOB_SIZE,
   NS_BOB,
@@ -134,7 +142,17 @@ export type {
   StorageSet,
   StorageSetMany,
 } from "./actors/storage/protocol.ts";
-export { assertCid, cidOf, isCid, normalizeCid } from "./src/cid.ts";
+export {
+  assertCid,
+  cidAlgorithm,
+  cidMatches,
+  cidOf,
+  cidVerifies,
+  isCid,
+  isVerifiableCid,
+  normalizeCid,
+  VERIFIED_CID_ALGORITHMS,
+} from "./src/cid.ts";
 export {
   ApiError,
   ClientStoppedError,

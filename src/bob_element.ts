@@ -6,7 +6,13 @@
  */
 import { xml } from "./xml.ts";
 import type { Element } from "./deps.ts";
-import { cidMatches, isCid, normalizeCid } from "./cid.ts";
+import {
+  cidAlgorithm,
+  cidMatches,
+  isCid,
+  isVerifiableCid,
+  normalizeCid,
+} from "./cid.ts";
 import { type BobData, isMimeType } from "./bob_data.ts";
 import { StanzaError, VerificationError } from "./errors.ts";
 
@@ -59,7 +65,10 @@ export function requestedCid(el: Element | undefined): string {
  * Read and verify a `<data/>` element received from a peer: a well-formed
  * cid (and the one asked for, if given), a MIME type, a non-negative integer
  * max-age when present, base64 content no larger than `maxSize` bytes, and
- * bytes whose SHA-1 is the cid — so a forged or tampered BoB is refused.
+ * bytes whose digest is the cid under a hash we can check (`sha1`, `sha-1`,
+ * `sha-256`, … see `VERIFIED_CID_ALGORITHMS`) — so a forged or tampered BoB
+ * is refused, and so is one under a hash we cannot check (`md5`, unknown
+ * names).
  *
  * @param el The `<data/>` element.
  * @param options `maxSize` in bytes; `cid` the cid that was asked for.
@@ -94,6 +103,9 @@ export function readBobElement(
   const canonical = normalizeCid(cid);
   if (options.cid !== undefined && canonical !== normalizeCid(options.cid)) {
     fail(`asked for ${options.cid}`);
+  }
+  if (!isVerifiableCid(canonical)) {
+    fail(`${cidAlgorithm(canonical)} cids cannot be verified`);
   }
   if (!isMimeType(type)) fail("type is not a MIME type");
   const rawAge = el.attrs["max-age"];

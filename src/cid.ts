@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { sha1 } from "./deps.ts";
+import { sha1, sha224, sha256, sha384, sha512 } from "./deps.ts";
 
 /**
  * The XEP-0231 cid form: `<hash name>+<hex digest>@bob.xmpp.org`. Without the
@@ -109,13 +109,90 @@ export function normalizeCid(cid: unknown, what = "use cid"): string {
   return cid.toLowerCase();
 }
 
+// The hash names a cid may carry that we can check, each with its function:
+// XEP-0231's `sha1`, the IANA "Hash Function Textual Names" spellings
+// (`sha-1`, `sha-224`, `sha-256`, `sha-384`, `sha-512`) and the same without
+// the dash. md2/md5 are left out on purpose (collisions are cheap, so a
+// match proves nothing), as are names we bundle no function for (XEP-0300's
+// sha3-*/blake2b-*, IANA's shake128/shake256: a variable-length output
+// could be cut to a few bytes) and unknown names.
+const HASHES: ReadonlyMap<string, (data: Uint8Array) => Uint8Array> = new Map(
+  [
+    ["sha1", sha1],
+    ["sha-1", sha1],
+    ["sha224", sha224],
+    ["sha-224", sha224],
+    ["sha256", sha256],
+    ["sha-256", sha256],
+    ["sha384", sha384],
+    ["sha-384", sha384],
+    ["sha512", sha512],
+    ["sha-512", sha512],
+  ],
+);
+
 /**
- * Whether `data` matches a `sha1+` cid (in any case). Cids of other hash
- * names are not checked and count as matching.
+ * The hash names whose cids are verified (lowercase): a cid under any other
+ * name cannot be checked, so data from peers under it is refused.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { VERIFIED_CID_ALGORITHMS } from "./cid.ts";
+ * ok(VERIFIED_CID_ALGORITHMS.includes("sha-256"));
+ * ok(!VERIFIED_CID_ALGORITHMS.includes("md5"));
+ * ```
+ */
+export const VERIFIED_CID_ALGORITHMS: readonly string[] = Object.freeze([
+  ...HASHES.keys(),
+]);
+
+/**
+ * The hash name of a well-formed cid, lowercase (`sha1`, `sha-256`, …).
+ *
+ * @param cid A well-formed cid.
+ * @returns What comes before the `+`.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { cidAlgorithm } from "./cid.ts";
+ * strictEqual(cidAlgorithm("SHA-256+00112233@bob.xmpp.org"), "sha-256");
+ * ```
+ */
+export function cidAlgorithm(cid: string): string {
+  return cid.slice(0, cid.indexOf("+")).toLowerCase();
+}
+
+/**
+ * Whether the hash of a cid is one we can check (see
+ * {@linkcode VERIFIED_CID_ALGORITHMS}).
+ *
+ * @param cid A well-formed cid.
+ * @returns `true` when {@linkcode cidMatches} really checks it.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { isVerifiableCid } from "./cid.ts";
+ * ok(isVerifiableCid("sha-512+00112233@bob.xmpp.org"));
+ * ok(!isVerifiableCid("md5+00112233@bob.xmpp.org"));
+ * ```
+ */
+export function isVerifiableCid(cid: string): boolean {
+  return HASHES.has(cidAlgorithm(cid));
+}
+
+/**
+ * Whether `data` matches a cid (in any case): its digest under the cid's
+ * hash (any of {@linkcode VERIFIED_CID_ALGORITHMS}) equals the cid's hex.
+ * A cid under a hash we cannot check is not checked and counts as matching:
+ * use {@linkcode isVerifiableCid} (or {@linkcode cidVerifies}) for data that
+ * must be believed.
  *
  * @param cid A well-formed cid.
  * @param data The bytes it should name.
- * @returns `false` only for a sha1 cid whose digest differs.
+ * @returns `false` only for a verifiable cid whose digest differs.
  *
  * @example Usage
  * ```ts
@@ -124,9 +201,34 @@ export function normalizeCid(cid: unknown, what = "use cid"): string {
  * const data = new TextEncoder().encode("x");
  * ok(cidMatches(cidOf(data).toUpperCase(), data));
  * ok(!cidMatches(cidOf(data), new Uint8Array()));
+ * ok(!cidMatches("sha-256+" + "0".repeat(64) + "@bob.xmpp.org", data));
  * ```
  */
 export function cidMatches(cid: string, data: Uint8Array): boolean {
-  const lower = cid.toLowerCase();
-  return !lower.startsWith("sha1+") || cidOf(data) === lower;
+  const hash = HASHES.get(cidAlgorithm(cid));
+  if (hash === undefined) return true;
+  const at = cid.indexOf("@");
+  return hash(data).toHex() === cid.slice(cid.indexOf("+") + 1, at)
+    .toLowerCase();
+}
+
+/**
+ * Whether `data` is proven to be what `cid` names: the cid's hash is one we
+ * check and the digest matches. What a peer sends must pass this.
+ *
+ * @param cid A well-formed cid.
+ * @param data The bytes.
+ * @returns `true` only for a verifiable cid whose digest matches.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { cidOf, cidVerifies } from "./cid.ts";
+ * const data = new TextEncoder().encode("x");
+ * ok(cidVerifies(cidOf(data), data));
+ * ok(!cidVerifies("md5+9dd4e461268c8034f5c8564e155c67a6@bob.xmpp.org", data));
+ * ```
+ */
+export function cidVerifies(cid: string, data: Uint8Array): boolean {
+  return isVerifiableCid(cid) && cidMatches(cid, data);
 }

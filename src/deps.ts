@@ -43,6 +43,11 @@ export {
   set as idbSet,
 } from "npm:idb-keyval@^6.2.0";
 export { sha1 } from "npm:@noble/hashes@^2.0.0/legacy.js";
-export { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
+export {
+  sha224,
+  sha256,
+  sha384,
+  sha512,
+} from "npm:@noble/hashes@^2.0.0/sha2.js";
 export { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 export { pbkdf2 } from "npm:@noble/hashes@^2.0.0/pbkdf2.js";

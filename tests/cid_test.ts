@@ -1,10 +1,14 @@
 import { assert, assertStrictEquals, assertThrows } from "./deps.ts";
 import {
   assertCid,
+  cidAlgorithm,
   cidMatches,
   cidOf,
+  cidVerifies,
   isCid,
+  isVerifiableCid,
   normalizeCid,
+  VERIFIED_CID_ALGORITHMS,
 } from "../src/cid.ts";
 
 const enc = new TextEncoder();
@@ -70,4 +74,50 @@ Deno.test("normalizeCid() returns the canonical lowercase form", () => {
     /Cannot get bob: cid must/,
   );
   assertThrows(() => normalizeCid(42), TypeError, /cid must/);
+});
+
+Deno.test("cidMatches() checks every hash we verify, in every spelling; cidVerifies() refuses the others", async () => {
+  const { createHash } = await import("node:crypto");
+  const data = enc.encode("verified bytes");
+  const forged = enc.encode("forged bytes");
+  const spellings: Array<[string, string]> = [
+    ["sha1", "sha1"],
+    ["sha-1", "sha1"],
+    ["SHA-1", "sha1"],
+    ["sha224", "sha224"],
+    ["sha-224", "sha224"],
+    ["sha256", "sha256"],
+    ["sha-256", "sha256"],
+    ["sha384", "sha384"],
+    ["sha-384", "sha384"],
+    ["sha512", "sha512"],
+    ["sha-512", "sha512"],
+  ];
+  for (const [algo, node] of spellings) {
+    const hex = createHash(node).update(data).digest("hex");
+    const cid = `${algo}+${hex}@bob.xmpp.org`;
+    assert(isVerifiableCid(cid), cid);
+    assert(cidMatches(cid, data), cid);
+    assert(cidVerifies(cid, data), cid);
+    assert(!cidMatches(cid, forged), `forged under ${cid}`);
+    assert(!cidVerifies(cid, forged), `forged under ${cid}`);
+    // A digest of the wrong length never matches.
+    assert(!cidMatches(`${algo}+${hex}00@bob.xmpp.org`, data), cid);
+  }
+  for (
+    const cid of [
+      `md5+${createHash("md5").update(data).digest("hex")}@bob.xmpp.org`,
+      "md2+00112233445566778899aabbccddeeff@bob.xmpp.org",
+      "shake256+00112233445566778899aabbccddeeff@bob.xmpp.org",
+      "constructor+00112233@bob.xmpp.org",
+      "foo+00112233@bob.xmpp.org",
+    ]
+  ) {
+    assert(!isVerifiableCid(cid), cid);
+    assert(!cidVerifies(cid, data), cid);
+    // Not checkable: counts as matching for your own entries only.
+    assert(cidMatches(cid, forged), cid);
+  }
+  assertStrictEquals(cidAlgorithm("SHA-256+00@bob.xmpp.org"), "sha-256");
+  assert(VERIFIED_CID_ALGORITHMS.includes("sha-512"));
 });

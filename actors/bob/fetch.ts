@@ -1,7 +1,7 @@
 /**
  * Fetching one cid from a peer: an IQ get, the answer verified (cid, type,
- * max-age, size, SHA-1 of the bytes), then cached through `set_bob` unless
- * max-age is 0.
+ * max-age, size, digest of the bytes under a hash we can check), then kept
+ * in the peer cache unless max-age is 0 — never written to your storage.
  *
  * @module
  */
@@ -9,14 +9,14 @@ import { xml } from "../../src/xml.ts";
 import type { BobData } from "../../src/bob_data.ts";
 import { NS_BOB, readBobElement } from "../../src/bob_element.ts";
 import { VerificationError } from "../../src/errors.ts";
-import type { Api } from "../registry/api.ts";
 import type { PluginHost } from "../plugin/define.ts";
 import { markChecked } from "./ops.ts";
+import type { PeerCache } from "./peer_cache.ts";
 
 /** What a fetch needs. */
 export interface FetchInput {
-  /** The plugin's API (`set_bob`). */
-  api: Api;
+  /** Where a verified answer is kept (max-age other than 0); none: not kept. */
+  cache?: PeerCache;
   /** The client (`iq`). */
   host: PluginHost;
   /** The peer to ask. */
@@ -30,14 +30,14 @@ export interface FetchInput {
 }
 
 /**
- * Fetch, verify and cache one cid.
+ * Fetch, verify and cache one cid (in the peer cache).
  *
  * @param input The peer, the cid and the plumbing.
  * @returns The verified entry.
  * @throws {VerificationError} An answer that does not verify.
  */
 export async function fetchBob(input: FetchInput): Promise<BobData> {
-  const { api, host, jid, cid, timeout, maxSize } = input;
+  const { cache, host, jid, cid, timeout, maxSize } = input;
   const answer = await host.iq(
     xml("iq", { type: "get", to: jid }, xml("data", { xmlns: NS_BOB, cid })),
     timeout === undefined ? undefined : { timeout },
@@ -49,7 +49,7 @@ export async function fetchBob(input: FetchInput): Promise<BobData> {
     );
   }
   const bob = markChecked(readBobElement(el, { maxSize, cid }));
-  // max-age 0: returned, never stored.
-  if (bob.maxAge !== 0) await api.run("set_bob", { args: bob });
+  // max-age 0: returned, never kept (PeerCache.add knows).
+  cache?.add(bob);
   return bob;
 }

@@ -7,7 +7,8 @@
  *   bob.stored / bob.deleted ─► expiry child (one timer, nearest deadline)
  *   scheduler.due            ─► del_bob through the api, emit bob.expired
  *   bob.migrated_expiry      ─► expiry child (deadlines a migration copied)
- *   bob.inline_done          ─► emit bob.data (or bob.rejected)
+ *   bob.inline_done          ─► emit bob.data (or bob.rejected); no expiry:
+ *                               peer data lives in the peer cache
  * children: expiry (scheduler), network (fetch, serve, inline — see network.ts)
  * ```
  *
@@ -35,6 +36,7 @@ import { deadlineScheduler } from "../scheduler/scheduler.ts";
 import type { BobEmitted, BobEvent } from "./protocol.ts";
 import { bobNetwork } from "./network.ts";
 import { DEFAULT_MAX_BOB_SIZE } from "../../src/bob_element.ts";
+import { PeerCache, type PeerCacheOptions } from "./peer_cache.ts";
 
 /** Default most IQ gets served at once to one peer. */
 export const DEFAULT_MAX_SERVING = 64;
@@ -45,6 +47,8 @@ export interface BobContext extends PluginInput {
   maxSize: number;
   /** Most IQ gets served at once to one peer. */
   maxServing: number;
+  /** What peers sent (see `peer_cache.ts`); never served, never in storage. */
+  peerCache: PeerCache;
 }
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
@@ -96,10 +100,6 @@ const machine = setup({
     inlineFailed: ({ event }) => {
       assertEvent(event, "bob.inline_done");
       return event.error !== undefined;
-    },
-    inlineExpires: ({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return (event.bob?.maxAge ?? 0) > 0;
     },
   },
   actions: {
@@ -175,15 +175,6 @@ const machine = setup({
         });
       }
     }),
-    /** A cached inline entry with a max-age gets its expiry scheduled. */
-    scheduleInlineExpiry: sendTo("expiry", ({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return {
-        type: "scheduler.schedule" as const,
-        key: event.bob!.cid,
-        at: Date.now() + (event.bob!.maxAge ?? 0) * 1000,
-      };
-    }),
   },
 }).createMachine({
   id: "xep_0231",
@@ -195,6 +186,9 @@ const machine = setup({
     maxServing: typeof input.options.maxServing === "number"
       ? input.options.maxServing
       : DEFAULT_MAX_SERVING,
+    peerCache: new PeerCache(
+      input.options.peerCache as PeerCacheOptions | undefined,
+    ),
   }),
   invoke: [
     { id: "expiry", src: "scheduler" },
@@ -211,6 +205,7 @@ const machine = setup({
         host: context.host,
         maxSize: context.maxSize,
         maxServing: context.maxServing,
+        cache: context.peerCache,
       }),
     },
   ],
@@ -229,7 +224,6 @@ const machine = setup({
     ],
     "bob.inline_done": [
       { guard: "inlineFailed", actions: "emitRejected" },
-      { guard: "inlineExpires", actions: ["scheduleInlineExpiry", "emitData"] },
       { actions: "emitData" },
     ],
   },

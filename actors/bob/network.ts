@@ -6,16 +6,18 @@
  *
  * ```
  * facade ─net.fetch─► network ─(one IQ per peer+cid in flight)─► peer
- *                        └─ verified, set_bob ─► waiters resolved
- *                                       └─ max-age > 0 ─bob.stored─► parent
+ *                        └─ verified, into the peer cache ─► waiters resolved
  * stanza handler ─net.serve─► network ─[peer under maxServing]─► get_bob ─► <data/>
  *                                      [else] resource-constraint (wait)
- * stanza handler ─net.inline─► network ─verify, set_bob─► bob.inline_done ─► parent
+ * stanza handler ─net.inline─► network ─verify, peer cache─► bob.inline_done ─► parent
  * ```
  *
  * It holds the fetches in flight (so concurrent fetches of one cid from one
  * peer share one IQ) and the number of requests served to each peer; both
- * go with it when the plugin stops.
+ * go with it when the plugin stops. Peer data goes to the peer cache (see
+ * `peer_cache.ts`), never through `set_bob`: a peer can add, never change
+ * (retype, re-time, replace or delete) an entry you stored, and IQ gets
+ * serve only your storage.
  *
  * @module
  */
@@ -33,7 +35,8 @@ import type { Api } from "../registry/api.ts";
 import type { PluginHost } from "../plugin/define.ts";
 import { fetchBob } from "./fetch.ts";
 import { checkGot, markChecked } from "./ops.ts";
-import type { BobInlineDone, BobStored, NetworkEvent } from "./protocol.ts";
+import type { BobInlineDone, NetworkEvent } from "./protocol.ts";
+import type { PeerCache } from "./peer_cache.ts";
 
 /** What the network actor is created with. */
 export interface NetworkInput {
@@ -45,6 +48,8 @@ export interface NetworkInput {
   maxSize: number;
   /** Most IQ gets served to one peer at once. */
   maxServing: number;
+  /** Where verified peer data is kept. */
+  cache: PeerCache;
 }
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
@@ -54,26 +59,23 @@ export const bobNetwork: AnyActorLogic = fromCallback<
   NetworkEvent,
   NetworkInput
 >(({ input, receive, sendBack }) => {
-  const { api, host, maxSize, maxServing } = input;
+  const { api, host, maxSize, maxServing, cache } = input;
   const inFlight = new Map<
     string,
     Array<{ resolve(bob: BobData): void; reject(e: Error): void }>
   >();
   const serving = new Map<string, number>();
   let stopped = false;
-  const back = (event: BobStored | BobInlineDone) => {
+  const back = (event: BobInlineDone) => {
     if (!stopped) sendBack(event);
   };
 
   function fetch(jid: string, cid: string, timeout: number | undefined) {
     const key = `${jid} ${cid}`;
-    fetchBob({ api, host, jid, cid, timeout, maxSize }).then(
+    fetchBob({ cache, host, jid, cid, timeout, maxSize }).then(
       (bob) => {
         const waiters = inFlight.get(key) ?? [];
         inFlight.delete(key);
-        if ((bob.maxAge ?? 0) > 0) {
-          back({ type: "bob.stored", cid: bob.cid, maxAge: bob.maxAge });
-        }
         for (const w of waiters) w.resolve(bob);
       },
       (e) => {
@@ -134,11 +136,9 @@ export const bobNetwork: AnyActorLogic = fromCallback<
         report({ error: asError(e) });
         continue;
       }
-      // max-age 0: announced, never stored.
-      const stored = bob.maxAge === 0
-        ? Promise.resolve()
-        : api.run("set_bob", { args: bob });
-      stored.then(() => report({ bob }), (e) => report({ error: asError(e) }));
+      // Verified: kept as peer data (not with max-age 0), never in storage.
+      cache.add(bob);
+      report({ bob });
     }
   }
 

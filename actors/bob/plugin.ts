@@ -9,14 +9,25 @@
 import type { AnyActorRef } from "../../src/types.ts";
 import type { Element } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
-import { cidOf, isCid, normalizeCid } from "../../src/cid.ts";
+import {
+  cidAlgorithm,
+  cidOf,
+  isCid,
+  isVerifiableCid,
+  normalizeCid,
+} from "../../src/cid.ts";
+import { parseJid } from "../../src/jid.ts";
 import { assertBob, type BobData } from "../../src/bob_data.ts";
 import {
   bobElement,
   DEFAULT_MAX_BOB_SIZE,
   NS_BOB,
 } from "../../src/bob_element.ts";
-import { ClientStoppedError, ItemNotFound } from "../../src/errors.ts";
+import {
+  ClientStoppedError,
+  ItemNotFound,
+  VerificationError,
+} from "../../src/errors.ts";
 import { checkCount } from "../../src/options.ts";
 import {
   definePlugin,
@@ -27,6 +38,12 @@ import { discoPlugin } from "../disco/plugin.ts";
 import { bobMachine, DEFAULT_MAX_SERVING } from "./machine.ts";
 import { bobStorageOps, checkGot, markChecked } from "./ops.ts";
 import type { BobEmitted, NetworkEvent } from "./protocol.ts";
+import {
+  checkPeerCacheOptions,
+  type PeerCache,
+  type PeerCacheOptions,
+  type PeerCacheStats,
+} from "./peer_cache.ts";
 
 /** Options of the BoB plugin (`registerPlugin("xep_0231", options)`). */
 export interface BobOptions {
@@ -43,6 +60,14 @@ export interface BobOptions {
    * @default {64}
    */
   maxServing?: number;
+  /**
+   * Bounds of the peer cache: verified data peers sent (inline, or answered
+   * to `getBob({ cid, jid })`), kept apart from your storage, least recently
+   * used out first, max-age honoured; `getBob` reads it after your storage,
+   * peers are never served from it. 0 for either bound keeps nothing.
+   * @default {{ maxEntries: 1000, maxBytes: 8388608 }}
+   */
+  peerCache?: PeerCacheOptions;
 }
 
 /** Options of {@linkcode BobPlugin.setBob}. */
@@ -64,12 +89,13 @@ export interface GetBobOptions {
   /** Passed to the handler as `ifrom`. */
   ifrom?: string;
   /**
-   * A peer (full JID) to fetch the cid from when it is not stored (or
-   * always, with `cached: false`).
+   * A peer (full JID, with a resource: BoB is asked of a client, not an
+   * account) to fetch the cid from when it is not stored nor in the peer
+   * cache (or always, with `cached: false`).
    */
   jid?: string;
   /**
-   * Look in storage first.
+   * Look in storage and the peer cache first.
    * @default {true}
    */
   cached?: boolean;
@@ -116,6 +142,20 @@ export class BobPlugin {
     return s.context?.maxSize ?? DEFAULT_MAX_BOB_SIZE;
   }
 
+  #cache(): PeerCache | undefined {
+    return this.actor.getSnapshot().context?.peerCache;
+  }
+
+  /** What the peer cache holds, and its bounds (see {@linkcode BobOptions}). */
+  get peerCache(): PeerCacheStats {
+    return this.#cache()?.stats ?? {
+      entries: 0,
+      bytes: 0,
+      maxEntries: 0,
+      maxBytes: 0,
+    };
+  }
+
   // Whether any entry has a pending expiry: only then do stores and deletes
   // concern the plugin actor.
   #expiring(): boolean {
@@ -128,7 +168,10 @@ export class BobPlugin {
    *
    * @param data The bytes.
    * @param type Their MIME type.
-   * @param options Cid and max-age.
+   * @param options Cid and max-age. A given cid under a hash we verify
+   *   (`sha1`, `sha-1`, `sha-256`, …) must name the data; one under another
+   *   hash (`md5`, unknown names) is stored as given: you vouch for your own
+   *   data (peers will not accept it).
    * @returns The cid.
    * @throws {TypeError} For data that is not a Uint8Array, an empty type or a bad cid.
    * @throws {RangeError} For a negative or fractional max-age.
@@ -172,18 +215,22 @@ export class BobPlugin {
   }
 
   /**
-   * Read a BoB through `get_bob`; with `jid`, fetch it from that peer when
-   * it is not stored (or always, with `cached: false`): the bytes must hash
-   * to the cid, then it is cached through `set_bob` honouring its max-age
-   * (0: returned, never stored; n: expires after n seconds; absent: kept).
-   * Concurrent fetches of one cid from one peer share one IQ.
+   * Read a BoB through `get_bob`, then from the peer cache; with `jid`,
+   * fetch it from that peer when it is in neither (or always, with
+   * `cached: false`): the bytes must hash to the cid under a hash we can
+   * check, then it is kept in the peer cache honouring its max-age (0:
+   * returned, never kept; n: gone after n seconds; absent: kept) — never in
+   * your storage. Concurrent fetches of one cid from one peer share one IQ.
    *
    * @param options The cid, and the peer to fetch from.
    * @returns The entry.
    * @throws {ItemNotFound} When nothing is stored under the cid (and, with
    *   `jid`, the peer has none either).
+   * @throws {TypeError} A malformed cid, or a `jid` that is not a full JID
+   *   (nothing is sent).
    * @throws {VerificationError} A fetched entry that does not hash to its
-   *   cid, is over `maxSize` or is malformed (nothing is stored).
+   *   cid, is over `maxSize` or is malformed (nothing is kept); a cid under
+   *   a hash we cannot check (`md5`, unknown names: nothing is sent).
    * @throws {StorageError} When the stored entry is corrupt.
    * @throws {ApiError} When a registered `get_bob` function returns an
    *   entry that is not valid for the cid.
@@ -193,6 +240,7 @@ export class BobPlugin {
     let cid: string;
     try {
       cid = normalizeCid(options?.cid, "get bob");
+      if (options.jid !== undefined) assertFullJid(options.jid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -218,8 +266,12 @@ export class BobPlugin {
   }
 
   async #fetch(jid: string, cid: string, timeout?: number): Promise<BobData> {
-    if (typeof jid !== "string" || jid === "") {
-      throw new TypeError("Cannot get bob: jid must be a non-empty string");
+    if (!isVerifiableCid(cid)) {
+      throw new VerificationError(
+        `Cannot get bob ${cid}: ${
+          cidAlgorithm(cid)
+        } cids cannot be verified, so they are not fetched from peers`,
+      );
     }
     return await new Promise<BobData>((resolve, reject) =>
       toNetwork(
@@ -230,22 +282,42 @@ export class BobPlugin {
     );
   }
 
+  // Your storage, then the peer cache.
   #local(cid: string, ifrom?: string): Promise<BobData> {
     return this.api.run<BobData | undefined | null>("get_bob", {
       args: cid,
       ifrom,
-    }).then((got) => checkGot(got, cid));
+    }).then(
+      (got) =>
+        got === undefined || got === null
+          ? this.#peer(cid)
+          : checkGot(got, cid),
+      (e) => {
+        if (e instanceof ItemNotFound) return this.#peer(cid);
+        throw e;
+      },
+    );
+  }
+
+  // A copy: what a caller does with the bytes never changes the cache.
+  #peer(cid: string): BobData {
+    const bob = this.#cache()?.get(cid);
+    if (bob === undefined) {
+      throw new ItemNotFound(`Cannot get bob: no data for cid ${cid}`);
+    }
+    return markChecked({ ...bob, data: bob.data.slice() });
   }
 
   /**
-   * Delete a BoB through `del_bob` (and forget its expiry). Deleting a
-   * missing cid is not an error.
+   * Delete a BoB through `del_bob` (and forget its expiry, and drop a peer
+   * copy from the peer cache). Deleting a missing cid is not an error.
    *
    * @param cid The cid.
    */
   async delBob(cid: string): Promise<void> {
     cid = normalizeCid(cid, "delete bob");
     if (this.#expiring()) this.actor.send({ type: "bob.deleted", cid });
+    this.#cache()?.delete(cid);
     await this.api.run("del_bob", { args: cid });
   }
 
@@ -267,9 +339,10 @@ export class BobPlugin {
 
   /**
    * Listen to what the plugin actor reports: `bob.data` (a verified
-   * `<data/>` arrived in a message or presence, cached unless its max-age
-   * is 0), `bob.rejected` (one failed verification), `bob.expired`,
-   * `bob.expiry_failed`.
+   * `<data/>` arrived in a message or presence, kept in the peer cache
+   * unless its max-age is 0; your own entry under that cid is never
+   * changed), `bob.rejected` (one failed verification, or a hash we cannot
+   * check), `bob.expired`, `bob.expiry_failed`.
    *
    * @param type The event type.
    * @param fn The listener.
@@ -281,6 +354,21 @@ export class BobPlugin {
   ): () => void {
     const sub = this.actor.on(type, fn as (e: unknown) => void);
     return () => sub.unsubscribe();
+  }
+}
+
+// BoB is asked of a client (a full JID): a bare JID reaches the account,
+// which answers service-unavailable for it.
+function assertFullJid(jid: unknown): void {
+  if (typeof jid !== "string" || jid === "") {
+    throw new TypeError("Cannot get bob: jid must be a non-empty string");
+  }
+  if (parseJid(jid).resource === undefined) {
+    throw new TypeError(
+      `Cannot get bob: jid must be a full JID (with a resource), got ${
+        JSON.stringify(jid).slice(0, 120)
+      }`,
+    );
   }
 }
 
@@ -333,6 +421,7 @@ export const bobPlugin: Plugin<"xep_0231", BobPlugin> = definePlugin({
     const o = options as BobOptions;
     checkCount(o.maxSize, "maxSize", DEFAULT_MAX_BOB_SIZE);
     checkCount(o.maxServing, "maxServing", DEFAULT_MAX_SERVING);
+    checkPeerCacheOptions(o.peerCache);
   },
   handlers: [
     {

@@ -79,7 +79,7 @@ export interface NetInline {
 /** Every event the network child accepts. */
 export type NetworkEvent = NetFetch | NetServe | NetInline;
 
-/** Internal: one inline `<data/>` was verified and cached, or refused. */
+/** Internal: one inline `<data/>` was verified (and kept in the peer cache), or refused. */
 export interface BobInlineDone {
   /** Discriminant. */
   type: "bob.inline_done";
@@ -87,7 +87,7 @@ export interface BobInlineDone {
   from: string;
   /** The stanza that carried it. */
   stanza: Element;
-  /** The entry, when it verified and was cached. */
+  /** The entry, when it verified. */
   bob?: BobData;
   /** Why it was refused, when it was. */
   error?: Error;
@@ -131,7 +131,7 @@ export type BobEmitted =
     error: Error;
   }
   | {
-    /** A verified `<data/>` arrived in a message or presence (and was cached unless max-age is 0). */
+    /** A verified `<data/>` arrived in a message or presence (kept in the peer cache unless max-age is 0; never stored over your own entry). */
     type: "bob.data";
     /** Who sent it. */
     from: string;
@@ -141,7 +141,7 @@ export type BobEmitted =
     stanza: Element;
   }
   | {
-    /** A `<data/>` in a message or presence failed verification; nothing was stored. */
+    /** A `<data/>` in a message or presence failed verification (or its hash cannot be checked); nothing was kept. */
     type: "bob.rejected";
     /** Who sent it. */
     from: string;

@@ -493,7 +493,9 @@ export class Connection {
    * `<iq/>` when it returns one), nothing means an empty result, and a
    * thrown error with a `condition` (e.g. `StanzaError`, `ItemNotFound`)
    * becomes that stanza error; any other throw is `internal-server-error`.
-   * IQ requests nobody claims are answered `service-unavailable`. Every
+   * The peer gets the condition and type only, never the error's text;
+   * anything thrown but a `StanzaError` is also an `error` event, detail
+   * and all. IQ requests nobody claims are answered `service-unavailable`. Every
    * matching message/presence handler is called.
    *
    * @param kind `iq`, `message` or `presence`.

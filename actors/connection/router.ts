@@ -13,8 +13,12 @@
  * For an IQ get/set the first matching handler answers: the element it
  * returns is the result payload (or the whole `<iq/>`), nothing is an empty
  * result, a thrown error with a `condition` becomes that stanza error and any
- * other throw `internal-server-error`. An IQ get/set nobody claims is answered
- * `service-unavailable`. Every matching message/presence handler is called.
+ * other throw `internal-server-error`. The peer gets the condition (and
+ * type) only, never the error's text: a handler's message may hold paths or
+ * other internals. Anything thrown but a `StanzaError` (the answers a
+ * handler means to give, like `item-not-found`) is also reported, detail
+ * and all, as a handler error (the client's `error` event). An IQ get/set
+ * nobody claims is answered `service-unavailable`. Every matching message/presence handler is called.
  * A reply that fails the outgoing check (`checkStanza`, with the limits of
  * the input) is not sent: the request is answered `internal-server-error` and
  * the check's error is reported as a handler error.
@@ -26,6 +30,7 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { isThenable } from "../../src/_util.ts";
 import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
 import { checkStanza, type StanzaLimits } from "../../src/stanza_check.ts";
+import { StanzaError } from "../../src/errors.ts";
 import { sendOutgoing } from "./data_path.ts";
 import type {
   HandlerMatch,
@@ -96,6 +101,10 @@ const ERROR_TYPES: Record<string, string> = {
   "resource-constraint": "wait",
 };
 
+const ERROR_TYPE = /^(?:auth|cancel|continue|modify|wait)$/;
+
+// The error answer to a request whose handler threw `e`: the condition and
+// type only (no text: it is for us, not for the peer).
 function errorFromThrown(stanza: Element, e: unknown): Element {
   const condition = (e as { condition?: unknown })?.condition;
   if (typeof condition === "string" && /^[a-z-]+$/.test(condition)) {
@@ -103,8 +112,9 @@ function errorFromThrown(stanza: Element, e: unknown): Element {
     return errorReply(
       stanza,
       condition,
-      typeof type === "string" ? type : ERROR_TYPES[condition] ?? "cancel",
-      (e as { text?: string }).text,
+      typeof type === "string" && ERROR_TYPE.test(type)
+        ? type
+        : ERROR_TYPES[condition] ?? "cancel",
     );
   }
   return errorReply(stanza, "internal-server-error", "wait");
@@ -162,11 +172,17 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
       if (entry === undefined) {
         return reply(errorReply(request, "service-unavailable"));
       }
+      // A StanzaError is an answer; anything else is our failure, told
+      // locally in full (the peer gets the condition only).
+      const failed = (e: unknown) => {
+        if (!(e instanceof StanzaError)) report(e);
+        reply(errorFromThrown(request, e), request);
+      };
       let result: ReturnType<StanzaHandler>;
       try {
         result = entry.handler(request);
       } catch (e) {
-        return reply(errorFromThrown(request, e), request);
+        return failed(e);
       }
       const answer = (r: Element | void) => {
         let out: Element;
@@ -179,7 +195,7 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
         reply(out, request);
       };
       if (isThenable<Element | void>(result)) {
-        result.then(answer, (e) => reply(errorFromThrown(request, e), request));
+        result.then(answer, failed);
       } else answer(result);
     };
     const notify = (stanza: Element, entry: Entry) => {

@@ -67,7 +67,9 @@ export interface PluginStanzaHandler {
   /**
    * Handle one stanza. For an IQ get/set, return the result payload (or
    * nothing for an empty result) or throw an error with a `condition` (an
-   * `XMPPError`) to answer with that error.
+   * `XMPPError`) to answer with that error. The peer gets the condition
+   * only (no text); anything thrown but a `StanzaError` is also the client's
+   * `error` event, with the detail.
    *
    * @param stanza The incoming stanza.
    * @param plugin The plugin's context.
