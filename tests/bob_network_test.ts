@@ -341,13 +341,17 @@ Deno.test({
             );
           }
         })();
-        await sleep(100);
+        // Counted, not timed: fetches before, during and after the swap.
+        const until = async (n: number) => {
+          while (done + failed < n) await sleep(5);
+        };
+        await until(10);
         await theirs.api.bind(fileStorage({ dir }), { migrate: true });
-        await sleep(200);
+        await until(done + failed + 10);
         stop = true;
         await loop;
         assertStrictEquals(failed, 0);
-        assert(done > 10, `fetched ${done}`);
+        assert(done >= 20, `fetched ${done}`);
         assertStrictEquals([...Deno.readDirSync(dir)].length, 200);
       } finally {
         await Deno.remove(dir, { recursive: true });
