@@ -513,31 +513,36 @@ export class XmlStream {
     const reason = limit === "size"
       ? `Stanza exceeds ${this.#max} characters`
       : `Stanza exceeds the nesting depth of ${this.#maxDepth}`;
-    let upto = this.#cut;
-    if (this.#headEnd >= this.#stanzaStart) {
-      upto = Math.max(this.#from, Math.min(upto, this.#headEnd - base));
-    }
+    // Up to the end of its opening tag when read and within the size limit,
+    // else up to its "<" (the parser is dropped right after).
+    const head = this.#headEnd >= this.#stanzaStart &&
+      this.#headEnd - this.#stanzaStart <= this.#max;
+    const upto = Math.max(
+      this.#from,
+      head ? this.#headEnd - base : this.#stanzaStart - base + 1,
+    );
     const gen = this.#gen;
     this.#flush(s, upto);
     if (this.#failed || gen !== this.#gen) return;
     if (this.#handlers.onSkipped === undefined) {
       return this.#fail("policy-violation", reason);
     }
-    let head: Element | undefined;
+    let opening: Element | undefined;
     const tree = this.#parser as unknown as TreeParser;
     let el = tree.cursor;
-    if (el && el !== tree.root) {
+    if (head && el && el !== tree.root) {
       while (el.parent) el = el.parent as Element;
-      head = new Element(el.name, { ...el.attrs });
+      opening = new Element(el.name, { ...el.attrs });
     }
     this.#parser = undefined;
     this.#held = [];
-    this.#skip = head ? { limit, head, reason } : { limit, reason };
+    this.#skip = opening ? { limit, head: opening, reason } : { limit, reason };
   }
 
   /** Give the parser what is held and `s` up to `upto` (when past `#from`). */
   #flush(s: string, upto: number): void {
     if (this.#parser === undefined || upto <= this.#from) return;
+    upto = Math.min(upto, s.length);
     let text = this.#from || upto < s.length ? s.slice(this.#from, upto) : s;
     if (this.#held.length) {
       this.#held.push(text);
