@@ -14,14 +14,16 @@
  *                                               ├─► binding ─bind.result─┬─► enabling ─sm.enabled · sm.failed─► online
  *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
- *     online: connection.send · iq.send ─► transport (+ sm); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller
+ *     online: connection.send · iq.send ─► transport (+ sm); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller;
+ *       stanza.skipped (over a limit) ─► error event, IQ request answered policy-violation (+ sm)
  *       (the children take these data-path steps themselves while the machine is online and idle: ./data_path.ts)
  *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop─► closing
  *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
  *     closing ─transport.closed · closeTimeout─► ending
  *   ending ┬─► disconnected   (stop requested)
  *          ├─► session        (see-other-host, once, same domain)
- *          ├─► reconnecting ─reconnectDelay─► session   (resumes when it can)
+ *          ├─► reconnecting ─reconnectDelay─► session   (resumes when it can; any failure but auth, TLS
+ *          │                                              trust, conflict; system-shutdown waits shutdownDelay)
  *          └─► failed ─connection.start─► session
  * ```
  *
@@ -169,6 +171,7 @@ const machine = connectionSetup.createMachine({
         },
         "connection.stop": { target: ".closing", actions: "requestStop" },
         "sm.write": { actions: "writeSm" },
+        "stanza.skipped": { actions: "failSkipped" },
       },
       states: {
         connecting: {
@@ -330,6 +333,7 @@ const machine = connectionSetup.createMachine({
             "sm.enabled": { target: "online", actions: "smEnabled" },
             "sm.failed": { target: "online" },
             "stanza": { actions: ["emitStanza", "routeStanza"] },
+            "stanza.skipped": { actions: "reportSkipped" },
             "iq.result": { actions: "forwardAnswer" },
             "iq.error": { actions: "forwardAnswer" },
           },
@@ -346,6 +350,7 @@ const machine = connectionSetup.createMachine({
             "sm.r": { actions: "forwardToSm" },
             "sm.a": { actions: "forwardToSm" },
             "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
+            "stanza.skipped": { actions: ["reportSkipped", "countSkipped"] },
             "iq.result": { actions: ["forwardAnswer", "countIn"] },
             "iq.error": { actions: ["forwardAnswer", "countIn"] },
           },
@@ -360,6 +365,7 @@ const machine = connectionSetup.createMachine({
             "connection.send": { actions: ["sendStanza", "countOut"] },
             "iq.send": { actions: ["sendStanza", "countOut"] },
             "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
+            "stanza.skipped": { actions: ["reportSkipped", "countSkipped"] },
             "iq.result": { actions: ["forwardAnswer", "countIn"] },
             "iq.error": { actions: ["forwardAnswer", "countIn"] },
             "sm.r": { actions: "forwardToSm" },
@@ -378,6 +384,7 @@ const machine = connectionSetup.createMachine({
             "stream.error": {},
             "transport.streamEnd": {},
             "transport.xmlError": {},
+            "stanza.skipped": {},
             "connection.stop": { actions: "requestStop" },
           },
         },
@@ -402,7 +409,10 @@ const machine = connectionSetup.createMachine({
       ],
     },
     reconnecting: {
-      entry: { type: "emitStatus", params: { status: "reconnecting" } },
+      entry: [
+        "planReconnect",
+        { type: "emitStatus", params: { status: "reconnecting" } },
+      ],
       after: {
         reconnectDelay: { target: "session", actions: "countAttempt" },
       },

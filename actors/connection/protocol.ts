@@ -366,6 +366,16 @@ export type ConnectionEmitted =
   | { type: "error"; error: Error }
   | { type: "stanza"; stanza: Element }
   | {
+    /**
+     * The session ended and attempt number `attempt` (1 for the first since
+     * online) starts in `delay` ms; `error` is why the session ended.
+     */
+    type: "reconnecting";
+    attempt: number;
+    delay: number;
+    error?: Error;
+  }
+  | {
     /** A dropped stream-managed session was resumed. */
     type: "resumed";
     jid: string;

@@ -14,6 +14,7 @@ import {
   emit,
   enqueueActions,
   fromCallback,
+  raise,
   sendTo,
   setup,
   xml,
@@ -25,6 +26,7 @@ import {
   ConnectionError,
   QueueOverflowError,
   type StanzaError,
+  StreamError,
   TimeoutError,
 } from "../../src/errors.ts";
 import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
@@ -40,7 +42,8 @@ import type {
   ConnectionInput,
   ConnectionStatus,
 } from "./protocol.ts";
-import { backoffDelay, isRetryable } from "./reconnect.ts";
+import { isRetryable, reconnectDelay } from "./reconnect.ts";
+import { countsAsStanza, skippedError, skippedReply } from "./skipped.ts";
 import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
@@ -83,11 +86,8 @@ export const connectionSetup = setup({
     sm: streamManagement,
   },
   delays: {
-    // A resumable session is worth an immediate first try.
-    reconnectDelay: ({ context }) =>
-      context.smSession !== undefined && context.attempt === 0
-        ? 0
-        : backoffDelay(context.reconnect, context.attempt),
+    // chosen by planReconnect (./reconnect.ts: reconnectDelay)
+    reconnectDelay: ({ context }) => context.reconnectIn,
     closeTimeout: ({ context }) => context.closeTimeout,
     negotiationTimeout: ({ context }) => context.negotiationTimeout,
   },
@@ -157,6 +157,19 @@ export const connectionSetup = setup({
       },
     }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    planReconnect: enqueueActions(({ context, enqueue }) => {
+      const delay = reconnectDelay(context.reconnect, context.attempt, {
+        resumable: context.smSession !== undefined,
+        error: context.error,
+      });
+      enqueue.assign({ reconnectIn: delay });
+      enqueue.emit({
+        type: "reconnecting",
+        attempt: context.attempt + 1,
+        delay,
+        ...(context.error ? { error: context.error } : {}),
+      });
+    }),
     assignConnected: assign(({ event }) => {
       assertEvent(event, "transport.connected");
       return { secure: event.secure, canStartTls: event.canStartTls };
@@ -468,6 +481,28 @@ export const connectionSetup = setup({
     forwardAnswer: sendTo("iqCaller", ({ event }) => {
       assertEvent(event, ["iq.result", "iq.error"]);
       return event;
+    }),
+    // A stanza the transport skipped (over maxStanzaSize/maxStanzaDepth):
+    // answered or reported, the session stays up (./skipped.ts).
+    reportSkipped: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "stanza.skipped");
+      const reply = skippedReply(event.head);
+      if (reply) enqueue.raise({ type: "connection.send", stanza: reply });
+      enqueue.emit({ type: "error", error: skippedError(event) });
+    }),
+    countSkipped: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "stanza.skipped");
+      if (countsAsStanza(event.head)) {
+        enqueue.sendTo("sm", { type: "sm.handled" });
+      }
+    }),
+    // Before online only the server speaks: an oversize element is fatal.
+    failSkipped: raise(({ event }) => {
+      assertEvent(event, "stanza.skipped");
+      return {
+        type: "transport.xmlError" as const,
+        error: new StreamError("policy-violation", event.reason),
+      };
     }),
   },
 });

@@ -62,6 +62,7 @@ export const websocketTransport: TransportLogic = fromCallback<
       }
       report(classify(element));
     },
+    onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
     onError: (error) => report({ type: "transport.xmlError", error }),
   }, {
     maxStanzaSize: input.maxStanzaSize,
