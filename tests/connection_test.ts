@@ -793,6 +793,43 @@ Deno.test("Connection skips an oversize or too deep stanza from the server, answ
   }
 });
 
+Deno.test("Connection rejects an IQ whose answer is skipped as oversize with policy-violation, not a timeout", async () => {
+  const server = startFakeServer(async (s) => {
+    await fakeLogin(s);
+    const request = await s.readUntil("</iq>");
+    const id =
+      /id="([^"]+)"/.exec(request.slice(request.lastIndexOf("<iq")))![1];
+    await s.write(
+      `<iq type='result' id='${id}' from='bob@localhost/r'><data xmlns='urn:xmpp:bob'>${
+        "QUJD".repeat(1000)
+      }</data></iq>`,
+    );
+    await s.readUntil("</stream:stream>");
+  });
+  const c = fakeClient(server.port, {
+    maxStanzaSize: 1000,
+    iqTimeout: 600_000,
+  });
+  try {
+    await c.start();
+    const err = await assertRejects(
+      c.iq(
+        xml(
+          "iq",
+          { type: "get", to: "bob@localhost/r" },
+          xml("data", { xmlns: "urn:xmpp:bob", cid: "x" }),
+        ),
+      ),
+      StanzaError,
+    );
+    assertEquals((err as StanzaError).condition, "policy-violation");
+    assertEquals(c.status, "online");
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});
+
 Deno.test("Connection rejects a SCRAM server signature that does not verify", async () => {
   const server = startFakeServer(async (s) => {
     await s.readUntil(CLIENT_HEADER_END);

@@ -252,6 +252,11 @@ export type IqCallerEvent =
     from?: string;
     stanza: Element;
     error: Error;
+    /**
+     * An answer over `maxStanzaSize`/`maxStanzaDepth` that was skipped:
+     * `stanza` is its opening tag; dropped when no call claims it.
+     */
+    skipped?: boolean;
   }
   | {
     /** The IQ went to the queue, not the wire. */

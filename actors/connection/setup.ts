@@ -486,9 +486,25 @@ export const connectionSetup = setup({
     // answered or reported, the session stays up (./skipped.ts).
     reportSkipped: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, "stanza.skipped");
-      const reply = skippedReply(event.head);
+      const { head } = event;
+      const error = skippedError(event);
+      const reply = skippedReply(head);
       if (reply) enqueue.raise({ type: "connection.send", stanza: reply });
-      enqueue.emit({ type: "error", error: skippedError(event) });
+      const { type, id, from } = head?.attrs ?? {};
+      if (
+        head?.name === "iq" && (type === "result" || type === "error") && id
+      ) {
+        // an answer to one of our IQs: that call rejects with the error
+        enqueue.sendTo("iqCaller", {
+          type: "iq.error",
+          id,
+          ...(from ? { from } : {}),
+          stanza: head,
+          error,
+          skipped: true,
+        });
+      }
+      enqueue.emit({ type: "error", error });
     }),
     countSkipped: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, "stanza.skipped");

@@ -3,8 +3,8 @@
  * skipped because it was over `maxStanzaSize` or `maxStanzaDepth`
  * (`src/xml_stream.ts`): the session stays up; an IQ request is answered
  * with a `policy-violation` error (condition only) when its opening tag
- * could be read; every skipped stanza is reported locally as a
- * {@linkcode StanzaError}.
+ * could be read; an answer to one of our IQs rejects that call; every
+ * skipped stanza is reported locally as a {@linkcode StanzaError}.
  *
  * @module
  */
