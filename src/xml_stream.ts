@@ -4,20 +4,47 @@
  *
  * The `@xmpp/xml` parser silently swallows a DOCTYPE (and whatever follows
  * it), skips processing instructions and comments, and throws synchronously
- * on an unknown entity. So every chunk is screened before it reaches the
+ * on an unknown entity. So every chunk is scanned before it reaches the
  * parser: `<!` that does not open a CDATA section, and `<?` other than the
  * XML declaration at the very start, end the stream with `restricted-xml`;
- * a stanza longer than `maxStanzaSize` or nested deeper than
- * `maxStanzaDepth` ends it with `policy-violation` (the depth check stops the
- * parser at the first element too deep, so no deep tree is ever built);
  * anything the parser rejects ends it with `not-well-formed`. After an error
  * the stream ignores further input.
  *
+ * The same scan follows the element structure (tags, quoted attribute
+ * values, CDATA sections), so it knows where each stanza starts and ends
+ * before the parser sees it. A stanza longer than `maxStanzaSize` or nested
+ * deeper than `maxStanzaDepth` is skipped: the parser is given its opening
+ * tag at most (never the element that is too deep, and nothing past the
+ * size limit), the partial tree is dropped, the rest of the stanza is only
+ * scanned for its end (no memory for its content), and parsing resumes with
+ * a fresh parser after its end tag; `onSkipped` then reports it with its
+ * opening tag when that was read. Without an `onSkipped` handler such a
+ * stanza ends the stream with `policy-violation`.
+ *
+ * The parser (ltx) is only ever given text up to the end of a complete tag
+ * or CDATA section: text still open at the end of a chunk waits for the next
+ * one. ltx looks for the end of text and of attribute values with `indexOf`
+ * and scans again from every position when none is in the chunk, so this
+ * keeps it linear in the chunk size.
+ *
  * @module
  */
-import { type Element, Parser } from "./deps.ts";
+import { Element, Parser } from "./deps.ts";
 import { StreamError } from "./errors.ts";
 import { checkCount } from "./options.ts";
+
+/** A stanza that {@linkcode XmlStream} skipped because it broke a limit. */
+export interface SkippedStanza {
+  /** The limit it broke. */
+  readonly limit: "size" | "depth";
+  /**
+   * Its opening tag: name and attributes, no children. `undefined` when the
+   * opening tag itself did not fit in the size limit.
+   */
+  readonly head?: Element;
+  /** Why, e.g. `Stanza exceeds 1048576 characters`. */
+  readonly reason: string;
+}
 
 /** Callbacks of an {@linkcode XmlStream}. */
 export interface XmlStreamHandlers {
@@ -25,6 +52,13 @@ export interface XmlStreamHandlers {
   onStart?(header: Element): void;
   /** One complete top-level element (a stanza, features, …). */
   onElement(element: Element): void;
+  /**
+   * A top-level element over `maxStanzaSize` or `maxStanzaDepth` was skipped
+   * (called after its end tag, in stream order); the stream goes on.
+   * Without this handler such an element ends the stream with
+   * `policy-violation`.
+   */
+  onSkipped?(skipped: SkippedStanza): void;
   /** The closing `</stream:stream>`; not called in framed mode. */
   onEnd?(): void;
   /** The stream broke the rules; the stream is dead after this. */
@@ -34,9 +68,9 @@ export interface XmlStreamHandlers {
 /** Options of an {@linkcode XmlStream}. */
 export interface XmlStreamOptions {
   /**
-   * Largest accepted stanza, in characters (UTF-16 code units). In stream
-   * mode the check runs per chunk of at most 16 KiB, so a stanza is cut off
-   * no later than 16 KiB past the limit.
+   * Largest accepted stanza, in characters (UTF-16 code units) as received,
+   * from its `<` to the `>` of its end tag. Text between stanzas is held to
+   * the same bound (beyond it the stream fails with `policy-violation`).
    * @default {1048576}
    */
   maxStanzaSize?: number;
@@ -53,11 +87,28 @@ export interface XmlStreamOptions {
   framed?: boolean;
 }
 
-const SLICE = 16 * 1024;
-const CDATA_OPEN = "<![CDATA[";
 const FRAME_ROOT = "xmpp-actors-frames";
-/** Thrown inside the parser to stop it at once; never escapes `#feed`. */
-const STOP = Symbol("stop");
+const CDATA_REST = "[CDATA[";
+/** What ends a run inside a tag: its end, or an attribute value's quote. */
+const TAG_STOP = /[>"']/g;
+
+// Scanner modes.
+const TEXT = 0;
+/** Just after `<`. */
+const LT = 1;
+/** Inside a start or end tag, outside attribute values. */
+const TAG = 2;
+/** Inside a quoted attribute value. */
+const QUOTE = 3;
+/** After `<!`, matching `[CDATA[`. */
+const BANG = 4;
+const CDATA = 5;
+
+/** The parts of the `@xmpp/xml` parser this module reads and sets. */
+interface TreeParser {
+  root: Element | null;
+  cursor: Element | null;
+}
 
 /**
  * A screened, incremental XML stream parser.
@@ -69,30 +120,55 @@ const STOP = Symbol("stop");
  * const names: string[] = [];
  * const stream = new XmlStream({
  *   onElement: (el) => names.push(el.name),
+ *   onSkipped: (s) => names.push(`skipped ${s.head?.attrs.id}`),
  *   onError: (err) => names.push(err.condition),
- * });
+ * }, { maxStanzaDepth: 3 });
  * stream.write("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><mess");
- * stream.write("age/><!DOCTYPE x>");
- * strictEqual(names.join(), "message,restricted-xml");
+ * stream.write("age/><message id='deep'><a><b><c><d/></c></b></a></message><presence/><!DOCTYPE x>");
+ * strictEqual(names.join(), "message,skipped deep,presence,restricted-xml");
  * ```
  */
 export class XmlStream {
   #handlers: XmlStreamHandlers;
   #max: number;
   #maxDepth: number;
-  #depth = 0;
   #framed: boolean;
-  #parser!: Parser;
+  /** The parser; `undefined` while a stanza is skipped. */
+  #parser: Parser | undefined;
+  /** The stream (or frame) root element, once the parser has seen it. */
+  #root: Element | undefined;
+  /** Bumped by `reset()`: callbacks of an older parser are ignored. */
+  #gen = 0;
   #failed = false;
-  #sinceElement = 0;
-  #sawElement = false;
-  #measure = false;
-  // screening state
-  #tail = "";
-  #inCdata = false;
-  #badWhat = "";
   #prolog = "";
   #inProlog = true;
+  // scanner state
+  #mode = TEXT;
+  #quote = 0;
+  #endTag = false;
+  #slash = false;
+  #bang = 0;
+  #brackets = 0;
+  /** Element level: the stream (or frame) root is 1, a stanza 2. */
+  #level = 0;
+  /** Offset (since the stream start) of the current chunk. */
+  #offset = 0;
+  /** Offset of the last `<`. */
+  #lt = 0;
+  /** Offset of the current stanza's `<`. */
+  #stanzaStart = 0;
+  /** Offset just past the current stanza's opening tag; -1 until read. */
+  #headEnd = -1;
+  /** Offset where the text since the last stanza began. */
+  #outsideStart = 0;
+  /** Scanned text not yet given to the parser (an open text run or tag). */
+  #held: string[] = [];
+  /** In the current chunk: given to the parser up to here. */
+  #from = 0;
+  /** In the current chunk: just past the last complete tag or CDATA. */
+  #cut = 0;
+  /** The stanza being skipped. */
+  #skip: SkippedStanza | undefined;
 
   /**
    * @param handlers Where parsed elements and errors go.
@@ -114,62 +190,28 @@ export class XmlStream {
 
   /**
    * Start over with a fresh parser: for a stream restart after STARTTLS or
-   * SASL (RFC 6120 §4.3.3).
+   * SASL (RFC 6120 §4.3.3). What is left of a chunk being parsed when this
+   * is called is dropped.
    */
   reset(): void {
-    const parser = new Parser();
-    parser.on("start", (el: Element) => {
-      if (this.#failed) return;
-      this.#sinceElement = 0;
-      if (!this.#framed) this.#handlers.onStart?.(el);
-    });
-    parser.on("element", (el: Element) => {
-      this.#sawElement = true;
-      const root = parser.root as Element | null;
-      if (root && root.children.length) root.children.length = 0;
-      if (this.#failed) return;
-      // Only when this chunk could hold an oversize stanza: measure it.
-      if (this.#measure && el.toString().length > this.#max) {
-        this.#fail(
-          "policy-violation",
-          `Stanza exceeds ${this.#max} characters`,
-        );
-        return;
-      }
-      this.#handlers.onElement(el);
-    });
-    parser.on("end", () => {
-      if (this.#framed) {
-        this.#fail("not-well-formed", "Unexpected end of frame sequence");
-      } else if (!this.#failed) this.#handlers.onEnd?.();
-    });
-    parser.on("error", (err: Error) => {
-      this.#fail("not-well-formed", err.message, err);
-    });
-    // Depth: the stream (or frame) root is level 0, a stanza level 1. These
-    // run after the parser's own handlers of the same events.
-    const sax = (parser as unknown as { parser: Parser }).parser;
-    sax.on("startElement", () => {
-      if (++this.#depth > this.#maxDepth + 1) {
-        this.#fail(
-          "policy-violation",
-          `Stanza exceeds the nesting depth of ${this.#maxDepth}`,
-        );
-        throw STOP;
-      }
-    });
-    sax.on("endElement", () => {
-      this.#depth--;
-    });
-    this.#depth = 0;
-    this.#parser = parser;
-    this.#tail = "";
-    this.#inCdata = false;
+    this.#gen++;
+    this.#root = undefined;
+    this.#failed = false;
     this.#prolog = "";
     this.#inProlog = true;
-    this.#sinceElement = 0;
-    this.#failed = false;
-    if (this.#framed) parser.write(`<${FRAME_ROOT}>`);
+    this.#mode = TEXT;
+    this.#level = 0;
+    this.#offset = 0;
+    this.#stanzaStart = 0;
+    this.#headEnd = -1;
+    this.#outsideStart = 0;
+    this.#held = [];
+    this.#skip = undefined;
+    this.#newParser();
+    if (this.#framed) {
+      this.#parser!.write(`<${FRAME_ROOT}>`);
+      this.#level = 1;
+    }
   }
 
   /**
@@ -181,15 +223,6 @@ export class XmlStream {
   write(chunk: string): void {
     if (this.#failed || chunk.length === 0) return;
     if (this.#framed) {
-      if (chunk.length > this.#max) {
-        this.#fail(
-          "policy-violation",
-          `Stanza exceeds ${this.#max} characters`,
-        );
-        return;
-      }
-      this.#tail = "";
-      this.#inCdata = false;
       this.#prolog = "";
       this.#inProlog = true;
       const body = this.#skipProlog(chunk);
@@ -197,9 +230,12 @@ export class XmlStream {
         if (!this.#failed) this.#fail("not-well-formed", "Incomplete frame");
         return;
       }
-      const bad = this.#screen(body);
-      if (bad !== -1) return this.#fail("restricted-xml", this.#badWhat);
-      this.#feed(body);
+      const gen = this.#gen;
+      this.#scan(body);
+      if (
+        !this.#failed && gen === this.#gen &&
+        (this.#mode !== TEXT || this.#level !== 1)
+      ) this.#fail("not-well-formed", "Incomplete frame");
       return;
     }
     if (this.#inProlog) {
@@ -207,16 +243,39 @@ export class XmlStream {
       if (body === undefined) return;
       chunk = body;
     }
-    const bad = this.#screen(chunk);
-    const ok = bad === -1 ? chunk : chunk.slice(0, bad);
-    if (ok.length <= SLICE) {
-      if (ok.length) this.#feedCounted(ok);
-    } else {
-      for (let i = 0; i < ok.length && !this.#failed; i += SLICE) {
-        this.#feedCounted(ok.slice(i, i + SLICE));
-      }
+    this.#scan(chunk);
+  }
+
+  #newParser(): void {
+    const gen = this.#gen;
+    const parser = new Parser();
+    const live = () => gen === this.#gen && !this.#failed;
+    parser.on("start", (el: Element) => {
+      if (!live()) return;
+      this.#root = el;
+      if (!this.#framed) this.#handlers.onStart?.(el);
+    });
+    parser.on("element", (el: Element) => {
+      const root = (parser as unknown as TreeParser).root;
+      if (root && root.children.length) root.children.length = 0;
+      if (live()) this.#handlers.onElement(el);
+    });
+    parser.on("end", () => {
+      if (!live()) return;
+      if (this.#framed) {
+        this.#fail("not-well-formed", "Unexpected end of frame sequence");
+      } else this.#handlers.onEnd?.();
+    });
+    parser.on("error", (err: Error) => {
+      if (live()) this.#fail("not-well-formed", err.message, err);
+    });
+    if (this.#root !== undefined) {
+      // Resume inside the stream: the next element is a top-level one.
+      const tree = parser as unknown as TreeParser;
+      tree.root = this.#root;
+      tree.cursor = this.#root;
     }
-    if (bad !== -1) this.#fail("restricted-xml", this.#badWhat);
+    this.#parser = parser;
   }
 
   /**
@@ -253,80 +312,263 @@ export class XmlStream {
     return buf.slice(start);
   }
 
-  #feedCounted(part: string): void {
-    this.#sawElement = false;
-    this.#sinceElement += part.length;
-    this.#measure = this.#sinceElement > this.#max;
-    this.#feed(part);
-    this.#measure = false;
-    if (this.#failed) return;
-    if (this.#sawElement) this.#sinceElement = 0;
-    else if (this.#sinceElement > this.#max) {
-      this.#fail("policy-violation", `Stanza exceeds ${this.#max} characters`);
+  /** Scan one chunk, giving the parser what is complete and not skipped. */
+  #scan(s: string): void {
+    const gen = this.#gen;
+    const stale = () => this.#failed || gen !== this.#gen;
+    const base = this.#offset;
+    const n = s.length;
+    this.#offset += n;
+    this.#from = 0;
+    this.#cut = 0;
+    let i = 0;
+    while (i < n) {
+      switch (this.#mode) {
+        case TEXT: {
+          const lt = s.indexOf("<", i);
+          if (lt === -1) {
+            i = n;
+            break;
+          }
+          this.#lt = base + lt;
+          this.#mode = LT;
+          i = lt + 1;
+          break;
+        }
+        case LT: {
+          const c = s.charCodeAt(i);
+          this.#slash = false;
+          if (c === 47 /* / */) {
+            this.#mode = TAG;
+            this.#endTag = true;
+            i++;
+          } else if (c === 33 /* ! */) {
+            this.#mode = BANG;
+            this.#bang = 0;
+            i++;
+          } else if (c === 63 /* ? */) {
+            return this.#restricted(s, "Processing instruction is not allowed");
+          } else {
+            // a start tag; this character is the first of its name
+            this.#mode = TAG;
+            this.#endTag = false;
+            const level = ++this.#level;
+            if (level === 2) {
+              this.#stanzaStart = this.#lt;
+              this.#headEnd = -1;
+            } else if (
+              level > this.#maxDepth + 1 && this.#skip === undefined &&
+              this.#parser !== undefined
+            ) {
+              this.#decide("depth", s, base);
+              if (stale()) return;
+            }
+          }
+          break;
+        }
+        case TAG: {
+          TAG_STOP.lastIndex = i;
+          const m = TAG_STOP.exec(s);
+          if (m === null) {
+            if (i < n) this.#slash = s.charCodeAt(n - 1) === 47 /* / */;
+            i = n;
+            break;
+          }
+          const k = m.index;
+          const c = s.charCodeAt(k);
+          if (c !== 62 /* > */) {
+            this.#quote = c;
+            this.#mode = QUOTE;
+            i = k + 1;
+            break;
+          }
+          const selfClosing = k > i
+            ? s.charCodeAt(k - 1) === 47 /* / */
+            : this.#slash;
+          i = k + 1;
+          this.#mode = TEXT;
+          const level = this.#level;
+          if (!this.#endTag && level === 2) this.#headEnd = base + i;
+          if (this.#endTag || selfClosing) {
+            this.#level--;
+            if (level === 2) {
+              this.#stanzaEnd(s, base, i);
+              if (stale()) return;
+              break;
+            }
+          }
+          this.#cut = i;
+          break;
+        }
+        case QUOTE: {
+          const q = s.indexOf(this.#quote === 34 ? '"' : "'", i);
+          if (q === -1) {
+            i = n;
+            break;
+          }
+          this.#mode = TAG;
+          this.#slash = false;
+          i = q + 1;
+          break;
+        }
+        case BANG: {
+          const c = s.charCodeAt(i);
+          if (c !== CDATA_REST.charCodeAt(this.#bang)) {
+            return this.#restricted(
+              s,
+              this.#bang === 0 && c === 45 /* - */
+                ? "Comment is not allowed"
+                : "DOCTYPE or markup declaration is not allowed",
+            );
+          }
+          i++;
+          if (++this.#bang === CDATA_REST.length) {
+            this.#mode = CDATA;
+            this.#brackets = 0;
+          }
+          break;
+        }
+        case CDATA: {
+          let end = -1;
+          // the previous chunk may have ended in "]" or "]]"
+          const carried = this.#brackets;
+          if (carried > 0) {
+            const k = ("]".repeat(carried) + s.slice(i, i + 2)).indexOf("]]>");
+            if (k !== -1) end = i + k + 3 - carried;
+          }
+          if (end === -1) {
+            const e = s.indexOf("]]>", i);
+            if (e === -1) {
+              let b = 0;
+              while (
+                b < 2 && n - 1 - b >= i && s.charCodeAt(n - 1 - b) === 93
+              ) {
+                b++;
+              }
+              // a chunk of brackets only adds to those carried
+              this.#brackets = b === n - i ? Math.min(2, carried + b) : b;
+              i = n;
+              break;
+            }
+            end = e + 3;
+          }
+          this.#brackets = 0;
+          this.#mode = TEXT;
+          i = end;
+          this.#cut = i;
+          break;
+        }
+      }
     }
+    // End of the chunk.
+    if (this.#parser === undefined) {
+      this.#held = [];
+      return;
+    }
+    if (this.#level >= 2 && this.#offset - this.#stanzaStart > this.#max) {
+      this.#decide("size", s, base);
+      this.#held = [];
+      return;
+    }
+    this.#flush(s, this.#cut);
+    if (stale()) return;
+    if (this.#level <= 1 && this.#offset - this.#outsideStart > this.#max) {
+      return this.#fail(
+        "policy-violation",
+        `Text between stanzas exceeds ${this.#max} characters`,
+      );
+    }
+    if (this.#cut < n) this.#held.push(this.#cut ? s.slice(this.#cut) : s);
+  }
+
+  /** The `>` ending a stanza is at `end - 1` in `s`. */
+  #stanzaEnd(s: string, base: number, end: number): void {
+    const gen = this.#gen;
+    if (
+      this.#skip === undefined && base + end - this.#stanzaStart > this.#max
+    ) {
+      this.#decide("size", s, base);
+      if (this.#failed || gen !== this.#gen) return;
+    }
+    this.#outsideStart = base + end;
+    const skipped = this.#skip;
+    if (skipped === undefined) {
+      this.#cut = end;
+      return;
+    }
+    // Resynchronise after the skipped stanza.
+    this.#skip = undefined;
+    this.#held = [];
+    this.#from = this.#cut = end;
+    this.#newParser();
+    this.#handlers.onSkipped?.(skipped);
+  }
+
+  /**
+   * The current stanza broke `limit`: give the parser what precedes it and
+   * its opening tag (when read), take that, and drop the parser; or, without
+   * `onSkipped`, fail the stream.
+   */
+  #decide(limit: "size" | "depth", s: string, base: number): void {
+    const reason = limit === "size"
+      ? `Stanza exceeds ${this.#max} characters`
+      : `Stanza exceeds the nesting depth of ${this.#maxDepth}`;
+    // Up to the end of its opening tag when read and within the size limit,
+    // else up to its "<" (the parser is dropped right after).
+    const head = this.#headEnd >= this.#stanzaStart &&
+      this.#headEnd - this.#stanzaStart <= this.#max;
+    const upto = Math.max(
+      this.#from,
+      head ? this.#headEnd - base : this.#stanzaStart - base + 1,
+    );
+    const gen = this.#gen;
+    this.#flush(s, upto);
+    if (this.#failed || gen !== this.#gen) return;
+    if (this.#handlers.onSkipped === undefined) {
+      return this.#fail("policy-violation", reason);
+    }
+    let opening: Element | undefined;
+    const tree = this.#parser as unknown as TreeParser;
+    let el = tree.cursor;
+    if (head && el && el !== tree.root) {
+      while (el.parent) el = el.parent as Element;
+      opening = new Element(el.name, { ...el.attrs });
+    }
+    this.#parser = undefined;
+    this.#held = [];
+    this.#skip = opening ? { limit, head: opening, reason } : { limit, reason };
+  }
+
+  /** Give the parser what is held and `s` up to `upto` (when past `#from`). */
+  #flush(s: string, upto: number): void {
+    if (this.#parser === undefined || upto <= this.#from) return;
+    upto = Math.min(upto, s.length);
+    let text = this.#from || upto < s.length ? s.slice(this.#from, upto) : s;
+    if (this.#held.length) {
+      this.#held.push(text);
+      text = this.#held.join("");
+      this.#held = [];
+    }
+    this.#from = upto;
+    this.#feed(text);
+  }
+
+  /** Forbidden markup starts at `#lt`: parse what precedes it, then fail. */
+  #restricted(s: string, what: string): void {
+    const gen = this.#gen;
+    if (this.#skip === undefined) this.#flush(s, this.#cut);
+    if (!this.#failed && gen === this.#gen) this.#fail("restricted-xml", what);
   }
 
   #feed(part: string): void {
     try {
-      this.#parser.write(part);
+      this.#parser!.write(part);
     } catch (cause) {
-      if (cause === STOP) return;
       const msg = cause instanceof Error ? cause.message : String(cause);
       if (msg.startsWith("Illegal XML entity")) {
         this.#fail("restricted-xml", msg, cause);
       } else this.#fail("not-well-formed", msg, cause);
     }
-  }
-
-  /**
-   * Returns the index in `chunk` where forbidden markup starts (0 when it
-   * started in an earlier chunk), or -1 when the chunk is clean so far.
-   */
-  #screen(chunk: string): number {
-    const carried = this.#tail.length;
-    const s = carried ? this.#tail + chunk : chunk;
-    this.#tail = "";
-    let pos = 0;
-    while (pos < s.length) {
-      if (this.#inCdata) {
-        const end = s.indexOf("]]>", pos);
-        if (end === -1) {
-          this.#tail = s.slice(Math.max(pos, s.length - 2));
-          return -1;
-        }
-        this.#inCdata = false;
-        pos = end + 3;
-        continue;
-      }
-      const lt = s.indexOf("<", pos);
-      if (lt === -1) return -1;
-      if (lt + 1 >= s.length) {
-        this.#tail = s.slice(lt);
-        return -1;
-      }
-      const c = s.charCodeAt(lt + 1);
-      if (c === 33 /* ! */) {
-        if (s.length - lt < CDATA_OPEN.length) {
-          if (CDATA_OPEN.startsWith(s.slice(lt))) {
-            this.#tail = s.slice(lt);
-            return -1;
-          }
-        } else if (s.startsWith(CDATA_OPEN, lt)) {
-          this.#inCdata = true;
-          pos = lt + CDATA_OPEN.length;
-          continue;
-        }
-        this.#badWhat = "DOCTYPE or markup declaration is not allowed";
-        if (s.startsWith("<!--", lt)) this.#badWhat = "Comment is not allowed";
-        return Math.max(0, lt - carried);
-      }
-      if (c === 63 /* ? */) {
-        this.#badWhat = "Processing instruction is not allowed";
-        return Math.max(0, lt - carried);
-      }
-      pos = lt + 1;
-    }
-    return -1;
   }
 
   #fail(condition: string, text: string, cause?: unknown): void {

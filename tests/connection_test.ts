@@ -31,6 +31,7 @@ import {
   fakeLogin,
   SERVER_HEADER,
   startFakeServer,
+  startFakeServers,
 } from "./_helpers.ts";
 
 const ignore = !hasProsody() && !requireServers();
@@ -701,18 +702,16 @@ for (
       "<message><body>&lol;</body></message>",
       "restricted-xml",
     ],
-    [
-      "oversize stanza",
-      `<message><body>${"x".repeat(5000)}</body></message>`,
-      "policy-violation",
-    ],
     ["malformed XML", "<message></iq>", "not-well-formed"],
   ] as const
 ) {
-  Deno.test(`Connection answers a server's ${name} with a ${condition} stream error`, async () => {
-    const server = startFakeServer(async (s) => {
+  Deno.test(`Connection answers a server's ${name} with a ${condition} stream error, then reconnects`, async () => {
+    const server = startFakeServers(async (s) => {
       await fakeLogin(s);
       await s.write(payload);
+      await s.readUntil("</stream:stream>");
+    }, async (s) => {
+      await fakeLogin(s);
       await s.readUntil("</stream:stream>");
     });
     const c = fakeClient(server.port, { maxStanzaSize: 1000 });
@@ -721,8 +720,8 @@ for (
     c.on("error", (e) => errors.push(e));
     try {
       await c.start();
-      await st.reach("failed");
-      await server.done;
+      await st.reach("reconnecting");
+      await st.reach("online");
       assert(errors[0] instanceof StreamError, String(errors[0]));
       assertEquals((errors[0] as StreamError).condition, condition);
       assert(
@@ -731,16 +730,106 @@ for (
         ),
         "stream error sent to the server",
       );
-      assert(server.received().endsWith("</stream:stream>"));
-      assert(!st.seen.includes("reconnecting"));
-      // the actor is alive and can start again
-      assertEquals(c.actor.getSnapshot().status, "active");
+      assert(!st.seen.includes("failed"));
+      await c.stop();
+      await server.done;
     } finally {
       await c.stop();
       await server.close();
     }
   });
 }
+
+Deno.test("Connection skips an oversize or too deep stanza from the server, answers an IQ request with policy-violation, and stays online", async () => {
+  const server = startFakeServer(async (s) => {
+    await fakeLogin(s);
+    await s.write(
+      `<message from='bob@localhost/r' id='big'><body>${
+        "x".repeat(5000)
+      }</body></message>`,
+    );
+    await s.write(
+      `<iq type='get' id='q1' from='bob@localhost/r'><query xmlns='urn:x'>${
+        "<x>".repeat(200)
+      }${"</x>".repeat(200)}</query></iq>`,
+    );
+    await s.write(
+      "<message from='bob@localhost/r' id='ok'><body>hi</body></message>",
+    );
+    await s.readUntil("</stream:stream>");
+  });
+  const c = fakeClient(server.port, { maxStanzaSize: 1000 });
+  const errors: Error[] = [];
+  c.on("error", (e) => errors.push(e));
+  try {
+    const ok = nextStanza(c, (s) => s.attrs.id === "ok");
+    await c.start();
+    const st = track(c);
+    await ok;
+    assertEquals(
+      errors.map((e) => [e.name, (e as StanzaError).condition]),
+      [["StanzaError", "policy-violation"], [
+        "StanzaError",
+        "policy-violation",
+      ]],
+    );
+    assertEquals(
+      errors.map((e) => (e as StanzaError).stanza?.attrs.id),
+      ["big", "q1"],
+    );
+    assertEquals(st.seen, []);
+    await c.stop();
+    await server.done;
+    const sent = server.received();
+    assert(
+      sent.includes(
+        '<iq type="error" id="q1" to="bob@localhost/r"><error type="modify"><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>',
+      ),
+      sent,
+    );
+    assert(!sent.includes("xmpp-streams"), "no stream error");
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});
+
+Deno.test("Connection rejects an IQ whose answer is skipped as oversize with policy-violation, not a timeout", async () => {
+  const server = startFakeServer(async (s) => {
+    await fakeLogin(s);
+    const request = await s.readUntil("</iq>");
+    const id =
+      /id="([^"]+)"/.exec(request.slice(request.lastIndexOf("<iq")))![1];
+    await s.write(
+      `<iq type='result' id='${id}' from='bob@localhost/r'><data xmlns='urn:xmpp:bob'>${
+        "QUJD".repeat(1000)
+      }</data></iq>`,
+    );
+    await s.readUntil("</stream:stream>");
+  });
+  const c = fakeClient(server.port, {
+    maxStanzaSize: 1000,
+    iqTimeout: 600_000,
+  });
+  try {
+    await c.start();
+    const err = await assertRejects(
+      c.iq(
+        xml(
+          "iq",
+          { type: "get", to: "bob@localhost/r" },
+          xml("data", { xmlns: "urn:xmpp:bob", cid: "x" }),
+        ),
+      ),
+      StanzaError,
+    );
+    assertEquals((err as StanzaError).condition, "policy-violation");
+    assertEquals(c.status, "online");
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});
 
 Deno.test("Connection rejects a SCRAM server signature that does not verify", async () => {
   const server = startFakeServer(async (s) => {

@@ -93,6 +93,11 @@ export interface ConnectionEvents {
   /** Each state change. */
   status: (status: ConnectionStatus) => void;
   /**
+   * The session ended and will be retried: attempt number `attempt` (1 for
+   * the first since online) starts in `delay` ms; `error` is why it ended.
+   */
+  reconnecting: (delay: number, attempt: number, error?: Error) => void;
+  /**
    * A dropped session was resumed (XEP-0198): nothing was lost, IQs in
    * flight go on (`online` fires too).
    */
@@ -531,7 +536,7 @@ export class Connection {
    * `error` event and does not disturb the connection.
    *
    * @param event `stanza`, `online`, `offline`, `error`, `status`,
-   *   `resumed`, `acked` or `failedStanzas`.
+   *   `reconnecting`, `resumed`, `acked` or `failedStanzas`.
    * @param listener The listener.
    * @returns A function that removes the listener.
    */

@@ -114,6 +114,8 @@ export interface ConnectionContext {
   readonly queue: readonly QueuedStanza[];
   /** Reconnect attempts since the last online. */
   readonly attempt: number;
+  /** The delay chosen for the coming reconnect attempt, in ms. */
+  readonly reconnectIn: number;
   /** Whether this run was online at least once. */
   readonly wasOnline: boolean;
   /** `stop` was requested. */
@@ -214,6 +216,7 @@ export function initialContext(input: ConnectionInput): ConnectionContext {
     authenticated: false,
     queue: [],
     attempt: 0,
+    reconnectIn: 0,
     wasOnline: false,
     stopping: false,
   };

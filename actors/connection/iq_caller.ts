@@ -125,7 +125,9 @@ export const iqCaller: AnyActorLogic = fromCallback<
         call === undefined || !call.sent ||
         !answerFromExpected({ jid: input.jid, bound }, call.to, event.from)
       ) {
-        // Not ours to take: the connection passes it on as a stanza.
+        // Not ours to take: the connection passes it on as a stanza (but
+        // not the opening tag of an answer skipped for its size or depth).
+        if (event.type === "iq.error" && event.skipped) return;
         return back({ type: "iq.unclaimed", stanza: event.stanza });
       }
       take(event.id);

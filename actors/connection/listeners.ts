@@ -18,6 +18,14 @@ const LISTENER_ARGS: Record<string, (e: ConnectionEmitted) => unknown[]> = {
   error: (e) => [(e as { error: Error }).error],
   status: (e) => [(e as { status: ConnectionStatus }).status],
   resumed: (e) => [(e as { jid: string }).jid],
+  reconnecting: (e) => {
+    const { delay, attempt, error } = e as {
+      delay: number;
+      attempt: number;
+      error?: Error;
+    };
+    return [delay, attempt, error];
+  },
   acked: (e) => [(e as { stanzas: Element[] }).stanzas],
   failedStanzas: (e) => {
     const { stanzas, error } = e as { stanzas: Element[]; error: Error };

@@ -14,7 +14,8 @@
  *                                               ├─► binding ─bind.result─┬─► enabling ─sm.enabled · sm.failed─► online
  *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
- *     online: connection.send · iq.send ─► transport (+ sm; refused while the unacked queue is full); stanza ─► router (+ sm); iq.result · iq.error ─► iqCaller
+ *     online: connection.send · iq.send ─► transport (+ sm; refused while the unacked queue is full); stanza ─► router (+ sm);
+ *       iq.result · iq.error ─► iqCaller; stanza.skipped (over a limit) ─► error event, IQ request answered policy-violation (+ sm)
  *     online ─connection.stop─┬─► flushing (stream management: <a/>, <r/>) ─sm.flushed · stopTimeout─► closing
  *                             └─► closing
  *       (the children take these data-path steps themselves while the machine is online and idle: ./data_path.ts)
@@ -23,7 +24,8 @@
  *     closing ─transport.closed─► ending   (closeTimeout, or the stop deadline: abort the transport first)
  *   ending ┬─► disconnected   (stop requested)
  *          ├─► session        (see-other-host, once, same domain)
- *          ├─► reconnecting ─reconnectDelay─► session   (resumes when it can)
+ *          ├─► reconnecting ─reconnectDelay─► session   (resumes when it can; any failure but auth, TLS
+ *          │                                              trust, conflict; system-shutdown waits shutdownDelay)
  *          └─► failed ─connection.start─► session
  * ```
  *
@@ -178,6 +180,7 @@ const machine = connectionSetup.createMachine({
         },
         "connection.stop": { target: ".closing", actions: "requestStop" },
         "sm.write": { actions: "writeSm" },
+        "stanza.skipped": { actions: "failSkipped" },
       },
       states: {
         connecting: {
@@ -345,6 +348,7 @@ const machine = connectionSetup.createMachine({
             "sm.enabled": { target: "online", actions: "smEnabled" },
             "sm.failed": { target: "online" },
             "stanza": { actions: ["emitStanza", "routeStanza"] },
+            "stanza.skipped": { actions: "reportSkipped" },
             "iq.result": { actions: "forwardAnswer" },
             "iq.error": { actions: "forwardAnswer" },
           },
@@ -361,6 +365,7 @@ const machine = connectionSetup.createMachine({
             "sm.r": { actions: "forwardToSm" },
             "sm.a": { actions: "forwardToSm" },
             "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
+            "stanza.skipped": { actions: ["reportSkipped", "countSkipped"] },
             "iq.result": { actions: ["forwardAnswer", "countIn"] },
             "iq.error": { actions: ["forwardAnswer", "countIn"] },
           },
@@ -392,6 +397,7 @@ const machine = connectionSetup.createMachine({
               },
             ],
             "stanza": { actions: ["emitStanza", "routeStanza", "countIn"] },
+            "stanza.skipped": { actions: ["reportSkipped", "countSkipped"] },
             "iq.result": { actions: ["forwardAnswer", "countIn"] },
             "iq.error": { actions: ["forwardAnswer", "countIn"] },
             "sm.r": { actions: "forwardToSm" },
@@ -430,6 +436,7 @@ const machine = connectionSetup.createMachine({
             "stream.error": {},
             "transport.streamEnd": {},
             "transport.xmlError": {},
+            "stanza.skipped": {},
             "connection.stop": { actions: "requestStop" },
           },
         },
@@ -454,7 +461,10 @@ const machine = connectionSetup.createMachine({
       ],
     },
     reconnecting: {
-      entry: { type: "emitStatus", params: { status: "reconnecting" } },
+      entry: [
+        "planReconnect",
+        { type: "emitStatus", params: { status: "reconnecting" } },
+      ],
       after: {
         reconnectDelay: { target: "session", actions: "countAttempt" },
       },

@@ -294,6 +294,11 @@ export type IqCallerEvent =
     from?: string;
     stanza: Element;
     error: Error;
+    /**
+     * An answer over `maxStanzaSize`/`maxStanzaDepth` that was skipped:
+     * `stanza` is its opening tag; dropped when no call claims it.
+     */
+    skipped?: boolean;
   }
   | {
     /** The IQ went to the queue, not the wire. */
@@ -425,6 +430,16 @@ export type ConnectionEmitted =
   | { type: "offline"; error?: Error }
   | { type: "error"; error: Error }
   | { type: "stanza"; stanza: Element }
+  | {
+    /**
+     * The session ended and attempt number `attempt` (1 for the first since
+     * online) starts in `delay` ms; `error` is why the session ended.
+     */
+    type: "reconnecting";
+    attempt: number;
+    delay: number;
+    error?: Error;
+  }
   | {
     /** A dropped stream-managed session was resumed. */
     type: "resumed";

@@ -3,13 +3,20 @@
  * are worth another attempt. Pure functions; the connection machine's
  * `reconnecting` state uses them.
  *
+ * A session that has been online and dies for any reason is reconnected:
+ * a lost socket, a stalled negotiation, a stream error from the server or
+ * one we sent (e.g. `policy-violation` for XML that broke the rules). Not
+ * retried: authentication failures (`SASLError`, stream error
+ * `not-authorized`), an untrusted certificate (`TLSError`), `conflict`
+ * (another session took this resource: reconnecting would take it back and
+ * the two would evict each other for ever), and a stop the user asked for.
+ * After `system-shutdown` the first attempt waits `shutdownDelay` (5 s by
+ * default, with jitter) instead of resuming at once: the server is going
+ * down and may still accept a login for a moment.
+ *
  * @module
  */
-import {
-  ConnectionError,
-  StreamError,
-  TimeoutError,
-} from "../../src/errors.ts";
+import { SASLError, StreamError } from "../../src/errors.ts";
 import { checkNumber, MAX_TIMEOUT_MS } from "../../src/options.ts";
 
 /** Reconnect policy: exponential backoff with jitter. */
@@ -44,6 +51,13 @@ export interface ReconnectOptions {
    * @default {Infinity}
    */
   maxAttempts?: number;
+  /**
+   * Least delay before the first attempt after the server ended the stream
+   * with `system-shutdown`, in ms (jitter applies; later attempts back off
+   * as usual).
+   * @default {5000}
+   */
+  shutdownDelay?: number;
 }
 
 /**
@@ -54,7 +68,8 @@ export interface ReconnectOptions {
  * @throws {RangeError} A value out of range, naming the option
  *   (`reconnect.initialDelay` 0…2³¹−1 ms, `reconnect.maxDelay` 1…2³¹−1 ms,
  *   `reconnect.factor` 1…1000, `reconnect.jitter` 0…1,
- *   `reconnect.maxAttempts` a whole number or `Infinity`).
+ *   `reconnect.maxAttempts` a whole number or `Infinity`,
+ *   `reconnect.shutdownDelay` 0…2³¹−1 ms).
  *
  * @example Usage
  * ```ts
@@ -86,6 +101,7 @@ export function reconnectPolicy(
       Infinity,
       { min: 0, max: Infinity, integer: true },
     ),
+    shutdownDelay: delay(options.shutdownDelay, "shutdownDelay", 5000, 0),
   };
 }
 
@@ -112,25 +128,58 @@ export function backoffDelay(
     policy.maxDelay,
     policy.initialDelay * Math.pow(policy.factor, attempt),
   );
-  const spread = base * policy.jitter * (Math.random() * 2 - 1);
+  return jittered(base, policy.jitter);
+}
+
+function jittered(base: number, jitter: number): number {
+  const spread = base * jitter * (Math.random() * 2 - 1);
   return Math.max(0, Math.round(base + spread));
 }
 
-const RETRYABLE_STREAM_ERRORS = new Set([
-  "connection-timeout",
-  "internal-server-error",
-  "remote-connection-failed",
-  "reset",
-  "resource-constraint",
-  "system-shutdown",
-  "undefined-condition",
-]);
+/**
+ * The delay before the next attempt, given why the last session ended:
+ * after `system-shutdown` at least `shutdownDelay` (with jitter); else 0 for
+ * the first attempt to resume a stream-managed session; else the backoff.
+ *
+ * @param policy The policy.
+ * @param attempt Attempts made since the last time online.
+ * @param why Why the last session ended, and whether it can be resumed.
+ * @returns The delay in ms.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok, strictEqual } from "node:assert/strict";
+ * import { reconnectDelay, reconnectPolicy } from "./reconnect.ts";
+ * import { StreamError } from "../../src/errors.ts";
+ * const policy = reconnectPolicy({ jitter: 0 });
+ * strictEqual(reconnectDelay(policy, 0, { resumable: true }), 0);
+ * const error = new StreamError("system-shutdown");
+ * strictEqual(reconnectDelay(policy, 0, { resumable: true, error }), 5000);
+ * ```
+ */
+export function reconnectDelay(
+  policy: Required<ReconnectOptions>,
+  attempt: number,
+  why: { resumable: boolean; error?: Error },
+): number {
+  const backoff = backoffDelay(policy, attempt);
+  if (
+    why.error instanceof StreamError &&
+    why.error.condition === "system-shutdown"
+  ) {
+    return Math.max(jittered(policy.shutdownDelay, policy.jitter), backoff);
+  }
+  return why.resumable && attempt === 0 ? 0 : backoff;
+}
+
+/** Stream errors that another attempt would only repeat or make worse. */
+const FINAL_STREAM_ERRORS = new Set(["not-authorized", "conflict"]);
 
 /**
- * Whether a session that ended with `error` is worth reconnecting: a lost
- * socket, a stalled negotiation ({@linkcode TimeoutError}) or a transient
- * stream error is; bad credentials, TLS failures and stream errors such as
- * `conflict` are not.
+ * Whether a session that ended with `error` is worth reconnecting: anything
+ * but bad credentials ({@linkcode SASLError}, stream error
+ * `not-authorized`), an untrusted certificate (`TLSError`) and `conflict`
+ * (another session took the resource).
  *
  * @param error Why the session ended (`undefined`: no known reason).
  * @returns `true` when another attempt may succeed.
@@ -141,14 +190,15 @@ const RETRYABLE_STREAM_ERRORS = new Set([
  * import { isRetryable } from "./reconnect.ts";
  * import { StreamError } from "../../src/errors.ts";
  * ok(isRetryable(new StreamError("system-shutdown")));
+ * ok(isRetryable(new StreamError("policy-violation")));
  * ok(!isRetryable(new StreamError("conflict")));
  * ```
  */
 export function isRetryable(error: Error | undefined): boolean {
   if (!error) return true;
+  if (error instanceof SASLError) return false;
   if (error instanceof StreamError) {
-    return RETRYABLE_STREAM_ERRORS.has(error.condition);
+    return !FINAL_STREAM_ERRORS.has(error.condition);
   }
-  if (error.name === "TLSError") return false;
-  return error instanceof ConnectionError || error instanceof TimeoutError;
+  return error.name !== "TLSError";
 }

@@ -14,6 +14,7 @@ import {
   emit,
   enqueueActions,
   fromCallback,
+  raise,
   sendTo,
   setup,
   xml,
@@ -25,6 +26,7 @@ import {
   ConnectionError,
   QueueOverflowError,
   type StanzaError,
+  StreamError,
   TimeoutError,
   TLSError,
   UnackedOverflowError,
@@ -42,7 +44,8 @@ import type {
   ConnectionInput,
   ConnectionStatus,
 } from "./protocol.ts";
-import { backoffDelay, isRetryable } from "./reconnect.ts";
+import { isRetryable, reconnectDelay } from "./reconnect.ts";
+import { countsAsStanza, skippedError, skippedReply } from "./skipped.ts";
 import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
@@ -92,11 +95,8 @@ export const connectionSetup = setup({
     sm: streamManagement,
   },
   delays: {
-    // A resumable session is worth an immediate first try.
-    reconnectDelay: ({ context }) =>
-      context.smSession !== undefined && context.attempt === 0
-        ? 0
-        : backoffDelay(context.reconnect, context.attempt),
+    // chosen by planReconnect (./reconnect.ts: reconnectDelay)
+    reconnectDelay: ({ context }) => context.reconnectIn,
     // A stop without stream management waits for the server's close up to
     // its deadline (the writes go first); any other close, closeTimeout.
     closeTimeout: ({ context }) => closeDelay(context),
@@ -235,6 +235,19 @@ export const connectionSetup = setup({
       },
     }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    planReconnect: enqueueActions(({ context, enqueue }) => {
+      const delay = reconnectDelay(context.reconnect, context.attempt, {
+        resumable: context.smSession !== undefined,
+        error: context.error,
+      });
+      enqueue.assign({ reconnectIn: delay });
+      enqueue.emit({
+        type: "reconnecting",
+        attempt: context.attempt + 1,
+        delay,
+        ...(context.error ? { error: context.error } : {}),
+      });
+    }),
     assignConnected: assign(({ event }) => {
       assertEvent(event, "transport.connected");
       return { secure: event.secure, canStartTls: event.canStartTls };
@@ -586,6 +599,44 @@ export const connectionSetup = setup({
     forwardAnswer: sendTo("iqCaller", ({ event }) => {
       assertEvent(event, ["iq.result", "iq.error"]);
       return event;
+    }),
+    // A stanza the transport skipped (over maxStanzaSize/maxStanzaDepth):
+    // answered or reported, the session stays up (./skipped.ts).
+    reportSkipped: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "stanza.skipped");
+      const { head } = event;
+      const error = skippedError(event);
+      const reply = skippedReply(head);
+      if (reply) enqueue.raise({ type: "connection.send", stanza: reply });
+      const { type, id, from } = head?.attrs ?? {};
+      if (
+        head?.name === "iq" && (type === "result" || type === "error") && id
+      ) {
+        // an answer to one of our IQs: that call rejects with the error
+        enqueue.sendTo("iqCaller", {
+          type: "iq.error",
+          id,
+          ...(from ? { from } : {}),
+          stanza: head,
+          error,
+          skipped: true,
+        });
+      }
+      enqueue.emit({ type: "error", error });
+    }),
+    countSkipped: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "stanza.skipped");
+      if (countsAsStanza(event.head)) {
+        enqueue.sendTo("sm", { type: "sm.handled" });
+      }
+    }),
+    // Before online only the server speaks: an oversize element is fatal.
+    failSkipped: raise(({ event }) => {
+      assertEvent(event, "stanza.skipped");
+      return {
+        type: "transport.xmlError" as const,
+        error: new StreamError("policy-violation", event.reason),
+      };
     }),
   },
 });

@@ -120,6 +120,17 @@ export type TransportEvent =
     error: StreamError;
   }
   | {
+    /**
+     * The server sent a top-level element over `maxStanzaSize` or
+     * `maxStanzaDepth`: it was skipped (nothing of it was built) and the
+     * stream goes on. `head` is its opening tag when that was read.
+     */
+    type: "stanza.skipped";
+    limit: "size" | "depth";
+    head?: Element;
+    reason: string;
+  }
+  | {
     /** The socket closed; `error` tells why when it was not a clean close. */
     type: "transport.closed";
     error?: Error;

@@ -140,6 +140,7 @@ function socketTransport(direct: boolean): TransportLogic {
           // whitespace keepalive (RFC 6120 §4.6.1) carries the ACK at once.
           if (event.type === "sm.a") write(" ");
         },
+        onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
         onEnd: () => report({ type: "transport.streamEnd" }),
         onError: (error) => report({ type: "transport.xmlError", error }),
       }, {

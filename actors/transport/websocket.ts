@@ -108,6 +108,7 @@ function run(
       }
       report(classify(element));
     },
+    onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
     onError: (error) => report({ type: "transport.xmlError", error }),
   }, {
     maxStanzaSize: input.maxStanzaSize,

@@ -22,6 +22,11 @@ export interface Proxy {
   hold(): void;
   /** Forward what was held. */
   release(): void;
+  /**
+   * Write `text` to the client side of every open link, as if the server
+   * had sent it (plaintext links only: a TLS link would see garbage).
+   */
+  inject(text: string): Promise<void>;
   /** Stop listening and close every link. */
   close(): Promise<void>;
   /**
@@ -141,6 +146,15 @@ export function startProxy(targetPort: number): Proxy {
         off += b.length;
       }
       return out;
+    },
+    async inject(text: string) {
+      const data = new TextEncoder().encode(text);
+      for (const link of open) {
+        let off = 0;
+        while (off < data.length) {
+          off += await link.conns[0].write(data.subarray(off));
+        }
+      }
     },
     async close() {
       try {
