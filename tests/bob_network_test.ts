@@ -8,48 +8,18 @@ import {
   type BobData,
   cidOf,
   cidUri,
-  createClient,
   fileStorage,
   ItemNotFound,
   StanzaError,
   VerificationError,
   xml,
 } from "../mod.ts";
-import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import { hasProsody, requireServers } from "./support/prosody.ts";
+import { withPeers } from "./support/peers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Server = Awaited<ReturnType<typeof startProsody>>;
-
-async function withPeers(
-  fn: (
-    peers: {
-      alice: ReturnType<typeof createClient>;
-      bob: ReturnType<typeof createClient>;
-      carol: ReturnType<typeof createClient>;
-      server: Server;
-    },
-  ) => Promise<void>,
-) {
-  const server = await startProsody();
-  const common = {
-    password: "pw",
-    service: `xmpp://127.0.0.1:${server.c2sPort}`,
-    tls: { caCerts: [server.caPem] },
-  };
-  const alice = createClient({ jid: "alice@localhost/a", ...common });
-  const bob = createClient({ jid: "bob@localhost/b", ...common });
-  const carol = createClient({ jid: "carol@localhost/c", ...common });
-  try {
-    await Promise.all([alice.start(), bob.start(), carol.start()]);
-    await fn({ alice, bob, carol, server });
-  } finally {
-    await Promise.all([alice.stop(), bob.stop(), carol.stop()]);
-    await server.stop();
-  }
-}
 
 const ignore = !hasProsody() && !requireServers();
 

@@ -15,7 +15,6 @@ import {
 import {
   type BobPlugin,
   cidOf,
-  createClient,
   DEFAULT_PEER_CACHE_MAX_BYTES,
   DEFAULT_PEER_CACHE_MAX_ENTRIES,
   DEFAULT_REDIS_PREFIX,
@@ -27,7 +26,8 @@ import {
   VerificationError,
   xml,
 } from "../mod.ts";
-import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import { hasProsody, requireServers } from "./support/prosody.ts";
+import { type PeerClient, withPeers as withPeersOf } from "./support/peers.ts";
 import { hasRedis, redisCli, startRedis } from "./support/redis.ts";
 import { createHash } from "node:crypto";
 
@@ -36,27 +36,18 @@ const dec = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NS = "urn:xmpp:bob";
 
-type Client = ReturnType<typeof createClient>;
+type Client = PeerClient;
 
-async function withPeers(
+/** alice, mallory (the bob account) and carol on a fresh Prosody. */
+function withPeers(
   fn: (p: { alice: Client; mallory: Client; carol: Client }) => Promise<void>,
-) {
-  const server = await startProsody();
-  const common = {
-    password: "pw",
-    service: `xmpp://127.0.0.1:${server.c2sPort}`,
-    tls: { caCerts: [server.caPem] },
-  };
-  const alice = createClient({ jid: "alice@localhost/a", ...common });
-  const mallory = createClient({ jid: "bob@localhost/m", ...common });
-  const carol = createClient({ jid: "carol@localhost/c", ...common });
-  try {
-    await Promise.all([alice.start(), mallory.start(), carol.start()]);
-    await fn({ alice, mallory, carol });
-  } finally {
-    await Promise.all([alice.stop(), mallory.stop(), carol.stop()]);
-    await server.stop();
-  }
+): Promise<void> {
+  return withPeersOf(
+    ({ alice, bob, carol }) => fn({ alice, mallory: bob, carol }),
+    {
+      bob: "m",
+    },
+  );
 }
 
 const ignore = !hasProsody() && !requireServers();
@@ -419,9 +410,17 @@ async function flood(
   return stats;
 }
 
+// Three times each bound by default (the bounds are what is tested); the
+// issue's figures (20,000 x 1 KiB, 2,000 x 60 KB) with XMPP_ACTORS_FLOOD=full.
+const FULL_FLOOD = Deno.env.get("XMPP_ACTORS_FLOOD") === "full";
+const SMALL_FLOOD = FULL_FLOOD ? 20_000 : 3 * DEFAULT_PEER_CACHE_MAX_ENTRIES;
+const BIG_FLOOD = FULL_FLOOD
+  ? 2_000
+  : 3 * Math.ceil(DEFAULT_PEER_CACHE_MAX_BYTES / 60_000);
+
 Deno.test({
   name:
-    "BoB trust: 20,000 x 1 KiB and 2,000 x 60 KB inline messages from a stranger keep the peer cache within its bounds",
+    "BoB trust: a flood of 1 KiB and of 60 KB inline messages from a stranger keeps the peer cache within its bounds",
   ignore,
   fn: () =>
     withPeers(async ({ alice, mallory }) => {
@@ -429,12 +428,12 @@ Deno.test({
       try {
         const mine = alice.registerPlugin("xep_0231");
         await mine.api.bind(fileStorage({ dir }));
-        const small = await flood(alice, mallory, mine, 20_000, 1024, dir);
+        const small = await flood(alice, mallory, mine, SMALL_FLOOD, 1024, dir);
         assertStrictEquals(small.maxEntries, DEFAULT_PEER_CACHE_MAX_ENTRIES);
         assertStrictEquals(small.maxBytes, DEFAULT_PEER_CACHE_MAX_BYTES);
         // Count bound: as many as fit, the most recent ones.
         assertStrictEquals(small.entries, DEFAULT_PEER_CACHE_MAX_ENTRIES);
-        const big = await flood(alice, mallory, mine, 2_000, 60_000, dir);
+        const big = await flood(alice, mallory, mine, BIG_FLOOD, 60_000, dir);
         // Bytes bound: as many 60 KB entries as fit.
         assertStrictEquals(
           big.entries,
