@@ -69,6 +69,7 @@ export {
 } from "./actors/registry/router.ts";
 export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
 export { registryMachine } from "./actors/registry/machine.ts";
+export { storageId } from "./actors/storage/names.ts";
 export type {
   ReplyTarget,
   RequestBase,

@@ -67,6 +67,7 @@ export { memoryStorage } from "./actors/storage/memory.ts";
 export { idbStorage, type IdbStorageOptions } from "./actors/storage/idb.ts";
 export {
   defineStorage,
+  type DefineStorageOptions,
   type StorageBackend,
   type StorageLogic,
 } from "./actors/storage/define.ts";

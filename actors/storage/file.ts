@@ -391,5 +391,5 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
         return out;
       },
     };
-  });
+  }, { name: `file:${dir}` });
 }
