@@ -22,40 +22,26 @@
  * ```
  *
  * Everything here but the Deno-only parts is also in `mod_browser.ts`, the
- * browser entry.
+ * browser entry. This is the surface a user types; the machines, routing
+ * and actor protocols are in `internals.ts` (`./internals`), with no promise
+ * of stability.
  *
  * @module
  */
 import "./src/saslprep_deno.ts"; // full SASLprep tables in Deno
 export * from "./mod_browser.ts";
 export { createClient } from "./actors/client/deno.ts";
+export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";
 export {
-  DEFAULT_MAX_ENTRY_BYTES,
-  fileStorage,
-  type FileStorageOptions,
-  isFileKey,
-} from "./actors/storage/file.ts";
-export { DenoConnection, denoTransports } from "./actors/connection/deno.ts";
-export {
-  DEFAULT_REDIS_PREFIX,
   redisStorage,
   type RedisStorageOptions,
 } from "./actors/storage/redis.ts";
+export { denoTransports } from "./actors/connection/deno.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
-export {
-  Collector,
-  type CollectorOptions,
-  type CollectorStats,
-  type PageSink,
-  type SourceLimits,
+export type {
+  CollectorStats,
+  SourceLimits,
 } from "./actors/inspector/collector.ts";
-export {
-  FRAME_VERSION,
-  type FrameSnapshot,
-  type InspectorFrame,
-  type PageMessage,
-  preview,
-} from "./actors/inspector/frames.ts";
 export {
   createInspector,
   type InspectorOptions,

@@ -1,7 +1,13 @@
 /**
  * The browser entry of xmpp-actors: everything in `mod.ts` that runs in a
  * browser. It leaves out what needs Deno (the TCP and direct TLS transports,
- * the file storage); `createClient` here dials `ws://` and `wss://` only.
+ * the file and Redis storages, the inspector server); `createClient` here
+ * dials `ws://` and `wss://` only.
+ *
+ * This is the surface a user types. The machines, the routing and the
+ * message protocols between actors (for writing a transport, a storage
+ * actor by hand, or a test) are in `internals.ts` (`./internals`), with no
+ * promise of stability.
  *
  * @module
  */
@@ -21,24 +27,14 @@ export {
   type GetBobOptions,
   type SetBobOptions,
 } from "./actors/bob/plugin.ts";
-export { type BobContext, DEFAULT_MAX_SERVING } from "./actors/bob/machine.ts";
-export { fetchBob, type FetchInput } from "./actors/bob/fetch.ts";
-export { bobNetwork, type NetworkInput } from "./actors/bob/network.ts";
 export {
-  checkPeerCacheOptions,
   DEFAULT_PEER_CACHE_MAX_BYTES,
   DEFAULT_PEER_CACHE_MAX_ENTRIES,
-  PeerCache,
   type PeerCacheOptions,
   type PeerCacheStats,
 } from "./actors/bob/peer_cache.ts";
-export {
-  bobElement,
-  DEFAULT_MAX_BOB_SIZE,
-  NS_BOB,
-  readBobElement,
-  requestedCid,
-} from "./src/bob_element.ts";
+export { DEFAULT_MAX_BOB_SIZE, NS_BOB } from "./src/bob_element.ts";
+export type { BobEmitted } from "./actors/bob/protocol.ts";
 export {
   type DiscoIdentity,
   type DiscoInfo,
@@ -47,20 +43,6 @@ export {
   discoPlugin,
   NS_DISCO_INFO,
 } from "./actors/disco/plugin.ts";
-export { bobStorageOps } from "./actors/bob/ops.ts";
-export type {
-  BobDeleted,
-  BobEmitted,
-  BobEvent,
-  BobExpiryDone,
-  BobInlineDone,
-  BobMigratedExpiry,
-  BobStored,
-  NetFetch,
-  NetInline,
-  NetServe,
-  NetworkEvent,
-} from "./actors/bob/protocol.ts";
 export {
   definePlugin,
   type Plugin,
@@ -70,17 +52,7 @@ export {
   type PluginInput,
   type PluginStanzaHandler,
 } from "./actors/plugin/define.ts";
-export { pluginMachine } from "./actors/plugin/machine.ts";
-export { deadlineScheduler } from "./actors/scheduler/scheduler.ts";
-export type {
-  ScheduleAt,
-  ScheduleCancel,
-  SchedulerBusy,
-  SchedulerDue,
-  SchedulerEvent,
-  SchedulerOutput,
-} from "./actors/scheduler/protocol.ts";
-export { type BobData, type BobRecord, isMimeType } from "./src/bob_data.ts";
+export type { BobData, BobRecord } from "./src/bob_data.ts";
 export {
   Api,
   type BindOptions,
@@ -89,36 +61,19 @@ export {
 } from "./actors/registry/api.ts";
 export type {
   ApiHandler,
-  BindEvent,
   BindReport,
-  CopyOutcome,
-  ExpiryEvent,
   KeyFilter,
   MigrationProgress,
-  MigrationRoute,
-  PendingBind,
   ProgressEvent,
-  RegistryEmitted,
-  RegistryEvent,
-  Route,
   Scope,
   StorageCall,
   StorageOp,
 } from "./actors/registry/protocol.ts";
-export {
-  type MigrationPhase,
-  MigrationRouter,
-  stallWatch,
-  type StallWatchInput,
-} from "./actors/registry/router.ts";
-export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
-export { registryMachine } from "./actors/registry/machine.ts";
-export { bobMachine } from "./actors/bob/machine.ts";
-export { clientMachine } from "./actors/client/machine.ts";
 export { memoryStorage } from "./actors/storage/memory.ts";
 export { idbStorage, type IdbStorageOptions } from "./actors/storage/idb.ts";
 export {
   defineStorage,
+  type DefineStorageOptions,
   type StorageBackend,
   type StorageLogic,
 } from "./actors/storage/define.ts";
@@ -126,26 +81,10 @@ export type {
   EntriesBatch,
   EntriesCursor,
   JsonValue,
-  ReplyTarget,
-  RequestBase,
-  StorageDel,
-  StorageDrain,
-  StorageEntries,
   StorageEntry,
-  StorageFailure,
-  StorageGet,
-  StorageKeys,
-  StorageReady,
-  StorageReply,
-  StorageRequest,
-  StorageResult,
-  StorageSet,
-  StorageSetMany,
 } from "./actors/storage/protocol.ts";
 export {
   assertCid,
-  cidAlgorithm,
-  cidMatches,
   cidOf,
   cidVerifies,
   isCid,
@@ -179,58 +118,19 @@ export type {
   TransportLogic,
   TransportMap,
 } from "./actors/connection/connection.ts";
-export { connectionMachine } from "./actors/connection/machine.ts";
-export { saslMachine } from "./actors/connection/sasl.ts";
-export { iqCaller } from "./actors/connection/iq_caller.ts";
-export { stanzaRouter } from "./actors/connection/router.ts";
-export {
-  type SmEvent,
-  type SmInput,
-  type SmOutput,
-  smPolicy,
-  streamManagement,
-  type StreamManagementPolicy,
-} from "./actors/connection/sm.ts";
-export {
-  discoverWebSocket,
-  type HostMetaOptions,
-  REL_WEBSOCKET,
-} from "./src/host_meta.ts";
-export {
-  orderSrv,
-  type SrvRecord,
-  type SrvResolver,
-  type SrvTarget,
-  srvTargets,
-} from "./src/srv.ts";
 export type {
-  DnsOptions,
-  StreamManagementOptions,
-  StreamManagementState,
-} from "./actors/connection/protocol.ts";
-export type {
-  ConnectionCommand,
-  ConnectionEmitted,
-  ConnectionEvent,
   ConnectionInput,
   ConnectionStatus,
+  DnsOptions,
   HandlerMatch,
-  IqCallerEvent,
-  IqCallerOutput,
   ReconnectOptions,
-  RouterEvent,
-  RouterOutput,
   StanzaKind,
+  StreamManagementOptions,
 } from "./actors/connection/protocol.ts";
-export {
-  classify,
-  type IncomingEvent,
-  NS_SM,
-  NS_STREAM_LIMITS,
-  type StreamFeatures,
-} from "./src/stanza.ts";
-export { redirectTarget } from "./actors/transport/protocol.ts";
-export { checkStanza, type StanzaLimits } from "./src/stanza_check.ts";
+export type { StreamFeatures } from "./src/stanza.ts";
+export type { StanzaLimits } from "./src/stanza_check.ts";
+export type { SrvRecord, SrvResolver } from "./src/srv.ts";
+export type { ServiceProtocol } from "./actors/transport/protocol.ts";
 export { websocketTransport } from "./actors/transport/websocket.ts";
 export {
   bareJid,
@@ -264,19 +164,6 @@ export type {
   InspectionEvent,
   Inspector,
 } from "./src/types.ts";
-export type {
-  ServiceAddress,
-  ServiceProtocol,
-  TransportCommand,
-  TransportEvent,
-  TransportInput,
-} from "./actors/transport/protocol.ts";
-export { type SaslMechanism, saslPrep } from "./src/sasl.ts";
-export {
-  isSecretKey,
-  redact,
-  REDACTED,
-  redactJson,
-  redactText,
-} from "./src/redact.ts";
+export type { SaslMechanism } from "./src/sasl.ts";
+export { redact, REDACTED, redactJson, redactText } from "./src/redact.ts";
 export { builtinSaslPrep, useSaslPrep } from "./src/saslprep.ts";

@@ -33,8 +33,8 @@ import {
   type JsonValue,
   memoryStorage,
   type StorageLogic,
-  type StorageReply,
 } from "../mod.ts";
+import type { StorageReply } from "../internals.ts";
 import { createActor } from "../src/deps.ts";
 import type { AnyActorRef } from "../src/types.ts";
 // IndexedDB for the idb storage under Deno (in memory).

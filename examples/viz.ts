@@ -17,7 +17,7 @@ import {
   pluginMachine,
   registryMachine,
   saslMachine,
-} from "../mod_browser.ts";
+} from "../internals.ts";
 import { toDot, toMermaid } from "../src/diagram.ts";
 import type { AnyStateMachine } from "../src/types.ts";
 

@@ -5,10 +5,9 @@ import {
   fileStorage,
   idbStorage,
   memoryStorage,
-  registryMachine,
   StorageError,
-  type StorageReply,
 } from "../mod.ts";
+import { registryMachine, type StorageReply } from "../internals.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

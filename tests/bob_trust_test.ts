@@ -17,7 +17,6 @@ import {
   cidOf,
   DEFAULT_PEER_CACHE_MAX_BYTES,
   DEFAULT_PEER_CACHE_MAX_ENTRIES,
-  DEFAULT_REDIS_PREFIX,
   type Element,
   fileStorage,
   ItemNotFound,
@@ -29,6 +28,7 @@ import {
 import { hasProsody, requireServers } from "./support/prosody.ts";
 import { type PeerClient, withPeers as withPeersOf } from "./support/peers.ts";
 import { hasRedis, redisCli, startRedis } from "./support/redis.ts";
+import { DEFAULT_REDIS_PREFIX } from "../actors/storage/redis.ts";
 import { createHash } from "node:crypto";
 
 const enc = new TextEncoder();

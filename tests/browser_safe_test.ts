@@ -1,7 +1,7 @@
 import { assert } from "./deps.ts";
 
 // The browser entry must bundle with no reference to the Deno API.
-const BROWSER_SAFE = ["mod_browser.ts"];
+const BROWSER_SAFE = ["mod_browser.ts", "internals.ts"];
 
 Deno.test("the browser-safe modules bundle for the browser with no Deno API", async () => {
   const root = new URL("../", import.meta.url).pathname;

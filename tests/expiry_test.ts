@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { createActor, sendTo, setup } from "../src/deps.ts";
-import { cidOf, createClient, deadlineScheduler } from "../mod.ts";
+import { cidOf, createClient } from "../mod.ts";
+import { deadlineScheduler } from "../internals.ts";
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 import { assert } from "./deps.ts";
+import type { AnyStateMachine } from "../mod.ts";
 import {
-  type AnyStateMachine,
   bobMachine,
   clientMachine,
   connectionMachine,
@@ -8,7 +8,7 @@ import {
   pluginMachine,
   registryMachine,
   saslMachine,
-} from "../mod.ts";
+} from "../internals.ts";
 
 // What reading XML looks like in @xmpp/xml (ltx) code.
 const XML_READS =

@@ -10,8 +10,8 @@ import {
   type JsonValue,
   memoryStorage,
   StorageError,
-  type StorageReply,
 } from "../mod.ts";
+import type { StorageReply } from "../internals.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

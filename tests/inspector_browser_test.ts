@@ -90,9 +90,11 @@ Deno.test({
       // The connection reaches `online`, highlighted in its chart.
       await xmpp.start();
       const online =
-        '.chart[data-actor="connection"] .st.active[data-path="session.online"]';
+        '.chart[data-actor="connection:alice@localhost/inspect"] .st.active[data-path="session.online"]';
       await page.waitForSelector(online);
-      await page.waitForSelector('#tree li[data-name="connection"]');
+      await page.waitForSelector(
+        '#tree li[data-name="connection:alice@localhost/inspect"]',
+      );
 
       // Record, then hot swap the BoB storage.
       const bob = xmpp.registerPlugin("xep_0231");

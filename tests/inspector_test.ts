@@ -291,7 +291,15 @@ Deno.test("createClient({ inspect: inspector }) is observed only while a page is
     const init = page.messages[0];
     assert(init.kind === "init");
     const names = init.actors.map((f) => f.name);
-    for (const name of ["client", "xep_0231", "xep_0231.api", "replies"]) {
+    for (
+      const name of [
+        "client:alice@localhost",
+        "xep_0231",
+        "xep_0231.api",
+        "replies",
+        "storage:memory",
+      ]
+    ) {
       assert(names.includes(name), `${name} in ${names}`);
     }
     // Live while the page is open.

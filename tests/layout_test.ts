@@ -35,3 +35,34 @@ Deno.test("layout: every actor lives in its own folder under actors/", async () 
   }
   assert(loose.length === 0, `files directly under actors/: ${loose}`);
 });
+
+/** The names an entry exports (values and types), read by `deno doc`. */
+async function exportedNames(entry: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", `${root}${entry}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const doc = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    nodes: Record<string, { symbols: { name: string }[] }>;
+  };
+  const names = new Set<string>();
+  for (const node of Object.values(doc.nodes)) {
+    for (const s of node.symbols) names.add(s.name);
+  }
+  return names;
+}
+
+// Every name on mod.ts is a promise to users: the machines, routing and
+// actor protocols live in internals.ts, not here.
+Deno.test("layout: mod.ts exports at most 140 names, none of internals.ts", async () => {
+  const face = await exportedNames("mod.ts");
+  const inside = await exportedNames("internals.ts");
+  assert(face.size > 0 && inside.size > 0);
+  assert(face.size <= 140, `mod.ts exports ${face.size} names (> 140)`);
+  const leaked = [...face].filter((n) =>
+    inside.has(n) || /^[a-z]\w*Machine$/.test(n)
+  );
+  assert(leaked.length === 0, `internals on mod.ts: ${leaked}`);
+});

@@ -21,8 +21,8 @@ import {
   ItemNotFound,
   type JsonValue,
   memoryStorage,
-  type StorageReply,
 } from "../mod.ts";
+import type { StorageReply } from "../internals.ts";
 import { createActor } from "../src/deps.ts";
 import type { AnyActorRef } from "../src/types.ts";
 import { redisStorage } from "../actors/storage/redis.ts";

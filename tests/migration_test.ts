@@ -10,8 +10,8 @@ import {
   memoryStorage,
   StorageError,
   type StorageLogic,
-  type StorageReply,
 } from "../mod.ts";
+import type { StorageReply } from "../internals.ts";
 import type { AnyActorRef } from "../src/types.ts";
 import type { BindReport, ProgressEvent } from "../actors/registry/protocol.ts";
 import { redisStorage } from "../actors/storage/redis.ts";

@@ -8,13 +8,8 @@
  * @module
  */
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
-import {
-  type BobData,
-  bobElement,
-  cidOf,
-  createClient,
-  fileStorage,
-} from "../mod.ts";
+import { type BobData, cidOf, createClient, fileStorage } from "../mod.ts";
+import { bobElement } from "../internals.ts";
 import { redisStorage } from "../actors/storage/redis.ts";
 import {
   hasRedis,

@@ -5,8 +5,8 @@ import {
   createClient,
   DEFAULT_PEER_CACHE_MAX_BYTES,
   DEFAULT_PEER_CACHE_MAX_ENTRIES,
-  PeerCache,
 } from "../mod.ts";
+import { PeerCache } from "../internals.ts";
 
 const enc = new TextEncoder();
 const entry = (text: string, maxAge?: number): BobData => {

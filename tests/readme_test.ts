@@ -2,7 +2,8 @@ import { assert, assertStrictEquals } from "./deps.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 
 // Every ```ts block of README.md runs as a user would run it, so the README
-// cannot rot. A block imports "./mod.ts" (rewritten to this checkout). A block
+// cannot rot. A block imports "./mod.ts" or "./internals.ts" (rewritten to
+// this checkout). A block
 // that dials `xmpp://127.0.0.1:5222` and reads `ca.pem` gets the harness's
 // Prosody port and CA instead.
 
@@ -33,6 +34,9 @@ async function runBlock(code: string, line: number) {
       code.replaceAll(
         '"./mod.ts"',
         JSON.stringify(new URL("mod.ts", root).href),
+      ).replaceAll(
+        '"./internals.ts"',
+        JSON.stringify(new URL("internals.ts", root).href),
       ),
     );
     const out = await new Deno.Command(Deno.execPath(), {

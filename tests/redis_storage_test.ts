@@ -13,8 +13,8 @@ import {
   type JsonValue,
   memoryStorage,
   StorageError,
-  type StorageReply,
 } from "../mod.ts";
+import type { StorageReply } from "../internals.ts";
 import { createActor } from "../src/deps.ts";
 import { redisStorage } from "../actors/storage/redis.ts";
 import type { AnyActorRef } from "../src/types.ts";

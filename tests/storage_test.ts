@@ -14,10 +14,9 @@ import {
   fileStorage,
   memoryStorage,
   StorageError,
-  type StorageReply,
-  type StorageRequest,
   TimeoutError,
 } from "../mod.ts";
+import type { StorageReply, StorageRequest } from "../internals.ts";
 import { isFileKey } from "../actors/storage/file.ts";
 
 const enc = new TextEncoder();

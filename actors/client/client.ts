@@ -108,7 +108,7 @@ interface Loaded {
 export class Client {
   /** The options the client was created with. */
   readonly options: Readonly<ClientOptions>;
-  /** The root actor (system id `client`). */
+  /** The root actor (actor id `client:<jid>`). */
   readonly actor: AnyActorRef;
   #unwatch: (() => void)[] = [];
   #requests = new RequestTable();
@@ -145,7 +145,8 @@ export class Client {
     const requests = this.#requests;
     const { inspect } = options;
     this.actor = createActor(clientMachine, {
-      systemId: "client",
+      // Named for whose it is: two clients' trees differ in the inspector.
+      id: `client:${options.jid}`,
       inspect: typeof inspect === "function" ? inspect : undefined,
       input: {
         onReply: (reply: StorageReply) => requests.settle(reply),

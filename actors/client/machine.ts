@@ -1,5 +1,5 @@
 /**
- * The root actor of a client (system id `client`).
+ * The root actor of a client (actor id `client:<jid>`).
  *
  * ```
  * running ─client.load_plugin─► spawn <name>.api (the plugin's registry)

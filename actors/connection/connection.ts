@@ -200,7 +200,8 @@ function createConnectionActor(
   const { transports: _t, inspect, ...input } = options;
   return createActor(
     connectionMachine.provide({ actors: { transport } }),
-    { input, inspect, systemId: "connection" },
+    // Named for whose it is: two clients' trees differ in the inspector.
+    { input, inspect, id: `connection:${input.jid}` },
   );
 }
 

@@ -58,12 +58,30 @@ import type {
   RegistryInput,
 } from "./protocol.ts";
 import { deliver, place, table } from "./routes.ts";
+import { storageId, uniqueId } from "../storage/names.ts";
 import { copierInput, NO_COPY, reply, retireCurrent } from "./steps.ts";
 import { MigrationRouter, stallWatch } from "./router.ts";
 import { copierMachine } from "./copier.ts";
 import { bindError } from "./bind_error.ts";
 
 type Step = { step?: "ready" | "drain" };
+
+/**
+ * Spawn options with an id. XState's types allow no `id` on a child spawned
+ * from logic given at run time, though its runtime takes one (and keys the
+ * child by it): the options are upcast to drop it from the type.
+ */
+function named(id: string): { systemId?: string } {
+  return { id } as { systemId?: string };
+}
+
+/** The ids of the storages alive under this registry (bound, retiring). */
+function storageIds(context: RegistryContext): Set<string> {
+  const ids = new Set([context.storage.id]);
+  for (const r of Object.values(context.retiring)) ids.add(r.ref.id);
+  if (context.pending !== undefined) ids.add(context.pending.to.id);
+  return ids;
+}
 
 /**
  * The registry machine: `ready`, `binding` (a plain bind waits for the new
@@ -149,8 +167,11 @@ export const registryMachine: AnyStateMachine = setup({
     startBind: assign(({ context, event, spawn, self }) => {
       assertEvent(event, "api.bind");
       const owned = !isActorRef(event.storage);
+      // Named for its kind and place, unique among the storages alive here
+      // (the bound one, those retiring): a hot swap to the same kind works.
       const to = isActorRef(event.storage) ? event.storage : spawn(
         event.storage,
+        named(uniqueId(storageId(event.storage), storageIds(context))),
       ) as AnyActorRef;
       const readyId = context.nextId;
       return {
@@ -296,7 +317,7 @@ export const registryMachine: AnyStateMachine = setup({
   context: ({ input, spawn }) => ({
     ns: input.ns,
     ops: {},
-    storage: spawn(input.storage),
+    storage: spawn(input.storage, named(storageId(input.storage))),
     owned: true,
     timeout: input.timeout,
     isKey: input.isKey ?? (() => true),

@@ -13,6 +13,7 @@ import { fromCallback } from "../../src/deps.ts";
 import type { AnyActorLogic } from "../../src/types.ts";
 import { StorageError } from "../../src/errors.ts";
 import { isThenable } from "../../src/_util.ts";
+import { nameStorage } from "./names.ts";
 import type {
   EntriesBatch,
   EntriesCursor,
@@ -82,6 +83,19 @@ export interface StorageBackend {
   expiresAt?(ns: string, key: string, value: JsonValue): number | undefined;
   /** Release resources when the actor stops. */
   close?(): void;
+}
+
+/** Options of {@linkcode defineStorage}. */
+export interface DefineStorageOptions {
+  /**
+   * What the storage is and where, for a person reading the inspector (e.g.
+   * `file:/var/lib/bob`): the actor a registry spawns from the logic is
+   * called `storage:<name>`, with a `#2`, `#3`… suffix while another of the
+   * same name runs beside it. Put no secret in it (a URL's password is
+   * redacted).
+   * @default {undefined} (the actor is called `storage`)
+   */
+  name?: string;
 }
 
 /** The actor logic of a storage actor: pass it to `createActor` or `api.bind`. */
@@ -281,7 +295,10 @@ function defaultSetMany(backend: StorageBackend) {
  * defaults built from `keys()`, `get()` and `set()`.
  *
  * @param make Creates the backend when the actor starts.
+ * @param options Its name (see {@linkcode DefineStorageOptions}).
  * @returns The actor logic, ready for `createActor` or `api.bind`.
+ * @throws {TypeError} When `options.name` is given and is not a non-empty
+ *   string.
  *
  * @example Usage
  * ```ts
@@ -293,15 +310,16 @@ function defaultSetMany(backend: StorageBackend) {
  *   set: (ns, key, value) => void map.set(`${ns}/${key}`, value),
  *   del: (ns, key) => void map.delete(`${ns}/${key}`),
  *   keys: (ns) => [...map.keys()].filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1)),
- * }));
+ * }), { name: "map" }); // spawned by a registry as `storage:map`
  * const store = createActor(logic).start();
  * store.stop();
  * ```
  */
 export function defineStorage(
   make: () => StorageBackend,
+  options: DefineStorageOptions = {},
 ): StorageLogic {
-  return fromCallback<StorageRequest>(({ receive }) => {
+  const logic = fromCallback<StorageRequest>(({ receive }) => {
     // A backend that cannot start (no such directory, no IndexedDB) must
     // not crash the actor or its parent: every request then fails with why.
     let backend: StorageBackend;
@@ -454,4 +472,6 @@ export function defineStorage(
       backend.close?.();
     };
   });
+  if (options?.name !== undefined) nameStorage(logic, options.name);
+  return logic;
 }

@@ -58,7 +58,7 @@ export interface FileStorageOptions {
    * Largest entry file, in bytes, that `get` reads and `set` writes; a larger
    * one is a `StorageError` naming the key (and a file is never read past
    * it).
-   * @default {DEFAULT_MAX_ENTRY_BYTES}
+   * @default {1052672} (1 MiB + 4 KiB)
    */
   maxEntryBytes?: number;
 }
@@ -391,5 +391,5 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
         return out;
       },
     };
-  });
+  }, { name: `file:${dir}` });
 }

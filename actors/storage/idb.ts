@@ -61,5 +61,5 @@ export function idbStorage(options: IdbStorageOptions = {}): StorageLogic {
           .filter((k): k is [string, string] => Array.isArray(k) && k[0] === ns)
           .map((k) => k[1]),
     };
-  });
+  }, { name: `idb:${dbName}/${storeName}` });
 }

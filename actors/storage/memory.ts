@@ -145,5 +145,5 @@ export function memoryStorage(): StorageLogic {
         deadlines.clear();
       },
     };
-  });
+  }, { name: "memory" });
 }

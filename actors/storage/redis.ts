@@ -38,6 +38,7 @@
  *
  * @module
  */
+import { redisName } from "./names.ts";
 import { defineStorage, type StorageLogic } from "./define.ts";
 import { StorageError } from "../../src/errors.ts";
 import type {
@@ -814,5 +815,5 @@ export function redisStorage(options: RedisStorageOptions): StorageLogic {
         }, () => {});
       },
     };
-  });
+  }, { name: redisName(url, prefix) });
 }

@@ -1,0 +1,146 @@
+/**
+ * The inside of xmpp-actors, for those who write a transport, a storage
+ * actor by hand, a test or a diagram of one machine: the XState machines,
+ * the actors on the data path, the routing of a migration and the message
+ * protocols between actors. Nothing here is needed to use a client
+ * (`mod.ts`, `mod_browser.ts`), and nothing here is a stable API: it may
+ * change in any release.
+ *
+ * Everything here runs in a browser as in Deno.
+ *
+ * @example Draw the connection machine
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { toMermaid } from "./mod_browser.ts";
+ * import { connectionMachine } from "./internals.ts";
+ * ok(toMermaid(connectionMachine).includes("online"));
+ * ```
+ *
+ * @module
+ */
+export { clientMachine } from "./actors/client/machine.ts";
+export {
+  type BobContext,
+  bobMachine,
+  DEFAULT_MAX_SERVING,
+} from "./actors/bob/machine.ts";
+export { fetchBob, type FetchInput } from "./actors/bob/fetch.ts";
+export { bobNetwork, type NetworkInput } from "./actors/bob/network.ts";
+export { bobStorageOps } from "./actors/bob/ops.ts";
+export { checkPeerCacheOptions, PeerCache } from "./actors/bob/peer_cache.ts";
+export { cidAlgorithm, cidMatches } from "./src/cid.ts";
+export { bobElement, readBobElement, requestedCid } from "./src/bob_element.ts";
+export type {
+  BobDeleted,
+  BobEvent,
+  BobExpiryDone,
+  BobInlineDone,
+  BobMigratedExpiry,
+  BobStored,
+  NetFetch,
+  NetInline,
+  NetServe,
+  NetworkEvent,
+} from "./actors/bob/protocol.ts";
+export { isMimeType } from "./src/bob_data.ts";
+export { pluginMachine } from "./actors/plugin/machine.ts";
+export { deadlineScheduler } from "./actors/scheduler/scheduler.ts";
+export type {
+  ScheduleAt,
+  ScheduleCancel,
+  SchedulerBusy,
+  SchedulerDue,
+  SchedulerEvent,
+  SchedulerOutput,
+} from "./actors/scheduler/protocol.ts";
+export type {
+  BindEvent,
+  CopyOutcome,
+  ExpiryEvent,
+  MigrationRoute,
+  PendingBind,
+  RegistryEmitted,
+  RegistryEvent,
+  Route,
+} from "./actors/registry/protocol.ts";
+export {
+  type MigrationPhase,
+  MigrationRouter,
+  stallWatch,
+  type StallWatchInput,
+} from "./actors/registry/router.ts";
+export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
+export { registryMachine } from "./actors/registry/machine.ts";
+export { storageId } from "./actors/storage/names.ts";
+export type {
+  ReplyTarget,
+  RequestBase,
+  StorageDel,
+  StorageDrain,
+  StorageEntries,
+  StorageFailure,
+  StorageGet,
+  StorageKeys,
+  StorageReady,
+  StorageReply,
+  StorageRequest,
+  StorageResult,
+  StorageSet,
+  StorageSetMany,
+} from "./actors/storage/protocol.ts";
+export { connectionMachine } from "./actors/connection/machine.ts";
+export { saslMachine } from "./actors/connection/sasl.ts";
+export { iqCaller } from "./actors/connection/iq_caller.ts";
+export { stanzaRouter } from "./actors/connection/router.ts";
+export {
+  type SmEvent,
+  type SmInput,
+  type SmOutput,
+  smPolicy,
+  streamManagement,
+  type StreamManagementPolicy,
+} from "./actors/connection/sm.ts";
+export type {
+  ConnectionCommand,
+  ConnectionEmitted,
+  ConnectionEvent,
+  IqCallerEvent,
+  IqCallerOutput,
+  RouterEvent,
+  RouterOutput,
+  StreamManagementState,
+} from "./actors/connection/protocol.ts";
+export {
+  discoverWebSocket,
+  type HostMetaOptions,
+  REL_WEBSOCKET,
+} from "./src/host_meta.ts";
+export { orderSrv, type SrvTarget, srvTargets } from "./src/srv.ts";
+export {
+  classify,
+  type IncomingEvent,
+  NS_SM,
+  NS_STREAM_LIMITS,
+} from "./src/stanza.ts";
+export { checkStanza } from "./src/stanza_check.ts";
+export {
+  redirectTarget,
+  type ServiceAddress,
+  type TransportCommand,
+  type TransportEvent,
+  type TransportInput,
+} from "./actors/transport/protocol.ts";
+export { saslPrep } from "./src/sasl.ts";
+export { isSecretKey } from "./src/redact.ts";
+export {
+  Collector,
+  type CollectorOptions,
+  type PageSink,
+} from "./actors/inspector/collector.ts";
+export {
+  FRAME_VERSION,
+  type FrameSnapshot,
+  type InspectorFrame,
+  type PageMessage,
+  preview,
+} from "./actors/inspector/frames.ts";
