@@ -28,7 +28,12 @@ export { fetchBob, type FetchInput } from "./actors/bob/fetch.ts";
 export { bobNetwork, type NetworkInput } from "./actors/bob/network.ts";
 export { bobStorageOps } from "./actors/bob/ops.ts";
 export { checkPeerCacheOptions, PeerCache } from "./actors/bob/peer_cache.ts";
-export { cidAlgorithm, cidMatches } from "./src/cid.ts";
+export {
+  cidAlgorithm,
+  cidMatches,
+  cidVerifies,
+  isVerifiableCid,
+} from "./src/cid.ts";
 export { bobElement, readBobElement, requestedCid } from "./src/bob_element.ts";
 export type {
   BobDeleted,
@@ -131,7 +136,7 @@ export {
   type TransportInput,
 } from "./actors/transport/protocol.ts";
 export { saslPrep } from "./src/sasl.ts";
-export { isSecretKey } from "./src/redact.ts";
+export { isSecretKey, redactJson } from "./src/redact.ts";
 export {
   Collector,
   type CollectorOptions,

@@ -86,9 +86,7 @@ export type {
 export {
   assertCid,
   cidOf,
-  cidVerifies,
   isCid,
-  isVerifiableCid,
   normalizeCid,
   VERIFIED_CID_ALGORITHMS,
 } from "./src/cid.ts";
@@ -165,5 +163,5 @@ export type {
   Inspector,
 } from "./src/types.ts";
 export type { SaslMechanism } from "./src/sasl.ts";
-export { redact, REDACTED, redactJson, redactText } from "./src/redact.ts";
+export { redact, REDACTED, redactText } from "./src/redact.ts";
 export { builtinSaslPrep, useSaslPrep } from "./src/saslprep.ts";
