@@ -260,6 +260,37 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "after <system-shutdown/>, the first attempt waits shutdownDelay, not 0 ms",
+        async () => {
+          const { c, planned } = make("alice@localhost/down", {
+            streamManagement: { enabled: false },
+          });
+          const order: string[] = [];
+          c.on("status", (s) => order.push(s));
+          await c.start();
+          order.length = 0;
+          const back = nextOnline(c);
+          await proxy.inject(
+            "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>",
+          );
+          await unlessStatus(c, ["failed", "disconnected"], back);
+          assertEquals(c.status, "online");
+          assertEquals(
+            (planned[0].error as StreamError).condition,
+            "system-shutdown",
+          );
+          assertEquals([planned[0].attempt, planned[0].delay], [1, 700]);
+          // no attempt was made before that delay was planned
+          const first = order.indexOf("reconnecting");
+          assert(
+            first !== -1 && !order.slice(0, first).includes("connecting"),
+            order.join(" "),
+          );
+          await c.stop();
+        },
+      );
+
       await t.step("after a cut socket (no stream management)", async () => {
         const { c, planned } = make("alice@localhost/cut", {
           streamManagement: { enabled: false },
@@ -289,8 +320,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "After system-shutdown the first reconnect waits shutdownDelay, not 0 ms (Prosody)",
+  name: "After a real Prosody restart the session comes back online by itself",
   ignore,
   async fn() {
     const server = await startProsody();
@@ -299,33 +329,25 @@ Deno.test({
       password: "pw",
       service: `xmpp://127.0.0.1:${server.c2sPort}`,
       tls: { caCerts: [server.caPem] },
-      reconnect: { initialDelay: 20, jitter: 0, shutdownDelay: 900 },
-      // Prosody's mod_smacks drops a resumable session's socket on shutdown
-      // before mod_c2s can send <system-shutdown/>
+      reconnect: { initialDelay: 20, jitter: 0, shutdownDelay: 300 },
       streamManagement: { enabled: false },
     });
     const planned: Reconnecting[] = [];
     c.on("reconnecting", (delay, attempt, error) => {
       planned.push({ delay, attempt, ...(error ? { error } : {}) });
     });
-    const order: string[] = [];
-    c.on("status", (s) => order.push(s));
     try {
       await c.start();
-      order.length = 0;
       const back = nextOnline(c);
-      await server.restart(); // SIGTERM: Prosody sends <system-shutdown/>
+      // SIGTERM: Prosody sends <system-shutdown/> when it gets to it; under
+      // load it may close the socket first (then the error is a dropped
+      // link), so the delay itself is checked with an injected
+      // <system-shutdown/> in "A session that dies comes back online…".
+      await server.restart();
       await unlessStatus(c, ["failed", "disconnected"], back);
       assert(planned.length >= 1);
-      assertEquals(
-        (planned[0].error as StreamError).condition,
-        "system-shutdown",
-      );
-      assertEquals([planned[0].attempt, planned[0].delay], [1, 900]);
-      // no attempt was made before that delay was planned
-      const first = order.indexOf("reconnecting");
-      assert(first !== -1 && !order.slice(0, first).includes("connecting"));
       assertEquals(c.status, "online");
+      assertEquals((await c.iq(ping())).attrs.type, "result");
     } finally {
       await c.stop();
       await server.stop();
