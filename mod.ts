@@ -40,7 +40,7 @@ export {
   DEFAULT_REDIS_PREFIX,
   redisStorage,
   type RedisStorageOptions,
-} from "./actors/storage/redis.ts";
+} from "./actors/storage/redis/storage.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
 export {
   Collector,

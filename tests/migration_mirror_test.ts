@@ -25,7 +25,7 @@ import {
 } from "../mod.ts";
 import { createActor } from "../src/deps.ts";
 import type { AnyActorRef } from "../src/types.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import { kvPlugin } from "./support/kv_plugin.ts";
 import {
   hasRedis,

@@ -15,7 +15,7 @@ import {
   createClient,
   fileStorage,
 } from "../mod.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import {
   hasRedis,
   redisCli,

@@ -16,7 +16,7 @@ import {
   type StorageReply,
 } from "../mod.ts";
 import { createActor } from "../src/deps.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import type { AnyActorRef } from "../src/types.ts";
 import {
   hasRedis,
