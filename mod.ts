@@ -35,7 +35,7 @@ export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";
 export {
   redisStorage,
   type RedisStorageOptions,
-} from "./actors/storage/redis.ts";
+} from "./actors/storage/redis/storage.ts";
 export { denoTransports } from "./actors/connection/deno.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
 export type {

@@ -19,7 +19,7 @@
  * @module
  */
 import { createClient, definePlugin, type JsonValue } from "../mod.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import { createRedisClient } from "../src/deps_deno.ts";
 import { startRedis } from "../tests/support/redis.ts";
 

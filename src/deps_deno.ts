@@ -1,7 +1,7 @@
 /**
  * Third-party imports that only Deno (not a browser) may load, as full `npm:`
  * specifiers, like `src/deps.ts`. Nothing reachable from `mod_browser.ts`
- * imports this file; `actors/storage/redis.ts` loads it lazily (a dynamic
+ * imports this file; `actors/storage/redis/connection.ts` loads it lazily (a dynamic
  * import), so importing `mod.ts` does not load the Redis client until a
  * Redis storage actor starts.
  *
@@ -13,7 +13,7 @@
  * package re-exports, without the RedisJSON, RediSearch, Bloom and
  * TimeSeries module commands this project does not use). Chosen over
  * `ioredis` after measuring both here (Deno 2.9, redis-server 7.0, loopback,
- * JSON records of ~120 bytes), see `actors/storage/redis.ts`.
+ * JSON records of ~120 bytes), see `actors/storage/redis/storage.ts`.
  */
 export {
   createClient as createRedisClient,

@@ -28,7 +28,7 @@ import {
 import { hasProsody, requireServers } from "./support/prosody.ts";
 import { type PeerClient, withPeers as withPeersOf } from "./support/peers.ts";
 import { hasRedis, redisCli, startRedis } from "./support/redis.ts";
-import { DEFAULT_REDIS_PREFIX } from "../actors/storage/redis.ts";
+import { DEFAULT_REDIS_PREFIX } from "../actors/storage/redis/options.ts";
 import { createHash } from "node:crypto";
 
 const enc = new TextEncoder();

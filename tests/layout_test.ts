@@ -66,3 +66,52 @@ Deno.test("layout: mod.ts exports at most 140 names, none of internals.ts", asyn
   );
   assert(leaked.length === 0, `internals on mod.ts: ${leaked}`);
 });
+
+Deno.test("layout: Redis storage is a folder with one job per file, none over 500 lines, no node-redis privates", async () => {
+  const dir = "actors/storage/redis";
+  const jobs = [
+    "options.ts",
+    "connection.ts",
+    "batcher.ts",
+    "cluster.ts",
+    "listing.ts",
+    "storage.ts",
+  ];
+  const found: string[] = [];
+  for await (const e of Deno.readDir(`${root}${dir}`)) found.push(e.name);
+  assert(
+    jobs.every((j) => found.includes(j)),
+    `${dir} holds ${found}, not every one of ${jobs}`,
+  );
+  const long: string[] = [];
+  const privates: string[] = [];
+  for await (const file of tsFiles(dir)) {
+    const text = await Deno.readTextFile(`${root}${file}`);
+    const lines = text.split("\n").length - 1;
+    if (lines > 500) long.push(`${file}: ${lines}`);
+    for (const m of text.matchAll(/\.(_[A-Za-z]\w*)/g)) {
+      privates.push(`${file}: ${m[1]}`);
+    }
+  }
+  assert(long.length === 0, `files over 500 lines: ${long}`);
+  assert(privates.length === 0, `node-redis private members read: ${privates}`);
+});
+
+Deno.test("layout: one deadline table (src/deadlines.ts) serves the registry and Redis", async () => {
+  for (
+    const file of [
+      "actors/registry/requests.ts",
+      "actors/storage/redis/storage.ts",
+    ]
+  ) {
+    const text = await Deno.readTextFile(`${root}${file}`);
+    assert(
+      imports(text).some((s) => s.endsWith("src/deadlines.ts")),
+      `${file} does not use src/deadlines.ts`,
+    );
+    assert(
+      !/set(Timeout|Interval)\(/.test(text.replace(/\/\*\*[\s\S]*?\*\//g, "")),
+      `${file} runs a timer of its own`,
+    );
+  }
+});

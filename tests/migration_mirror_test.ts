@@ -25,7 +25,7 @@ import {
 import type { StorageReply } from "../internals.ts";
 import { createActor } from "../src/deps.ts";
 import type { AnyActorRef } from "../src/types.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import { kvPlugin } from "./support/kv_plugin.ts";
 import {
   hasRedis,

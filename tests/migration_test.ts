@@ -14,7 +14,7 @@ import {
 import type { StorageReply } from "../internals.ts";
 import type { AnyActorRef } from "../src/types.ts";
 import type { BindReport, ProgressEvent } from "../actors/registry/protocol.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import { hasRedis, requireServers, startRedis } from "./support/redis.ts";
 
 const kv = kvPlugin("kvtest");

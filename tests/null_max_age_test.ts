@@ -10,7 +10,7 @@
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { type BobData, cidOf, createClient, fileStorage } from "../mod.ts";
 import { bobElement } from "../internals.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import {
   hasRedis,
   redisCli,

@@ -26,7 +26,7 @@ import { StorageError } from "../src/errors.ts";
 import { fileStorage, isFileKey } from "../actors/storage/file.ts";
 import { memoryStorage } from "../actors/storage/memory.ts";
 import { idbStorage } from "../actors/storage/idb.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import {
   hasRedis,
   redisCli,

@@ -16,7 +16,7 @@ import {
 } from "../mod.ts";
 import type { StorageReply } from "../internals.ts";
 import { createActor } from "../src/deps.ts";
-import { redisStorage } from "../actors/storage/redis.ts";
+import { redisStorage } from "../actors/storage/redis/storage.ts";
 import type { AnyActorRef } from "../src/types.ts";
 import {
   hasRedis,

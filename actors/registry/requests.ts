@@ -3,17 +3,16 @@
  * an id, remembers how to settle it, and settles it exactly once, on the first
  * reply or on its deadline, whichever comes first. Late replies are dropped.
  *
- * Deadlines are checked by one sweeping timer rather than a timer per call
- * (a setTimeout/clearTimeout pair costs about as much as a whole storage hop
- * here). The timer runs only while requests are pending.
+ * Deadlines are kept by `src/deadlines.ts` (one sweeping timer, running only
+ * while requests are pending).
  *
  * @module
  */
 import { ClientStoppedError, TimeoutError } from "../../src/errors.ts";
+import { Deadlines } from "../../src/deadlines.ts";
 import type { StorageReply } from "../storage/protocol.ts";
 
 interface Pending {
-  deadline: number;
   resolve(value: unknown): void;
   reject(error: Error): void;
   finish: ((value: unknown) => unknown) | undefined;
@@ -23,17 +22,17 @@ interface Pending {
 
 /** Hands out request ids and settles their promises from replies. */
 export class RequestTable {
-  #next = 1;
-  #pending = new Map<number, Pending>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #sweepMs: number;
+  #pending: Deadlines<Pending>;
   #closed = false;
 
   /**
    * @param sweepMs How often deadlines are checked while requests are pending.
    */
   constructor(sweepMs = 50) {
-    this.#sweepMs = sweepMs;
+    this.#pending = new Deadlines(
+      (p) => p.reject(new TimeoutError(p.timeoutMessage)),
+      { sweepMs },
+    );
   }
 
   /** Number of requests still waiting for a reply. */
@@ -57,10 +56,9 @@ export class RequestTable {
     finish?: (value: unknown) => T,
     failure?: (error: Error) => Error,
   ): { id: number; promise: Promise<T> } {
-    const id = this.#next++;
     if (this.#closed) {
       return {
-        id,
+        id: 0,
         promise: Promise.reject(
           new ClientStoppedError(`${timeoutMessage}: the client is stopped`),
         ),
@@ -72,17 +70,10 @@ export class RequestTable {
       resolve = res as (value: unknown) => void;
       reject = rej;
     });
-    this.#pending.set(id, {
-      deadline: Date.now() + timeoutMs,
-      resolve,
-      reject,
-      finish,
-      failure,
-      timeoutMessage,
-    });
-    if (this.#timer === undefined && !this.#closed) {
-      this.#timer = setTimeout(() => this.#sweep(), this.#sweepMs);
-    }
+    const id = this.#pending.add(
+      { resolve, reject, finish, failure, timeoutMessage },
+      timeoutMs,
+    );
     return { id, promise };
   }
 
@@ -93,9 +84,8 @@ export class RequestTable {
    * @param reply A storage reply.
    */
   settle(reply: StorageReply): void {
-    const p = this.#pending.get(reply.id);
+    const p = this.#pending.take(reply.id);
     if (p === undefined) return;
-    this.#pending.delete(reply.id);
     if (reply.type === "storage.error") {
       p.reject(p.failure === undefined ? reply.error : p.failure(reply.error));
     } else if (p.finish === undefined) {
@@ -117,10 +107,7 @@ export class RequestTable {
    * @param value The result.
    */
   resolve(id: number, value: unknown): void {
-    const p = this.#pending.get(id);
-    if (p === undefined) return;
-    this.#pending.delete(id);
-    p.resolve(value);
+    this.#pending.take(id)?.resolve(value);
   }
 
   /**
@@ -130,37 +117,16 @@ export class RequestTable {
    * @param error The rejection.
    */
   fail(id: number, error: Error): void {
-    const p = this.#pending.get(id);
-    if (p === undefined) return;
-    this.#pending.delete(id);
-    p.reject(error);
+    this.#pending.take(id)?.reject(error);
   }
 
   /** Reject everything pending with `ClientStoppedError` and stop the timer. */
   close(): void {
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) {
+    for (const p of this.#pending.clear()) {
       p.reject(
         new ClientStoppedError(`${p.timeoutMessage}: the client is stopped`),
       );
-    }
-  }
-
-  #sweep(): void {
-    this.#timer = undefined;
-    const now = Date.now();
-    for (const [id, p] of this.#pending) {
-      if (p.deadline <= now) {
-        this.#pending.delete(id);
-        p.reject(new TimeoutError(p.timeoutMessage));
-      }
-    }
-    if (this.#pending.size > 0 && !this.#closed) {
-      this.#timer = setTimeout(() => this.#sweep(), this.#sweepMs);
     }
   }
 }

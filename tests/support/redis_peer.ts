@@ -18,7 +18,7 @@
  * @module
  */
 import { createClient, ItemNotFound } from "../../mod.ts";
-import { redisStorage } from "../../actors/storage/redis.ts";
+import { redisStorage } from "../../actors/storage/redis/storage.ts";
 
 const [url, jid, port, caFile] = Deno.args;
 const enc = new TextEncoder();
