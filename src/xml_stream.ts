@@ -29,63 +29,22 @@
  *
  * @module
  */
-import { Element, Parser } from "./deps.ts";
+import { type Element, Parser } from "./deps.ts";
 import { StreamError } from "./errors.ts";
 import { checkCount } from "./options.ts";
+import { Prolog } from "./xml_stream/prolog.ts";
+import { openingTag, resumeIn, type TreeParser } from "./xml_stream/tree.ts";
+import type {
+  SkippedStanza,
+  XmlStreamHandlers,
+  XmlStreamOptions,
+} from "./xml_stream/types.ts";
 
-/** A stanza that {@linkcode XmlStream} skipped because it broke a limit. */
-export interface SkippedStanza {
-  /** The limit it broke. */
-  readonly limit: "size" | "depth";
-  /**
-   * Its opening tag: name and attributes, no children. `undefined` when the
-   * opening tag itself did not fit in the size limit.
-   */
-  readonly head?: Element;
-  /** Why, e.g. `Stanza exceeds 1048576 characters`. */
-  readonly reason: string;
-}
-
-/** Callbacks of an {@linkcode XmlStream}. */
-export interface XmlStreamHandlers {
-  /** The stream header (`<stream:stream …>`); not called in framed mode. */
-  onStart?(header: Element): void;
-  /** One complete top-level element (a stanza, features, …). */
-  onElement(element: Element): void;
-  /**
-   * A top-level element over `maxStanzaSize` or `maxStanzaDepth` was skipped
-   * (called after its end tag, in stream order); the stream goes on.
-   * Without this handler such an element ends the stream with
-   * `policy-violation`.
-   */
-  onSkipped?(skipped: SkippedStanza): void;
-  /** The closing `</stream:stream>`; not called in framed mode. */
-  onEnd?(): void;
-  /** The stream broke the rules; the stream is dead after this. */
-  onError(error: StreamError): void;
-}
-
-/** Options of an {@linkcode XmlStream}. */
-export interface XmlStreamOptions {
-  /**
-   * Largest accepted stanza, in characters (UTF-16 code units) as received,
-   * from its `<` to the `>` of its end tag. Text between stanzas is held to
-   * the same bound (beyond it the stream fails with `policy-violation`).
-   * @default {1048576}
-   */
-  maxStanzaSize?: number;
-  /**
-   * Deepest element nesting of a stanza (the stanza itself is depth 1).
-   * @default {128}
-   */
-  maxStanzaDepth?: number;
-  /**
-   * Framed mode (RFC 7395, WebSocket): each `write()` is one complete
-   * top-level element and there is no enclosing stream element.
-   * @default {false}
-   */
-  framed?: boolean;
-}
+export type {
+  SkippedStanza,
+  XmlStreamHandlers,
+  XmlStreamOptions,
+} from "./xml_stream/types.ts";
 
 const FRAME_ROOT = "xmpp-actors-frames";
 const CDATA_REST = "[CDATA[";
@@ -103,12 +62,6 @@ const QUOTE = 3;
 /** After `<!`, matching `[CDATA[`. */
 const BANG = 4;
 const CDATA = 5;
-
-/** The parts of the `@xmpp/xml` parser this module reads and sets. */
-interface TreeParser {
-  root: Element | null;
-  cursor: Element | null;
-}
 
 /**
  * A screened, incremental XML stream parser.
@@ -140,8 +93,7 @@ export class XmlStream {
   /** Bumped by `reset()`: callbacks of an older parser are ignored. */
   #gen = 0;
   #failed = false;
-  #prolog = "";
-  #inProlog = true;
+  #prolog = new Prolog();
   // scanner state
   #mode = TEXT;
   #quote = 0;
@@ -197,8 +149,7 @@ export class XmlStream {
     this.#gen++;
     this.#root = undefined;
     this.#failed = false;
-    this.#prolog = "";
-    this.#inProlog = true;
+    this.#prolog.reset();
     this.#mode = TEXT;
     this.#level = 0;
     this.#offset = 0;
@@ -223,8 +174,7 @@ export class XmlStream {
   write(chunk: string): void {
     if (this.#failed || chunk.length === 0) return;
     if (this.#framed) {
-      this.#prolog = "";
-      this.#inProlog = true;
+      this.#prolog.reset();
       const body = this.#skipProlog(chunk);
       if (body === undefined) {
         if (!this.#failed) this.#fail("not-well-formed", "Incomplete frame");
@@ -238,7 +188,7 @@ export class XmlStream {
       ) this.#fail("not-well-formed", "Incomplete frame");
       return;
     }
-    if (this.#inProlog) {
+    if (!this.#prolog.done) {
       const body = this.#skipProlog(chunk);
       if (body === undefined) return;
       chunk = body;
@@ -269,47 +219,16 @@ export class XmlStream {
     parser.on("error", (err: Error) => {
       if (live()) this.#fail("not-well-formed", err.message, err);
     });
-    if (this.#root !== undefined) {
-      // Resume inside the stream: the next element is a top-level one.
-      const tree = parser as unknown as TreeParser;
-      tree.root = this.#root;
-      tree.cursor = this.#root;
-    }
+    if (this.#root !== undefined) resumeIn(parser, this.#root);
     this.#parser = parser;
   }
 
-  /**
-   * Holds back text until the optional XML declaration is complete (the
-   * parser loses a declaration split across chunks) and drops it. Returns
-   * the text after it, or `undefined` to wait for more.
-   */
+  /** The text after the XML declaration (see `Prolog.take`). */
   #skipProlog(chunk: string): string | undefined {
-    const buf = this.#prolog + chunk;
-    const start = buf.search(/\S/);
-    if (start === -1) {
-      this.#prolog = buf;
-      return undefined;
-    }
-    if (buf.length - start < 6) {
-      if ("<?xml ".startsWith(buf.slice(start))) {
-        this.#prolog = buf;
-        return undefined;
-      }
-    } else if (buf.startsWith("<?xml", start) && /\s/.test(buf[start + 5])) {
-      const end = buf.indexOf("?>", start);
-      if (end === -1) {
-        if (buf.length > 1024) {
-          this.#fail("not-well-formed", "XML declaration too long");
-        } else this.#prolog = buf;
-        return undefined;
-      }
-      this.#prolog = "";
-      this.#inProlog = false;
-      return buf.slice(end + 2);
-    }
-    this.#prolog = "";
-    this.#inProlog = false;
-    return buf.slice(start);
+    const body = this.#prolog.take(chunk);
+    if (body !== null) return body;
+    this.#fail("not-well-formed", "XML declaration too long");
+    return undefined;
   }
 
   /** Scan one chunk, giving the parser what is complete and not skipped. */
@@ -527,13 +446,7 @@ export class XmlStream {
     if (this.#handlers.onSkipped === undefined) {
       return this.#fail("policy-violation", reason);
     }
-    let opening: Element | undefined;
-    const tree = this.#parser as unknown as TreeParser;
-    let el = tree.cursor;
-    if (head && el && el !== tree.root) {
-      while (el.parent) el = el.parent as Element;
-      opening = new Element(el.name, { ...el.attrs });
-    }
+    const opening = head ? openingTag(this.#parser!) : undefined;
     this.#parser = undefined;
     this.#held = [];
     this.#skip = opening ? { limit, head: opening, reason } : { limit, reason };

@@ -115,3 +115,37 @@ Deno.test("layout: one deadline table (src/deadlines.ts) serves the registry and
     );
   }
 });
+
+// Files over 500 lines still waiting for their split (issue 22, item 5).
+// This list may only shrink: a file not on it must stay at or under the
+// bound, and a listed file that is at or under it (or gone) must leave it.
+const LONG_FILES_ALLOWED = new Set([
+  "actors/connection/connection.ts", // the connection moves to explicit routes (issue 22, items 1-3)
+  "actors/connection/setup.ts", // idem
+  "actors/connection/sm.ts", // idem
+]);
+const MAX_LINES = 500;
+
+Deno.test(`layout: no file under actors/ or src/ is over ${MAX_LINES} lines (but the listed ones)`, async () => {
+  const over: string[] = [];
+  const seen = new Set<string>();
+  for (const dir of ["actors", "src"]) {
+    for await (const file of tsFiles(dir)) {
+      seen.add(file);
+      const text = await Deno.readTextFile(`${root}${file}`);
+      const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+      if (lines > MAX_LINES) {
+        if (!LONG_FILES_ALLOWED.has(file)) over.push(`${file} (${lines})`);
+      } else if (LONG_FILES_ALLOWED.has(file)) {
+        over.push(`${file} is ${lines} lines now: take it off the list`);
+      }
+    }
+  }
+  for (const file of LONG_FILES_ALLOWED) {
+    if (!seen.has(file)) over.push(`${file} is gone: take it off the list`);
+  }
+  assert(
+    over.length === 0,
+    `files over ${MAX_LINES} lines: ${over.join(", ")}`,
+  );
+});

@@ -1,25 +1,31 @@
 /**
  * The inspector's core, with no I/O: an XState inspection observer that keeps
- * the running actors and a bounded ring of recent events, turns them into
- * {@linkcode InspectorFrame}s only when a page listens, and feeds each page
- * through a bounded queue (oldest frames dropped and counted when a page
- * falls behind). It also takes the frames of `@statelyai/inspect`'s
- * WebSocket inspector. The Deno server (`server.ts`) wires it to sockets.
+ * the running actors and a bounded ring of recent events (`ring.ts`), turns
+ * them into {@linkcode InspectorFrame}s only when a page listens, and feeds
+ * each page through a bounded queue (`page_queue.ts`). It also takes the
+ * frames of `@statelyai/inspect`'s WebSocket inspector (`ingest.ts`). The
+ * Deno server (`server.ts`) wires it to sockets.
  *
  * Browser-safe.
  *
  * @module
  */
 import { type MachineGraph, machineGraph } from "../../src/diagram.ts";
-import { redactJson, redactText } from "../../src/redact.ts";
+import { redactText } from "../../src/redact.ts";
 import type { AnyActorRef, InspectionEvent } from "../../src/types.ts";
 import {
   FRAME_VERSION,
-  type FrameSnapshot,
   type InspectorFrame,
   type PageMessage,
   preview,
+  snapshotOf,
 } from "./frames.ts";
+import { Ingest, type SourceLimits } from "./ingest.ts";
+import { PageQueues, type PageSink } from "./page_queue.ts";
+import { EventRing } from "./ring.ts";
+
+export type { SourceLimits } from "./ingest.ts";
+export type { PageSink } from "./page_queue.ts";
 
 /** Options of {@linkcode Collector}. */
 export interface CollectorOptions {
@@ -43,82 +49,6 @@ export interface CollectorOptions {
   sources?: SourceLimits;
 }
 
-/**
- * Bounds on the frames of external sources (`@statelyai/inspect` senders on
- * the inspector's `/source` endpoint). A frame over a bound is dropped and
- * counted in `CollectorStats.limited`; what is already kept stays, and a
- * page opened later still gets its `init`.
- */
-export interface SourceLimits {
-  /**
-   * External actors kept at once, all sources together.
-   * @default {1000}
-   */
-  maxActors?: number;
-  /**
-   * Longest actor name or session id (root, parent) in a frame, in characters.
-   * @default {256}
-   */
-  maxNameLength?: number;
-  /**
-   * Longest machine definition (JSON) in an actor frame, in characters.
-   * @default {262144}
-   */
-  maxDefinitionLength?: number;
-  /**
-   * Characters kept for external actors (names, definitions, snapshots), all
-   * sources together.
-   * @default {16777216}
-   */
-  maxKept?: number;
-  /**
-   * Longest event kept or shown (its JSON preview, in characters); a larger
-   * one is shown by its type only.
-   * @default {16384}
-   */
-  maxEventLength?: number;
-  /**
-   * Longest frame read at all, in characters (checked before parsing).
-   * @default {524288}
-   */
-  maxFrameLength?: number;
-  /**
-   * Frames per second one source connection may send, on average (the
-   * rest are dropped; see `burst`). A frame counts once per started 16 KiB,
-   * so large frames are bounded in bytes too.
-   * @default {2000}
-   */
-  framesPerSecond?: number;
-  /**
-   * Frames one source connection may send at once above the average rate.
-   * @default {10000}
-   */
-  burst?: number;
-}
-
-type SourceBounds = Required<SourceLimits>;
-
-function sourceBounds(limits: SourceLimits = {}): SourceBounds {
-  const n = (v: number | undefined, d: number) =>
-    v !== undefined && Number.isFinite(v) && v >= 0 ? v : d;
-  return {
-    maxActors: n(limits.maxActors, 1000),
-    maxNameLength: n(limits.maxNameLength, 256),
-    maxDefinitionLength: n(limits.maxDefinitionLength, 262_144),
-    maxKept: n(limits.maxKept, 16_777_216),
-    maxEventLength: n(limits.maxEventLength, 16_384),
-    maxFrameLength: n(limits.maxFrameLength, 524_288),
-    framesPerSecond: n(limits.framesPerSecond, 2000),
-    burst: n(limits.burst, 10_000),
-  };
-}
-
-/** One listening page: where its messages go. */
-export interface PageSink {
-  /** Deliver one message (a JSON string of a {@linkcode PageMessage}). */
-  send(message: string): void;
-}
-
 /** Counters of a {@linkcode Collector}. */
 export interface CollectorStats {
   /** Pages listening now. */
@@ -137,26 +67,20 @@ export interface CollectorStats {
   externalKept: number;
 }
 
-interface Page {
-  sink: PageSink;
-  queue: InspectorFrame[];
-  head: number;
-  dropped: number;
-  inFlight: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-interface External {
-  frame: InspectorFrame;
-  /** Characters counted against `maxKept`. */
-  size: number;
-}
-
 type Ref = AnyActorRef & {
   _parent?: AnyActorRef;
   systemId?: string;
   logic?: unknown;
 };
+
+/**
+ * An actor's parent. XState has no public way to read it, so this reads the
+ * private `_parent`: the one place in the inspector that does (if a release
+ * renames it, actors show as roots and no parent link is drawn).
+ */
+function parentOf(ref: Ref): Ref | undefined {
+  return ref._parent as Ref | undefined;
+}
 
 /**
  * Collects what XState reports and serves it to pages.
@@ -183,49 +107,43 @@ type Ref = AnyActorRef & {
 export class Collector {
   /** The XState inspection observer: pass it as `inspect`. */
   readonly inspect: (event: InspectionEvent) => void;
-  #history: number;
-  #pageBuffer: number;
-  #batch: number;
-  // Ring of recent events, as parallel arrays (no allocation per event).
-  #ringEvent: unknown[];
-  #ringTarget: (Ref | string)[];
-  #ringSource: (Ref | string | undefined)[];
-  #ringAt: number[];
-  #ringPos = 0;
+  #ring: EventRing<unknown, Ref | string>;
   #clock = 0;
-  #ringCount = 0;
   #live = new Map<string, Ref>();
   // Actor trees watched on demand: observed only while a page is open.
   #watched = new Set<{ root: Ref; sub?: { unsubscribe(): void } }>();
   #pending: Ref[] = [];
-  #external = new Map<string, External>();
-  #pages = new Set<Page>();
+  #pages: PageQueues;
+  #ingest: Ingest;
   #graphs = new WeakMap<object, MachineGraph | null>();
-  #jsonGraphs = new Map<string, MachineGraph | null>();
   #lastValue = new Map<string, string>();
   #seq = 0;
   #events = 0;
-  #dropped = 0;
-  #rejected = 0;
-  #limited = 0;
-  #kept = 0;
-  #jsonGraphsSize = 0;
-  #bounds: SourceBounds;
-  #buckets = new Map<string, { tokens: number; at: number }>();
 
   /**
    * Create a collector.
    * @param options See {@linkcode CollectorOptions}.
    */
   constructor(options: CollectorOptions = {}) {
-    this.#history = Math.max(0, options.history ?? 1000);
-    this.#pageBuffer = Math.max(1, options.pageBuffer ?? 10_000);
-    this.#batch = Math.max(1, options.batch ?? 2000);
-    this.#bounds = sourceBounds(options.sources);
-    this.#ringEvent = new Array(this.#history);
-    this.#ringTarget = new Array(this.#history);
-    this.#ringSource = new Array(this.#history);
-    this.#ringAt = new Array(this.#history);
+    this.#ring = new EventRing(Math.max(0, options.history ?? 1000));
+    this.#pages = new PageQueues(
+      Math.max(1, options.pageBuffer ?? 10_000),
+      Math.max(1, options.batch ?? 2000),
+    );
+    this.#ingest = new Ingest(options.sources, {
+      frame: (type, id, at) => this.#frame(type, id, at),
+      eventFrame: (event, target, source, at) =>
+        this.#eventFrame(event, target, source, at),
+      snapshotFrame: (id, snapshot, event) =>
+        this.#snapshotFrame(id, snapshot, event),
+      forgetState: (id) => this.#lastValue.delete(id),
+      event: (f, target, source) => {
+        this.#events++;
+        this.#remember(f, target, source);
+        if (this.#pages.size > 0) this.#pages.broadcast(f);
+      },
+      broadcast: (f) => this.#pages.broadcast(f),
+    });
     this.inspect = (e) => this.#observe(e);
   }
 
@@ -280,12 +198,12 @@ export class Collector {
   stats(): CollectorStats {
     return {
       pages: this.#pages.size,
-      actors: this.#live.size + this.#external.size,
+      actors: this.#live.size + this.#ingest.actors,
       events: this.#events,
-      dropped: this.#dropped,
-      rejected: this.#rejected,
-      limited: this.#limited,
-      externalKept: this.#kept,
+      dropped: this.#pages.dropped,
+      rejected: this.#ingest.rejected,
+      limited: this.#ingest.limited,
+      externalKept: this.#ingest.kept,
     };
   }
 
@@ -297,9 +215,9 @@ export class Collector {
           this.#events++;
           const source = e.sourceRef as Ref | undefined;
           const target = e.actorRef as Ref;
-          if (this.#history > 0) this.#remember(e.event, target, source);
+          this.#remember(e.event, target, source);
           if (this.#pages.size > 0) {
-            this.#broadcast(
+            this.#pages.broadcast(
               this.#eventFrame(e.event, target, source, Date.now()),
             );
           }
@@ -326,7 +244,7 @@ export class Collector {
           }
           if (this.#pages.size > 0) {
             const frame = this.#snapshotFrame(id, snapshot, e.event);
-            if (frame) this.#broadcast(frame);
+            if (frame) this.#pages.broadcast(frame);
           }
           break;
         }
@@ -340,22 +258,17 @@ export class Collector {
     const refs = this.#pending;
     this.#pending = [];
     for (const ref of refs) {
-      if (this.#pages.size > 0) this.#broadcast(this.#actorFrame(ref));
+      if (this.#pages.size > 0) this.#pages.broadcast(this.#actorFrame(ref));
     }
   }
 
   #remember(event: unknown, target: Ref | string, source?: Ref | string): void {
-    const i = this.#ringPos;
-    this.#ringEvent[i] = event;
-    this.#ringTarget[i] = target;
-    this.#ringSource[i] = source;
+    if (this.#ring.capacity === 0) return;
     // The clock is read every 64 events: a burst shares a time stamp.
     if ((this.#events & 63) === 1 || this.#clock === 0) {
       this.#clock = Date.now();
     }
-    this.#ringAt[i] = this.#clock;
-    this.#ringPos = i + 1 === this.#history ? 0 : i + 1;
-    if (this.#ringCount < this.#history) this.#ringCount++;
+    this.#ring.push(event, target, source, this.#clock);
   }
 
   #frame(
@@ -399,7 +312,8 @@ export class Collector {
   #actorFrame(ref: Ref): InspectorFrame {
     const f = this.#frame("@xstate.actor", ref.sessionId, Date.now());
     f.rootId = rootOf(ref);
-    if (ref._parent) f.parentId = ref._parent.sessionId;
+    const parent = parentOf(ref);
+    if (parent) f.parentId = parent.sessionId;
     const logic = ref.logic as
       | { id?: string; config?: { id?: string }; root?: unknown }
       | undefined;
@@ -465,14 +379,6 @@ export class Collector {
    * @returns A function that detaches the page.
    */
   attach(sink: PageSink): () => void {
-    const page: Page = {
-      sink,
-      queue: [],
-      head: 0,
-      dropped: 0,
-      inFlight: true,
-      timer: undefined,
-    };
     if (this.#pages.size === 0) {
       for (const w of this.#watched) this.#connect(w);
     }
@@ -480,23 +386,16 @@ export class Collector {
     for (const ref of this.#live.values()) {
       actors.push(this.#actorFrame(ref));
     }
-    for (const ext of this.#external.values()) actors.push(ext.frame);
+    actors.push(...this.#ingest.actorFrames());
     const events: InspectorFrame[] = [];
-    const n = this.#ringCount;
-    for (let k = 0; k < n; k++) {
-      const i = (this.#ringPos - n + k + this.#history) % this.#history;
-      const ev = this.#ringEvent[i];
-      const target = this.#ringTarget[i];
-      const source = this.#ringSource[i];
+    this.#ring.forEach((ev, target, source, at) => {
       if (isFrame(ev)) events.push(ev);
-      else events.push(this.#eventFrame(ev, target, source, this.#ringAt[i]));
-    }
-    this.#pages.add(page);
+      else events.push(this.#eventFrame(ev, target, source, at));
+    });
     const init: PageMessage = { kind: "init", actors, events, dropped: 0 };
-    this.#deliver(page, init);
+    const close = this.#pages.open(sink, init);
     return () => {
-      if (page.timer !== undefined) clearTimeout(page.timer);
-      this.#pages.delete(page);
+      close();
       if (this.#pages.size === 0) {
         this.#lastValue.clear();
         for (const w of this.#watched) this.#disconnect(w);
@@ -509,54 +408,7 @@ export class Collector {
    * @param sink The page, as given to {@linkcode attach}.
    */
   ack(sink: PageSink): void {
-    for (const page of this.#pages) {
-      if (page.sink !== sink) continue;
-      page.inFlight = false;
-      this.#schedule(page);
-    }
-  }
-
-  #deliver(page: Page, message: PageMessage): void {
-    page.inFlight = true;
-    try {
-      // The last step before anything leaves: redact (see src/redact.ts).
-      page.sink.send(JSON.stringify(message, redactJson));
-    } catch {
-      this.#pages.delete(page);
-    }
-  }
-
-  #broadcast(frame: InspectorFrame): void {
-    for (const page of this.#pages) {
-      if (page.queue.length - page.head >= this.#pageBuffer) {
-        page.head++;
-        page.dropped++;
-        this.#dropped++;
-      }
-      page.queue.push(frame);
-      if (page.head > 4096 && page.head * 2 > page.queue.length) {
-        page.queue = page.queue.slice(page.head);
-        page.head = 0;
-      }
-      this.#schedule(page);
-    }
-  }
-
-  #schedule(page: Page): void {
-    if (page.inFlight || page.timer !== undefined) return;
-    if (page.queue.length === page.head) return;
-    page.timer = setTimeout(() => {
-      page.timer = undefined;
-      if (page.inFlight || !this.#pages.has(page)) return;
-      const end = Math.min(page.queue.length, page.head + this.#batch);
-      const frames = page.queue.slice(page.head, end);
-      page.head = end;
-      if (page.head === page.queue.length) {
-        page.queue = [];
-        page.head = 0;
-      }
-      this.#deliver(page, { kind: "batch", frames, dropped: page.dropped });
-    }, 16);
+    this.#pages.ack(sink);
   }
 
   /**
@@ -572,117 +424,7 @@ export class Collector {
    * @param data The frame as JSON text.
    */
   ingest(source: string, data: string): void {
-    const b = this.#bounds;
-    if (data.length > b.maxFrameLength || !this.#admit(source, data.length)) {
-      this.#limited++;
-      return;
-    }
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(data);
-      if (
-        typeof raw !== "object" || raw === null ||
-        typeof raw.type !== "string" || typeof raw.sessionId !== "string" ||
-        raw.sessionId === "" || raw.sessionId === "anonymous"
-      ) throw new TypeError("not a frame");
-    } catch {
-      this.#rejected++;
-      return;
-    }
-    const long = (x: unknown) =>
-      typeof x === "string" && x.length > b.maxNameLength;
-    if (
-      long(raw.sessionId) || long(raw.rootId) || long(raw.parentId) ||
-      long(raw.sourceId) || long(raw.name)
-    ) {
-      this.#limited++;
-      return;
-    }
-    const id = (x: unknown) =>
-      typeof x === "string" && x !== "" && x !== "anonymous"
-        ? `${source}/${x}`
-        : undefined;
-    const sessionId = id(raw.sessionId)!;
-    const at = Number(raw.createdAt) || Date.now();
-    const snap = (raw.snapshot ?? {}) as { status?: string; value?: unknown };
-    switch (raw.type) {
-      case "@xstate.actor": {
-        const definition = typeof raw.definition === "string"
-          ? raw.definition
-          : undefined;
-        const old = this.#external.get(sessionId);
-        if (
-          (definition?.length ?? 0) > b.maxDefinitionLength ||
-          (!old && this.#external.size >= b.maxActors)
-        ) {
-          this.#limited++;
-          return;
-        }
-        const f = this.#frame("@xstate.actor", sessionId, at);
-        const rootId = id(raw.rootId);
-        if (rootId) f.rootId = rootId;
-        const parentId = id(raw.parentId);
-        if (parentId) f.parentId = parentId;
-        f.name = redactText(
-          typeof raw.name === "string" ? raw.name : String(raw.sessionId),
-        );
-        f.snapshot = snapshotOf(snap);
-        const size = sessionId.length + f.name.length +
-          (definition?.length ?? 0) + JSON.stringify(f.snapshot).length;
-        if (f.snapshot.status === "active") {
-          if (this.#kept - (old?.size ?? 0) + size > b.maxKept) {
-            this.#limited++;
-            return;
-          }
-          this.#setExternal(sessionId, f, size);
-        } else if (old) {
-          this.#deleteExternal(sessionId);
-        }
-        const graph = definition !== undefined
-          ? this.#graphOfJson(definition)
-          : undefined;
-        if (graph) f.graph = graph;
-        this.#broadcast(f);
-        break;
-      }
-      case "@xstate.event": {
-        this.#events++;
-        const source_ = id(raw.sourceId);
-        const f = this.#eventFrame(raw.event, sessionId, source_, at);
-        if (JSON.stringify(f.event).length > b.maxEventLength) {
-          f.event = { type: f.event!.type.slice(0, b.maxNameLength) };
-          f.event["…"] = "too large";
-        }
-        if (this.#history > 0) this.#remember(f, sessionId, source_);
-        if (this.#pages.size > 0) this.#broadcast(f);
-        break;
-      }
-      case "@xstate.snapshot": {
-        // Only for actors it announced: nothing is kept for unknown ids.
-        const ext = this.#external.get(sessionId);
-        if (!ext) {
-          this.#limited++;
-          return;
-        }
-        const s = snapshotOf(snap);
-        if (s.status !== "active") {
-          this.#deleteExternal(sessionId);
-        } else {
-          const size = ext.size - JSON.stringify(ext.frame.snapshot).length +
-            JSON.stringify(s).length;
-          if (this.#kept - ext.size + size > b.maxKept) {
-            this.#limited++;
-            return;
-          }
-          this.#setExternal(sessionId, { ...ext.frame, snapshot: s }, size);
-        }
-        const f = this.#snapshotFrame(sessionId, snap, raw.event);
-        if (f) this.#broadcast(f);
-        break;
-      }
-      default:
-        this.#rejected++;
-    }
+    this.#ingest.ingest(source, data);
   }
 
   /**
@@ -690,63 +432,7 @@ export class Collector {
    * @param source The name given to {@linkcode ingest}.
    */
   forget(source: string): void {
-    this.#buckets.delete(source);
-  }
-
-  // Token bucket per source: `burst` frames at once, `framesPerSecond` on
-  // average; a frame costs one per started 16 KiB.
-  #admit(source: string, length: number): boolean {
-    const { framesPerSecond, burst } = this.#bounds;
-    const now = Date.now();
-    let bucket = this.#buckets.get(source);
-    if (!bucket) {
-      bucket = { tokens: burst, at: now };
-      this.#buckets.set(source, bucket);
-    }
-    bucket.tokens = Math.min(
-      burst,
-      bucket.tokens + (now - bucket.at) * framesPerSecond / 1000,
-    );
-    bucket.at = now;
-    const cost = Math.max(1, Math.ceil(length / 16_384));
-    if (bucket.tokens < cost) return false;
-    bucket.tokens -= cost;
-    return true;
-  }
-
-  #setExternal(id: string, frame: InspectorFrame, size: number): void {
-    this.#kept += size - (this.#external.get(id)?.size ?? 0);
-    this.#external.set(id, { frame, size });
-  }
-
-  #deleteExternal(id: string): void {
-    const ext = this.#external.get(id);
-    if (!ext) return;
-    this.#kept -= ext.size;
-    this.#external.delete(id);
-    this.#lastValue.delete(id);
-  }
-
-  #graphOfJson(definition: string): MachineGraph | undefined {
-    let g = this.#jsonGraphs.get(definition);
-    if (g === undefined) {
-      try {
-        g = machineGraph(definition);
-      } catch {
-        g = null;
-      }
-      // Bounded by count and by the characters of its keys.
-      if (
-        this.#jsonGraphs.size >= 500 ||
-        this.#jsonGraphsSize + definition.length > this.#bounds.maxKept
-      ) {
-        this.#jsonGraphs.clear();
-        this.#jsonGraphsSize = 0;
-      }
-      this.#jsonGraphs.set(definition, g);
-      this.#jsonGraphsSize += definition.length;
-    }
-    return g ?? undefined;
+    this.#ingest.forget(source);
   }
 }
 
@@ -757,12 +443,6 @@ function isFrame(x: unknown): x is InspectorFrame {
 
 function rootOf(ref: Ref): string {
   let r: Ref = ref;
-  while (r._parent) r = r._parent as Ref;
+  for (let p = parentOf(r); p; p = parentOf(r)) r = p;
   return r.sessionId;
-}
-
-function snapshotOf(s: { status?: string; value?: unknown }): FrameSnapshot {
-  const out: FrameSnapshot = { status: s.status ?? "active" };
-  if (s.value !== undefined) out.value = preview(s.value, 8);
-  return out;
 }

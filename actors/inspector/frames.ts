@@ -68,6 +68,31 @@ export type PageMessage =
   | { kind: "batch"; frames: InspectorFrame[]; dropped: number };
 
 /**
+ * The snapshot part of a frame: the status and a preview of the state value.
+ *
+ * @param s An actor snapshot.
+ * @returns Its status (`active` when unset) and value preview.
+ *
+ * @example Usage
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { snapshotOf } from "./frames.ts";
+ *
+ * deepStrictEqual(snapshotOf({ value: "idle" }), {
+ *   status: "active",
+ *   value: "idle",
+ * });
+ * ```
+ */
+export function snapshotOf(
+  s: { status?: string; value?: unknown },
+): FrameSnapshot {
+  const out: FrameSnapshot = { status: s.status ?? "active" };
+  if (s.value !== undefined) out.value = preview(s.value, 8);
+  return out;
+}
+
+/**
  * A bounded, JSON-safe copy of a value for display: cycles, actor refs,
  * functions, binary data, long strings, deep and wide structures are cut.
  * Credentials are redacted first (see `redact()` in `src/redact.ts`):

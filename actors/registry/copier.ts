@@ -57,122 +57,24 @@ import {
   sendTo,
   setup,
 } from "../../src/deps.ts";
-import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
-import type {
-  EntriesBatch,
-  EntriesCursor,
-  StorageEntry,
-  StorageReply,
-} from "../storage/protocol.ts";
-import { StorageError } from "../../src/errors.ts";
-import type {
-  CopyOutcome,
-  KeyFilter,
-  MigrationProgress,
-  MigrationRoute,
-} from "./protocol.ts";
+import type { AnyStateMachine } from "../../src/types.ts";
+import type { EntriesBatch, StorageEntry } from "../storage/protocol.ts";
+import type { CopyOutcome } from "./protocol.ts";
+import {
+  type CopierContext,
+  type CopierEvent,
+  type CopierInput,
+  FIRST_BATCH,
+  isBatch,
+  isKeyList,
+  MIN_BATCH,
+  progressOf,
+  REPORT_MS,
+  stepFailed,
+  SWEEP_CHUNK,
+} from "./copier_data.ts";
 
-/** What the copier is created with. */
-export interface CopierInput {
-  /** The namespace. */
-  ns: string;
-  /** The old storage (read). */
-  from: AnyActorRef;
-  /** The new storage (written). */
-  to: AnyActorRef;
-  /**
-   * The migration's router: its `touched` keys are never copied nor
-   * removed; a mirroring copy keeps its `stale` keys.
-   */
-  router: Pick<MigrationRoute, "touched" | "stale">;
-  /** Remove what only the new storage holds once the copy is done. */
-  mirror: boolean;
-  /** Which keys to copy. */
-  isKey: KeyFilter;
-  /** Timeout of each step in ms. */
-  timeout: number;
-  /** Upper bound of entries per batch. */
-  maxBatch: number;
-  /** Target duration of one batch in ms. */
-  budgetMs: number;
-}
-
-interface CopierContext extends CopierInput {
-  cursor: EntriesCursor;
-  limit: number;
-  nextId: number;
-  /** Id of the request in flight. */
-  waiting: number;
-  batch: StorageEntry[];
-  more: boolean;
-  batchStart: number;
-  /** The stale keys left after the copy, for the mirror's sweep. */
-  sweep: string[];
-  /** Where the sweep is in `sweep`. */
-  sweepPos: number;
-  /** First request id of the chunk of deletes in flight. */
-  sweepFirst: number;
-  /** Deletes of the chunk still unanswered. */
-  sweepLeft: number;
-  removed: number;
-  started: number;
-  lastReport: number;
-  copied: number;
-  skipped: number;
-  superseded: number;
-  total: number | undefined;
-  error: Error | undefined;
-}
-
-type CopierEvent = StorageReply | { type: "copy.resume" };
-
-const MIN_BATCH = 16;
-/** Deletes of the mirror's sweep in flight at once. */
-const SWEEP_CHUNK = 256;
-const FIRST_BATCH = 64;
-/** Progress goes to the registry at most this often (plus first and last). */
-const REPORT_MS = 100;
-
-function isEntry(x: unknown): x is StorageEntry {
-  return Array.isArray(x) && typeof x[0] === "string" &&
-    (x.length === 2 ||
-      (x.length === 3 &&
-        (x[2] === undefined ||
-          (Number.isSafeInteger(x[2]) && (x[2] as number) > 0))));
-}
-
-function isUnreadable(x: unknown): x is [string, string] {
-  return Array.isArray(x) && x.length === 2 && typeof x[0] === "string";
-}
-
-function isKeyList(x: unknown): x is string[] {
-  return Array.isArray(x) && x.every((k) => typeof k === "string");
-}
-
-function isBatch(value: unknown): value is EntriesBatch {
-  const b = value as EntriesBatch;
-  return typeof b === "object" && b !== null && Array.isArray(b.entries) &&
-    b.entries.every(isEntry) &&
-    (b.next === null || typeof b.next === "string") &&
-    (b.total === undefined ||
-      (Number.isInteger(b.total) && b.total >= 0)) &&
-    (b.unreadable === undefined ||
-      (Array.isArray(b.unreadable) && b.unreadable.every(isUnreadable)));
-}
-
-function progressOf(c: CopierContext): MigrationProgress {
-  const elapsedMs = performance.now() - c.started;
-  const handled = c.copied + c.skipped + c.superseded;
-  return {
-    copied: c.copied,
-    skipped: c.skipped,
-    superseded: c.superseded,
-    removed: c.removed,
-    ...(c.total === undefined ? {} : { total: c.total }),
-    elapsedMs,
-    rate: elapsedMs > 0 ? handled / (elapsedMs / 1000) : 0,
-  };
-}
+export type { CopierInput } from "./copier_data.ts";
 
 /**
  * One macrotask yield per request, over a MessageChannel (a `setTimeout(0)`
@@ -187,10 +89,6 @@ const yielder = fromCallback<{ type: "yield" }>(({ sendBack, receive }) => {
     channel.port2.close();
   };
 });
-
-function stepFailed(message: string, cause?: Error): StorageError {
-  return new StorageError(message, { cause });
-}
 
 /** The copier machine (see the module doc). */
 export const copierMachine: AnyStateMachine = setup({

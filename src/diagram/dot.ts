@@ -1,0 +1,143 @@
+/**
+ * Graphviz DOT rendering of a machine's graph ({@linkcode toDot}).
+ * Re-exported by `src/diagram.ts`.
+ *
+ * Pure functions, browser-safe.
+ *
+ * @module
+ */
+import type { AnyStateMachine } from "../types.ts";
+import {
+  actorNote,
+  type DiagramState,
+  eachState,
+  historyLabel,
+  machineGraph,
+} from "./graph.ts";
+
+function dotString(s: string): string {
+  return `"${
+    s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
+  }"`;
+}
+
+/**
+ * Draw a machine as a Graphviz DOT digraph (`dot -Tsvg` renders it).
+ *
+ * Each state is a node named by its XState id (e.g. `"door.closed"`); a
+ * state with children is a cluster holding a small anchor node of that name
+ * (edges to and from it end at the cluster's border, `compound=true`);
+ * parallel regions are dashed clusters; initial states get an arrow from a
+ * dot, final states are double circles; each transition is an edge labelled
+ * `event [guard]`; invoked and spawned actors are note-shaped nodes tied to
+ * their state with a dotted line.
+ *
+ * @param machine An XState v5 machine or a machine config.
+ * @returns The DOT source.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { createMachine } from "npm:xstate@^5.33.0";
+ * import { toDot } from "../diagram.ts";
+ *
+ * const m = createMachine({
+ *   id: "door",
+ *   initial: "closed",
+ *   states: { closed: { on: { OPEN: "open" } }, open: { type: "final" } },
+ * });
+ * const dot = toDot(m);
+ * ok(dot.startsWith("digraph"));
+ * ok(dot.includes('"door.closed" -> "door.open" [label="OPEN"'));
+ * ```
+ */
+export function toDot(
+  machine: AnyStateMachine | Record<string, unknown> | string,
+): string {
+  const g = machineGraph(machine);
+  const clusters = new Set<string>();
+  eachState(g.root, (s) => {
+    if (s.states.length > 0) clusters.add(s.id);
+  });
+  const lines = [
+    `digraph ${dotString(g.id)} {`,
+    "  compound=true;",
+    "  rankdir=LR;",
+    '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=10];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+  ];
+  const edges: string[] = [];
+  let n = 0;
+  const emit = (s: DiagramState, indent: string, parallelRegion: boolean) => {
+    const name = dotString(s.id);
+    if (s.states.length > 0) {
+      lines.push(
+        `${indent}subgraph ${dotString(`cluster_${s.id}`)} {`,
+        `${indent}  label=${
+          dotString(s.type === "parallel" ? `${s.key} (parallel)` : s.key)
+        };`,
+        `${indent}  style=${parallelRegion ? '"rounded,dashed"' : "rounded"};`,
+        `${indent}  ${name} [shape=point, width=0.05, label=""];`,
+      );
+      if (s.initial !== undefined && s.type !== "parallel") {
+        const init = s.states.find((c) => c.key === s.initial);
+        if (init) {
+          const dotName = dotString(`${s.id}#initial`);
+          lines.push(
+            `${indent}  ${dotName} [shape=circle, style=filled, fillcolor=black, width=0.12, label=""];`,
+          );
+          edges.push(
+            `  ${dotName} -> ${dotString(init.id)}${
+              clusters.has(init.id)
+                ? ` [lhead=${dotString(`cluster_${init.id}`)}]`
+                : ""
+            };`,
+          );
+        }
+      }
+      for (const c of s.states) emit(c, indent + "  ", s.type === "parallel");
+      lines.push(`${indent}}`);
+    } else {
+      const shape = s.type === "final"
+        ? "doublecircle"
+        : s.type === "history"
+        ? "circle"
+        : "box";
+      const label = s.type === "history" ? historyLabel(s) : s.key;
+      lines.push(
+        `${indent}${name} [label=${dotString(label)}, shape=${shape}];`,
+      );
+    }
+    s.actors.forEach((a) => {
+      const note = dotString(`${s.id}#actor${n++}`);
+      lines.push(
+        `${indent}${note} [shape=note, style=filled, fillcolor=lightyellow, label=${
+          dotString(actorNote(a))
+        }];`,
+      );
+      edges.push(
+        `  ${name} -> ${note} [style=dotted, arrowhead=none${
+          clusters.has(s.id) ? `, ltail=${dotString(`cluster_${s.id}`)}` : ""
+        }];`,
+      );
+    });
+    for (const t of s.transitions) {
+      const targets = t.targets.length > 0 ? t.targets : [s.id];
+      for (const target of targets) {
+        const attrs = [`label=${dotString(t.label)}`];
+        if (t.kind === "always") attrs.push("style=dashed");
+        if (t.kind === "after") attrs.push("style=bold");
+        const inside = (a: string, b: string) => a.startsWith(`${b}.`);
+        if (clusters.has(s.id) && target !== s.id && !inside(target, s.id)) {
+          attrs.push(`ltail=${dotString(`cluster_${s.id}`)}`);
+        }
+        if (clusters.has(target) && target !== s.id && !inside(s.id, target)) {
+          attrs.push(`lhead=${dotString(`cluster_${target}`)}`);
+        }
+        edges.push(`  ${name} -> ${dotString(target)} [${attrs.join(", ")}];`);
+      }
+    }
+  };
+  emit({ ...g.root, key: g.id }, "  ", false);
+  return [...lines, ...edges, "}"].join("\n") + "\n";
+}
