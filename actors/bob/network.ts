@@ -2,7 +2,8 @@
  * The network side of the BoB plugin: a callback actor (`network`, a child
  * of the BoB plugin actor) on the data path of every fetch and every IQ get
  * it serves — one cheap hop (~0.5 µs), where a machine would cost ~3–4 µs per
- * message and a spawned child per fetch far more (DESIGN.md).
+ * message and a spawned child per fetch far more (xstate 5.33, Deno 2.9, measured
+ * with 100k sends on a 2-core machine).
  *
  * ```
  * facade ─net.fetch─► network ─(one IQ per peer+cid in flight)─► peer

@@ -15,7 +15,7 @@
  * (so nothing is overtaken, in either direction). Otherwise, and for every
  * control event (stream errors, closes, SM acks and requests), the caller
  * sends the event back to the machine as before. A machine step costs
- * ~3–4 µs, a callback hop ~0.5 µs (`DESIGN.md`, "Cost of a message").
+ * ~3–4 µs, a callback hop ~0.5 µs (xstate 5.33, Deno 2.9, 100k sends).
  *
  * It reads the parent's mailbox and emits through its scope: XState
  * internals (5.33), so every access is checked and a miss means the machine
