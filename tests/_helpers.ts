@@ -6,7 +6,12 @@
  * @module
  */
 
+import { assert } from "./deps.ts";
+import { type Element, xml } from "../src/deps.ts";
 export { assert, assertEquals, assertRejects, assertThrows } from "./deps.ts";
+
+/** XEP-0198's namespace. */
+export const NS_SM = "urn:xmpp:sm:3";
 
 /** One scripted client session on a {@linkcode FakeServer}. */
 export interface FakeSession {
@@ -158,4 +163,31 @@ export async function fakeBind(s: FakeSession): Promise<void> {
   await s.write(
     `<iq type='result' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/fake</jid></bind></iq>`,
   );
+}
+
+/** Script step: log in, bind, enable XEP-0198 with resumption as session `id`. */
+export async function fakeLoginSm(s: FakeSession, id = "s1"): Promise<void> {
+  await fakeAuth(s, true);
+  await fakeBind(s);
+  await s.readUntil('resume="true"/>');
+  await s.write(`<enabled xmlns='${NS_SM}' id='${id}' resume='true'/>`);
+}
+
+/** Script step: log in and read the client's `<resume/>` (its `previd`, `h`). */
+export async function fakeResume(
+  s: FakeSession,
+): Promise<{ previd: string; h: number }> {
+  await fakeAuth(s, true);
+  const text = await s.readUntil("/>");
+  const m = /<resume [^>]*previd="([^"]+)"[^>]*h="(\d+)"/.exec(text) ??
+    /<resume [^>]*h="(\d+)"[^>]*previd="([^"]+)"/.exec(text);
+  assert(m, `expected <resume/>, got ${text}`);
+  return text.indexOf("previd") < text.indexOf(" h=")
+    ? { previd: m[1], h: Number(m[2]) }
+    : { previd: m[2], h: Number(m[1]) };
+}
+
+/** A chat message to bob with `body`, as the SM tests send them. */
+export function bodyMessage(body: string): Element {
+  return xml("message", { to: "bob@localhost" }, xml("body", {}, body));
 }

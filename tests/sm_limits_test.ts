@@ -19,13 +19,16 @@ import {
   assertEquals,
   assertRejects,
   assertThrows,
+  bodyMessage as message,
   fakeAuth,
   fakeBind,
+  fakeLoginSm as loginSm,
   type FakeSession,
+  NS_SM,
   startFakeServers,
 } from "./_helpers.ts";
 
-const SM = "urn:xmpp:sm:3";
+const SM = NS_SM;
 
 function client(port: number, extra: Partial<ConnectionOptions> = {}) {
   return new DenoConnection({
@@ -43,17 +46,6 @@ function client(port: number, extra: Partial<ConnectionOptions> = {}) {
       ...extra.streamManagement,
     },
   });
-}
-
-function message(body: string): Element {
-  return xml("message", { to: "bob@localhost" }, xml("body", {}, body));
-}
-
-async function loginSm(s: FakeSession, id = "s1"): Promise<void> {
-  await fakeAuth(s, true);
-  await fakeBind(s);
-  await s.readUntil('resume="true"/>');
-  await s.write(`<enabled xmlns='${SM}' id='${id}' resume='true'/>`);
 }
 
 /** What the client reports: acked and failed bodies, errors, statuses. */

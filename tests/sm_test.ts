@@ -12,15 +12,18 @@ import {
   assert,
   assertEquals,
   assertRejects,
+  bodyMessage as message,
   fakeAuth,
   fakeBind,
   fakeLogin,
-  type FakeSession,
+  fakeLoginSm as loginSm,
+  fakeResume as readResume,
+  NS_SM,
   SERVER_HEADER,
   startFakeServers,
 } from "./_helpers.ts";
 
-const SM = "urn:xmpp:sm:3";
+const SM = NS_SM;
 
 function client(port: number, extra: Partial<ConnectionOptions> = {}) {
   return new DenoConnection({
@@ -40,34 +43,8 @@ function client(port: number, extra: Partial<ConnectionOptions> = {}) {
   });
 }
 
-function message(body: string): Element {
-  return xml("message", { to: "bob@localhost" }, xml("body", {}, body));
-}
-
 function incoming(body: string): string {
   return `<message from='bob@localhost/b' to='alice@localhost/fake'><body>${body}</body></message>`;
-}
-
-/** Log in, bind, enable SM with resumption as session `id`. */
-async function loginSm(s: FakeSession, id = "s1"): Promise<void> {
-  await fakeAuth(s, true);
-  await fakeBind(s);
-  await s.readUntil('resume="true"/>');
-  await s.write(`<enabled xmlns='${SM}' id='${id}' resume='true'/>`);
-}
-
-/** Log in and read the client's `<resume/>`: its `previd` and `h`. */
-async function readResume(
-  s: FakeSession,
-): Promise<{ previd: string; h: number }> {
-  await fakeAuth(s, true);
-  const text = await s.readUntil("/>");
-  const m = /<resume [^>]*previd="([^"]+)"[^>]*h="(\d+)"/.exec(text) ??
-    /<resume [^>]*h="(\d+)"[^>]*previd="([^"]+)"/.exec(text);
-  assert(m, `expected <resume/>, got ${text}`);
-  return text.indexOf("previd") < text.indexOf(" h=")
-    ? { previd: m[1], h: Number(m[2]) }
-    : { previd: m[2], h: Number(m[1]) };
 }
 
 function statusOf(c: DenoConnection) {
