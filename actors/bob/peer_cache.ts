@@ -13,6 +13,7 @@
  * @module
  */
 import type { BobData } from "../../src/bob_data.ts";
+import { checkNumber } from "../../src/options.ts";
 
 /** Default {@linkcode PeerCacheOptions.maxEntries}. */
 export const DEFAULT_PEER_CACHE_MAX_ENTRIES = 1000;
@@ -53,21 +54,19 @@ interface Slot {
 }
 
 function bound(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(
-      `Invalid option peerCache.${name}: expected a non-negative integer, got ${
-        String(value)
-      }`,
-    );
-  }
-  return value;
+  return checkNumber(value, `peerCache.${name}`, fallback, {
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    integer: true,
+  });
 }
 
 /**
- * Check peer cache options (as `registerPlugin` does).
+ * Check peer cache options (as `registerPlugin` does) and fill in the
+ * defaults.
  *
  * @param options The candidate.
+ * @returns The bounds.
  * @throws {TypeError} For something that is not an object.
  * @throws {RangeError} For a bound that is not a non-negative integer.
  *
@@ -79,16 +78,25 @@ function bound(value: unknown, name: string, fallback: number): number {
  * throws(() => checkPeerCacheOptions({ maxBytes: -1 }), RangeError);
  * ```
  */
-export function checkPeerCacheOptions(options: unknown): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== "object") {
+export function checkPeerCacheOptions(
+  options: unknown,
+): Required<PeerCacheOptions> {
+  if (
+    options !== undefined && (options === null || typeof options !== "object")
+  ) {
     throw new TypeError(
       "Invalid option peerCache: expected { maxEntries, maxBytes }",
     );
   }
-  const o = options as PeerCacheOptions;
-  bound(o.maxEntries, "maxEntries", 0);
-  bound(o.maxBytes, "maxBytes", 0);
+  const o = (options ?? {}) as PeerCacheOptions;
+  return {
+    maxEntries: bound(
+      o.maxEntries,
+      "maxEntries",
+      DEFAULT_PEER_CACHE_MAX_ENTRIES,
+    ),
+    maxBytes: bound(o.maxBytes, "maxBytes", DEFAULT_PEER_CACHE_MAX_BYTES),
+  };
 }
 
 /**
@@ -122,9 +130,9 @@ export class PeerCache {
    * @param now The clock (epoch ms), for tests.
    */
   constructor(options: PeerCacheOptions = {}, now: () => number = Date.now) {
-    checkPeerCacheOptions(options);
-    this.maxEntries = options.maxEntries ?? DEFAULT_PEER_CACHE_MAX_ENTRIES;
-    this.maxBytes = options.maxBytes ?? DEFAULT_PEER_CACHE_MAX_BYTES;
+    const { maxEntries, maxBytes } = checkPeerCacheOptions(options);
+    this.maxEntries = maxEntries;
+    this.maxBytes = maxBytes;
     this.#now = now;
   }
 
