@@ -20,6 +20,7 @@ import {
   type SourceLimits,
 } from "./collector.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
+import { isLoopbackHost } from "../transport/protocol.ts";
 
 /** Options of {@linkcode createInspector}. */
 export interface InspectorOptions {
@@ -125,8 +126,6 @@ const HEADERS = {
     "default-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 };
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
 /**
  * Start a live inspector: a local web page showing the running actors, each
  * machine's chart with its current state, the messages between actors, and
@@ -229,7 +228,7 @@ export function createInspector(
   // Loopback names for a loopback or wildcard address (the wildcard
   // listens on loopback too).
   if (
-    LOOPBACK.has(hostname) || hostname.startsWith("127.") ||
+    isLoopbackHost(hostname.replace(/^\[(.*)\]$/, "$1")) ||
     hostname === "0.0.0.0" || hostname === "::"
   ) {
     for (const n of ["localhost", "127.0.0.1", "[::1]"]) names.add(n);
