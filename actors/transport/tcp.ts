@@ -104,20 +104,31 @@ function socketTransport(direct: boolean): TransportLogic {
       let pending: string[] = [];
       /** The stanzas in `pending`, oldest first, with their index there. */
       let pendingStanzas: { el: Element; at: number }[] = [];
-      /** The write in progress: its stanzas, where each text ends, how far it got. */
+      /** The write in progress: its texts and stanzas, and how far it got. */
       let flight: {
+        texts: string[];
         stanzas: { el: Element; at: number }[];
-        ends: number[];
         off: number;
-      } = { stanzas: [], ends: [], off: 0 };
+      } = { texts: [], stanzas: [], off: 0 };
       let writing = false;
-      /** The stanzas not wholly written yet, oldest first. */
-      const unsentStanzas = () => [
-        ...flight.stanzas.filter((s) => flight.ends[s.at] > flight.off).map(
-          (s) => s.el,
-        ),
-        ...pendingStanzas.map((s) => s.el),
-      ];
+      /**
+       * The stanzas not wholly written yet, oldest first. Where each text of
+       * the write in flight ends (in bytes) is worked out only here, when the
+       * socket closed, not on every write.
+       */
+      const unsentStanzas = () => {
+        const ends: number[] = [];
+        let total = 0;
+        for (const t of flight.texts) {
+          ends.push(total += encoder.encode(t).length);
+        }
+        return [
+          ...flight.stanzas.filter((s) => ends[s.at] > flight.off).map(
+            (s) => s.el,
+          ),
+          ...pendingStanzas.map((s) => s.el),
+        ];
+      };
 
       const report = (event: TransportEvent) => {
         if (stopped || ended) return;
@@ -189,27 +200,16 @@ function socketTransport(direct: boolean): TransportLogic {
         writing = true;
         try {
           while (pending.length && !stopped && !ended) {
-            let data: Uint8Array;
-            const ends: number[] = [];
-            if (pending.length === 1) {
-              data = encoder.encode(pending[0]);
-              ends.push(data.length);
-            } else {
-              const parts = pending.map((t) => encoder.encode(t));
-              let total = 0;
-              for (const p of parts) ends.push(total += p.length);
-              data = new Uint8Array(total);
-              for (let i = 0; i < parts.length; i++) {
-                data.set(parts[i], i ? ends[i - 1] : 0);
-              }
-            }
-            flight = { stanzas: pendingStanzas, ends, off: 0 };
+            const data = encoder.encode(
+              pending.length === 1 ? pending[0] : pending.join(""),
+            );
+            flight = { texts: pending, stanzas: pendingStanzas, off: 0 };
             pending = [];
             pendingStanzas = [];
             while (flight.off < data.length) {
               flight.off += await conn.write(data.subarray(flight.off));
             }
-            flight = { stanzas: [], ends: [], off: 0 };
+            flight = { texts: [], stanzas: [], off: 0 };
           }
         } catch (err) {
           fail(err, "Cannot write");
@@ -217,11 +217,14 @@ function socketTransport(direct: boolean): TransportLogic {
           writing = false;
         }
       };
-      const write = (text: string, stanza?: Element) => {
+      const enqueue = (text: string, stanza?: Element) => {
         if (stanza && STANZAS.has(stanza.name)) {
           pendingStanzas.push({ el: stanza, at: pending.length });
         }
         pending.push(text);
+      };
+      const write = (text: string) => {
+        enqueue(text);
         if (!pauseForTls) flush();
       };
 
@@ -331,8 +334,10 @@ function socketTransport(direct: boolean): TransportLogic {
             write(streamHeader(input.domain));
             break;
           case "transport.send":
-            // one text per element, so a partial write names what it missed
-            for (const el of cmd.elements) write(el.toString(), el);
+            // one text per element, so a partial write names what it
+            // missed; all of them go out in one write
+            for (const el of cmd.elements) enqueue(el.toString(), el);
+            if (!pauseForTls) flush();
             break;
           case "transport.starttls":
             upgrade();
