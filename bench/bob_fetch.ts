@@ -39,11 +39,8 @@
 import { createClient } from "../mod.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
+import { flag } from "./_args.ts";
 
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
-}
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("./_slixmpp_bob_fetch.py", import.meta.url).pathname;
 const SIZES: readonly number[] = flag("sizes", "16,4096").split(",").map(

@@ -27,6 +27,7 @@ import { DenoConnection } from "../actors/connection/deno.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
+import { flag } from "./_args.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("./slixmpp_iq.py", import.meta.url).pathname;
@@ -34,10 +35,6 @@ const NS_BOB = "urn:xmpp:bob";
 const PAYLOAD = new TextEncoder().encode("xmpp-actors bench").toBase64();
 const CID = "sha1+0000000000000000000000000000000000000000@bob.xmpp.org";
 
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
-}
 const n = Number(flag("n", "3000"));
 const rounds = Number(flag("rounds", "3"));
 /** XEP-0198 for our clients: on (the default) or off. */

@@ -39,11 +39,8 @@ import { createActor } from "../src/deps.ts";
 import type { AnyActorRef } from "../src/types.ts";
 // IndexedDB for the idb storage under Deno (in memory).
 import "../tests/deps.ts";
+import { flag } from "./_args.ts";
 
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
-}
 const N = Number(flag("n", "20000"));
 const IDB_N = Number(flag("idb-n", "5000"));
 const CALLERS = Number(flag("callers", "16"));

@@ -18,11 +18,8 @@ import { type Element, xml } from "../src/deps.ts";
 import { UnackedOverflowError } from "../src/errors.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { startProxy } from "../tests/support/proxy.ts";
+import { flag } from "./_args.ts";
 
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
-}
 const n = Number(flag("n", "20000"));
 const rounds = Number(flag("rounds", "3"));
 const cuts = Number(flag("cuts", "20"));

@@ -17,11 +17,8 @@ import { DenoConnection } from "../actors/connection/deno.ts";
 import type { ConnectionOptions } from "../actors/connection/connection.ts";
 import { type Element, xml } from "../src/deps.ts";
 import { startProsody } from "../tests/support/prosody.ts";
+import { flag } from "./_args.ts";
 
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
-}
 const n = Number(flag("n", "500"));
 const flood = Number(flag("flood", "100000"));
 const stopTimeout = Number(flag("stop-timeout", "10000"));

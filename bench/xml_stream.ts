@@ -8,11 +8,8 @@
  * @module
  */
 import { XmlStream } from "../src/xml_stream.ts";
+import { flag } from "./_args.ts";
 
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback;
-}
 const rounds = Number(flag("rounds", "2000"));
 
 const HEADER =
