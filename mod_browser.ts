@@ -50,8 +50,14 @@ export {
   type PluginDefinition,
   type PluginHost,
   type PluginInput,
+  type PluginActorHandler,
+  type PluginFunctionHandler,
   type PluginStanzaHandler,
 } from "./actors/plugin/define.ts";
+export type {
+  HandlerDelivery,
+  RouterAnswer,
+} from "./actors/connection/protocol.ts";
 export type { BobData, BobRecord } from "./src/bob_data.ts";
 export {
   Api,

@@ -443,7 +443,15 @@ export class Client {
 
   #installHandlers(connection: Connection, { plugin, context }: Loaded) {
     for (const h of plugin.handlers ?? []) {
-      connection.handle(h.kind, h.match, (stanza) => h.handle(stanza, context));
+      if ("event" in h) {
+        connection.handleActor(h.kind, h.match, context.actor, h.event);
+      } else {
+        connection.handle(
+          h.kind,
+          h.match,
+          (stanza) => h.handle(stanza, context),
+        );
+      }
     }
   }
 

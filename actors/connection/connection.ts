@@ -515,13 +515,45 @@ export class Connection {
     match: HandlerMatch,
     handler: StanzaHandler,
   ): () => void {
+    return this.#addHandler({ kind, match, handler });
+  }
+
+  /**
+   * Claim incoming stanzas for an actor (as `handle()` does for a function):
+   * each one is sent to `to` as `{ type: event, stanza, replyTo }`, by the
+   * connection machine. For an IQ get/set the actor answers with a
+   * `router.answer` (`{ request, payload }` or `{ request, error }`) to
+   * `replyTo`, which is checked and written like a function handler's
+   * answer. Actor and function handlers share one ordered list.
+   *
+   * @param kind `iq`, `message` or `presence`.
+   * @param match What to match.
+   * @param to The actor.
+   * @param event The event type it is sent.
+   * @returns A function that unregisters the handler.
+   * @throws {ClientStoppedError} The connection's actor is stopped.
+   */
+  handleActor(
+    kind: StanzaKind,
+    match: HandlerMatch,
+    to: AnyActorRef,
+    event: string,
+  ): () => void {
+    return this.#addHandler({ kind, match, to, event });
+  }
+
+  #addHandler(
+    entry:
+      | { kind: StanzaKind; match: HandlerMatch; handler: StanzaHandler }
+      | { kind: StanzaKind; match: HandlerMatch; to: AnyActorRef; event: string },
+  ): () => void {
     if (this.actor.getSnapshot().status !== "active") {
       throw new ClientStoppedError(
         "Cannot add handler: the connection's actor is stopped",
       );
     }
     const id = xmppId();
-    const add: RouterEvent = { type: "router.add", id, kind, match, handler };
+    const add = { type: "router.add", id, ...entry } as RouterEvent;
     this.#router.send(add);
     let registered = true;
     return () => {

@@ -23,7 +23,6 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { bareJid, formatJid, type Jid, jidEquals } from "../../src/jid.ts";
 import { ClientStoppedError, TimeoutError } from "../../src/errors.ts";
 import type { IqCallerEvent, IqCallerOutput } from "./protocol.ts";
-import { sendOutgoing } from "./data_path.ts";
 
 /** Input of the IQ caller. */
 export interface IqCallerInput {
@@ -99,7 +98,7 @@ export const iqCaller: AnyActorLogic = fromCallback<
   IqCallerEvent,
   IqCallerInput
 >(
-  ({ input, receive, sendBack, self }) => {
+  ({ input, receive, sendBack }) => {
     const calls = new Map<string, Call>();
     let bound: string | undefined;
     const back = (event: IqCallerOutput) => sendBack(event);
@@ -153,7 +152,6 @@ export const iqCaller: AnyActorLogic = fromCallback<
             resolve: event.resolve,
             reject: event.reject,
           });
-          if (sendOutgoing(self, event.stanza)) return;
           return back({ type: "iq.send", id: event.id, stanza: event.stanza });
         }
         case "iq.result":

@@ -125,6 +125,8 @@ const machine = connectionSetup.createMachine({
     "sm.lost": { actions: "emitLost" },
     "sm.full": { actions: "assignBacklog" },
     "connection.handlerError": { actions: "emitHandlerError" },
+    "router.deliver": { actions: "deliverToHandler" },
+    "router.answer": { actions: "forwardRouterAnswer" },
   },
   states: {
     disconnected: {

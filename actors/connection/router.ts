@@ -4,10 +4,16 @@
  * connection machine, which forwards it every incoming stanza while online.
  *
  * ```
- * user ─router.add / router.remove─► router ◄─stanza─ connection
- *                                      │ connection.send (replies; written
- *                                      │ directly while online: data_path.ts)
+ * user ─router.add / router.remove─► router ◄─stanza · router.answer─ connection
+ *                                      ├ connection.send (replies)
+ *                                      ├ router.deliver (to an actor handler)
  *                                      └ connection.handlerError
+ *
+ * A handler is a function (called here) or an actor: the router sends its
+ * stanzas back to the connection machine as `router.deliver`, which sends
+ * them on to the actor (so they have a source); the actor answers an IQ
+ * get/set with `router.answer`, which reaches the router the same way and
+ * is checked and written like a function's answer.
  * ```
  *
  * For an IQ get/set the first matching handler answers: the element it
@@ -31,7 +37,6 @@ import { isThenable } from "../../src/_util.ts";
 import { errorReply, resultReply, type StanzaKind } from "../../src/stanza.ts";
 import { checkStanza, type StanzaLimits } from "../../src/stanza_check.ts";
 import { StanzaError } from "../../src/errors.ts";
-import { sendOutgoing } from "./data_path.ts";
 import type {
   HandlerMatch,
   RouterEvent,
@@ -39,7 +44,10 @@ import type {
   StanzaHandler,
 } from "./protocol.ts";
 
-type Entry = Omit<Extract<RouterEvent, { type: "router.add" }>, "type">;
+type Add = Extract<RouterEvent, { type: "router.add" }>;
+type Entry = Add extends infer A ? A extends Add ? Omit<A, "type"> : never
+  : never;
+type ActorEntry = Extract<Entry, { to: unknown }>;
 
 function payloadOf(stanza: Element): Element | undefined {
   for (const c of stanza.children) {
@@ -149,7 +157,7 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
   RouterEvent,
   RouterInput | undefined
 >(
-  ({ input, receive, sendBack, self }) => {
+  ({ input, receive, sendBack }) => {
     const limits = input ?? DEFAULT_LIMITS;
     let entries: readonly Entry[] = [];
     const back = (event: RouterOutput) => sendBack(event);
@@ -163,42 +171,54 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
         if (request === undefined) return;
         stanza = errorReply(request, "internal-server-error", "wait");
       }
-      if (!sendOutgoing(self, stanza)) {
-        back({ type: "connection.send", stanza });
-      }
+      back({ type: "connection.send", stanza });
     };
+
+    // A StanzaError is an answer; anything else is our failure, told
+    // locally in full (the peer gets the condition only).
+    const failed = (request: Element, e: unknown) => {
+      if (!(e instanceof StanzaError)) report(e);
+      reply(errorFromThrown(request, e), request);
+    };
+    const succeeded = (request: Element, r: Element | void) => {
+      let out: Element;
+      try {
+        out = resultReply(request, r ?? undefined);
+      } catch (e) {
+        report(e);
+        out = errorReply(request, "internal-server-error", "wait");
+      }
+      reply(out, request);
+    };
+    const deliver = (stanza: Element, entry: ActorEntry) =>
+      back({
+        type: "router.deliver",
+        to: entry.to,
+        event: entry.event,
+        stanza,
+      });
 
     const answer = (request: Element, entry: Entry | undefined) => {
       if (entry === undefined) {
         return reply(errorReply(request, "service-unavailable"));
       }
-      // A StanzaError is an answer; anything else is our failure, told
-      // locally in full (the peer gets the condition only).
-      const failed = (e: unknown) => {
-        if (!(e instanceof StanzaError)) report(e);
-        reply(errorFromThrown(request, e), request);
-      };
+      // An actor's answer comes back as router.answer.
+      if ("to" in entry) return deliver(request, entry);
       let result: ReturnType<StanzaHandler>;
       try {
         result = entry.handler(request);
       } catch (e) {
-        return failed(e);
+        return failed(request, e);
       }
-      const answer = (r: Element | void) => {
-        let out: Element;
-        try {
-          out = resultReply(request, r ?? undefined);
-        } catch (e) {
-          report(e);
-          out = errorReply(request, "internal-server-error", "wait");
-        }
-        reply(out, request);
-      };
       if (isThenable<Element | void>(result)) {
-        result.then(answer, failed);
-      } else answer(result);
+        result.then(
+          (r) => succeeded(request, r),
+          (e) => failed(request, e),
+        );
+      } else succeeded(request, result);
     };
     const notify = (stanza: Element, entry: Entry) => {
+      if ("to" in entry) return deliver(stanza, entry);
       try {
         const r = entry.handler(stanza);
         if (isThenable(r)) Promise.resolve(r).catch(report);
@@ -217,6 +237,11 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
         case "router.remove":
           entries = entries.filter((h) => h.id !== event.id);
           return;
+        case "router.answer":
+          if ("error" in event && event.error !== undefined) {
+            return failed(event.request, event.error);
+          }
+          return succeeded(event.request, event.payload);
         case "stanza": {
           const { stanza } = event;
           const type = stanza.attrs.type;

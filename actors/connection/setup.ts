@@ -479,6 +479,18 @@ export const connectionSetup = setup({
       return { type: "sm.sent" as const, stanza: event.stanza };
     }),
     countIn: sendTo("sm", { type: "sm.handled" }),
+    deliverToHandler: enqueueActions(({ event, self, enqueue }) => {
+      assertEvent(event, "router.deliver");
+      enqueue.sendTo(event.to, {
+        type: event.event,
+        stanza: event.stanza,
+        replyTo: self,
+      });
+    }),
+    forwardRouterAnswer: sendTo("router", ({ event }) => {
+      assertEvent(event, "router.answer");
+      return event;
+    }),
     forwardToSm: sendTo("sm", ({ event }) => {
       assertEvent(event, ["sm.r", "sm.a"]);
       return event;

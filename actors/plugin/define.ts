@@ -58,8 +58,34 @@ export interface PluginContext extends PluginInput {
   actor: AnyActorRef;
 }
 
-/** A handler of the incoming stanzas a plugin claims. */
-export interface PluginStanzaHandler {
+/**
+ * A handler of the incoming stanzas a plugin claims: a function
+ * ({@linkcode PluginFunctionHandler}) or its actor
+ * ({@linkcode PluginActorHandler}).
+ */
+export type PluginStanzaHandler =
+  | PluginFunctionHandler
+  | PluginActorHandler;
+
+/**
+ * Stanzas handed to the plugin actor as messages: each one arrives as
+ * `{ type: event, stanza, replyTo }` (`HandlerDelivery`), sent by the
+ * connection machine. For an IQ get/set the actor answers with
+ * `sendTo(replyTo, { type: "router.answer", request, payload })` (or
+ * `error` instead of `payload`: one with a `condition` is that stanza
+ * error, anything else `internal-server-error`).
+ */
+export interface PluginActorHandler {
+  /** `iq`, `message` or `presence`. */
+  kind: StanzaKind;
+  /** What the stanza must match (type, payload name, namespace). */
+  match: HandlerMatch;
+  /** The event type the plugin actor receives. */
+  event: string;
+}
+
+/** A function handler of the incoming stanzas a plugin claims. */
+export interface PluginFunctionHandler {
   /** `iq`, `message` or `presence`. */
   kind: StanzaKind;
   /** What the stanza must match (type, payload name, namespace). */
@@ -204,9 +230,11 @@ export function definePlugin<N extends string, F>(
     }
   }
   for (const h of d.handlers ?? []) {
-    if (typeof h?.handle !== "function") {
+    const fn = typeof (h as PluginFunctionHandler)?.handle === "function";
+    const event = (h as PluginActorHandler)?.event;
+    if (fn === (typeof event === "string" && event !== "")) {
       throw new TypeError(
-        `Cannot define plugin ${d.name}: every stanza handler needs a handle function`,
+        `Cannot define plugin ${d.name}: every stanza handler needs a handle function or an event for its actor`,
       );
     }
   }

@@ -23,7 +23,6 @@ import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
-import { deliverIncoming } from "../connection/data_path.ts";
 import { type SrvRecord, srvTargets } from "../../src/srv.ts";
 import type {
   TransportCommand,
@@ -94,7 +93,7 @@ async function srvDials(input: TransportInput): Promise<Dial[]> {
 
 function socketTransport(direct: boolean): TransportLogic {
   return fromCallback<TransportCommand, TransportInput>(
-    ({ input, receive, sendBack, self }) => {
+    ({ input, receive, sendBack }) => {
       let conn: Deno.Conn | undefined;
       let stopped = false;
       let ended = false;
@@ -136,7 +135,7 @@ function socketTransport(direct: boolean): TransportLogic {
           ended = true;
           const unsent = unsentStanzas();
           if (unsent.length) event = { ...event, unsent };
-        } else if (deliverIncoming(self, event)) return;
+        }
         sendBack(event);
       };
       const parser = new XmlStream({

@@ -11,7 +11,6 @@ import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, StreamError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
 import { redactText } from "../../src/redact.ts";
-import { deliverIncoming } from "../connection/data_path.ts";
 import {
   NS_FRAMING,
   type TransportCommand,
@@ -79,11 +78,10 @@ export const websocketTransport: TransportLogic = makeWebsocketTransport((
 
 function run(
   open: WebSocketOpener,
-  { input, receive, sendBack, self }: {
+  { input, receive, sendBack }: {
     input: TransportInput;
     receive: (listener: (cmd: TransportCommand) => void) => void;
     sendBack: (event: TransportEvent) => void;
-    self: Parameters<typeof deliverIncoming>[0];
   },
 ): () => void {
   let stopped = false;
@@ -93,7 +91,6 @@ function run(
   const report = (event: TransportEvent) => {
     if (stopped || ended) return;
     if (event.type === "transport.closed") ended = true;
-    else if (deliverIncoming(self, event)) return;
     sendBack(event);
   };
   const parser = new XmlStream({
