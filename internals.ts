@@ -109,6 +109,7 @@ export type {
   ConnectionCommand,
   ConnectionEmitted,
   ConnectionEvent,
+  HandlerDelivery,
   IqCallerEvent,
   IqCallerOutput,
   RouterEvent,

@@ -50,14 +50,9 @@ export {
   type PluginDefinition,
   type PluginHost,
   type PluginInput,
-  type PluginActorHandler,
-  type PluginFunctionHandler,
   type PluginStanzaHandler,
 } from "./actors/plugin/define.ts";
-export type {
-  HandlerDelivery,
-  RouterAnswer,
-} from "./actors/connection/protocol.ts";
+export type { RouterAnswer } from "./actors/connection/router_protocol.ts";
 export type { BobData, BobRecord } from "./src/bob_data.ts";
 export {
   Api,

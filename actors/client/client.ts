@@ -442,16 +442,9 @@ export class Client {
   }
 
   #installHandlers(connection: Connection, { plugin, context }: Loaded) {
-    for (const h of plugin.handlers ?? []) {
-      if ("event" in h) {
-        connection.handleActor(h.kind, h.match, context.actor, h.event);
-      } else {
-        connection.handle(
-          h.kind,
-          h.match,
-          (stanza) => h.handle(stanza, context),
-        );
-      }
+    for (const { kind, match, event, handle } of plugin.handlers ?? []) {
+      if (handle) connection.handle(kind, match, (s) => handle(s, context));
+      else connection.handleActor(kind, match, context.actor, event!);
     }
   }
 

@@ -545,7 +545,12 @@ export class Connection {
   #addHandler(
     entry:
       | { kind: StanzaKind; match: HandlerMatch; handler: StanzaHandler }
-      | { kind: StanzaKind; match: HandlerMatch; to: AnyActorRef; event: string },
+      | {
+        kind: StanzaKind;
+        match: HandlerMatch;
+        to: AnyActorRef;
+        event: string;
+      },
   ): () => void {
     if (this.actor.getSnapshot().status !== "active") {
       throw new ClientStoppedError(

@@ -5,8 +5,7 @@
  *
  * ```
  * user ─iq.call─► iqCaller ─iq.send─► connection ─► transport
- *                    └─(online: straight to the transport, data_path.ts)
- *                    ▲ iq.result / iq.error (from the transport while online)
+ *                    ▲ iq.result / iq.error (from the connection while online)
  *                    │ iq.queued · iq.refused · iq.online · iq.offline · iq.rejectAll
  * ```
  *

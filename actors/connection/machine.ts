@@ -15,10 +15,10 @@
  *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
  *     online: connection.send · iq.send ─► transport (+ sm; refused while the unacked queue is full); stanza ─► router (+ sm);
+ *       router.deliver ─► the actor that claimed the stanza (replyTo: this machine); router.answer ─► router;
  *       iq.result · iq.error ─► iqCaller; stanza.skipped (over a limit) ─► error event, IQ request answered policy-violation (+ sm)
  *     online ─connection.stop─┬─► flushing (stream management: <a/>, <r/>) ─sm.flushed · stopTimeout─► closing
  *                             └─► closing
- *       (the children take these data-path steps themselves while the machine is online and idle: ./data_path.ts)
  *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop · sm.error (h out of range)─► closing
  *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
  *     closing ─transport.closed─► ending   (closeTimeout, or the stop deadline: abort the transport first)
@@ -36,10 +36,12 @@
  * `transport` (provide it: `connectionMachine.provide({ actors: { transport } })`)
  * and, while authenticating, `sasl` (`./sasl.ts`).
  *
- * While `online` with an empty mailbox, the transport, router and IQ caller
- * do what the `online` data transitions do (deliver a stanza or IQ answer,
- * write a stanza, count it for stream management) without a machine step
- * (`./data_path.ts`); every control event still comes here.
+ * Every stanza in and out goes through this machine: the transport, the
+ * router and the IQ caller send back to it (`sendBack`), and the `online`
+ * transitions hand stanzas to the router, IQ answers to the IQ caller and
+ * writes to the transport, counting them for stream management — what the
+ * chart shows is what runs, and each message has its sender (XState's
+ * `sourceRef`). Outside `online`, writes are queued in order.
  *
  * @module
  */

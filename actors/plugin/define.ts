@@ -59,33 +59,15 @@ export interface PluginContext extends PluginInput {
 }
 
 /**
- * A handler of the incoming stanzas a plugin claims: a function
- * ({@linkcode PluginFunctionHandler}) or its actor
- * ({@linkcode PluginActorHandler}).
- */
-export type PluginStanzaHandler =
-  | PluginFunctionHandler
-  | PluginActorHandler;
-
-/**
- * Stanzas handed to the plugin actor as messages: each one arrives as
- * `{ type: event, stanza, replyTo }` (`HandlerDelivery`), sent by the
- * connection machine. For an IQ get/set the actor answers with
+ * A handler of the incoming stanzas a plugin claims: a `handle` function,
+ * or an `event` for the plugin actor. With `event`, each stanza reaches the
+ * actor as `{ type: event, stanza, replyTo }`, sent by the connection
+ * machine; for an IQ get/set the actor answers with
  * `sendTo(replyTo, { type: "router.answer", request, payload })` (or
- * `error` instead of `payload`: one with a `condition` is that stanza
- * error, anything else `internal-server-error`).
+ * `error` instead of `payload`: one with a `condition` is that stanza error,
+ * anything else `internal-server-error`). Give one of the two.
  */
-export interface PluginActorHandler {
-  /** `iq`, `message` or `presence`. */
-  kind: StanzaKind;
-  /** What the stanza must match (type, payload name, namespace). */
-  match: HandlerMatch;
-  /** The event type the plugin actor receives. */
-  event: string;
-}
-
-/** A function handler of the incoming stanzas a plugin claims. */
-export interface PluginFunctionHandler {
+export interface PluginStanzaHandler {
   /** `iq`, `message` or `presence`. */
   kind: StanzaKind;
   /** What the stanza must match (type, payload name, namespace). */
@@ -101,10 +83,12 @@ export interface PluginFunctionHandler {
    * @param plugin The plugin's context.
    * @returns The IQ result payload, if any.
    */
-  handle(
+  handle?(
     stanza: Element,
     plugin: PluginContext,
   ): Element | void | Promise<Element | void>;
+  /** The event type the plugin actor receives (instead of `handle`). */
+  event?: string;
 }
 
 /** What {@linkcode definePlugin} takes. */
@@ -230,8 +214,8 @@ export function definePlugin<N extends string, F>(
     }
   }
   for (const h of d.handlers ?? []) {
-    const fn = typeof (h as PluginFunctionHandler)?.handle === "function";
-    const event = (h as PluginActorHandler)?.event;
+    const fn = typeof h?.handle === "function";
+    const event = h?.event;
     if (fn === (typeof event === "string" && event !== "")) {
       throw new TypeError(
         `Cannot define plugin ${d.name}: every stanza handler needs a handle function or an event for its actor`,
