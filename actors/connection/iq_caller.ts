@@ -5,6 +5,7 @@
  *
  * ```
  * user ─iq.call─► iqCaller ─iq.send─► connection ─► transport
+ *                    └─iq.reply (an actor's call: its iq.answer)─► connection ─► replyTo
  *                    ▲ iq.result / iq.error (from the connection while online)
  *                    │ iq.queued · iq.refused · iq.online · iq.offline · iq.rejectAll
  * ```
@@ -17,7 +18,7 @@
  *
  * @module
  */
-import type { AnyActorLogic } from "../../src/types.ts";
+import type { AnyActorLogic, AnyActorRef } from "../../src/types.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { bareJid, formatJid, type Jid, jidEquals } from "../../src/jid.ts";
 import { ClientStoppedError, TimeoutError } from "../../src/errors.ts";
@@ -109,6 +110,21 @@ export const iqCaller: AnyActorLogic = fromCallback<
       clearTimeout(call.timer);
       return call;
     };
+    // An actor's call is answered through the connection machine.
+    const replyTo = (to: AnyActorRef, id: string) => ({
+      resolve: (stanza: Element) =>
+        back({
+          type: "iq.reply",
+          to,
+          answer: { type: "iq.answer", id, stanza },
+        }),
+      reject: (error: Error) =>
+        back({
+          type: "iq.reply",
+          to,
+          answer: { type: "iq.answer", id, error },
+        }),
+    });
     const expire = (id: string) => {
       const call = take(id);
       if (call === undefined) return;
@@ -136,20 +152,21 @@ export const iqCaller: AnyActorLogic = fromCallback<
     receive((event) => {
       switch (event.type) {
         case "iq.call": {
-          if (calls.has(event.id)) {
-            return event.reject(
-              new TypeError(
-                `Cannot send IQ: id ${event.id} is already waiting`,
-              ),
+          const { id } = event;
+          const settle = "replyTo" in event
+            ? replyTo(event.replyTo, id)
+            : { resolve: event.resolve, reject: event.reject };
+          if (calls.has(id)) {
+            return settle.reject(
+              new TypeError(`Cannot send IQ: id ${id} is already waiting`),
             );
           }
           const ms = event.timeout ?? input.timeout;
-          calls.set(event.id, {
+          calls.set(id, {
             to: event.stanza.attrs.to,
             sent: true,
-            timer: setTimeout(() => expire(event.id), ms),
-            resolve: event.resolve,
-            reject: event.reject,
+            timer: setTimeout(() => expire(id), ms),
+            ...settle,
           });
           return back({ type: "iq.send", id: event.id, stanza: event.stanza });
         }

@@ -129,6 +129,7 @@ const machine = connectionSetup.createMachine({
     "connection.handlerError": { actions: "emitHandlerError" },
     "router.deliver": { actions: "deliverToHandler" },
     "router.answer": { actions: "forwardRouterAnswer" },
+    "iq.reply": { actions: "forwardIqReply" },
   },
   states: {
     disconnected: {

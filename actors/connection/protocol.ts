@@ -7,6 +7,7 @@
  * @module
  */
 import type { Element } from "../../src/deps.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import type { SaslMechanism } from "../../src/sasl.ts";
 import type { StanzaKind } from "../../src/stanza.ts";
 import type { TransportEvent } from "../transport/protocol.ts";
@@ -281,6 +282,18 @@ export type IqCallerEvent =
     reject: (error: Error) => void;
   }
   | {
+    /**
+     * Send an IQ get/set for an actor: its answer (or error, timeout, end)
+     * reaches `replyTo` as an {@linkcode IqAnswer}, sent by the connection
+     * machine.
+     */
+    type: "iq.call";
+    id: string;
+    stanza: Element;
+    timeout?: number;
+    replyTo: AnyActorRef;
+  }
+  | {
     /** An answer (forwarded from the transport while online). */
     type: "iq.result";
     id: string;
@@ -344,7 +357,24 @@ export type IqCallerOutput =
     /** An IQ answer no call claims: an ordinary incoming stanza. */
     type: "iq.unclaimed";
     stanza: Element;
+  }
+  | {
+    /** The outcome of an actor's `iq.call`, for the machine to pass on. */
+    type: "iq.reply";
+    to: AnyActorRef;
+    answer: IqAnswer;
   };
+
+/** What an actor that sent `iq.call` with `replyTo` gets back. */
+export interface IqAnswer {
+  type: "iq.answer";
+  /** The IQ id. */
+  id: string;
+  /** The result IQ, when it succeeded. */
+  stanza?: Element;
+  /** Why it failed (a `StanzaError`, `TimeoutError`, …), when it did. */
+  error?: Error;
+}
 
 export type {
   HandlerDelivery,

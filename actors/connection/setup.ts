@@ -487,6 +487,10 @@ export const connectionSetup = setup({
         replyTo: self,
       });
     }),
+    forwardIqReply: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, "iq.reply");
+      enqueue.sendTo(event.to, event.answer);
+    }),
     forwardRouterAnswer: sendTo("router", ({ event }) => {
       assertEvent(event, "router.answer");
       return event;
