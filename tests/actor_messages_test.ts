@@ -22,6 +22,7 @@ import {
   type InspectionEvent,
 } from "../mod.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import { createActor, createMachine, sendTo } from "../src/deps.ts";
 
 /**
  * The events that may arrive with no `sourceRef`, matched against
@@ -76,9 +77,15 @@ class Recorder {
 
   /** The observer to give `createClient({ inspect })`. */
   readonly inspect = (ev: InspectionEvent): void => {
-    if (ev.type === "@xstate.actor" && !this.roots.has(ev.rootId)) {
-      // The first actor seen in a system is its root.
-      this.roots.set(ev.rootId, idOf(ev.actorRef));
+    if (ev.type === "@xstate.actor") {
+      // `rootId` is the root's `sessionId`: one per actor system.
+      const name = this.roots.get(ev.rootId);
+      if (name === undefined || ev.actorRef.sessionId === ev.rootId) {
+        this.roots.set(
+          ev.rootId,
+          ev.actorRef.sessionId === ev.rootId ? idOf(ev.actorRef) : "?",
+        );
+      }
     }
     if (!this.#recording || ev.type !== "@xstate.event") return;
     this.events++;
@@ -165,6 +172,41 @@ function recorded(
   const rec = new Recorder(name);
   return { client: createClient({ ...options, inspect: rec.inspect }), rec };
 }
+
+// The checker itself: what it lets through and what it reports.
+Deno.test("actor messages: the recorder allows one facade entry per call and reports the rest", () => {
+  const rec = new Recorder("toy");
+  const toy = createMachine({
+    id: "toy",
+    invoke: { id: "child", src: createMachine({ on: { "storage.get": {} } }) },
+    on: {
+      "api.call": { actions: sendTo("child", { type: "storage.get" }) },
+    },
+  });
+  const root = createActor(toy, { id: "toy", inspect: rec.inspect }).start();
+  rec.start();
+  rec.calls++;
+  // The facade entry, then the root's sendTo to its child (which has a
+  // source): allowed.
+  root.send({ type: "api.call" });
+  assert(rec.problems().length === 0, rec.problems().join("\n"));
+  root.send({ type: "storage.get" }); // sourceless and not an entry
+  const found = rec.problems();
+  assert(found.length === 2, found.join("\n"));
+  assert(found[0].includes("1 × storage.get → toy"), found[0]);
+  assert(/2 sourceless event\(s\) for 1 user call/.test(found[1]), found[1]);
+  // A second root in the same client's stream is a second actor system.
+  const other = createActor(createMachine({ id: "other" }), {
+    id: "other",
+    inspect: rec.inspect,
+  }).start();
+  assert(
+    rec.problems().some((p) => /2 actor systems.*toy, other/.test(p)),
+    rec.problems().join("\n"),
+  );
+  root.stop();
+  other.stop();
+});
 
 Deno.test({
   name:
