@@ -149,3 +149,19 @@ Deno.test(`layout: no file under actors/ or src/ is over ${MAX_LINES} lines (but
     `files over ${MAX_LINES} lines: ${over.join(", ")}`,
   );
 });
+
+// A transport moves bytes; the connection drives it through the transport
+// protocol (actors/transport/protocol.ts), never the other way round.
+Deno.test("layout: a transport imports nothing from actors/connection/", async () => {
+  const offenders: string[] = [];
+  for await (const file of tsFiles("actors/transport")) {
+    const text = await Deno.readTextFile(`${root}${file}`);
+    for (const spec of imports(text)) {
+      if (spec.includes("connection/")) offenders.push(`${file} -> ${spec}`);
+    }
+  }
+  assert(
+    offenders.length === 0,
+    `transports import actors/connection/:\n  ${offenders.join("\n  ")}`,
+  );
+});
