@@ -24,8 +24,6 @@ export {
   bobMachine,
   DEFAULT_MAX_SERVING,
 } from "./actors/bob/machine.ts";
-export { fetchBob, type FetchInput } from "./actors/bob/fetch.ts";
-export { bobNetwork, type NetworkInput } from "./actors/bob/network.ts";
 export { bobStorageOps } from "./actors/bob/ops.ts";
 export { checkPeerCacheOptions, PeerCache } from "./actors/bob/peer_cache.ts";
 export {
@@ -36,17 +34,22 @@ export {
 } from "./src/cid.ts";
 export { bobElement, readBobElement, requestedCid } from "./src/bob_element.ts";
 export type {
-  BobDeleted,
+  ApiAnswer,
+  BobCall,
+  BobDel,
+  BobDelivery,
   BobEvent,
-  BobExpiryDone,
-  BobInlineDone,
+  BobFetch,
   BobMigratedExpiry,
-  BobStored,
-  NetFetch,
-  NetInline,
-  NetServe,
-  NetworkEvent,
+  BobSet,
 } from "./actors/bob/protocol.ts";
+export {
+  fetchedBob,
+  inlineBobs,
+  servedPayload,
+  serveRequest,
+} from "./actors/bob/serve.ts";
+export type { IqAnswer } from "./actors/connection/protocol.ts";
 export { isMimeType } from "./src/bob_data.ts";
 export { pluginMachine } from "./actors/plugin/machine.ts";
 export { deadlineScheduler } from "./actors/scheduler/scheduler.ts";

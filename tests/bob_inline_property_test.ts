@@ -6,8 +6,8 @@
  * its cid under an algorithm we can check. Seed and runs: see
  * tests/support/property.ts.
  *
- * The stanzas go to the plugin's network child as the stanza router hands
- * them over (`net.inline`); tests/bob_trust_test.ts sends the same attacks
+ * The stanzas go to the plugin actor as the connection machine hands
+ * them over (`bob.inline`); tests/bob_trust_test.ts sends the same attacks
  * through Prosody.
  *
  * @module
@@ -126,8 +126,8 @@ function nextOutcome(bob: BobPlugin): Promise<"data" | "rejected"> {
 }
 
 function deliver(bob: BobPlugin, stanza: Element): void {
-  const network = bob.actor.getSnapshot().children.network;
-  network.send({ type: "net.inline", stanza });
+  // As the connection machine hands it over (replyTo unused for inline).
+  bob.actor.send({ type: "bob.inline", stanza, replyTo: bob.actor });
 }
 
 const same = (a: BobData, b: BobData) =>

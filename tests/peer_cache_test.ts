@@ -82,8 +82,9 @@ Deno.test("getBob() hands out a copy of peer data: changing it does not change t
     const cid = cidOf(data);
     const { xml } = await import("../mod.ts");
     const seen = new Promise((r) => bob.on("bob.data", r));
-    bob.actor.getSnapshot().children.network.send({
-      type: "net.inline",
+    bob.actor.send({
+      type: "bob.inline",
+      replyTo: bob.actor,
       stanza: xml(
         "message",
         { from: "mallory@evil.example/x" },

@@ -1,42 +1,57 @@
 /**
- * The XEP-0231 Bits of Binary plugin actor (system id `xep_0231`).
+ * The XEP-0231 Bits of Binary plugin actor (system id `xep_0231`): every
+ * BoB call that is more than one read goes through it as messages.
  *
  * ```
  * idle ─scheduler.busy(true)─► expiring ─scheduler.busy(false)─► idle
  * (in either state)
- *   bob.stored / bob.deleted ─► expiry child (one timer, nearest deadline)
- *   scheduler.due            ─► del_bob through the api, emit bob.expired
- *   bob.migrated_expiry      ─► expiry child (deadlines a migration copied)
- *   bob.inline_done          ─► emit bob.data (or bob.rejected); no expiry:
- *                               peer data lives in the peer cache
- * children: expiry (scheduler), network (fetch, serve, inline — see network.ts)
+ *   bob.set / bob.del (facade) ─api.run set_bob · del_bob─► registry
+ *     api.result ─► expiry scheduled (max-age > 0) or cancelled; caller resolved
+ *   bob.fetch (facade)         ─iq.call (replyTo: self)─► IQ caller (one per peer+cid in flight)
+ *     iq.answer ─► verified, into the peer cache; callers resolved
+ *   bob.serve (connection)     ─api.run get_bob─► registry
+ *     api.result · api.error ─► router.answer to the connection (<data/> or the error)
+ *   bob.inline (connection)    ─► verified, into the peer cache; emit bob.data / bob.rejected
+ *   scheduler.due              ─api.run del_bob─► registry; emit bob.expired / bob.expiry_failed
+ *   bob.migrated_expiry        ─► expiry child (deadlines a migration copied)
+ * children: expiry (scheduler), migratedExpiry (relays the registry's api.expiry)
  * ```
  *
- * The data paths do not go through this machine: local set/get/del are one
- * hop from the facade to the storage (the registry's snapshot routes them,
- * see `actors/registry/`), fetches and served IQs one hop to the `network`
- * child. The machine holds the control: expiry, and what is announced. While
- * no entry expires it is `idle` and the facade does not message it at all.
+ * Every message it sends is a `sendTo` from an action, so the inspector
+ * sees who sent what. A local `getBob` is one `api.call` to the registry and
+ * does not come here. Peer data goes to the peer cache (`peer_cache.ts`),
+ * never through `set_bob`: a peer can add, never change (retype, re-time,
+ * replace or delete) an entry you stored, and IQ gets serve only your
+ * storage.
  *
  * @module
  */
 import {
   assertEvent,
+  assign,
   emit,
   enqueueActions,
   fromCallback,
   sendTo,
   setup,
+  xml,
+  xmppId,
 } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
 import type { ExpiryEvent } from "../registry/protocol.ts";
-import type { AnyStateMachine } from "../../src/types.ts";
+import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import type { PluginInput } from "../plugin/define.ts";
 import { deadlineScheduler } from "../scheduler/scheduler.ts";
-import type { BobEmitted, BobEvent } from "./protocol.ts";
-import { bobNetwork } from "./network.ts";
-import { DEFAULT_MAX_BOB_SIZE } from "../../src/bob_element.ts";
+import type { BobCall, BobEmitted, BobEvent } from "./protocol.ts";
+import { DEFAULT_MAX_BOB_SIZE, NS_BOB } from "../../src/bob_element.ts";
 import { PeerCache, type PeerCacheOptions } from "./peer_cache.ts";
+import {
+  fetchedBob,
+  inlineBobs,
+  servedPayload,
+  serveRequest,
+} from "./serve.ts";
+import { markChecked } from "./ops.ts";
 
 /** Default most IQ gets served at once to one peer. */
 export const DEFAULT_MAX_SERVING = 64;
@@ -49,9 +64,22 @@ export interface BobContext extends PluginInput {
   maxServing: number;
   /** What peers sent (see `peer_cache.ts`); never served, never in storage. */
   peerCache: PeerCache;
+  /** The calls it waits on, by id (`api.run` ids and IQ ids). */
+  calls: Readonly<Record<string, BobCall>>;
+  /** Requests being served, per peer. */
+  serving: Readonly<Record<string, number>>;
+  /** The id of the fetch in flight per `jid cid`. */
+  fetching: Readonly<Record<string, string>>;
+  /** Numbers `api.run` ids. */
+  seq: number;
 }
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
+
+function without<V>(r: Readonly<Record<string, V>>, key: string) {
+  const { [key]: _, ...rest } = r;
+  return rest;
+}
 
 /**
  * Relays the registry's `api.expiry` (entries a migration copied with a
@@ -68,6 +96,24 @@ const migratedExpiry = fromCallback<{ type: "noop" }, { api: Api }>(
   },
 );
 
+/** An `api.run` to the plugin's registry, answered to `replyTo`. */
+function apiRun(
+  replyTo: AnyActorRef,
+  id: string,
+  op: string,
+  args: unknown,
+  ifrom?: string,
+) {
+  return {
+    type: "api.run" as const,
+    id,
+    op,
+    args,
+    ...(ifrom === undefined ? {} : { ifrom }),
+    replyTo,
+  };
+}
+
 const machine = setup({
   types: {
     input: {} as PluginInput,
@@ -75,16 +121,8 @@ const machine = setup({
     events: {} as BobEvent,
     emitted: {} as BobEmitted,
   },
-  actors: {
-    scheduler: deadlineScheduler(),
-    network: bobNetwork,
-    migratedExpiry,
-  },
+  actors: { scheduler: deadlineScheduler(), migratedExpiry },
   guards: {
-    expires: ({ event }) => {
-      assertEvent(event, "bob.stored");
-      return (event.maxAge ?? 0) > 0;
-    },
     nowBusy: ({ event }) => {
       assertEvent(event, "scheduler.busy");
       return event.busy;
@@ -93,76 +131,251 @@ const machine = setup({
       assertEvent(event, "scheduler.busy");
       return !event.busy;
     },
-    failed: ({ event }) => {
-      assertEvent(event, "bob.expiry_done");
-      return event.error !== undefined;
-    },
-    inlineFailed: ({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return event.error !== undefined;
-    },
   },
   actions: {
-    scheduleExpiry: sendTo("expiry", ({ event }) => {
-      assertEvent(event, "bob.stored");
-      return {
-        type: "scheduler.schedule" as const,
-        key: event.cid,
-        at: Date.now() + (event.maxAge ?? 0) * 1000,
-      };
-    }),
-    cancelExpiry: sendTo("expiry", ({ event }) => {
-      assertEvent(event, ["bob.stored", "bob.deleted"]);
-      return { type: "scheduler.cancel" as const, key: event.cid };
-    }),
-    /** Run `del_bob` for each due cid; each outcome comes back as an event. */
-    deleteExpired: enqueueActions(({ context, event, enqueue, self }) => {
-      assertEvent(event, "scheduler.due");
-      const { api } = context;
-      const report = (cid: string, error?: Error) => {
-        if (self.getSnapshot().status === "active") {
-          self.send({ type: "bob.expiry_done", cid, error });
+    /** set_bob / del_bob for the facade. */
+    call: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, ["bob.set", "bob.del"]);
+      const id = `c${context.seq}`;
+      const call: BobCall = event.type === "bob.set"
+        ? {
+          kind: "set",
+          cid: event.bob.cid,
+          maxAge: event.bob.maxAge ?? undefined,
+          resolve: event.resolve,
+          reject: event.reject,
         }
-      };
+        : {
+          kind: "del",
+          cid: event.cid,
+          resolve: event.resolve,
+          reject: event.reject,
+        };
+      enqueue.assign({
+        seq: context.seq + 1,
+        calls: { ...context.calls, [id]: call },
+      });
+      if (event.type === "bob.set") {
+        enqueue.sendTo(
+          context.api.actor,
+          apiRun(self, id, "set_bob", event.bob),
+        );
+      } else {enqueue.sendTo(
+          context.api.actor,
+          apiRun(self, id, "del_bob", event.cid),
+        );}
+    }),
+    /** A peer's IQ get: refused at once, or get_bob for it. */
+    serve: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, "bob.serve");
+      const { stanza: request, replyTo } = event;
+      const peer = request.attrs.from ?? "";
+      const asked = serveRequest(
+        request,
+        context.serving[peer] ?? 0,
+        context.maxServing,
+      );
+      if ("error" in asked) {
+        enqueue.sendTo(replyTo, {
+          type: "router.answer",
+          request,
+          error: asked.error,
+        });
+        return;
+      }
+      const id = `c${context.seq}`;
+      enqueue.assign({
+        seq: context.seq + 1,
+        calls: {
+          ...context.calls,
+          [id]: { kind: "serve", request, replyTo, peer, cid: asked.cid },
+        },
+        serving: {
+          ...context.serving,
+          [peer]: (context.serving[peer] ?? 0) + 1,
+        },
+      });
+      enqueue.sendTo(
+        context.api.actor,
+        apiRun(self, id, "get_bob", asked.cid, peer),
+      );
+    }),
+    /** The registry answered one of our calls. */
+    settle: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, ["api.result", "api.error"]);
+      const call = context.calls[event.id];
+      if (call === undefined) return;
+      enqueue.assign({ calls: without(context.calls, event.id) });
+      const error = event.type === "api.error" ? event.error : undefined;
+      const value = event.type === "api.result" ? event.value : undefined;
+      switch (call.kind) {
+        case "set": {
+          if (error) return enqueue(() => call.reject(error));
+          if ((call.maxAge ?? 0) > 0) {
+            enqueue.sendTo("expiry", {
+              type: "scheduler.schedule",
+              key: call.cid,
+              at: Date.now() + call.maxAge! * 1000,
+            });
+          } else if (self.getSnapshot().value === "expiring") {
+            enqueue.sendTo("expiry", {
+              type: "scheduler.cancel",
+              key: call.cid,
+            });
+          }
+          return enqueue(() => call.resolve(call.cid));
+        }
+        case "del":
+          if (error) return enqueue(() => call.reject(error));
+          if (self.getSnapshot().value === "expiring") {
+            enqueue.sendTo("expiry", {
+              type: "scheduler.cancel",
+              key: call.cid,
+            });
+          }
+          return enqueue(() => call.resolve(undefined));
+        case "expire":
+          if (error) {
+            return enqueue.emit({
+              type: "bob.expiry_failed",
+              cid: call.cid,
+              error,
+            });
+          }
+          return enqueue.emit({ type: "bob.expired", cid: call.cid });
+        case "serve": {
+          const left = (context.serving[call.peer] ?? 1) - 1;
+          enqueue.assign({
+            serving: left > 0
+              ? { ...context.serving, [call.peer]: left }
+              : without(context.serving, call.peer),
+          });
+          let answer: { payload: ReturnType<typeof servedPayload> } | {
+            error: Error;
+          };
+          try {
+            answer = error
+              ? { error }
+              : { payload: servedPayload(value, call.cid, context.maxSize) };
+          } catch (e) {
+            answer = { error: asError(e) };
+          }
+          enqueue.sendTo(call.replyTo, {
+            type: "router.answer",
+            request: call.request,
+            ...answer,
+          });
+          return;
+        }
+      }
+    }),
+    /** One IQ per (jid, cid) in flight: a second fetch joins it. */
+    fetch: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, "bob.fetch");
+      const { jid, cid, timeout } = event;
+      const key = `${jid} ${cid}`;
+      const waiter = { resolve: event.resolve, reject: event.reject };
+      const running = context.fetching[key];
+      const call = running === undefined ? undefined : context.calls[running];
+      if (call?.kind === "fetch") {
+        enqueue.assign({
+          calls: {
+            ...context.calls,
+            [running!]: { ...call, waiters: [...call.waiters, waiter] },
+          },
+        });
+        return;
+      }
+      let iqCaller: AnyActorRef;
+      try {
+        iqCaller = context.host.iqCaller();
+      } catch (e) {
+        return enqueue(() => waiter.reject(asError(e)));
+      }
+      const id = xmppId();
+      enqueue.assign({
+        calls: {
+          ...context.calls,
+          [id]: { kind: "fetch", key, jid, cid, waiters: [waiter] },
+        },
+        fetching: { ...context.fetching, [key]: id },
+      });
+      enqueue.sendTo(iqCaller, {
+        type: "iq.call",
+        id,
+        stanza: xml(
+          "iq",
+          { type: "get", to: jid, id },
+          xml("data", { xmlns: NS_BOB, cid }),
+        ),
+        ...(timeout === undefined ? {} : { timeout }),
+        replyTo: self,
+      });
+    }),
+    /** A fetch's answer: verified, kept in the peer cache, callers told. */
+    fetched: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "iq.answer");
+      const call = context.calls[event.id];
+      if (call?.kind !== "fetch") return;
+      enqueue.assign({
+        calls: without(context.calls, event.id),
+        fetching: without(context.fetching, call.key),
+      });
+      let outcome: { bob: ReturnType<typeof fetchedBob> } | { error: Error };
+      try {
+        if (event.error) throw event.error;
+        const bob = fetchedBob(
+          event.stanza!,
+          call.jid,
+          call.cid,
+          context.maxSize,
+        );
+        // max-age 0: returned, never kept (PeerCache.add knows).
+        context.peerCache.add(bob);
+        outcome = { bob };
+      } catch (e) {
+        outcome = { error: asError(e) };
+      }
       enqueue(() => {
-        for (const cid of event.keys) {
-          api.run("del_bob", { args: cid }).then(
-            () => report(cid),
-            (e) => report(cid, asError(e)),
-          );
+        for (const w of call.waiters) {
+          if ("bob" in outcome) {
+            // Each caller gets its own copy of the bytes.
+            const bob = outcome.bob;
+            w.resolve(markChecked({ ...bob, data: bob.data.slice() }));
+          } else w.reject(outcome.error);
         }
       });
     }),
-    emitExpired: emit(({ event }) => {
-      assertEvent(event, "bob.expiry_done");
-      return { type: "bob.expired" as const, cid: event.cid };
+    /** Inline `<data/>`: verified ones kept as peer data, never in storage. */
+    inline: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "bob.inline");
+      const { stanza } = event;
+      const from = stanza.attrs.from ?? "";
+      for (const outcome of inlineBobs(stanza, context.maxSize)) {
+        if ("error" in outcome) {
+          enqueue.emit({
+            type: "bob.rejected",
+            from,
+            stanza,
+            error: outcome.error,
+          });
+        } else {
+          context.peerCache.add(outcome.bob);
+          enqueue.emit({ type: "bob.data", from, bob: outcome.bob, stanza });
+        }
+      }
     }),
-    emitExpiryFailed: emit(({ event }) => {
-      assertEvent(event, "bob.expiry_done");
-      return {
-        type: "bob.expiry_failed" as const,
-        cid: event.cid,
-        error: event.error!,
-      };
-    }),
-    /** One fetcher per (jid, cid): a second fetch joins the running one. */
-    emitData: emit(({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return {
-        type: "bob.data" as const,
-        from: event.from,
-        bob: event.bob!,
-        stanza: event.stanza,
-      };
-    }),
-    emitRejected: emit(({ event }) => {
-      assertEvent(event, "bob.inline_done");
-      return {
-        type: "bob.rejected" as const,
-        from: event.from,
-        stanza: event.stanza,
-        error: event.error!,
-      };
+    /** Run `del_bob` for each due cid; each outcome comes back as api.*. */
+    deleteExpired: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, "scheduler.due");
+      let { seq } = context;
+      const calls = { ...context.calls };
+      for (const cid of event.keys) {
+        const id = `c${seq++}`;
+        calls[id] = { kind: "expire", cid };
+        enqueue.sendTo(context.api.actor, apiRun(self, id, "del_bob", cid));
+      }
+      enqueue.assign({ seq, calls });
     }),
     /** Entries a migration copied keep their deadlines here. */
     scheduleMigrated: enqueueActions(({ event, enqueue }) => {
@@ -189,6 +402,10 @@ const machine = setup({
     peerCache: new PeerCache(
       input.options.peerCache as PeerCacheOptions | undefined,
     ),
+    calls: {},
+    serving: {},
+    fetching: {},
+    seq: 0,
   }),
   invoke: [
     { id: "expiry", src: "scheduler" },
@@ -197,35 +414,19 @@ const machine = setup({
       src: "migratedExpiry",
       input: ({ context }: { context: BobContext }) => ({ api: context.api }),
     },
-    {
-      id: "network",
-      src: "network",
-      input: ({ context }: { context: BobContext }) => ({
-        api: context.api,
-        host: context.host,
-        maxSize: context.maxSize,
-        maxServing: context.maxServing,
-        cache: context.peerCache,
-      }),
-    },
   ],
   initial: "idle",
   on: {
-    "bob.stored": [
-      { guard: "expires", actions: "scheduleExpiry" },
-      { actions: "cancelExpiry" },
-    ],
-    "bob.deleted": { actions: "cancelExpiry" },
+    "bob.set": { actions: "call" },
+    "bob.del": { actions: "call" },
+    "bob.fetch": { actions: "fetch" },
+    "bob.serve": { actions: "serve" },
+    "bob.inline": { actions: "inline" },
+    "api.result": { actions: "settle" },
+    "api.error": { actions: "settle" },
+    "iq.answer": { actions: "fetched" },
     "bob.migrated_expiry": { actions: "scheduleMigrated" },
     "scheduler.due": { actions: "deleteExpired" },
-    "bob.expiry_done": [
-      { guard: "failed", actions: "emitExpiryFailed" },
-      { actions: "emitExpired" },
-    ],
-    "bob.inline_done": [
-      { guard: "inlineFailed", actions: "emitRejected" },
-      { actions: "emitData" },
-    ],
   },
   states: {
     idle: {

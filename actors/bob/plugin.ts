@@ -37,7 +37,7 @@ import {
 import { discoPlugin } from "../disco/plugin.ts";
 import { bobMachine, DEFAULT_MAX_SERVING } from "./machine.ts";
 import { bobStorageOps, checkGot, markChecked } from "./ops.ts";
-import type { BobEmitted, NetworkEvent } from "./protocol.ts";
+import type { BobEmitted, BobEvent } from "./protocol.ts";
 import {
   checkPeerCacheOptions,
   type PeerCache,
@@ -134,6 +134,52 @@ export class BobPlugin {
   constructor(plugin: Pick<PluginContext, "api" | "actor">) {
     this.actor = plugin.actor;
     this.api = plugin.api;
+    // Calls the actor holds when it stops fail, rather than hang.
+    this.actor.subscribe({
+      complete: () => this.#closeAll(),
+      error: () => this.#closeAll(),
+    });
+  }
+
+  #open = new Set<(error: Error) => void>();
+
+  #closeAll() {
+    const error = new ClientStoppedError(
+      "Cannot finish bob call: the client is stopped",
+    );
+    for (const reject of [...this.#open]) reject(error);
+  }
+
+  /**
+   * Hand one call to the plugin actor: the one message a user call sends.
+   * It settles once, when the actor answers, or when the actor stops.
+   */
+  #tell<T>(
+    what: string,
+    event: (settle: {
+      resolve: (value: T) => void;
+      reject: (error: Error) => void;
+    }) => BobEvent,
+  ): Promise<T> {
+    if (this.actor.getSnapshot().status !== "active") {
+      return Promise.reject(
+        new ClientStoppedError(`Cannot ${what}: the client is stopped`),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      const fail = (error: Error) => {
+        this.#open.delete(fail);
+        reject(error);
+      };
+      this.#open.add(fail);
+      this.actor.send(event({
+        resolve: (value) => {
+          this.#open.delete(fail);
+          resolve(value);
+        },
+        reject: fail,
+      }));
+    });
   }
 
   /** Largest payload in bytes (see {@linkcode BobOptions}). */
@@ -154,13 +200,6 @@ export class BobPlugin {
       maxEntries: 0,
       maxBytes: 0,
     };
-  }
-
-  // Whether any entry has a pending expiry: only then do stores and deletes
-  // concern the plugin actor.
-  #expiring(): boolean {
-    const s = this.actor.getSnapshot();
-    return s.status === "active" && s.value === "expiring";
   }
 
   /**
@@ -205,13 +244,11 @@ export class BobPlugin {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.api.run("set_bob", { args: markChecked(bob) }).then(() => {
-      const { cid, maxAge } = bob;
-      if ((maxAge ?? 0) > 0 || this.#expiring()) {
-        this.actor.send({ type: "bob.stored", cid, maxAge });
-      }
-      return cid;
-    });
+    const checked = markChecked(bob);
+    return this.#tell<string>(
+      "set bob",
+      (settle) => ({ type: "bob.set", bob: checked, ...settle }),
+    );
   }
 
   /**
@@ -273,12 +310,9 @@ export class BobPlugin {
         } cids cannot be verified, so they are not fetched from peers`,
       );
     }
-    return await new Promise<BobData>((resolve, reject) =>
-      toNetwork(
-        this.actor,
-        { type: "net.fetch", jid, cid, timeout, resolve, reject },
-        reject,
-      )
+    return await this.#tell<BobData>(
+      "get bob",
+      (settle) => ({ type: "bob.fetch", jid, cid, timeout, ...settle }),
     );
   }
 
@@ -316,9 +350,12 @@ export class BobPlugin {
    */
   async delBob(cid: string): Promise<void> {
     cid = normalizeCid(cid, "delete bob");
-    if (this.#expiring()) this.actor.send({ type: "bob.deleted", cid });
     this.#cache()?.delete(cid);
-    await this.api.run("del_bob", { args: cid });
+    const key = cid;
+    await this.#tell<unknown>(
+      "delete bob",
+      (settle) => ({ type: "bob.del", cid: key, ...settle }),
+    );
   }
 
   /**
@@ -372,21 +409,6 @@ function assertFullJid(jid: unknown): void {
   }
 }
 
-// Hand an event to the network child of a BoB plugin actor; a stopped
-// plugin has none (then `stopped` says what to do instead).
-function toNetwork(
-  actor: AnyActorRef,
-  event: NetworkEvent,
-  stopped: (error: Error) => void = () => {},
-): void {
-  const s = actor.getSnapshot();
-  const network = s.status === "active" ? s.children.network : undefined;
-  if (network !== undefined) network.send(event);
-  else {stopped(
-      new ClientStoppedError("Cannot serve bob: the client is stopped"),
-    );}
-}
-
 /**
  * The `cid:` URI of a cid (RFC 2392), to refer to a BoB from a body or an
  * XHTML-IM `<img src>`.
@@ -424,26 +446,21 @@ export const bobPlugin: Plugin<"xep_0231", BobPlugin> = definePlugin({
     checkPeerCacheOptions(o.peerCache);
   },
   handlers: [
+    // A peer asks for a cid: served from whatever storage is bound.
     {
-      // A peer asks for a cid: served from whatever storage is bound.
       kind: "iq",
       match: { type: "get", name: "data", xmlns: NS_BOB },
-      handle: (iq, { actor }) =>
-        new Promise<Element>((resolve, reject) =>
-          toNetwork(actor, { type: "net.serve", iq, resolve, reject }, reject)
-        ),
+      event: "bob.serve",
     },
     {
       kind: "message",
       match: { name: "data", xmlns: NS_BOB },
-      handle: (stanza, { actor }) =>
-        toNetwork(actor, { type: "net.inline", stanza }),
+      event: "bob.inline",
     },
     {
       kind: "presence",
       match: { name: "data", xmlns: NS_BOB },
-      handle: (stanza, { actor }) =>
-        toNetwork(actor, { type: "net.inline", stanza }),
+      event: "bob.inline",
     },
   ],
   create: (plugin) => new BobPlugin(plugin),

@@ -1,52 +1,55 @@
 /**
- * The BoB plugin actor's protocol: what the facade and the stanza handlers
- * tell it and its network child, and what it emits.
+ * The BoB plugin actor's protocol: what the facade and the connection
+ * tell it, the answers it waits for, and what it emits.
  *
  * @module
  */
 import type { Element } from "../../src/deps.ts";
 import type { BobData } from "../../src/bob_data.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import type { SchedulerOutput } from "../scheduler/protocol.ts";
+import type { IqAnswer } from "../connection/protocol.ts";
 
-/** An entry was stored: schedule its expiry (max-age > 0) or clear it. */
-export interface BobStored {
+/** The registry's answer to an `api.run` the machine sent. */
+export type ApiAnswer =
+  | { type: "api.result"; id: string; value: unknown }
+  | { type: "api.error"; id: string; error: Error };
+
+/** From the facade: store a checked entry through `set_bob`. */
+export interface BobSet {
   /** Discriminant. */
-  type: "bob.stored";
-  /** The cid. */
-  cid: string;
-  /** Seconds until it expires; absent or 0: it does not expire. */
-  maxAge?: number;
+  type: "bob.set";
+  /** The entry (checked by the facade). */
+  bob: BobData;
+  /** Called with the cid once stored (and its expiry scheduled). */
+  resolve: (cid: string) => void;
+  /** Called with why it failed. */
+  reject: (error: Error) => void;
 }
 
-/** An entry was deleted: forget its expiry. */
-export interface BobDeleted {
+/** From the facade: delete an entry through `del_bob`, forget its expiry. */
+export interface BobDel {
   /** Discriminant. */
-  type: "bob.deleted";
-  /** The cid. */
+  type: "bob.del";
+  /** The canonical cid. */
   cid: string;
-}
-
-/** Internal: the `del_bob` of an expired entry settled. */
-export interface BobExpiryDone {
-  /** Discriminant. */
-  type: "bob.expiry_done";
-  /** The cid. */
-  cid: string;
-  /** Why the delete failed, if it did. */
-  error?: Error;
+  /** Called once deleted. */
+  resolve: (value: unknown) => void;
+  /** Called with why it failed. */
+  reject: (error: Error) => void;
 }
 
 /**
- * To the network child: fetch `cid` from `jid` (an IQ get), verify it and
- * cache it; a second request for the same pair while one is in flight
- * joins it.
+ * From the facade: fetch `cid` from `jid` (an IQ get), verify it and keep
+ * it in the peer cache; a second fetch of the same pair while one is in
+ * flight joins it.
  */
-export interface NetFetch {
+export interface BobFetch {
   /** Discriminant. */
-  type: "net.fetch";
+  type: "bob.fetch";
   /** The peer to ask. */
   jid: string;
-  /** The cid (canonical). */
+  /** The canonical cid. */
   cid: string;
   /** IQ timeout in ms (default: the connection's `iqTimeout`). */
   timeout?: number;
@@ -56,42 +59,50 @@ export interface NetFetch {
   reject: (error: Error) => void;
 }
 
-/** To the network child: answer a peer's IQ get for a cid. */
-export interface NetServe {
+/**
+ * From the connection machine: a stanza the plugin claimed (`bob.serve`:
+ * a peer's IQ get, answered with `router.answer` to `replyTo`;
+ * `bob.inline`: a message or presence carrying `<data/>`).
+ */
+export interface BobDelivery {
   /** Discriminant. */
-  type: "net.serve";
-  /** The IQ get. */
-  iq: Element;
-  /** Called with the `<data/>` payload of the result. */
-  resolve: (payload: Element) => void;
-  /** Called with the error to answer. */
-  reject: (error: Error) => void;
-}
-
-/** To the network child: a message or presence carrying `<data/>` elements. */
-export interface NetInline {
-  /** Discriminant. */
-  type: "net.inline";
+  type: "bob.serve" | "bob.inline";
   /** The stanza. */
   stanza: Element;
+  /** The connection machine. */
+  replyTo: AnyActorRef;
 }
 
-/** Every event the network child accepts. */
-export type NetworkEvent = NetFetch | NetServe | NetInline;
-
-/** Internal: one inline `<data/>` was verified (and kept in the peer cache), or refused. */
-export interface BobInlineDone {
-  /** Discriminant. */
-  type: "bob.inline_done";
-  /** Who sent it. */
-  from: string;
-  /** The stanza that carried it. */
-  stanza: Element;
-  /** The entry, when it verified. */
-  bob?: BobData;
-  /** Why it was refused, when it was. */
-  error?: Error;
-}
+/** A call the machine made and waits for (by id). */
+export type BobCall =
+  | {
+    kind: "set";
+    cid: string;
+    maxAge?: number;
+    resolve: (cid: string) => void;
+    reject: (error: Error) => void;
+  }
+  | {
+    kind: "del";
+    cid: string;
+    resolve: (value: unknown) => void;
+    reject: (error: Error) => void;
+  }
+  | { kind: "expire"; cid: string }
+  | {
+    kind: "serve";
+    request: Element;
+    replyTo: AnyActorRef;
+    peer: string;
+    cid: string;
+  }
+  | {
+    kind: "fetch";
+    key: string;
+    jid: string;
+    cid: string;
+    waiters: { resolve: (bob: BobData) => void; reject: (e: Error) => void }[];
+  };
 
 /**
  * Internal: a migration copied entries that expire (the registry's
@@ -107,10 +118,12 @@ export interface BobMigratedExpiry {
 
 /** Every event the BoB plugin actor accepts. */
 export type BobEvent =
-  | BobStored
-  | BobDeleted
-  | BobExpiryDone
-  | BobInlineDone
+  | BobSet
+  | BobDel
+  | BobFetch
+  | BobDelivery
+  | ApiAnswer
+  | IqAnswer
   | BobMigratedExpiry
   | SchedulerOutput;
 

@@ -171,6 +171,11 @@ export class Client {
       },
       send: (stanza) => this.send(stanza),
       iq: (stanza, options) => this.iq(stanza, options),
+      iqCaller: () => {
+        const stopped = this.#refuse("send IQ");
+        if (stopped) throw stopped;
+        return this.connection.iqCaller;
+      },
     };
   }
 

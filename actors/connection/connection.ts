@@ -518,6 +518,11 @@ export class Connection {
     return this.#addHandler({ kind, match, handler });
   }
 
+  /** The IQ caller child (actors send it `iq.call` with `replyTo`). */
+  get iqCaller(): AnyActorRef {
+    return this.#iqCaller;
+  }
+
   /**
    * Claim incoming stanzas for an actor (as `handle()` does for a function):
    * each one is sent to `to` as `{ type: event, stanza, replyTo }`, by the

@@ -38,6 +38,13 @@ export interface PluginHost {
    * @returns The result IQ.
    */
   iq(stanza: Element, options?: { timeout?: number }): Promise<Element>;
+  /**
+   * The connection's IQ caller, for a plugin actor to send `iq.call` with
+   * `replyTo` (its answer comes back as `iq.answer`).
+   * @returns The IQ caller actor.
+   * @throws {ClientStoppedError} The client is stopped.
+   */
+  iqCaller(): AnyActorRef;
 }
 
 /** What the plugin actor (its machine) is created with. */
