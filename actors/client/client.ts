@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createActor } from "../../src/deps.ts";
+import { createActor, sendParent } from "../../src/deps.ts";
 import type { ActorWatcher, AnyActorRef, Inspector } from "../../src/types.ts";
 import { clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
@@ -23,9 +23,9 @@ import {
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
 import {
-  checkConnectionOptions,
   Connection,
   type ConnectionEvents,
+  connectionLogic,
   type ConnectionOptions,
   type StanzaHandler,
   type StopResult,
@@ -115,7 +115,7 @@ export class Client {
   #loaded = new Map<string, Loaded>();
   #facades: Record<string, unknown> = Object.create(null);
   #replies: AnyActorRef;
-  #connection: Connection | undefined;
+  #connection: Connection;
   #host: PluginHost;
   #stopped = false;
 
@@ -139,22 +139,36 @@ export class Client {
       );
     }
     const timeout = checkTimeout(options.timeout, "timeout", 5000);
-    // The connection is made on first use; its options are checked now.
-    checkConnectionOptions(Client.#connectionOptions(options));
+    // The options are checked now; nothing is dialled until start().
+    const connection = connectionLogic(Client.#connectionOptions(options), {
+      announceOnline: sendParent(({ context }) => ({
+        type: "client.online",
+        jid: (context as { boundJid: string }).boundJid,
+      })),
+      announceOffline: sendParent({ type: "client.offline" }),
+    });
     this.options = options;
     const requests = this.#requests;
     const { inspect } = options;
-    this.actor = createActor(clientMachine, {
-      // Named for whose it is: two clients' trees differ in the inspector.
-      id: `client:${options.jid}`,
-      inspect: typeof inspect === "function" ? inspect : undefined,
-      input: {
-        onReply: (reply: StorageReply) => requests.settle(reply),
-        storage: options.storage ?? memoryStorage,
-        timeout,
+    this.actor = createActor(
+      clientMachine.provide({ actors: { connection: connection.logic } }),
+      {
+        // Named for whose it is: two clients' trees differ in the inspector.
+        id: `client:${options.jid}`,
+        inspect: typeof inspect === "function" ? inspect : undefined,
+        input: {
+          onReply: (reply: StorageReply) => requests.settle(reply),
+          storage: options.storage ?? memoryStorage,
+          timeout,
+          connection: connection.input,
+        },
       },
-    }).start();
+    ).start();
     this.#replies = this.actor.system.get("replies");
+    this.#connection = new Connection(
+      undefined,
+      this.actor.getSnapshot().children.connection,
+    );
     // A watcher (the live inspector) observes on demand, not every event.
     if (typeof inspect === "object" && inspect !== null) {
       this.#unwatch.push(inspect.watch(this.actor));
@@ -181,7 +195,7 @@ export class Client {
 
   /** The client's JID (the bound full JID once online). */
   get jid(): string {
-    return this.#connection?.jid ?? this.options.jid;
+    return this.#connection.jid ?? this.options.jid;
   }
 
   /**
@@ -189,18 +203,6 @@ export class Client {
    * Its `actor` is the connection machine.
    */
   get connection(): Connection {
-    if (this.#connection === undefined) {
-      const { inspect } = this.options;
-      this.#connection = new Connection(
-        Client.#connectionOptions(this.options),
-      );
-      if (typeof inspect === "object" && inspect !== null) {
-        this.#unwatch.push(inspect.watch(this.#connection.actor));
-      }
-      for (const loaded of this.#loaded.values()) {
-        this.#installHandlers(this.#connection, loaded);
-      }
-    }
     return this.#connection;
   }
 
@@ -440,9 +442,7 @@ export class Client {
     entry.facade = def.create(context);
     this.#loaded.set(name, entry);
     this.#facades[name] = entry.facade;
-    if (this.#connection !== undefined) {
-      this.#installHandlers(this.#connection, entry);
-    }
+    this.#installHandlers(this.#connection, entry);
     return entry.facade;
   }
 
@@ -468,10 +468,8 @@ export class Client {
     this.#stopped = true;
     this.#requests.close();
     try {
-      return await this.#connection?.stop() ??
-        { complete: true, undelivered: [] };
+      return await this.#connection.stop();
     } finally {
-      this.#connection?.actor.stop();
       this.actor.stop();
       for (const unwatch of this.#unwatch.splice(0)) unwatch();
     }

@@ -1,32 +1,46 @@
 /**
- * The root actor of a client (actor id `client:<jid>`).
+ * The root actor of a client (actor id `client:<jid>`): one actor system per
+ * client, with the connection as its child.
  *
  * ```
- * running ─client.load_plugin─► spawn <name>.api (the plugin's registry)
- *         ─client.start_plugin─► spawn <name> (the plugin actor)
+ * offline ─client.online (from the connection)─► online ─client.offline─► offline
+ *   (entering online: api.jid to every registry, so calls without a jid
+ *    use the bound full JID)
+ * (in either state)
+ *   client.load_plugin  ─► spawn <name>.api (the plugin's registry; only
+ *                          for a plugin with ops)
+ *   client.start_plugin ─► spawn <name> (the plugin actor)
+ * invoked: connection (system id `connection`), replies
  *
  * (XState's types allow no `id` on a child spawned from logic given at run
  * time, though the runtime needs one to keep each child: the spawn options
  * are upcast to drop it from the type.)
  * ```
  *
- * It also invokes `replies`, the callback actor that receives every storage
- * answer meant for the promise facade. The connection is created by the
- * facade on first use, with the same inspection observer.
+ * The facade reads what it loaded from the snapshot (`context.registries`,
+ * `context.plugins`) right after sending: events sent from outside any
+ * actor are processed at once, and `registerPlugin` checks that they were
+ * (it throws if called from inside an action of this same system).
  *
  * @module
  */
 import {
   assertEvent,
+  assign,
   enqueueActions,
   fromCallback,
   setup,
 } from "../../src/deps.ts";
-import type { AnyActorLogic, AnyStateMachine } from "../../src/types.ts";
+import type {
+  AnyActorLogic,
+  AnyActorRef,
+  AnyStateMachine,
+} from "../../src/types.ts";
 import { registryMachine } from "../registry/machine.ts";
 import type { StorageReply } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { PluginInput } from "../plugin/define.ts";
+import type { ConnectionInput } from "../connection/protocol.ts";
 
 /** What the client actor is created with. */
 export interface ClientInput {
@@ -36,6 +50,18 @@ export interface ClientInput {
   storage: () => StorageLogic;
   /** Timeout of storage requests and migration steps in ms. */
   timeout: number;
+  /** The input of the invoked connection. */
+  connection: ConnectionInput;
+}
+
+/** The client actor's context. */
+export interface ClientContext extends ClientInput {
+  /** The JID calls are made as: the bound full JID once online. */
+  jid: string;
+  /** The registry of each plugin that has one, by plugin name. */
+  registries: Readonly<Record<string, AnyActorRef>>;
+  /** The plugin actors, by name. */
+  plugins: Readonly<Record<string, AnyActorRef>>;
 }
 
 /** Events the client actor accepts. */
@@ -57,6 +83,15 @@ export type ClientEvent =
     logic: AnyActorLogic;
     /** Its input. */
     input: PluginInput;
+  }
+  | {
+    /** From the connection: the session is online as `jid`. */
+    type: "client.online";
+    jid: string;
+  }
+  | {
+    /** From the connection: the session left `online`. */
+    type: "client.offline";
   };
 
 /**
@@ -67,16 +102,18 @@ const repliesLogic = fromCallback<StorageReply, ClientInput["onReply"]>(
   ({ input, receive }) => receive(input),
 );
 
-/** The client machine. */
-export const clientMachine: AnyStateMachine = setup({
+/** Replaced by the facade with the connection machine it configured. */
+const noConnection = fromCallback(() => {});
+
+const machine = setup({
   types: {
     input: {} as ClientInput,
-    context: {} as ClientInput,
+    context: {} as ClientContext,
     events: {} as ClientEvent,
   },
-  actors: { replies: repliesLogic },
+  actors: { replies: repliesLogic, connection: noConnection },
   actions: {
-    spawnRegistry: enqueueActions(({ context, event, enqueue }) => {
+    spawnRegistry: assign(({ context, event, spawn }) => {
       assertEvent(event, "client.load_plugin");
       const id = `${event.name}.api`;
       const input = {
@@ -84,40 +121,74 @@ export const clientMachine: AnyStateMachine = setup({
         storage: context.storage(),
         timeout: context.timeout,
         isKey: event.isKey,
+        jid: context.jid,
       };
-      enqueue.spawnChild(
+      const ref = spawn(
         registryMachine,
         { id, systemId: id, input } as {
           systemId: string;
           input: typeof input;
         },
       );
+      return { registries: { ...context.registries, [event.name]: ref } };
     }),
-    spawnPlugin: enqueueActions(({ event, enqueue }) => {
+    spawnPlugin: assign(({ context, event, spawn }) => {
       assertEvent(event, "client.start_plugin");
       const { name: id, input } = event;
-      enqueue.spawnChild(
+      const ref = spawn(
         event.logic,
         { id, systemId: id, input } as { systemId: string; input: PluginInput },
       );
+      return { plugins: { ...context.plugins, [id]: ref } };
+    }),
+    /** Calls without a jid use the bound full JID from now on. */
+    tellJid: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, "client.online");
+      enqueue.assign({ jid: event.jid });
+      for (const registry of Object.values(context.registries)) {
+        enqueue.sendTo(registry, { type: "api.jid", jid: event.jid });
+      }
     }),
   },
 }).createMachine({
   id: "client",
-  context: ({ input }) => input,
-  invoke: {
-    id: "replies",
-    systemId: "replies",
-    src: "replies",
-    input: ({ context }: { context: ClientInput }) => context.onReply,
+  context: ({ input }) => ({
+    ...input,
+    jid: input.connection.jid,
+    registries: {},
+    plugins: {},
+  }),
+  invoke: [
+    {
+      id: "replies",
+      systemId: "replies",
+      src: "replies",
+      input: ({ context }: { context: ClientContext }) => context.onReply,
+    },
+    {
+      id: "connection",
+      systemId: "connection",
+      src: "connection",
+      input: ({ context }: { context: ClientContext }) => context.connection,
+    },
+  ],
+  on: {
+    "client.load_plugin": { actions: "spawnRegistry" },
+    "client.start_plugin": { actions: "spawnPlugin" },
   },
-  initial: "running",
+  initial: "offline",
   states: {
-    running: {
+    offline: {
+      on: { "client.online": { target: "online", actions: "tellJid" } },
+    },
+    online: {
       on: {
-        "client.load_plugin": { actions: "spawnRegistry" },
-        "client.start_plugin": { actions: "spawnPlugin" },
+        "client.online": { actions: "tellJid" },
+        "client.offline": { target: "offline" },
       },
     },
   },
 });
+
+/** The client machine (provide its `connection` actor before use). */
+export const clientMachine: AnyStateMachine = machine;

@@ -37,7 +37,11 @@ import {
   fromCallback,
   xmppId,
 } from "../../src/deps.ts";
-import type { AnyActorRef, Inspector } from "../../src/types.ts";
+import type {
+  AnyActorRef,
+  AnyStateMachine,
+  Inspector,
+} from "../../src/types.ts";
 import {
   ClientStoppedError,
   ConnectionError,
@@ -193,15 +197,35 @@ function missingTransport(text: string): TransportLogic {
   });
 }
 
-function createConnectionActor(
+/**
+ * The connection machine with the transport the options pick, and its
+ * input: what a parent machine (the client's) invokes. The options are
+ * checked first (see {@linkcode checkConnectionOptions}).
+ *
+ * @param options The connection options.
+ * @param announce Actions that tell the parent when the session goes online
+ *   and offline (e.g. `sendParent`); none by default.
+ * @returns The logic and its input.
+ */
+export function connectionLogic(
   options: ConnectionOptions,
-  transport: TransportLogic,
-): AnyActorRef {
-  const { transports: _t, inspect, ...input } = options;
+  announce: { announceOnline?: unknown; announceOffline?: unknown } = {},
+): { logic: AnyStateMachine; input: ConnectionInput } {
+  const transport = checkConnectionOptions(options);
+  const { transports: _t, inspect: _i, ...input } = options;
+  const logic = connectionMachine.provide({
+    actors: { transport },
+    actions: announce as Record<string, never>,
+  });
+  return { logic, input };
+}
+
+function createConnectionActor(options: ConnectionOptions): AnyActorRef {
+  const { logic, input } = connectionLogic(options);
   return createActor(
-    connectionMachine.provide({ actors: { transport } }),
+    logic,
     // Named for whose it is: two clients' trees differ in the inspector.
-    { input, inspect, id: `connection:${input.jid}` },
+    { input, inspect: options.inspect, id: `connection:${input.jid}` },
   );
 }
 
@@ -245,10 +269,20 @@ export class Connection {
    *   `allowUnencrypted` (see {@linkcode checkConnectionOptions}).
    * @throws {RangeError} On a numeric option out of range (the message names it).
    */
-  constructor(options: ConnectionOptions) {
-    const transport = checkConnectionOptions(options);
-    this.actor = createConnectionActor(options, transport);
-    this.actor.start();
+  constructor(options: ConnectionOptions);
+  /**
+   * Wrap a connection actor that already runs (internal: the client's
+   * invoked child, made from {@linkcode connectionLogic}).
+   * @param options Ignored.
+   * @param actor The running connection actor.
+   */
+  constructor(options: ConnectionOptions | undefined, actor: AnyActorRef);
+  constructor(options?: ConnectionOptions, actor?: AnyActorRef) {
+    if (actor === undefined) {
+      actor = createConnectionActor(options!);
+      actor.start();
+    }
+    this.actor = actor;
     const { iqCaller, router } = this.actor.getSnapshot().children;
     this.#iqCaller = iqCaller!;
     this.#router = router!;

@@ -379,8 +379,9 @@ const machine = connectionSetup.createMachine({
           entry: [
             { type: "emitStatus", params: { status: "online" } },
             "enterOnline",
+            "announceOnline",
           ],
-          exit: "leaveOnline",
+          exit: ["leaveOnline", "announceOffline"],
           on: {
             "connection.send": [
               { guard: "unackedFull", actions: "rejectUnacked" },

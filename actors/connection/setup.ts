@@ -479,6 +479,12 @@ export const connectionSetup = setup({
       return { type: "sm.sent" as const, stanza: event.stanza };
     }),
     countIn: sendTo("sm", { type: "sm.handled" }),
+    /**
+     * Tell whoever runs this machine that it is online / no longer online:
+     * nothing by default; the client provides a `sendParent`.
+     */
+    announceOnline: enqueueActions(() => {}),
+    announceOffline: enqueueActions(() => {}),
     deliverToHandler: enqueueActions(({ event, self, enqueue }) => {
       assertEvent(event, "router.deliver");
       enqueue.sendTo(event.to, {
