@@ -3,7 +3,6 @@
 // written like a function handler's answer (one ordered list for both).
 import { assert, assertEquals, assertRejects } from "./deps.ts";
 import {
-  createClient,
   definePlugin,
   type Element,
   type RouterAnswer,

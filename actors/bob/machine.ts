@@ -28,11 +28,8 @@
  */
 import {
   assertEvent,
-  assign,
-  emit,
   enqueueActions,
   fromCallback,
-  sendTo,
   setup,
   xml,
   xmppId,

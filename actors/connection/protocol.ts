@@ -9,7 +9,6 @@
 import type { Element } from "../../src/deps.ts";
 import type { AnyActorRef } from "../../src/types.ts";
 import type { SaslMechanism } from "../../src/sasl.ts";
-import type { StanzaKind } from "../../src/stanza.ts";
 import type { TransportEvent } from "../transport/protocol.ts";
 import type { ReconnectOptions } from "./reconnect.ts";
 
