@@ -145,10 +145,12 @@ export class Collector {
    * Watch an actor tree on demand: its system is observed only while a page
    * is open (XState builds no inspection event while nobody observes, so a
    * client watched this way costs nothing without a page). When a page
-   * opens, the running actors are read from the tree; the event history
-   * covers only the time pages were open.
+   * opens, the running actors are read from the tree, down from `root`
+   * through each actor's `getSnapshot().children`; the event history covers
+   * only the time pages were open.
    *
-   * @param root The root actor (e.g. `client.actor`).
+   * @param root The root actor of its system (e.g. `client.actor`): it is
+   *   shown with no parent.
    * @returns A function that stops watching.
    */
   watch(root: AnyActorRef): () => void {
@@ -199,8 +201,9 @@ export class Collector {
           this.#events++;
           const source = e.sourceRef as Ref | undefined;
           const target = e.actorRef as Ref;
-          if (e.event.type === "xstate.init") this.#init(target, source, e);
-          else this.#lineage.seen(target, e.rootId);
+          if (e.event.type === "xstate.init") {
+            this.#init(target, source, e.rootId);
+          } else this.#lineage.seen(target, e.rootId);
           this.#remember(e.event, target, source);
           if (this.#pages.size > 0) {
             this.#pages.broadcast(
@@ -249,9 +252,11 @@ export class Collector {
    * it was described earlier (a page opened, or this task ended, before it
    * started), describe it again with the parent just learned.
    */
-  #init(target: Ref, source: Ref | undefined, e: { rootId: string }): void {
-    const learned = this.#lineage.init(target, source, e.rootId);
+  #init(target: Ref, source: Ref | undefined, rootId: string): void {
+    const learned = this.#lineage.init(target, source, rootId);
     if (this.#pages.size === 0) return;
+    // Not from its parent (anyone may send that type): wait for the real one.
+    if (!learned && this.#lineage.rootOf(target) !== target.sessionId) return;
     if (
       this.#pending.delete(target) ||
       (learned && this.#live.has(target.sessionId))

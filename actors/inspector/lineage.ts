@@ -145,17 +145,20 @@ export class Lineage {
       this.#places.set(top, place);
     }
     const rootId = place.rootId;
-    visit(top);
-    // Depth first, without recursion: a deep tree cannot overflow the stack.
+    // Depth first, each parent before its children and siblings in the
+    // order their parent lists them, without recursion: a deep tree cannot
+    // overflow the stack.
     const stack: AnyActorRef[] = [top];
-    for (let parent = stack.pop(); parent; parent = stack.pop()) {
-      for (const child of Object.values(childrenOf(parent) ?? {})) {
+    for (let ref = stack.pop(); ref; ref = stack.pop()) {
+      visit(ref);
+      const children = Object.values(childrenOf(ref) ?? {});
+      for (let i = children.length - 1; i >= 0; i--) {
+        const child = children[i];
         if (!child || statusOf(child) !== "active") continue;
         const known = this.#places.get(child);
         if (known === undefined) {
-          this.#places.set(child, { rootId, parentId: parent.sessionId });
-        } else known.parentId ??= parent.sessionId;
-        visit(child);
+          this.#places.set(child, { rootId, parentId: ref.sessionId });
+        } else known.parentId ??= ref.sessionId;
         stack.push(child);
       }
     }
