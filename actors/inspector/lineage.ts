@@ -59,20 +59,14 @@ function statusOf(ref: AnyActorRef): string | undefined {
  * import { createActor, createMachine } from "npm:xstate@^5.33.0";
  * import { Lineage } from "./lineage.ts";
  *
- * const lineage = new Lineage();
- * const child = createMachine({});
  * const root = createActor(
- *   createMachine({ invoke: { id: "kid", src: child } }),
- *   {
- *     inspect: (e) => {
- *       if (e.type === "@xstate.actor") lineage.born(e.actorRef, e.rootId);
- *       if (e.type === "@xstate.event" && e.event.type === "xstate.init") {
- *         lineage.init(e.actorRef, e.sourceRef, e.rootId);
- *       }
- *     },
- *   },
+ *   createMachine({ invoke: { id: "kid", src: createMachine({}) } }),
  * ).start();
+ * const lineage = new Lineage();
+ * const seen: string[] = [];
+ * lineage.adopt(root, (ref) => seen.push(ref.sessionId));
  * const kid = root.getSnapshot().children.kid!;
+ * strictEqual(seen.length, 2);
  * strictEqual(lineage.parentOf(kid), root.sessionId);
  * strictEqual(lineage.rootOf(kid), root.sessionId);
  * strictEqual(lineage.parentOf(root), undefined);
