@@ -21,6 +21,7 @@ import {
   snapshotOf,
 } from "./frames.ts";
 import { Ingest, type SourceLimits } from "./ingest.ts";
+import { Lineage } from "./lineage.ts";
 import { PageQueues, type PageSink } from "./page_queue.ts";
 import { EventRing } from "./ring.ts";
 
@@ -68,19 +69,9 @@ export interface CollectorStats {
 }
 
 type Ref = AnyActorRef & {
-  _parent?: AnyActorRef;
   systemId?: string;
   logic?: unknown;
 };
-
-/**
- * An actor's parent. XState has no public way to read it, so this reads the
- * private `_parent`: the one place in the inspector that does (if a release
- * renames it, actors show as roots and no parent link is drawn).
- */
-function parentOf(ref: Ref): Ref | undefined {
-  return ref._parent as Ref | undefined;
-}
 
 /**
  * Collects what XState reports and serves it to pages.
@@ -112,7 +103,10 @@ export class Collector {
   #live = new Map<string, Ref>();
   // Actor trees watched on demand: observed only while a page is open.
   #watched = new Set<{ root: Ref; sub?: { unsubscribe(): void } }>();
-  #pending: Ref[] = [];
+  // Actors reported while a page listens, not yet described to it.
+  #pending = new Set<Ref>();
+  // Roots and parents, from XState's public API (`lineage.ts`).
+  #lineage = new Lineage();
   #pages: PageQueues;
   #ingest: Ingest;
   #graphs = new WeakMap<object, MachineGraph | null>();
@@ -151,10 +145,12 @@ export class Collector {
    * Watch an actor tree on demand: its system is observed only while a page
    * is open (XState builds no inspection event while nobody observes, so a
    * client watched this way costs nothing without a page). When a page
-   * opens, the running actors are read from the tree; the event history
-   * covers only the time pages were open.
+   * opens, the running actors are read from the tree, down from `root`
+   * through each actor's `getSnapshot().children`; the event history covers
+   * only the time pages were open.
    *
-   * @param root The root actor (e.g. `client.actor`).
+   * @param root The root actor of its system (e.g. `client.actor`): it is
+   *   shown with no parent.
    * @returns A function that stops watching.
    */
   watch(root: AnyActorRef): () => void {
@@ -170,17 +166,8 @@ export class Collector {
   #connect(w: { root: Ref; sub?: { unsubscribe(): void } }): void {
     if (w.sub !== undefined) return;
     w.sub = w.root.system.inspect(this.inspect);
-    const adopt = (ref: Ref) => {
-      const snap = ref.getSnapshot() as
-        | { status?: string; children?: Record<string, Ref> }
-        | undefined;
-      if (snap?.status !== "active") return;
-      this.#live.set(ref.sessionId, ref);
-      for (const child of Object.values(snap.children ?? {})) {
-        if (child) adopt(child);
-      }
-    };
-    adopt(w.root);
+    // Started before it was observed: its tree is read from the snapshots.
+    this.#lineage.adopt(w.root, (ref) => this.#live.set(ref.sessionId, ref));
   }
 
   #disconnect(w: { root: Ref; sub?: { unsubscribe(): void } }): void {
@@ -188,9 +175,9 @@ export class Collector {
     w.sub.unsubscribe();
     w.sub = undefined;
     // Unobserved from now on: forget its actors (re-read on reconnect).
-    const root = w.root.sessionId;
+    const root = this.#lineage.rootOf(w.root) ?? w.root.sessionId;
     for (const [id, ref] of this.#live) {
-      if (rootOf(ref) === root) this.#live.delete(id);
+      if (this.#lineage.rootOf(ref) === root) this.#live.delete(id);
     }
   }
 
@@ -209,16 +196,18 @@ export class Collector {
 
   #observe(e: InspectionEvent): void {
     try {
-      if (this.#pending.length > 0) this.#flushPending();
       switch (e.type) {
         case "@xstate.event": {
           this.#events++;
           const source = e.sourceRef as Ref | undefined;
           const target = e.actorRef as Ref;
+          if (e.event.type === "xstate.init") {
+            this.#init(target, source, e.rootId);
+          } else this.#lineage.seen(target, e.rootId);
           this.#remember(e.event, target, source);
           if (this.#pages.size > 0) {
             this.#pages.broadcast(
-              this.#eventFrame(e.event, target, source, Date.now()),
+              this.#eventFrame(e.event, target, source, Date.now(), e.rootId),
             );
           }
           break;
@@ -226,10 +215,13 @@ export class Collector {
         case "@xstate.actor": {
           const ref = e.actorRef as Ref;
           this.#live.set(ref.sessionId, ref);
+          this.#lineage.born(ref, e.rootId);
           if (this.#pages.size > 0) {
             // XState reports an actor from its constructor, before its system
-            // id and first snapshot are set: describe it at the next event.
-            if (this.#pending.push(ref) === 1) {
+            // id, first snapshot and parent are known: describe it at its
+            // start (`xstate.init`), or at the latest once this task is done.
+            this.#pending.add(ref);
+            if (this.#pending.size === 1) {
               queueMicrotask(() => this.#flushPending());
             }
           }
@@ -254,9 +246,29 @@ export class Collector {
     }
   }
 
+  /**
+   * An actor starts: its first event, `xstate.init`, comes from its parent
+   * (none for a root). Describe it to the pages now, before that event; if
+   * it was described earlier (a page opened, or this task ended, before it
+   * started), describe it again with the parent just learned.
+   */
+  #init(target: Ref, source: Ref | undefined, rootId: string): void {
+    const learned = this.#lineage.init(target, source, rootId);
+    if (this.#pages.size === 0) return;
+    // Not from its parent (anyone may send that type): wait for the real one.
+    if (!learned && this.#lineage.rootOf(target) !== target.sessionId) return;
+    if (
+      this.#pending.delete(target) ||
+      (learned && this.#live.has(target.sessionId))
+    ) {
+      this.#pages.broadcast(this.#actorFrame(target));
+    }
+  }
+
   #flushPending(): void {
     const refs = this.#pending;
-    this.#pending = [];
+    if (refs.size === 0) return;
+    this.#pending = new Set();
     for (const ref of refs) {
       if (this.#pages.size > 0) this.#pages.broadcast(this.#actorFrame(ref));
     }
@@ -291,13 +303,17 @@ export class Collector {
     target: Ref | string,
     source: Ref | string | undefined,
     at: number,
+    rootId?: string,
   ): InspectorFrame {
     const f = this.#frame(
       "@xstate.event",
       typeof target === "string" ? target : target.sessionId,
       at,
     );
-    if (typeof target !== "string") f.rootId = rootOf(target);
+    if (typeof target !== "string") {
+      const root = rootId ?? this.#lineage.rootOf(target);
+      if (root !== undefined) f.rootId = root;
+    }
     if (source !== undefined) {
       f.sourceId = typeof source === "string" ? source : source.sessionId;
     }
@@ -311,9 +327,10 @@ export class Collector {
 
   #actorFrame(ref: Ref): InspectorFrame {
     const f = this.#frame("@xstate.actor", ref.sessionId, Date.now());
-    f.rootId = rootOf(ref);
-    const parent = parentOf(ref);
-    if (parent) f.parentId = parent.sessionId;
+    const rootId = this.#lineage.rootOf(ref);
+    if (rootId !== undefined) f.rootId = rootId;
+    const parentId = this.#lineage.parentOf(ref);
+    if (parentId !== undefined) f.parentId = parentId;
     const logic = ref.logic as
       | { id?: string; config?: { id?: string }; root?: unknown }
       | undefined;
@@ -439,10 +456,4 @@ export class Collector {
 function isFrame(x: unknown): x is InspectorFrame {
   return typeof x === "object" && x !== null &&
     (x as { _version?: unknown })._version === FRAME_VERSION;
-}
-
-function rootOf(ref: Ref): string {
-  let r: Ref = ref;
-  for (let p = parentOf(r); p; p = parentOf(r)) r = p;
-  return r.sessionId;
 }
