@@ -44,19 +44,13 @@ import type {
   ConnectionInput,
   ConnectionStatus,
 } from "./protocol.ts";
-import { isRetryable, reconnectDelay } from "./reconnect.ts";
+import { reconnectDelay } from "./reconnect.ts";
 import { countsAsStanza, skippedError, skippedReply } from "./skipped.ts";
 import { stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
-import { isLoopbackHost, redirectTarget } from "../transport/protocol.ts";
-
-/** How long `closing` waits for the server's close (see the delays). */
-function closeDelay(context: ConnectionContext): number {
-  return context.stopDeadline !== undefined && !context.smEnabled
-    ? Math.max(0, context.stopDeadline - Date.now())
-    : context.closeTimeout;
-}
+import { redirectTarget } from "../transport/protocol.ts";
+import { connectionDelays, connectionGuards } from "./guards.ts";
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -94,55 +88,8 @@ export const connectionSetup = setup({
     sasl: saslMachine,
     sm: streamManagement,
   },
-  delays: {
-    // chosen by planReconnect (./reconnect.ts: reconnectDelay)
-    reconnectDelay: ({ context }) => context.reconnectIn,
-    // A stop without stream management waits for the server's close up to
-    // its deadline (the writes go first); any other close, closeTimeout.
-    closeTimeout: ({ context }) => closeDelay(context),
-    // The transport answers an abort at once; this is a backstop.
-    closeGiveUp: ({ context }) => closeDelay(context) + 100,
-    stopRemaining: ({ context }) =>
-      Math.max(0, (context.stopDeadline ?? 0) - Date.now()),
-    negotiationTimeout: ({ context }) => context.negotiationTimeout,
-  },
-  guards: {
-    stopRequested: ({ context }) => context.stopping,
-    negotiating: ({ context }) => context.negotiating,
-    hasError: ({ context }) => context.error !== undefined,
-    shouldReconnect: ({ context }) =>
-      context.reconnect.enabled && context.wasOnline && !context.stopping &&
-      isRetryable(context.error) &&
-      context.attempt < context.reconnect.maxAttempts,
-    shouldStartTls: ({ context }) =>
-      !context.secure && context.canStartTls && context.starttls &&
-      context.features?.starttls !== undefined,
-    unencryptedRefused: ({ context }) =>
-      !context.secure && !context.allowUnencrypted &&
-      !(context.service.protocol === "ws" &&
-        isLoopbackHost(context.service.hostname)),
-    tlsRequiredButUnavailable: ({ context }) =>
-      !context.secure && context.features?.starttls?.required === true,
-    needsAuth: ({ context }) => !context.authenticated,
-    canBind: ({ context }) => context.features?.bind === true,
-    saslSucceeded: (_, params: { ok: boolean }) => params.ok,
-    isBindAnswer: ({ context }, params: { id: string }) =>
-      params.id === context.bindId,
-    queueFull: ({ context }) => context.queue.length >= context.queueLimit,
-    unackedFull: ({ context }) => context.smBacklog !== undefined,
-    smCounting: ({ context }) => context.smEnabled,
-    smOffered: ({ context }) =>
-      context.sm.enabled && context.features?.sm === true,
-    canResume: ({ context }) =>
-      context.smSession !== undefined && context.sm.enabled &&
-      context.features?.sm === true,
-    shouldRedirect: ({ context }) =>
-      context.redirect !== undefined && !context.redirected &&
-      !context.stopping,
-    bindAnswerWithSm: ({ context, event }) =>
-      event.type === "bind.result" && event.id === context.bindId &&
-      context.sm.enabled && context.features?.sm === true,
-  },
+  delays: connectionDelays,
+  guards: connectionGuards,
   actions: {
     emitStatus: emit((_, params: { status: ConnectionStatus }) => ({
       type: "status" as const,
