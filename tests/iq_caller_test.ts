@@ -156,3 +156,42 @@ Deno.test("iqCaller refuses a second call with an id already waiting", async () 
   await assertRejects(first.answer, TypeError, /refused/);
   s.stop();
 });
+
+Deno.test("iqCaller answers an actor's call (replyTo) through its parent: result, spoofed answer, timeout, duplicate id", async () => {
+  const s = start();
+  const me = s.child; // any actor ref will do as the addressee
+  const call = (id: string, to: string, timeout?: number) =>
+    s.child.send({
+      type: "iq.call",
+      id,
+      stanza: xml("iq", { type: "get", id, to }),
+      timeout,
+      replyTo: me,
+    });
+  const replies = () =>
+    s.seen.filter((e) => e.type === "iq.reply") as unknown as {
+      to: unknown;
+      answer: { type: string; id: string; stanza?: Element; error?: Error };
+    }[];
+
+  call("a1", "bob@localhost/b");
+  // An answer from someone else is not the answer (RFC 6120 §8.1.2.1).
+  s.result("a1", "mallory@evil.example/x");
+  assertEquals(replies().length, 0);
+  s.result("a1", "bob@localhost/b");
+  const [ok] = replies();
+  assert(ok.to === me);
+  assertEquals([ok.answer.type, ok.answer.id], ["iq.answer", "a1"]);
+  assertEquals(ok.answer.stanza?.attrs.type, "result");
+
+  call("a2", "bob@localhost/b", 10);
+  for (let i = 0; i < 50 && replies().length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert(replies()[1].answer.error instanceof TimeoutError);
+
+  call("a3", "bob@localhost/b");
+  call("a3", "bob@localhost/b");
+  assert(replies()[2].answer.error instanceof TypeError);
+  s.stop();
+});
