@@ -62,18 +62,16 @@ export type {
   BindEvent,
   CopyOutcome,
   ExpiryEvent,
-  MigrationRoute,
+  MigrationKeys,
   PendingBind,
   RegistryEmitted,
   RegistryEvent,
   Route,
 } from "./actors/registry/protocol.ts";
 export {
-  type MigrationPhase,
-  MigrationRouter,
   stallWatch,
   type StallWatchInput,
-} from "./actors/registry/router.ts";
+} from "./actors/registry/migration.ts";
 export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
 export { registryMachine } from "./actors/registry/machine.ts";
 export { storageId } from "./actors/storage/names.ts";

@@ -56,7 +56,7 @@ Deno.test("api.bind({ migrate }) swaps memory → file → idb → memory under 
       if (i % 300 === 150) {
         binds.push(bob.api.bind(targets[binds.length](), { migrate: true }));
       }
-      if (bob.api.actor.getSnapshot().context.router !== undefined) routed++;
+      if (bob.api.actor.getSnapshot().matches("migrating")) routed++;
       if (i % 2 === 0) {
         const p = bob.setBob(payload(1000 + i), "text/plain");
         setDuring.push(p);

@@ -9,10 +9,8 @@ import type { ActorWatcher, AnyActorRef, Inspector } from "../../src/types.ts";
 import { clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
-import type { StorageReply } from "../storage/protocol.ts";
 import { checkTimeout } from "../../src/options.ts";
 import { ClientStoppedError } from "../../src/errors.ts";
-import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
 import { type BobOptions, type BobPlugin, bobPlugin } from "../bob/plugin.ts";
 import {
@@ -111,10 +109,8 @@ export class Client {
   /** The root actor (actor id `client:<jid>`). */
   readonly actor: AnyActorRef;
   #unwatch: (() => void)[] = [];
-  #requests = new RequestTable();
   #loaded = new Map<string, Loaded>();
   #facades: Record<string, unknown> = Object.create(null);
-  #replies: AnyActorRef;
   #connection: Connection | undefined;
   #host: PluginHost;
   #stopped = false;
@@ -142,19 +138,16 @@ export class Client {
     // The connection is made on first use; its options are checked now.
     checkConnectionOptions(Client.#connectionOptions(options));
     this.options = options;
-    const requests = this.#requests;
     const { inspect } = options;
     this.actor = createActor(clientMachine, {
       // Named for whose it is: two clients' trees differ in the inspector.
       id: `client:${options.jid}`,
       inspect: typeof inspect === "function" ? inspect : undefined,
       input: {
-        onReply: (reply: StorageReply) => requests.settle(reply),
         storage: options.storage ?? memoryStorage,
         timeout,
       },
     }).start();
-    this.#replies = this.actor.system.get("replies");
     // A watcher (the live inspector) observes on demand, not every event.
     if (typeof inspect === "object" && inspect !== null) {
       this.#unwatch.push(inspect.watch(this.actor));
@@ -192,6 +185,12 @@ export class Client {
       if (typeof inspect === "object" && inspect !== null) {
         this.#unwatch.push(inspect.watch(this.#connection.actor));
       }
+      // Calls naming no JID are for the bound full JID once online.
+      this.#connection.on("online", (jid) => {
+        for (const { context } of this.#loaded.values()) {
+          context.api.actor.send({ type: "api.jid", jid });
+        }
+      });
       for (const loaded of this.#loaded.values()) {
         this.#installHandlers(this.#connection, loaded);
       }
@@ -402,15 +401,17 @@ export class Client {
     }
     def.checkOptions?.(options as Record<string, unknown>);
     for (const dep of def.dependencies ?? []) this.registerPlugin(dep);
-    this.actor.send({ type: "client.load_plugin", name, isKey: def.isKey });
+    this.actor.send({
+      type: "client.load_plugin",
+      name,
+      isKey: def.isKey,
+      jid: this.jid,
+    });
     const api = new Api({
       registry: this.actor.system.get(`${name}.api`) as AnyActorRef,
-      replies: this.#replies,
-      requests: this.#requests,
       ns: name,
       timeout:
         (this.actor.getSnapshot().context as { timeout: number }).timeout,
-      jid: () => this.jid,
     });
     for (const [op, handler] of Object.entries(def.ops ?? {})) {
       api.registerDefault(handler, op);
@@ -460,7 +461,6 @@ export class Client {
    */
   async stop(): Promise<StopResult> {
     this.#stopped = true;
-    this.#requests.close();
     try {
       return await this.#connection?.stop() ??
         { complete: true, undelivered: [] };

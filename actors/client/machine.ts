@@ -10,28 +10,21 @@
  * are upcast to drop it from the type.)
  * ```
  *
- * It also invokes `replies`, the callback actor that receives every storage
- * answer meant for the promise facade. The connection is created by the
- * facade on first use, with the same inspection observer.
+ * A registry is given the client's JID as it stands when the plugin loads
+ * (the facade sends it `api.jid` when the connection goes online). The
+ * connection is created by the facade on first use, with the same
+ * inspection observer.
  *
  * @module
  */
-import {
-  assertEvent,
-  enqueueActions,
-  fromCallback,
-  setup,
-} from "../../src/deps.ts";
+import { assertEvent, enqueueActions, setup } from "../../src/deps.ts";
 import type { AnyActorLogic, AnyStateMachine } from "../../src/types.ts";
 import { registryMachine } from "../registry/machine.ts";
-import type { StorageReply } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { PluginInput } from "../plugin/define.ts";
 
 /** What the client actor is created with. */
 export interface ClientInput {
-  /** Called with every reply addressed to the facade. */
-  onReply: (reply: StorageReply) => void;
   /** The storage each plugin starts with. */
   storage: () => StorageLogic;
   /** Timeout of storage requests and migration steps in ms. */
@@ -47,6 +40,8 @@ export type ClientEvent =
     name: string;
     /** Which keys of its namespace are its own (for migrations). */
     isKey?: (key: string) => boolean;
+    /** The client's JID now: what calls naming no JID are for. */
+    jid?: string;
   }
   | {
     /** Spawn the actor of plugin `name` (system id `<name>`). */
@@ -59,14 +54,6 @@ export type ClientEvent =
     input: PluginInput;
   };
 
-/**
- * The replies actor: a callback actor (one cheap hop) that hands each storage
- * reply to the facade's pending-request table.
- */
-const repliesLogic = fromCallback<StorageReply, ClientInput["onReply"]>(
-  ({ input, receive }) => receive(input),
-);
-
 /** The client machine. */
 export const clientMachine: AnyStateMachine = setup({
   types: {
@@ -74,7 +61,6 @@ export const clientMachine: AnyStateMachine = setup({
     context: {} as ClientInput,
     events: {} as ClientEvent,
   },
-  actors: { replies: repliesLogic },
   actions: {
     spawnRegistry: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "client.load_plugin");
@@ -84,6 +70,7 @@ export const clientMachine: AnyStateMachine = setup({
         storage: context.storage(),
         timeout: context.timeout,
         isKey: event.isKey,
+        jid: event.jid,
       };
       enqueue.spawnChild(
         registryMachine,
@@ -105,12 +92,6 @@ export const clientMachine: AnyStateMachine = setup({
 }).createMachine({
   id: "client",
   context: ({ input }) => input,
-  invoke: {
-    id: "replies",
-    systemId: "replies",
-    src: "replies",
-    input: ({ context }: { context: ClientInput }) => context.onReply,
-  },
   initial: "running",
   states: {
     running: {

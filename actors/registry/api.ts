@@ -7,7 +7,9 @@
  */
 import type { AnyActorRef } from "../../src/types.ts";
 import type {
+  ApiCallEvent,
   ApiHandler,
+  BindEvent,
   BindReport,
   KeyFilter,
   ProgressEvent,
@@ -16,17 +18,9 @@ import type {
   Scope,
   StorageOp,
 } from "./protocol.ts";
-import { deliver, resolveRoute } from "./routes.ts";
-import type { StorageRequest } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
-import type { RequestTable } from "./requests.ts";
-import {
-  ApiError,
-  ClientStoppedError,
-  ItemNotFound,
-  StorageError,
-} from "../../src/errors.ts";
-import { isActorRef, isThenable } from "../../src/_util.ts";
+import { ClientStoppedError } from "../../src/errors.ts";
+import { isActorRef } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
@@ -94,13 +88,16 @@ export interface BindOptions {
 
 /** Internal wiring of an {@linkcode Api}. */
 export interface ApiWiring {
+  /** The plugin's registry actor. */
   registry: AnyActorRef;
-  replies: AnyActorRef;
-  requests: RequestTable;
+  /** The API name (storage namespace). */
   ns: string;
+  /** Default timeout of a call in ms. */
   timeout: number;
-  jid: () => string | undefined;
 }
+
+/** Bind ids: unique in the process, so progress events find their bind. */
+let nextBind = 1;
 
 function isLogic(x: unknown): x is StorageLogic {
   return typeof (x as StorageLogic)?.transition === "function" &&
@@ -111,24 +108,6 @@ function assertOp(op: unknown, what: string): asserts op is string {
   if (typeof op !== "string" || op === "") {
     throw new TypeError(`Cannot ${what}: op must be a non-empty string`);
   }
-}
-
-function handlerError(op: string, cause: unknown): Error {
-  if (cause instanceof ItemNotFound || cause instanceof ApiError) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new ApiError(op, `Cannot run ${op}: handler failed: ${detail}`, {
-    cause,
-  });
-}
-
-function storageError(op: string) {
-  return (cause: Error): Error => {
-    if (
-      cause instanceof StorageError || cause instanceof ItemNotFound ||
-      cause instanceof TypeError
-    ) return cause;
-    return new StorageError(`Cannot run ${op}: ${cause.message}`, { cause });
-  };
 }
 
 /**
@@ -152,7 +131,8 @@ export class Api {
 
   /**
    * Wrap a plugin's registry actor (done by `registerPlugin`).
-   * @param wiring The registry actor and the reply plumbing (internal).
+   * @param wiring The registry actor, namespace and default timeout
+   *   (internal).
    */
   constructor(wiring: ApiWiring) {
     this.#w = wiring;
@@ -228,10 +208,12 @@ export class Api {
 
   /**
    * Run `op`: the JID+node handler, else the JID handler, else the global
-   * one. Function handlers are called directly; storage ops go to the bound
-   * storage actor in one message (during a migrating bind, through the
-   * migration's router: at most one more storage message, never a wait for
-   * the copy).
+   * one. The call enters the registry as one `api.call` event; the registry
+   * calls a function handler, or sends the storage op to the bound storage
+   * actor in one message (during a migrating bind over both storages: at
+   * most one more storage message, never a wait for the copy), and settles
+   * the promise from the answer. A call without `jid` is for the client's
+   * JID (the bound full JID once online).
    *
    * @param op The op name.
    * @param options JID, node, ifrom, args and timeout.
@@ -244,13 +226,11 @@ export class Api {
    */
   run<R = unknown>(op: string, options: RunOptions = {}): Promise<R> {
     const w = this.#w;
-    const snapshot = w.registry.getSnapshot();
-    if (snapshot.status !== "active") {
+    if (w.registry.getSnapshot().status !== "active") {
       return Promise.reject(
         new ClientStoppedError(`Cannot run ${op}: the client is stopped`),
       );
     }
-    const context = snapshot.context as RegistryContext;
     let timeout: number;
     try {
       if (typeof op !== "string") {
@@ -260,59 +240,22 @@ export class Api {
     } catch (e) {
       return Promise.reject(e);
     }
-    const jid = options.jid ?? w.jid();
-    const { node, ifrom, args } = options;
-    const route = resolveRoute(context, op, jid, node);
-    if (route === null) {
-      return Promise.reject(new ApiError(op, `Cannot run ${op}: unknown op`));
-    }
-    if (route === undefined) {
-      return Promise.reject(
-        new ApiError(op, `Cannot run ${op}: no handler registered`),
+    const { jid, node, ifrom, args } = options;
+    return new Promise<R>((resolve, reject) => {
+      w.registry.send(
+        {
+          type: "api.call",
+          op,
+          jid,
+          node,
+          ifrom,
+          args,
+          timeout,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        } satisfies ApiCallEvent,
       );
-    }
-    if (route.kind === "function") {
-      let result;
-      try {
-        result = route.handler(jid, node, ifrom, args);
-      } catch (e) {
-        return Promise.reject(handlerError(op, e));
-      }
-      if (!isThenable<R>(result)) return Promise.resolve(result as R);
-      // A function handler gets the same deadline as a storage call.
-      const { id, promise } = w.requests.open<R>(
-        timeout,
-        `Cannot run ${op}: handler did not settle within ${timeout} ms`,
-      );
-      Promise.resolve(result).then(
-        (value) => w.requests.resolve(id, value),
-        (e) => w.requests.fail(id, handlerError(op, e)),
-      );
-      return promise;
-    }
-    let call;
-    try {
-      call = route.op.request(args);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const finish = route.op.result;
-    const { id, promise } = w.requests.open<R>(
-      timeout,
-      `Cannot run ${op}: storage did not answer within ${timeout} ms`,
-      finish === undefined ? undefined : (value) => finish(value, args) as R,
-      storageError(op),
-    );
-    const request = {
-      ...call,
-      id,
-      ns: w.ns,
-      replyTo: w.replies,
-    } as StorageRequest;
-    const router = context.router;
-    if (router === undefined) deliver(context.storage, request);
-    else router.route(request);
-    return promise;
+    });
   }
 
   /**
@@ -400,36 +343,43 @@ export class Api {
         ),
       );
     }
-    // The registry answers every bind (its steps time out), so the request
-    // itself needs no deadline.
-    const { id, promise } = w.requests.open<BindReport>(
-      Number.POSITIVE_INFINITY,
-      "Cannot bind storage",
-      (value) => value as BindReport,
-    );
-    let done: Promise<BindReport> = promise;
-    if (typeof onProgress === "function") {
-      const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
-        if (e.bind !== id) return;
-        try {
-          onProgress(e);
-        } catch {
-          // A failing progress callback must not disturb the migration.
-        }
-      });
-      done = promise.finally(() => sub.unsubscribe());
-    }
-    w.registry.send({
-      type: "api.bind",
-      storage,
-      migrate: options.migrate === true,
-      merge: merge === true,
-      isKey,
-      batchSize,
-      id,
-      replyTo: w.replies,
+    // The registry settles every bind (its steps time out).
+    const id = nextBind++;
+    return new Promise<BindReport>((resolve, reject) => {
+      let settle = { resolve, reject };
+      if (typeof onProgress === "function") {
+        const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
+          if (e.bind !== id) return;
+          try {
+            onProgress(e);
+          } catch {
+            // A failing progress callback must not disturb the migration.
+          }
+        });
+        settle = {
+          resolve: (report) => {
+            sub.unsubscribe();
+            resolve(report);
+          },
+          reject: (error) => {
+            sub.unsubscribe();
+            reject(error);
+          },
+        };
+      }
+      w.registry.send(
+        {
+          type: "api.bind",
+          storage,
+          migrate: options.migrate === true,
+          merge: merge === true,
+          isKey,
+          batchSize,
+          id,
+          ...settle,
+        } satisfies BindEvent,
+      );
     });
-    return done;
   }
 
   #registerRoute(route: Route, op: string, options: RegisterOptions): void {
