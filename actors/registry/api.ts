@@ -345,28 +345,7 @@ export class Api {
     }
     // The registry settles every bind (its steps time out).
     const id = nextBind++;
-    return new Promise<BindReport>((resolve, reject) => {
-      let settle = { resolve, reject };
-      if (typeof onProgress === "function") {
-        const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
-          if (e.bind !== id) return;
-          try {
-            onProgress(e);
-          } catch {
-            // A failing progress callback must not disturb the migration.
-          }
-        });
-        settle = {
-          resolve: (report) => {
-            sub.unsubscribe();
-            resolve(report);
-          },
-          reject: (error) => {
-            sub.unsubscribe();
-            reject(error);
-          },
-        };
-      }
+    const done = new Promise<BindReport>((resolve, reject) => {
       w.registry.send(
         {
           type: "api.bind",
@@ -376,10 +355,23 @@ export class Api {
           isKey,
           batchSize,
           id,
-          ...settle,
+          resolve,
+          reject,
         } satisfies BindEvent,
       );
     });
+    if (typeof onProgress !== "function") return done;
+    const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
+      if (e.bind !== id) return;
+      try {
+        onProgress(e);
+      } catch {
+        // A failing progress callback must not disturb the migration.
+      }
+    });
+    // Unsubscribed a microtask after the bind settles: the last progress
+    // event, emitted in the same step, has reached the callback by then.
+    return done.finally(() => sub.unsubscribe());
   }
 
   #registerRoute(route: Route, op: string, options: RegisterOptions): void {
