@@ -210,7 +210,11 @@ export function startCall(
   const jid = event.jid ?? context.jid;
   const route = resolveRoute(context, op, jid, node);
   if (route === null) {
-    return fail(call, new ApiError(op, `Cannot run ${op}: unknown op`), enqueue);
+    return fail(
+      call,
+      new ApiError(op, `Cannot run ${op}: unknown op`),
+      enqueue,
+    );
   }
   if (route === undefined) {
     return fail(

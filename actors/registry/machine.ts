@@ -49,7 +49,6 @@ import {
   assign,
   emit,
   enqueueActions,
-  fromCallback,
   raise,
   sendTo,
   setup,
@@ -57,25 +56,26 @@ import {
 import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import { isActorRef } from "../../src/_util.ts";
 import type {
-  BindReport,
   RegistryContext,
   RegistryEmitted,
   RegistryEvent,
   RegistryInput,
 } from "./protocol.ts";
-import { place, table } from "./routes.ts";
+import { editOps } from "./routes.ts";
 import { storageId, uniqueId } from "../storage/names.ts";
-import { copierInput, NO_COPY, retireCurrent } from "./steps.ts";
+import {
+  copierInput,
+  named,
+  NO_COPY,
+  rejectBind,
+  resolveBind,
+  retireCurrent,
+  stepOf,
+  storageIds,
+} from "./steps.ts";
 import { copierMachine } from "./copier.ts";
 import { bindError } from "./bind_error.ts";
-import {
-  type Enqueue,
-  expire,
-  sendStorage,
-  settled,
-  startCall,
-  type Step,
-} from "./calls.ts";
+import { expire, sendStorage, settled, startCall } from "./calls.ts";
 import {
   abortCalls,
   commitCalls,
@@ -84,88 +84,10 @@ import {
   routeMigrating,
   stallWatch,
 } from "./migration.ts";
-import {
-  CallTable,
-  CONTROL_BASE,
-  COPIER_BASE,
-  type Call,
-} from "./requests.ts";
+import { CallTable, CONTROL_BASE, COPIER_BASE } from "./requests.ts";
+import { awaiter, clock } from "./clock.ts";
 
 type BindStep = { step?: "ready" | "drain" };
-
-/**
- * Spawn options with an id. XState's types allow no `id` on a child spawned
- * from logic given at run time, though its runtime takes one (and keys the
- * child by it): the options are upcast to drop it from the type.
- */
-function named(id: string): { systemId?: string } {
-  return { id } as { systemId?: string };
-}
-
-/** The ids of the storages alive under this registry (bound, retiring). */
-function storageIds(context: RegistryContext): Set<string> {
-  const ids = new Set([context.storage.id]);
-  for (const r of Object.values(context.retiring)) ids.add(r.ref.id);
-  if (context.pending !== undefined) ids.add(context.pending.to.id);
-  return ids;
-}
-
-/**
- * The request clock: reports each call whose deadline passed
- * (`api.timeout`), and, when the registry stops, rejects every pending call
- * and bind with `ClientStoppedError`.
- */
-const clock = fromCallback<{ type: "noop" }, CallTable>(
-  ({ input, sendBack }) => {
-    input.onExpire = (id: number, call: Call) =>
-      sendBack({ type: "api.timeout", id, call });
-    return () => {
-      input.onExpire = undefined;
-      input.close();
-    };
-  },
-);
-
-/**
- * The awaiter: waits for the promise of an async function handler and
- * reports how it settled (`api.settled`), so that the registry settles the
- * call in a step of its own.
- */
-const awaiter = fromCallback<
-  { type: "await"; id: number; promise: PromiseLike<unknown> }
->(({ receive, sendBack }) => {
-  let live = true;
-  receive(({ id, promise }) => {
-    Promise.resolve(promise).then(
-      (value) => live && sendBack({ type: "api.settled", id, ok: true, value }),
-      (value) =>
-        live && sendBack({ type: "api.settled", id, ok: false, value }),
-    );
-  });
-  return () => {
-    live = false;
-  };
-});
-
-/** The arguments of a data-path action, as `calls.ts` takes them. */
-function stepOf(
-  { context, enqueue, self }: {
-    context: RegistryContext;
-    enqueue: unknown;
-    self: AnyActorRef;
-  },
-): Step {
-  return { context, enqueue: enqueue as Enqueue, self };
-}
-
-function resolveBind(
-  context: RegistryContext,
-  bind: RegistryContext["deferred"][number],
-  report: BindReport,
-): void {
-  context.calls.releaseBind(bind.id);
-  bind.resolve(report);
-}
 
 /**
  * The registry machine: `ready`, `binding` (a plain bind waits for the new
@@ -213,24 +135,14 @@ export const registryMachine: AnyStateMachine = setup({
     hasDeferredBind: ({ context }) => context.deferred.length > 0,
   },
   actions: {
-    register: assign(({ context, event }) => {
-      assertEvent(event, "api.register");
-      const t = table(context, event.op);
-      place(t, event.route, event.scope);
-      if (event.isDefault) t.default = event.route;
-      return { ops: { ...context.ops, [event.op]: t } };
-    }),
-    unregister: assign(({ context, event }) => {
-      assertEvent(event, "api.unregister");
-      const t = table(context, event.op);
-      place(t, undefined, event.scope);
-      return { ops: { ...context.ops, [event.op]: t } };
-    }),
-    restoreDefault: assign(({ context, event }) => {
-      assertEvent(event, "api.restore_default");
-      const t = table(context, event.op);
-      place(t, t.default, event.scope);
-      return { ops: { ...context.ops, [event.op]: t } };
+    /** `api.register`, `api.unregister`, `api.restore_default`. */
+    editOps: assign(({ context, event }) => {
+      assertEvent(event, [
+        "api.register",
+        "api.unregister",
+        "api.restore_default",
+      ]);
+      return { ops: editOps(context, event) };
     }),
     setJid: assign(({ event }) => {
       assertEvent(event, "api.jid");
@@ -292,7 +204,9 @@ export const registryMachine: AnyStateMachine = setup({
       return {
         nextId: readyId + 2,
         pending: { to, owned, bind: event, readyId, drainId: readyId + 1 },
-        migration: event.migrate ? migrationKeys(event.merge !== true) : undefined,
+        migration: event.migrate
+          ? migrationKeys(event.merge !== true)
+          : undefined,
       };
     }),
     askReady: enqueueActions((args) => {
@@ -407,10 +321,7 @@ export const registryMachine: AnyStateMachine = setup({
         }
         if (p.owned) enqueue.stopChild(p.to);
         enqueue.assign({ migration: undefined, pending: undefined });
-        enqueue(() => {
-          context.calls.releaseBind(p.bind.id);
-          p.bind.reject(error);
-        });
+        enqueue(() => rejectBind(context, p.bind, error));
       },
     ),
   },
@@ -451,9 +362,9 @@ export const registryMachine: AnyStateMachine = setup({
     "api.timeout": { actions: "expire" },
     "api.settled": { actions: "settled" },
     "api.jid": { actions: "setJid" },
-    "api.register": { actions: "register" },
-    "api.unregister": { actions: "unregister" },
-    "api.restore_default": { actions: "restoreDefault" },
+    "api.register": { actions: "editOps" },
+    "api.unregister": { actions: "editOps" },
+    "api.restore_default": { actions: "editOps" },
     "api.retire_timeout": { guard: "isRetiringDrain", actions: "stopRetired" },
   },
   initial: "ready",
@@ -553,7 +464,10 @@ export const registryMachine: AnyStateMachine = setup({
             id: "copier",
             src: "copier",
             input: (
-              { context, self }: { context: RegistryContext; self: AnyActorRef },
+              { context, self }: {
+                context: RegistryContext;
+                self: AnyActorRef;
+              },
             ) => copierInput(context, self),
             onDone: [
               {

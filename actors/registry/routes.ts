@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { OpTable, RegistryContext, Route, Scope } from "./protocol.ts";
+import type {
+  OpTable,
+  RegistryContext,
+  RegistryEvent,
+  Route,
+  Scope,
+} from "./protocol.ts";
 
 function nodeKey(jid: string, node: string): string {
   return `${jid}\u0000${node}`;
@@ -77,4 +83,33 @@ export function place(
     if (route === undefined) t.node.delete(k);
     else t.node.set(k, route);
   }
+}
+
+/**
+ * The op tables after `api.register`, `api.unregister` or
+ * `api.restore_default` (the others are shared, not copied).
+ *
+ * @param context The registry context.
+ * @param event The edit.
+ * @returns The new op tables.
+ */
+export function editOps(
+  context: RegistryContext,
+  event: Extract<
+    RegistryEvent,
+    { type: "api.register" | "api.unregister" | "api.restore_default" }
+  >,
+): Record<string, OpTable> {
+  const t = table(context, event.op);
+  if (event.type === "api.register") {
+    place(t, event.route, event.scope);
+    if (event.isDefault) t.default = event.route;
+  } else {
+    place(
+      t,
+      event.type === "api.unregister" ? undefined : t.default,
+      event.scope,
+    );
+  }
+  return { ...context.ops, [event.op]: t };
 }

@@ -5,10 +5,90 @@
  *
  * @module
  */
+import type { AnyActorRef } from "../../src/types.ts";
 import type { CopierInput } from "./copier.ts";
-import type { MigrationProgress, RegistryContext } from "./protocol.ts";
+import type {
+  BindEvent,
+  BindReport,
+  MigrationProgress,
+  RegistryContext,
+} from "./protocol.ts";
 import { sendStorage, type Step } from "./calls.ts";
 import { COPIER_BASE } from "./requests.ts";
+
+/**
+ * Spawn options with an id. XState's types allow no `id` on a child spawned
+ * from logic given at run time, though its runtime takes one (and keys the
+ * child by it): the options are upcast to drop it from the type.
+ *
+ * @param id The child's id.
+ * @returns Spawn options.
+ */
+export function named(id: string): { systemId?: string } {
+  return { id } as { systemId?: string };
+}
+
+/**
+ * The ids of the storages alive under this registry (bound, retiring, the
+ * one being bound).
+ *
+ * @param context The registry context.
+ * @returns Their actor ids.
+ */
+export function storageIds(context: RegistryContext): Set<string> {
+  const ids = new Set([context.storage.id]);
+  for (const r of Object.values(context.retiring)) ids.add(r.ref.id);
+  if (context.pending !== undefined) ids.add(context.pending.to.id);
+  return ids;
+}
+
+/**
+ * The arguments of a data-path action, as `calls.ts` takes them.
+ *
+ * @param args What `enqueueActions` gives.
+ * @returns The step.
+ */
+export function stepOf(
+  { context, enqueue, self }: {
+    context: RegistryContext;
+    enqueue: unknown;
+    self: AnyActorRef;
+  },
+): Step {
+  return { context, enqueue: enqueue as Step["enqueue"], self };
+}
+
+/**
+ * Settle a bind with its report.
+ *
+ * @param context The registry context.
+ * @param bind The bind.
+ * @param report What it did.
+ */
+export function resolveBind(
+  context: RegistryContext,
+  bind: BindEvent,
+  report: BindReport,
+): void {
+  context.calls.releaseBind(bind.id);
+  bind.resolve(report);
+}
+
+/**
+ * Reject a bind.
+ *
+ * @param context The registry context.
+ * @param bind The bind.
+ * @param error Why it failed.
+ */
+export function rejectBind(
+  context: RegistryContext,
+  bind: BindEvent,
+  error: Error,
+): void {
+  context.calls.releaseBind(bind.id);
+  bind.reject(error);
+}
 
 /**
  * Retire the storage bound now: list it as retiring (in the returned context
@@ -58,7 +138,7 @@ const BATCH_BUDGET_MS = 2;
  */
 export function copierInput(
   context: RegistryContext,
-  self: Step["self"],
+  self: AnyActorRef,
 ): CopierInput {
   const p = context.pending!;
   return {
