@@ -59,7 +59,12 @@ export type {
   SchedulerOutput,
 } from "./actors/scheduler/protocol.ts";
 export type {
+  ApiCallEvent,
+  ApiErrorEvent,
+  ApiResultEvent,
+  ApiRunEvent,
   BindEvent,
+  CallFields,
   CopyOutcome,
   ExpiryEvent,
   MigrationKeys,

@@ -17,8 +17,8 @@
  * `api.settled` back.
  *
  * These functions run inside `enqueueActions`: they mutate the registry's
- * call table (and a migration's key sets) and enqueue the sends and the
- * settling, which XState then executes in the same step.
+ * call table (and a migration's key sets), settle promises, and enqueue the
+ * sends, which XState then executes in the same step.
  *
  * @module
  */
@@ -80,6 +80,12 @@ function storageError(op: string, cause: Error): Error {
   return new StorageError(`Cannot run ${op}: ${cause.message}`, { cause });
 }
 
+/*
+ * A promise is settled right in the action (not as an enqueued action): that
+ * only queues the caller's continuation as a microtask, which runs after the
+ * registry's step either way, and it saves an action per call.
+ */
+
 /**
  * Settle a call with its result.
  * @param call The call.
@@ -88,7 +94,7 @@ function storageError(op: string, cause: Error): Error {
  */
 export function succeed(call: Call, value: unknown, enqueue: Enqueue): void {
   const { resolve } = call;
-  if (resolve !== undefined) enqueue(() => resolve(value));
+  if (resolve !== undefined) resolve(value);
   else {
     enqueue.sendTo(call.replyTo!, {
       type: "api.result",
@@ -106,7 +112,7 @@ export function succeed(call: Call, value: unknown, enqueue: Enqueue): void {
  */
 export function fail(call: Call, error: Error, enqueue: Enqueue): void {
   const { reject } = call;
-  if (reject !== undefined) enqueue(() => reject(error));
+  if (reject !== undefined) reject(error);
   else {
     enqueue.sendTo(call.replyTo!, {
       type: "api.error",

@@ -109,6 +109,9 @@ export const registryMachine: AnyStateMachine = setup({
     isCallReply: ({ event }) =>
       (event.type === "storage.result" || event.type === "storage.error") &&
       event.id < CONTROL_BASE,
+    /** An `api.run` whose answer can go somewhere (an actor ref). */
+    canAnswer: ({ event }) =>
+      event.type === "api.run" && isActorRef(event.replyTo),
     isCopierReply: ({ event }) =>
       (event.type === "storage.result" || event.type === "storage.error") &&
       event.id >= COPIER_BASE,
@@ -353,7 +356,7 @@ export const registryMachine: AnyStateMachine = setup({
   ],
   on: {
     "api.call": { actions: "call" },
-    "api.run": { actions: "call" },
+    "api.run": { guard: "canAnswer", actions: "call" },
     "storage.result": [
       { guard: "isCallReply", actions: "reply" },
       { guard: "isRetiringDrain", actions: "stopRetired" },
@@ -416,7 +419,7 @@ export const registryMachine: AnyStateMachine = setup({
       },
       on: {
         "api.call": { actions: "callMigrating" },
-        "api.run": { actions: "callMigrating" },
+        "api.run": { guard: "canAnswer", actions: "callMigrating" },
         "api.bind": { actions: "defer" },
         "api.route_failed": {
           guard: "isThisMigration",
