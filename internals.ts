@@ -77,6 +77,13 @@ export {
   stallWatch,
   type StallWatchInput,
 } from "./actors/registry/migration.ts";
+export {
+  type Call,
+  CallTable,
+  CONTROL_BASE,
+  COPIER_BASE,
+  type MigrationLeg,
+} from "./actors/registry/requests.ts";
 export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
 export { registryMachine } from "./actors/registry/machine.ts";
 export { storageId } from "./actors/storage/names.ts";

@@ -43,11 +43,13 @@ export const COPIER_BASE = 2 ** 41;
  * storage (a read, maybe then the old one) or to both (a write).
  */
 export interface MigrationLeg {
-  /** The old storage and whether the registry spawned it. */
+  /** The old storage. */
   from: AnyActorRef;
+  /** Whether the registry spawned the old storage. */
   fromOwned: boolean;
-  /** The new storage and whether the registry spawned it. */
+  /** The new storage. */
   to: AnyActorRef;
+  /** Whether the registry spawned the new storage. */
   toOwned: boolean;
   /** The migration's key sets. */
   keys: MigrationKeys;
@@ -98,6 +100,7 @@ export class CallTable {
   onExpire: ((id: number, call: Call) => void) | undefined;
 
   /**
+   * Create an empty table.
    * @param sweepMs How often deadlines are checked while calls are pending.
    */
   constructor(sweepMs = 50) {
