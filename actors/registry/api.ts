@@ -343,8 +343,20 @@ export class Api {
         ),
       );
     }
-    // The registry settles every bind (its steps time out).
+    // The registry settles every bind (its steps time out). Progress is
+    // listened to before the bind is sent: a small migration between
+    // storages that answer at once completes within the send.
     const id = nextBind++;
+    const sub = typeof onProgress === "function"
+      ? w.registry.on("api.progress", (e: ProgressEvent) => {
+        if (e.bind !== id) return;
+        try {
+          onProgress(e);
+        } catch {
+          // A failing progress callback must not disturb the migration.
+        }
+      })
+      : undefined;
     const done = new Promise<BindReport>((resolve, reject) => {
       w.registry.send(
         {
@@ -360,15 +372,7 @@ export class Api {
         } satisfies BindEvent,
       );
     });
-    if (typeof onProgress !== "function") return done;
-    const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
-      if (e.bind !== id) return;
-      try {
-        onProgress(e);
-      } catch {
-        // A failing progress callback must not disturb the migration.
-      }
-    });
+    if (sub === undefined) return done;
     // Unsubscribed a microtask after the bind settles: the last progress
     // event, emitted in the same step, has reached the callback by then.
     return done.finally(() => sub.unsubscribe());
