@@ -196,13 +196,22 @@ export function startCall(
 ): void {
   const { context, enqueue } = step;
   const { op, node, ifrom, args } = event;
-  const call: Call = { op, args, timeout: 0, kind: "storage" };
-  if (event.type === "api.call") {
-    call.resolve = event.resolve;
-    call.reject = event.reject;
-  } else {
-    call.replyTo = event.replyTo;
-    call.callerId = event.id;
+  const isCall = event.type === "api.call";
+  // Every field set at once: one object shape for every call in the table.
+  const call: Call = {
+    op,
+    args,
+    timeout: event.timeout ?? context.callTimeout,
+    kind: "storage",
+    resolve: isCall ? event.resolve : undefined,
+    reject: isCall ? event.reject : undefined,
+    replyTo: isCall ? undefined : event.replyTo,
+    callerId: isCall ? undefined : event.id,
+    finish: undefined,
+    request: undefined,
+    leg: undefined,
+  };
+  if (!isCall) {
     try {
       if (typeof op !== "string") {
         throw new TypeError("Cannot run op: op must be a string");
@@ -212,7 +221,7 @@ export function startCall(
       return fail(call, e as Error, enqueue);
     }
   }
-  const timeout = call.timeout = event.timeout ?? context.callTimeout;
+  const { timeout } = call;
   const jid = event.jid ?? context.jid;
   const route = resolveRoute(context, op, jid, node);
   if (route === null) {

@@ -55,7 +55,9 @@ import {
 } from "../../src/deps.ts";
 import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import { isActorRef } from "../../src/_util.ts";
+import type { StorageReply } from "../storage/protocol.ts";
 import type {
+  ApiCallEvent,
   RegistryContext,
   RegistryEmitted,
   RegistryEvent,
@@ -153,18 +155,15 @@ export const registryMachine: AnyStateMachine = setup({
     }),
     /** A call: straight to the bound storage (or a function handler). */
     call: enqueueActions((args) => {
-      assertEvent(args.event, ["api.call", "api.run"]);
-      startCall(stepOf(args), args.event, undefined);
+      startCall(stepOf(args), args.event as ApiCallEvent, undefined);
     }),
     /** A call during a migration: over both storages (`migration.ts`). */
     callMigrating: enqueueActions((args) => {
-      assertEvent(args.event, ["api.call", "api.run"]);
-      startCall(stepOf(args), args.event, routeMigrating);
+      startCall(stepOf(args), args.event as ApiCallEvent, routeMigrating);
     }),
     /** A storage answered a call. */
     reply: enqueueActions((args) => {
-      assertEvent(args.event, ["storage.result", "storage.error"]);
-      onCallReply(stepOf(args), args.event);
+      onCallReply(stepOf(args), args.event as StorageReply);
     }),
     expire: enqueueActions((args) => {
       assertEvent(args.event, "api.timeout");
