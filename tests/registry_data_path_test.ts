@@ -123,6 +123,20 @@ Deno.test("during a migration every message after the facade's entries has a sou
       if (kv.actor.getSnapshot().matches("migrating")) during++;
       calls.push(kv.run("read", { args: `k${i}` }));
       calls.push(kv.run("put", { args: [`k${i}`, -i] }));
+      if (i % 30 === 1) {
+        // An actor's call during the migration: the same routing.
+        calls.push(
+          runFrom(kv.actor, {
+            type: "api.run",
+            id: i,
+            op: "read",
+            args: `k${i}`,
+          })
+            .then((a) =>
+              assertEquals(a, { type: "api.result", id: i, value: -i })
+            ),
+        );
+      }
       if (i % 10 === 0) await new Promise((r) => setTimeout(r, 0));
     }
     const report = await bind;
