@@ -62,21 +62,31 @@ export type {
   SchedulerOutput,
 } from "./actors/scheduler/protocol.ts";
 export type {
+  ApiCallEvent,
+  ApiErrorEvent,
+  ApiResultEvent,
+  ApiRunEvent,
   BindEvent,
+  CallFields,
   CopyOutcome,
   ExpiryEvent,
-  MigrationRoute,
+  MigrationKeys,
   PendingBind,
   RegistryEmitted,
   RegistryEvent,
   Route,
 } from "./actors/registry/protocol.ts";
 export {
-  type MigrationPhase,
-  MigrationRouter,
   stallWatch,
   type StallWatchInput,
-} from "./actors/registry/router.ts";
+} from "./actors/registry/migration.ts";
+export {
+  type Call,
+  CallTable,
+  CONTROL_BASE,
+  COPIER_BASE,
+  type MigrationLeg,
+} from "./actors/registry/requests.ts";
 export { type CopierInput, copierMachine } from "./actors/registry/copier.ts";
 export { registryMachine } from "./actors/registry/machine.ts";
 export { storageId } from "./actors/storage/names.ts";

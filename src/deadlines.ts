@@ -99,6 +99,16 @@ export class Deadlines<T> {
   }
 
   /**
+   * A pending value, left pending.
+   *
+   * @param id An id from {@linkcode Deadlines.add}.
+   * @returns The value, or `undefined` when it is no longer pending.
+   */
+  get(id: number): T | undefined {
+    return this.#pending.get(id)?.value;
+  }
+
+  /**
    * Remove a pending value: it will not expire.
    *
    * @param id An id from {@linkcode Deadlines.add}.

@@ -165,8 +165,8 @@ Deno.test("registryMachine input isKey is the default key filter of every migrat
   }).start();
   try {
     const ask = (event: Record<string, unknown>) =>
-      new Promise<StorageReply>((resolve) =>
-        registry.send({ ...event, id: 1, replyTo: { send: resolve } })
+      new Promise<unknown>((resolve, reject) =>
+        registry.send({ ...event, id: 1, resolve, reject })
       );
     const storage = registry.getSnapshot().context.storage;
     await new Promise<StorageReply>((resolve) =>
@@ -178,15 +178,11 @@ Deno.test("registryMachine input isKey is the default key filter of every migrat
         replyTo: { send: resolve },
       })
     );
-    const reply = await ask({
+    const report = await ask({
       type: "api.bind",
       storage: memoryStorage(),
       migrate: true,
-    });
-    assertStrictEquals(reply.type, "storage.result");
-    const report =
-      (reply as unknown as { value: { copied: number; skipped: number } })
-        .value;
+    }) as { copied: number; skipped: number };
     assertEquals([report.copied, report.skipped], [2, 1]);
   } finally {
     registry.stop();

@@ -16,7 +16,11 @@ Deno.test("Deadlines hands a value to onExpire once its deadline passed, unless 
   const late = table.add("late", 1);
   const taken = table.add("taken", 1);
   assertStrictEquals(table.has(late), true);
+  // get() reads without taking.
+  assertStrictEquals(table.get(taken), "taken");
+  assertStrictEquals(table.get(taken), "taken");
   assertStrictEquals(table.take(taken), "taken");
+  assertStrictEquals(table.get(taken), undefined);
   assertStrictEquals(table.take(taken), undefined);
   await until(() => table.size === 0);
   assertEquals(expired, [["late", late]]);

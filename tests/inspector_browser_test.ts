@@ -60,7 +60,7 @@ Deno.test({
       // (Page code as strings: the tests are type-checked without the DOM.)
       const storageSessions = (): Promise<string[]> =>
         page.evaluate(
-          `[...document.querySelectorAll('#tree li[data-name="xep_0231.api"] > ul > li')].map((li) => li.dataset.session)`,
+          `[...document.querySelectorAll('#tree li[data-name="xep_0231.api"] > ul > li[data-name^="storage"]')].map((li) => li.dataset.session)`,
         );
       const slide = (v: number) =>
         page.evaluate(

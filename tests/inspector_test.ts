@@ -296,7 +296,6 @@ Deno.test("createClient({ inspect: inspector }) is observed only while a page is
         "client:alice@localhost",
         "xep_0231",
         "xep_0231.api",
-        "replies",
         "storage:memory",
       ]
     ) {

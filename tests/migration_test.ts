@@ -108,7 +108,7 @@ function hammer(
       const i = Math.floor(rand() * (keys / callers)) * callers + c;
       const key = `k${i}`;
       const r = rand();
-      if (api.actor.getSnapshot().context.router !== undefined) {
+      if (api.actor.getSnapshot().matches("migrating")) {
         out.duringMigration++;
       }
       n++;

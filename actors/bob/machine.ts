@@ -200,9 +200,10 @@ const machine = setup({
     /** The registry answered one of our calls. */
     settle: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, ["api.result", "api.error"]);
-      const call = context.calls[event.id];
+      const id = String(event.id);
+      const call = context.calls[id];
       if (call === undefined) return;
-      enqueue.assign({ calls: without(context.calls, event.id) });
+      enqueue.assign({ calls: without(context.calls, id) });
       const error = event.type === "api.error" ? event.error : undefined;
       const value = event.type === "api.result" ? event.value : undefined;
       switch (call.kind) {

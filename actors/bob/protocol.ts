@@ -10,10 +10,10 @@ import type { AnyActorRef } from "../../src/types.ts";
 import type { SchedulerOutput } from "../scheduler/protocol.ts";
 import type { IqAnswer } from "../connection/protocol.ts";
 
+import type { ApiErrorEvent, ApiResultEvent } from "../registry/protocol.ts";
+
 /** The registry's answer to an `api.run` the machine sent. */
-export type ApiAnswer =
-  | { type: "api.result"; id: string; value: unknown }
-  | { type: "api.error"; id: string; error: Error };
+export type ApiAnswer = ApiResultEvent | ApiErrorEvent;
 
 /** From the facade: store a checked entry through `set_bob`. */
 export interface BobSet {

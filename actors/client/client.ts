@@ -6,13 +6,11 @@
  */
 import { createActor, sendParent } from "../../src/deps.ts";
 import type { ActorWatcher, AnyActorRef, Inspector } from "../../src/types.ts";
-import { clientMachine } from "./machine.ts";
+import { type ClientContext, clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { StorageLogic } from "../storage/define.ts";
-import type { StorageReply } from "../storage/protocol.ts";
 import { checkTimeout } from "../../src/options.ts";
 import { ClientStoppedError } from "../../src/errors.ts";
-import { RequestTable } from "../registry/requests.ts";
 import { Api } from "../registry/api.ts";
 import { type BobOptions, type BobPlugin, bobPlugin } from "../bob/plugin.ts";
 import {
@@ -111,10 +109,8 @@ export class Client {
   /** The root actor (actor id `client:<jid>`). */
   readonly actor: AnyActorRef;
   #unwatch: (() => void)[] = [];
-  #requests = new RequestTable();
   #loaded = new Map<string, Loaded>();
   #facades: Record<string, unknown> = Object.create(null);
-  #replies: AnyActorRef;
   #connection: Connection;
   #host: PluginHost;
   #stopped = false;
@@ -148,7 +144,6 @@ export class Client {
       announceOffline: sendParent({ type: "client.offline" }),
     });
     this.options = options;
-    const requests = this.#requests;
     const { inspect } = options;
     this.actor = createActor(
       clientMachine.provide({ actors: { connection: connection.logic } }),
@@ -157,14 +152,12 @@ export class Client {
         id: `client:${options.jid}`,
         inspect: typeof inspect === "function" ? inspect : undefined,
         input: {
-          onReply: (reply: StorageReply) => requests.settle(reply),
           storage: options.storage ?? memoryStorage,
           timeout,
           connection: connection.input,
         },
       },
     ).start();
-    this.#replies = this.actor.system.get("replies");
     this.#connection = new Connection(
       undefined,
       this.actor.getSnapshot().children.connection,
@@ -409,15 +402,13 @@ export class Client {
     }
     def.checkOptions?.(options as Record<string, unknown>);
     for (const dep of def.dependencies ?? []) this.registerPlugin(dep);
-    this.actor.send({ type: "client.load_plugin", name, isKey: def.isKey });
+    // A registry only for a plugin with ops (else on its API's first use).
+    const registry = () => this.#registry(name, def.isKey);
+    const hasOps = Object.keys(def.ops ?? {}).length > 0;
     const api = new Api({
-      registry: this.actor.system.get(`${name}.api`) as AnyActorRef,
-      replies: this.#replies,
-      requests: this.#requests,
+      registry: hasOps ? registry() : registry,
       ns: name,
-      timeout:
-        (this.actor.getSnapshot().context as { timeout: number }).timeout,
-      jid: () => this.jid,
+      timeout: this.#context().timeout,
     });
     for (const [op, handler] of Object.entries(def.ops ?? {})) {
       api.registerDefault(handler, op);
@@ -436,7 +427,7 @@ export class Client {
     });
     const context: PluginContext = {
       ...input,
-      actor: this.actor.system.get(name) as AnyActorRef,
+      actor: this.#loadedRef("plugins", name),
     };
     const entry: Loaded = { plugin: def, facade: undefined, context };
     entry.facade = def.create(context);
@@ -444,6 +435,39 @@ export class Client {
     this.#facades[name] = entry.facade;
     this.#installHandlers(this.#connection, entry);
     return entry.facade;
+  }
+
+  #context(): ClientContext {
+    return this.actor.getSnapshot().context as ClientContext;
+  }
+
+  /**
+   * What the client machine spawned for a plugin, from its snapshot. An
+   * event sent from outside any actor is processed before `send()` returns;
+   * one sent while this client's actors are mid-step (`registerPlugin`
+   * called from an action of one of them) is not, and is refused.
+   */
+  #loadedRef(kind: "plugins" | "registries", name: string): AnyActorRef {
+    const ref = this.#context()[kind][name];
+    if (ref === undefined) {
+      throw new Error(
+        `Cannot register plugin ${name}: the client actor is busy (call registerPlugin outside its actions)`,
+      );
+    }
+    return ref;
+  }
+
+  /** The registry of plugin `name`, spawned by the client machine if new. */
+  #registry(name: string, isKey?: (key: string) => boolean): AnyActorRef {
+    if (this.actor.getSnapshot().status !== "active") {
+      // Stopped: an API made after stop() sees a stopped actor, and so
+      // rejects every call with ClientStoppedError.
+      return this.actor;
+    }
+    if (this.#context().registries[name] === undefined) {
+      this.actor.send({ type: "client.load_plugin", name, isKey });
+    }
+    return this.#loadedRef("registries", name);
   }
 
   #installHandlers(connection: Connection, { plugin, context }: Loaded) {
@@ -466,7 +490,6 @@ export class Client {
    */
   async stop(): Promise<StopResult> {
     this.#stopped = true;
-    this.#requests.close();
     try {
       return await this.#connection.stop();
     } finally {

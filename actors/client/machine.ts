@@ -10,7 +10,7 @@
  *   client.load_plugin  ─► spawn <name>.api (the plugin's registry; only
  *                          for a plugin with ops)
  *   client.start_plugin ─► spawn <name> (the plugin actor)
- * invoked: connection (system id `connection`), replies
+ * invoked: connection (system id `connection`)
  *
  * (XState's types allow no `id` on a child spawned from logic given at run
  * time, though the runtime needs one to keep each child: the spawn options
@@ -37,15 +37,12 @@ import type {
   AnyStateMachine,
 } from "../../src/types.ts";
 import { registryMachine } from "../registry/machine.ts";
-import type { StorageReply } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
 import type { PluginInput } from "../plugin/define.ts";
 import type { ConnectionInput } from "../connection/protocol.ts";
 
 /** What the client actor is created with. */
 export interface ClientInput {
-  /** Called with every reply addressed to the facade. */
-  onReply: (reply: StorageReply) => void;
   /** The storage each plugin starts with. */
   storage: () => StorageLogic;
   /** Timeout of storage requests and migration steps in ms. */
@@ -73,6 +70,8 @@ export type ClientEvent =
     name: string;
     /** Which keys of its namespace are its own (for migrations). */
     isKey?: (key: string) => boolean;
+    /** The client's JID now: what calls naming no JID are for. */
+    jid?: string;
   }
   | {
     /** Spawn the actor of plugin `name` (system id `<name>`). */
@@ -94,14 +93,6 @@ export type ClientEvent =
     type: "client.offline";
   };
 
-/**
- * The replies actor: a callback actor (one cheap hop) that hands each storage
- * reply to the facade's pending-request table.
- */
-const repliesLogic = fromCallback<StorageReply, ClientInput["onReply"]>(
-  ({ input, receive }) => receive(input),
-);
-
 /** Replaced by the facade with the connection machine it configured. */
 const noConnection = fromCallback(() => {});
 
@@ -111,7 +102,7 @@ const machine = setup({
     context: {} as ClientContext,
     events: {} as ClientEvent,
   },
-  actors: { replies: repliesLogic, connection: noConnection },
+  actors: { connection: noConnection },
   actions: {
     spawnRegistry: assign(({ context, event, spawn }) => {
       assertEvent(event, "client.load_plugin");
@@ -159,12 +150,6 @@ const machine = setup({
     plugins: {},
   }),
   invoke: [
-    {
-      id: "replies",
-      systemId: "replies",
-      src: "replies",
-      input: ({ context }: { context: ClientContext }) => context.onReply,
-    },
     {
       id: "connection",
       systemId: "connection",

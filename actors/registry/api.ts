@@ -7,7 +7,9 @@
  */
 import type { AnyActorRef } from "../../src/types.ts";
 import type {
+  ApiCallEvent,
   ApiHandler,
+  BindEvent,
   BindReport,
   KeyFilter,
   ProgressEvent,
@@ -16,17 +18,9 @@ import type {
   Scope,
   StorageOp,
 } from "./protocol.ts";
-import { deliver, resolveRoute } from "./routes.ts";
-import type { StorageRequest } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
-import type { RequestTable } from "./requests.ts";
-import {
-  ApiError,
-  ClientStoppedError,
-  ItemNotFound,
-  StorageError,
-} from "../../src/errors.ts";
-import { isActorRef, isThenable } from "../../src/_util.ts";
+import { ClientStoppedError } from "../../src/errors.ts";
+import { isActorRef } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
@@ -94,13 +88,19 @@ export interface BindOptions {
 
 /** Internal wiring of an {@linkcode Api}. */
 export interface ApiWiring {
-  registry: AnyActorRef;
-  replies: AnyActorRef;
-  requests: RequestTable;
+  /**
+   * The plugin's registry actor, or how to get it on first use (a plugin
+   * with no ops of its own gets its registry only if it is used).
+   */
+  registry: AnyActorRef | (() => AnyActorRef);
+  /** The API name (storage namespace). */
   ns: string;
+  /** Default timeout of a call in ms. */
   timeout: number;
-  jid: () => string | undefined;
 }
+
+/** Bind ids: unique in the process, so progress events find their bind. */
+let nextBind = 1;
 
 function isLogic(x: unknown): x is StorageLogic {
   return typeof (x as StorageLogic)?.transition === "function" &&
@@ -111,24 +111,6 @@ function assertOp(op: unknown, what: string): asserts op is string {
   if (typeof op !== "string" || op === "") {
     throw new TypeError(`Cannot ${what}: op must be a non-empty string`);
   }
-}
-
-function handlerError(op: string, cause: unknown): Error {
-  if (cause instanceof ItemNotFound || cause instanceof ApiError) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new ApiError(op, `Cannot run ${op}: handler failed: ${detail}`, {
-    cause,
-  });
-}
-
-function storageError(op: string) {
-  return (cause: Error): Error => {
-    if (
-      cause instanceof StorageError || cause instanceof ItemNotFound ||
-      cause instanceof TypeError
-    ) return cause;
-    return new StorageError(`Cannot run ${op}: ${cause.message}`, { cause });
-  };
 }
 
 /**
@@ -149,23 +131,32 @@ function storageError(op: string) {
  */
 export class Api {
   #w: ApiWiring;
+  #ref: AnyActorRef | undefined;
+
+  /** The registry, made on first use when the wiring says how. */
+  #registry(): AnyActorRef {
+    return this.#ref ??= (this.#w.registry as () => AnyActorRef)();
+  }
 
   /**
    * Wrap a plugin's registry actor (done by `registerPlugin`).
-   * @param wiring The registry actor and the reply plumbing (internal).
+   * @param wiring The registry actor, namespace and default timeout
+   *   (internal).
    */
   constructor(wiring: ApiWiring) {
     this.#w = wiring;
+    const { registry } = wiring;
+    if (typeof registry !== "function") this.#ref = registry;
   }
 
   /** The registry actor (state `ready` or `migrating`). */
   get actor(): AnyActorRef {
-    return this.#w.registry;
+    return this.#registry();
   }
 
   /** The storage actor bound right now. */
   get storage(): AnyActorRef {
-    return (this.#w.registry.getSnapshot().context as RegistryContext).storage;
+    return (this.#registry().getSnapshot().context as RegistryContext).storage;
   }
 
   /**
@@ -212,7 +203,7 @@ export class Api {
    */
   unregister(op: string, scope: Scope = {}): void {
     assertOp(op, "unregister");
-    this.#w.registry.send({ type: "api.unregister", op, scope });
+    this.#registry().send({ type: "api.unregister", op, scope });
   }
 
   /**
@@ -223,15 +214,17 @@ export class Api {
    */
   restoreDefault(op: string, scope: Scope = {}): void {
     assertOp(op, "restore default");
-    this.#w.registry.send({ type: "api.restore_default", op, scope });
+    this.#registry().send({ type: "api.restore_default", op, scope });
   }
 
   /**
    * Run `op`: the JID+node handler, else the JID handler, else the global
-   * one. Function handlers are called directly; storage ops go to the bound
-   * storage actor in one message (during a migrating bind, through the
-   * migration's router: at most one more storage message, never a wait for
-   * the copy).
+   * one. The call enters the registry as one `api.call` event; the registry
+   * calls a function handler, or sends the storage op to the bound storage
+   * actor in one message (during a migrating bind over both storages: at
+   * most one more storage message, never a wait for the copy), and settles
+   * the promise from the answer. A call without `jid` is for the client's
+   * JID (the bound full JID once online).
    *
    * @param op The op name.
    * @param options JID, node, ifrom, args and timeout.
@@ -244,13 +237,11 @@ export class Api {
    */
   run<R = unknown>(op: string, options: RunOptions = {}): Promise<R> {
     const w = this.#w;
-    const snapshot = w.registry.getSnapshot();
-    if (snapshot.status !== "active") {
+    if (this.#registry().getSnapshot().status !== "active") {
       return Promise.reject(
         new ClientStoppedError(`Cannot run ${op}: the client is stopped`),
       );
     }
-    const context = snapshot.context as RegistryContext;
     let timeout: number;
     try {
       if (typeof op !== "string") {
@@ -260,59 +251,22 @@ export class Api {
     } catch (e) {
       return Promise.reject(e);
     }
-    const jid = options.jid ?? w.jid();
-    const { node, ifrom, args } = options;
-    const route = resolveRoute(context, op, jid, node);
-    if (route === null) {
-      return Promise.reject(new ApiError(op, `Cannot run ${op}: unknown op`));
-    }
-    if (route === undefined) {
-      return Promise.reject(
-        new ApiError(op, `Cannot run ${op}: no handler registered`),
+    const { jid, node, ifrom, args } = options;
+    return new Promise<R>((resolve, reject) => {
+      this.#registry().send(
+        {
+          type: "api.call",
+          op,
+          jid,
+          node,
+          ifrom,
+          args,
+          timeout,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        } satisfies ApiCallEvent,
       );
-    }
-    if (route.kind === "function") {
-      let result;
-      try {
-        result = route.handler(jid, node, ifrom, args);
-      } catch (e) {
-        return Promise.reject(handlerError(op, e));
-      }
-      if (!isThenable<R>(result)) return Promise.resolve(result as R);
-      // A function handler gets the same deadline as a storage call.
-      const { id, promise } = w.requests.open<R>(
-        timeout,
-        `Cannot run ${op}: handler did not settle within ${timeout} ms`,
-      );
-      Promise.resolve(result).then(
-        (value) => w.requests.resolve(id, value),
-        (e) => w.requests.fail(id, handlerError(op, e)),
-      );
-      return promise;
-    }
-    let call;
-    try {
-      call = route.op.request(args);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const finish = route.op.result;
-    const { id, promise } = w.requests.open<R>(
-      timeout,
-      `Cannot run ${op}: storage did not answer within ${timeout} ms`,
-      finish === undefined ? undefined : (value) => finish(value, args) as R,
-      storageError(op),
-    );
-    const request = {
-      ...call,
-      id,
-      ns: w.ns,
-      replyTo: w.replies,
-    } as StorageRequest;
-    const router = context.router;
-    if (router === undefined) deliver(context.storage, request);
-    else router.route(request);
-    return promise;
+    });
   }
 
   /**
@@ -369,7 +323,7 @@ export class Api {
       );
     }
     const w = this.#w;
-    if (w.registry.getSnapshot().status !== "active") {
+    if (this.#registry().getSnapshot().status !== "active") {
       return Promise.reject(
         new ClientStoppedError("Cannot bind storage: the client is stopped"),
       );
@@ -400,36 +354,39 @@ export class Api {
         ),
       );
     }
-    // The registry answers every bind (its steps time out), so the request
-    // itself needs no deadline.
-    const { id, promise } = w.requests.open<BindReport>(
-      Number.POSITIVE_INFINITY,
-      "Cannot bind storage",
-      (value) => value as BindReport,
-    );
-    let done: Promise<BindReport> = promise;
-    if (typeof onProgress === "function") {
-      const sub = w.registry.on("api.progress", (e: ProgressEvent) => {
+    // The registry settles every bind (its steps time out). Progress is
+    // listened to before the bind is sent: a small migration between
+    // storages that answer at once completes within the send.
+    const id = nextBind++;
+    const sub = typeof onProgress === "function"
+      ? this.#registry().on("api.progress", (e: ProgressEvent) => {
         if (e.bind !== id) return;
         try {
           onProgress(e);
         } catch {
           // A failing progress callback must not disturb the migration.
         }
-      });
-      done = promise.finally(() => sub.unsubscribe());
-    }
-    w.registry.send({
-      type: "api.bind",
-      storage,
-      migrate: options.migrate === true,
-      merge: merge === true,
-      isKey,
-      batchSize,
-      id,
-      replyTo: w.replies,
+      })
+      : undefined;
+    const done = new Promise<BindReport>((resolve, reject) => {
+      this.#registry().send(
+        {
+          type: "api.bind",
+          storage,
+          migrate: options.migrate === true,
+          merge: merge === true,
+          isKey,
+          batchSize,
+          id,
+          resolve,
+          reject,
+        } satisfies BindEvent,
+      );
     });
-    return done;
+    if (sub === undefined) return done;
+    // Unsubscribed a microtask after the bind settles: the last progress
+    // event, emitted in the same step, has reached the callback by then.
+    return done.finally(() => sub.unsubscribe());
   }
 
   #registerRoute(route: Route, op: string, options: RegisterOptions): void {
@@ -438,7 +395,7 @@ export class Api {
     if (scope.node !== undefined && scope.jid === undefined) {
       throw new TypeError(`Cannot register ${op}: a node scope needs a jid`);
     }
-    this.#w.registry.send({
+    this.#registry().send({
       type: "api.register",
       op,
       route,

@@ -1,6 +1,9 @@
 /**
  * The background copy of a migrating bind: a child actor of the registry
- * that streams the old storage into the new one in bounded batches.
+ * that streams the old storage into the new one in bounded batches. It sends
+ * its storage requests with `sendTo`; the storages answer the registry
+ * (their parent, by `sendBack`; a running-ref storage by `replyTo`), which
+ * forwards each answer to the copier with `sendTo` (ids from `firstId` up).
  *
  * ```
  * (mirror) surveying ──keys──┐
@@ -29,7 +32,7 @@
  * - a mirroring migration (the default; not with `merge`) makes the new
  *   storage hold exactly what the old one holds. First, `surveying` asks the
  *   new storage for its keys (`storage.keys`: its namespace only) and hands
- *   those the key filter accepts to the router as `stale` (keys only, and
+ *   those the key filter accepts to the migration's `stale` set (keys only, and
  *   none for a new storage that starts empty). The copy takes each key it
  *   writes out of `stale`; once it is done, `sweeping` deletes what is left
  *   there, a bounded chunk at a time with a pause between chunks, except
@@ -58,7 +61,11 @@ import {
   setup,
 } from "../../src/deps.ts";
 import type { AnyStateMachine } from "../../src/types.ts";
-import type { EntriesBatch, StorageEntry } from "../storage/protocol.ts";
+import type {
+  EntriesBatch,
+  ReplyTarget,
+  StorageEntry,
+} from "../storage/protocol.ts";
 import type { CopyOutcome } from "./protocol.ts";
 import {
   type CopierContext,
@@ -90,6 +97,11 @@ const yielder = fromCallback<{ type: "yield" }>(({ sendBack, receive }) => {
   };
 });
 
+/** The `replyTo` field of a request: none for a storage of the registry's. */
+function replyVia(to: ReplyTarget | undefined): { replyTo?: ReplyTarget } {
+  return to === undefined ? {} : { replyTo: to };
+}
+
 /** The copier machine (see the module doc). */
 export const copierMachine: AnyStateMachine = setup({
   types: {
@@ -111,7 +123,7 @@ export const copierMachine: AnyStateMachine = setup({
     isNotKeyList: ({ event }) =>
       event.type === "storage.result" && !isKeyList(event.value),
     mirrors: ({ context }) => context.mirror,
-    hasStale: ({ context }) => (context.router.stale?.size ?? 0) > 0,
+    hasStale: ({ context }) => (context.keys.stale?.size ?? 0) > 0,
     isSweepAnswer: ({ context, event }) =>
       (event.type === "storage.result" || event.type === "storage.error") &&
       event.id >= context.sweepFirst &&
@@ -126,7 +138,7 @@ export const copierMachine: AnyStateMachine = setup({
     hasMore: ({ context }) => context.more,
   },
   actions: {
-    requestBatch: enqueueActions(({ context, enqueue, self }) => {
+    requestBatch: enqueueActions(({ context, enqueue }) => {
       const id = context.nextId;
       enqueue.assign({
         nextId: id + 1,
@@ -139,7 +151,7 @@ export const copierMachine: AnyStateMachine = setup({
         ns: context.ns,
         cursor: context.cursor,
         limit: context.limit,
-        replyTo: self,
+        ...replyVia(context.fromReplyTo),
       });
     }),
     takeBatch: assign(({ context, event }) => {
@@ -156,10 +168,10 @@ export const copierMachine: AnyStateMachine = setup({
       };
     }),
     /** Filter and send in one synchronous step (see the module doc). */
-    writeBatch: enqueueActions(({ context, enqueue, self }) => {
-      const { touched } = context.router;
+    writeBatch: enqueueActions(({ context, enqueue }) => {
+      const { touched } = context.keys;
       // Mirror: what the copy writes is no longer stale.
-      let stale = context.router.stale;
+      let stale = context.keys.stale;
       if (stale !== null && stale.size === 0) stale = null;
       const out: StorageEntry[] = [];
       let expiring: [string, number][] | undefined;
@@ -193,20 +205,20 @@ export const copierMachine: AnyStateMachine = setup({
         id,
         ns: context.ns,
         entries: out,
-        replyTo: self,
+        ...replyVia(context.toReplyTo),
       });
       if (expiring !== undefined) {
         enqueue.sendParent({ type: "api.copy_expiry", entries: expiring });
       }
     }),
-    requestTargetKeys: enqueueActions(({ context, enqueue, self }) => {
+    requestTargetKeys: enqueueActions(({ context, enqueue }) => {
       const id = context.nextId;
       enqueue.assign({ nextId: id + 1, waiting: id });
       enqueue.sendTo(context.to, {
         type: "storage.keys",
         id,
         ns: context.ns,
-        replyTo: self,
+        ...replyVia(context.toReplyTo),
       });
     }),
     takeStale: ({ context, event }) => {
@@ -215,17 +227,17 @@ export const copierMachine: AnyStateMachine = setup({
       for (const key of event.value as string[]) {
         if (context.isKey(key)) stale.add(key);
       }
-      context.router.stale = stale;
+      context.keys.stale = stale;
     },
     startSweep: assign(({ context }) => ({
-      sweep: [...context.router.stale!],
+      sweep: [...context.keys.stale!],
       sweepPos: 0,
       sweepLeft: 0,
     })),
     /** Filter and delete in one synchronous step (see the module doc). */
-    sendSweepChunk: enqueueActions(({ context, enqueue, self }) => {
-      const { touched } = context.router;
-      const stale = context.router.stale!;
+    sendSweepChunk: enqueueActions(({ context, enqueue }) => {
+      const { touched } = context.keys;
+      const stale = context.keys.stale!;
       const { sweep } = context;
       const first = context.nextId;
       let id = first;
@@ -238,7 +250,7 @@ export const copierMachine: AnyStateMachine = setup({
           id: id++,
           ns: context.ns,
           key,
-          replyTo: self,
+          ...replyVia(context.toReplyTo),
         });
       }
       enqueue.assign({
@@ -309,7 +321,7 @@ export const copierMachine: AnyStateMachine = setup({
     ...input,
     cursor: null,
     limit: Math.min(FIRST_BATCH, input.maxBatch),
-    nextId: 1,
+    nextId: input.firstId,
     waiting: 0,
     batch: [],
     more: true,

@@ -9,14 +9,15 @@ import type { AnyActorRef } from "../../src/types.ts";
 import type {
   EntriesBatch,
   EntriesCursor,
+  ReplyTarget,
   StorageEntry,
   StorageReply,
 } from "../storage/protocol.ts";
 import { StorageError } from "../../src/errors.ts";
 import type {
   KeyFilter,
+  MigrationKeys,
   MigrationProgress,
-  MigrationRoute,
 } from "./protocol.ts";
 
 /** What the copier is created with. */
@@ -25,13 +26,26 @@ export interface CopierInput {
   ns: string;
   /** The old storage (read). */
   from: AnyActorRef;
+  /**
+   * The `replyTo` of requests to the old storage; none (the default) for a
+   * storage the registry spawned, which answers the registry by `sendBack`
+   * (the registry forwards copier answers to the copier).
+   */
+  fromReplyTo?: ReplyTarget;
   /** The new storage (written). */
   to: AnyActorRef;
+  /** The `replyTo` of requests to the new storage (as `fromReplyTo`). */
+  toReplyTo?: ReplyTarget;
   /**
-   * The migration's router: its `touched` keys are never copied nor
-   * removed; a mirroring copy keeps its `stale` keys.
+   * The migration's key sets: its `touched` keys are never copied nor
+   * removed; a mirroring copy fills in `stale` and keeps it current.
    */
-  router: Pick<MigrationRoute, "touched" | "stale">;
+  keys: Pick<MigrationKeys, "touched" | "stale">;
+  /**
+   * Id of the copier's first request (then counting up): a range of its own,
+   * so the registry knows which answers to forward.
+   */
+  firstId: number;
   /** Remove what only the new storage holds once the copy is done. */
   mirror: boolean;
   /** Which keys to copy. */

@@ -7,12 +7,16 @@
  * `api.register(fn, op)`) or a storage op: a recipe that turns the call into
  * one storage request for the bound storage actor.
  *
- * The machine is the control plane: register, bind, migrate, drain, retire.
- * The data plane never goes through it: a caller resolves the route from the
- * registry's snapshot ({@linkcode resolveRoute}) and sends the storage
- * request straight to the bound storage (one hop), or, during a migrating
- * bind, hands it to the migration's router found in the same snapshot
- * (`context.router`, see `router.ts`: at most one extra storage hop).
+ * The machine is the control plane (register, bind, migrate, drain, retire)
+ * and the data path: a call enters as one event (`api.call` from the
+ * facade, `api.run` from an actor), the registry resolves its route, calls a
+ * function handler or sends the storage request (`sendTo`), takes the
+ * storage's answer (a storage it spawned answers by `sendBack`) and settles
+ * the call itself (see `calls.ts`): a local call is two machine steps, and
+ * every message after the entry event has a source. It owns the table of
+ * pending calls and their deadlines (`requests.ts`; its `clock` child reports
+ * `api.timeout`, and rejects what is pending when the registry stops). In
+ * `migrating` the same events are routed over both storages (`migration.ts`).
  *
  * Hot swap rules:
  * - a bind first sends the new storage `storage.ready`; a storage that cannot
@@ -46,42 +50,46 @@ import {
   emit,
   enqueueActions,
   raise,
+  sendTo,
   setup,
 } from "../../src/deps.ts";
 import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import { isActorRef } from "../../src/_util.ts";
+import type { StorageReply } from "../storage/protocol.ts";
 import type {
-  BindReport,
+  ApiCallEvent,
   RegistryContext,
   RegistryEmitted,
   RegistryEvent,
   RegistryInput,
 } from "./protocol.ts";
-import { deliver, place, table } from "./routes.ts";
+import { editOps } from "./routes.ts";
 import { storageId, uniqueId } from "../storage/names.ts";
-import { copierInput, NO_COPY, reply, retireCurrent } from "./steps.ts";
-import { MigrationRouter, stallWatch } from "./router.ts";
+import {
+  copierInput,
+  named,
+  NO_COPY,
+  rejectBind,
+  resolveBind,
+  retireCurrent,
+  stepOf,
+  storageIds,
+} from "./steps.ts";
 import { copierMachine } from "./copier.ts";
 import { bindError } from "./bind_error.ts";
+import { expire, sendStorage, settled, startCall } from "./calls.ts";
+import {
+  abortCalls,
+  commitCalls,
+  migrationKeys,
+  onCallReply,
+  routeMigrating,
+  stallWatch,
+} from "./migration.ts";
+import { CallTable, CONTROL_BASE, COPIER_BASE } from "./requests.ts";
+import { awaiter, clock } from "./clock.ts";
 
-type Step = { step?: "ready" | "drain" };
-
-/**
- * Spawn options with an id. XState's types allow no `id` on a child spawned
- * from logic given at run time, though its runtime takes one (and keys the
- * child by it): the options are upcast to drop it from the type.
- */
-function named(id: string): { systemId?: string } {
-  return { id } as { systemId?: string };
-}
-
-/** The ids of the storages alive under this registry (bound, retiring). */
-function storageIds(context: RegistryContext): Set<string> {
-  const ids = new Set([context.storage.id]);
-  for (const r of Object.values(context.retiring)) ids.add(r.ref.id);
-  if (context.pending !== undefined) ids.add(context.pending.to.id);
-  return ids;
-}
+type BindStep = { step?: "ready" | "drain" };
 
 /**
  * The registry machine: `ready`, `binding` (a plain bind waits for the new
@@ -95,11 +103,20 @@ export const registryMachine: AnyStateMachine = setup({
     input: {} as RegistryInput,
     emitted: {} as RegistryEmitted,
   },
-  actors: { copier: copierMachine, stallWatch },
+  actors: { copier: copierMachine, stallWatch, clock, awaiter },
   delays: {
     stepTimeout: ({ context }) => context.timeout,
   },
   guards: {
+    isCallReply: ({ event }) =>
+      (event.type === "storage.result" || event.type === "storage.error") &&
+      event.id < CONTROL_BASE,
+    /** An `api.run` whose answer can go somewhere (an actor ref). */
+    canAnswer: ({ event }) =>
+      event.type === "api.run" && isActorRef(event.replyTo),
+    isCopierReply: ({ event }) =>
+      (event.type === "storage.result" || event.type === "storage.error") &&
+      event.id >= COPIER_BASE,
     wantsMigration: ({ event }) => event.type === "api.bind" && event.migrate,
     isCurrentStorage: ({ context, event }) =>
       event.type === "api.bind" && event.storage === context.storage,
@@ -115,38 +132,53 @@ export const registryMachine: AnyStateMachine = setup({
       event.id === context.pending?.drainId,
     isDrainError: ({ context, event }) =>
       event.type === "storage.error" && event.id === context.pending?.drainId,
+    isThisMigration: ({ context, event }) =>
+      event.type === "api.route_failed" &&
+      (event.to === undefined || event.to === context.pending?.to),
     copySucceeded: ({ event }) =>
       event.type === "xstate.done.actor.copier" && event.output.ok,
     hasDeferredBind: ({ context }) => context.deferred.length > 0,
   },
   actions: {
-    register: assign(({ context, event }) => {
-      assertEvent(event, "api.register");
-      const t = table(context, event.op);
-      place(t, event.route, event.scope);
-      if (event.isDefault) t.default = event.route;
-      return { ops: { ...context.ops, [event.op]: t } };
+    /** `api.register`, `api.unregister`, `api.restore_default`. */
+    editOps: assign(({ context, event }) => {
+      assertEvent(event, [
+        "api.register",
+        "api.unregister",
+        "api.restore_default",
+      ]);
+      return { ops: editOps(context, event) };
     }),
-    unregister: assign(({ context, event }) => {
-      assertEvent(event, "api.unregister");
-      const t = table(context, event.op);
-      place(t, undefined, event.scope);
-      return { ops: { ...context.ops, [event.op]: t } };
+    setJid: assign(({ event }) => {
+      assertEvent(event, "api.jid");
+      return { jid: event.jid };
     }),
-    restoreDefault: assign(({ context, event }) => {
-      assertEvent(event, "api.restore_default");
-      const t = table(context, event.op);
-      place(t, t.default, event.scope);
-      return { ops: { ...context.ops, [event.op]: t } };
+    /** A call: straight to the bound storage (or a function handler). */
+    call: enqueueActions((args) => {
+      startCall(stepOf(args), args.event as ApiCallEvent, undefined);
     }),
-    /** `api.run` sent here (not the facade's path): serve it the same way. */
-    forward: ({ context, event }) => {
-      assertEvent(event, "api.run");
-      if (context.router !== undefined) context.router.route(event.request);
-      else deliver(context.storage, event.request);
-    },
+    /** A call during a migration: over both storages (`migration.ts`). */
+    callMigrating: enqueueActions((args) => {
+      startCall(stepOf(args), args.event as ApiCallEvent, routeMigrating);
+    }),
+    /** A storage answered a call. */
+    reply: enqueueActions((args) => {
+      onCallReply(stepOf(args), args.event as StorageReply);
+    }),
+    expire: enqueueActions((args) => {
+      assertEvent(args.event, "api.timeout");
+      expire(stepOf(args), args.event.id, args.event.call);
+    }),
+    settled: enqueueActions((args) => {
+      const { event } = args;
+      assertEvent(event, "api.settled");
+      settled(stepOf(args), event.id, event.ok, event.value);
+    }),
+    /** An answer to the copier's request: hand it on. */
+    forwardToCopier: sendTo("copier", ({ event }) => event),
     defer: assign(({ context, event }) => {
       assertEvent(event, "api.bind");
+      context.calls.holdBind(event);
       return { deferred: [...context.deferred, event] };
     }),
     replayDeferred: enqueueActions(({ context, enqueue }) => {
@@ -155,17 +187,14 @@ export const registryMachine: AnyStateMachine = setup({
       if (first !== undefined) enqueue(raise(first));
     }),
     /** Binding what is bound already: nothing to do. */
-    answerNoop: ({ event }) => {
+    answerNoop: ({ context, event }) => {
       assertEvent(event, "api.bind");
-      reply(event.replyTo, {
-        type: "storage.result",
-        id: event.id,
-        value: { migrated: false, ...NO_COPY } satisfies BindReport,
-      });
+      resolveBind(context, event, { migrated: false, ...NO_COPY });
     },
-    /** Spawn (or adopt) the new storage; a migration also gets its router. */
-    startBind: assign(({ context, event, spawn, self }) => {
+    /** Spawn (or adopt) the new storage; a migration gets its key sets. */
+    startBind: assign(({ context, event, spawn }) => {
       assertEvent(event, "api.bind");
+      context.calls.holdBind(event);
       const owned = !isActorRef(event.storage);
       // Named for its kind and place, unique among the storages alive here
       // (the bound one, those retiring): a hot swap to the same kind works.
@@ -177,50 +206,40 @@ export const registryMachine: AnyStateMachine = setup({
       return {
         nextId: readyId + 2,
         pending: { to, owned, bind: event, readyId, drainId: readyId + 1 },
-        router: event.migrate
-          ? new MigrationRouter(
-            context.storage,
-            to,
-            (error) => self.send({ type: "api.route_failed", error }),
-            event.merge !== true,
-          )
+        migration: event.migrate
+          ? migrationKeys(event.merge !== true)
           : undefined,
       };
     }),
-    askReady: ({ context, self }) => {
-      const p = context.pending!;
-      deliver(p.to, {
+    askReady: enqueueActions((args) => {
+      const p = args.context.pending!;
+      sendStorage(stepOf(args), p.to, p.owned, {
         type: "storage.ready",
         id: p.readyId,
-        ns: context.ns,
-        replyTo: self,
+        ns: args.context.ns,
       });
-    },
-    drainOld: ({ context, self }) => {
-      deliver(context.storage, {
+    }),
+    drainOld: enqueueActions((args) => {
+      const { context } = args;
+      sendStorage(stepOf(args), context.storage, context.owned, {
         type: "storage.drain",
         id: context.pending!.drainId,
         ns: context.ns,
-        replyTo: self,
       });
-    },
+    }),
     /** Plain bind: the new storage started; switch, retire the old one. */
-    swap: enqueueActions(({ context, enqueue, self }) => {
+    swap: enqueueActions((args) => {
+      const { context, enqueue } = args;
       const p = context.pending!;
-      const retired = retireCurrent(context, self);
+      const retired = retireCurrent(stepOf(args));
       enqueue.assign({
         storage: p.to,
         owned: p.owned,
         pending: undefined,
-        ...retired.update,
+        ...retired,
       });
-      enqueue(retired.effect);
       enqueue(() =>
-        reply(p.bind.replyTo, {
-          type: "storage.result",
-          id: p.bind.id,
-          value: { migrated: false, ...NO_COPY } satisfies BindReport,
-        })
+        resolveBind(context, p.bind, { migrated: false, ...NO_COPY })
       );
     }),
     /**
@@ -258,22 +277,22 @@ export const registryMachine: AnyStateMachine = setup({
       };
     }),
     /** The copy is complete: the new storage takes over. */
-    commitMigration: enqueueActions(({ context, event, enqueue, self }) => {
+    commitMigration: enqueueActions((args) => {
+      const { context, event, enqueue } = args;
       assertEvent(event, "xstate.done.actor.copier");
       if (!event.output.ok) return;
       const p = context.pending!;
-      const router = context.router as MigrationRouter;
-      const retired = retireCurrent(context, self);
+      const step = stepOf(args);
+      commitCalls(context.migration!, step);
+      const retired = retireCurrent(step);
       const { progress } = event.output;
-      enqueue(() => router.commit());
       enqueue.assign({
         storage: p.to,
         owned: p.owned,
-        router: undefined,
+        migration: undefined,
         pending: undefined,
-        ...retired.update,
+        ...retired,
       });
-      enqueue(retired.effect);
       enqueue.emit({
         type: "api.progress",
         bind: p.bind.id,
@@ -281,20 +300,17 @@ export const registryMachine: AnyStateMachine = setup({
         ...progress,
       });
       enqueue(() =>
-        reply(p.bind.replyTo, {
-          type: "storage.result",
-          id: p.bind.id,
-          value: { migrated: true, ...progress } satisfies BindReport,
-        })
+        resolveBind(context, p.bind, { migrated: true, ...progress })
       );
     }),
     /**
-     * The bind failed: the old storage stays bound (a migration's router
-     * sends the calls still waiting on the new storage to it), the new one
-     * is stopped if the registry spawned it, and the bind rejects.
+     * The bind failed: the old storage stays bound (the calls still waiting
+     * on the new storage are served by it), the new one is stopped if the
+     * registry spawned it, and the bind rejects.
      */
     abortBind: enqueueActions(
-      ({ context, event, enqueue }, params: Step | undefined) => {
+      (args, params: BindStep | undefined) => {
+        const { context, event, enqueue } = args;
         const p = context.pending!;
         const error = bindError(
           event,
@@ -302,13 +318,12 @@ export const registryMachine: AnyStateMachine = setup({
           context.timeout,
           params?.step,
         );
-        const router = context.router as MigrationRouter | undefined;
-        if (router !== undefined) enqueue(() => router.abort());
+        if (context.migration !== undefined) {
+          abortCalls(context.migration, stepOf(args));
+        }
         if (p.owned) enqueue.stopChild(p.to);
-        enqueue.assign({ router: undefined, pending: undefined });
-        enqueue(() =>
-          reply(p.bind.replyTo, { type: "storage.error", id: p.bind.id, error })
-        );
+        enqueue.assign({ migration: undefined, pending: undefined });
+        enqueue(() => rejectBind(context, p.bind, error));
       },
     ),
   },
@@ -316,23 +331,42 @@ export const registryMachine: AnyStateMachine = setup({
   id: "registry",
   context: ({ input, spawn }) => ({
     ns: input.ns,
+    jid: input.jid,
     ops: {},
     storage: spawn(input.storage, named(storageId(input.storage))),
     owned: true,
     timeout: input.timeout,
+    callTimeout: input.callTimeout ?? input.timeout,
     isKey: input.isKey ?? (() => true),
-    nextId: 1,
-    router: undefined,
+    nextId: CONTROL_BASE,
+    calls: new CallTable(),
+    migration: undefined,
     deferred: [],
     retiring: {},
     pending: undefined,
   }),
+  invoke: [
+    {
+      id: "clock",
+      src: "clock",
+      input: ({ context }: { context: RegistryContext }) => context.calls,
+    },
+    { id: "awaiter", src: "awaiter" },
+  ],
   on: {
-    "api.register": { actions: "register" },
-    "api.unregister": { actions: "unregister" },
-    "api.restore_default": { actions: "restoreDefault" },
-    "api.run": { actions: "forward" },
-    "storage.result": { guard: "isRetiringDrain", actions: "stopRetired" },
+    "api.call": { actions: "call" },
+    "api.run": { guard: "canAnswer", actions: "call" },
+    "storage.result": [
+      { guard: "isCallReply", actions: "reply" },
+      { guard: "isRetiringDrain", actions: "stopRetired" },
+    ],
+    "storage.error": { guard: "isCallReply", actions: "reply" },
+    "api.timeout": { actions: "expire" },
+    "api.settled": { actions: "settled" },
+    "api.jid": { actions: "setJid" },
+    "api.register": { actions: "editOps" },
+    "api.unregister": { actions: "editOps" },
+    "api.restore_default": { actions: "editOps" },
     "api.retire_timeout": { guard: "isRetiringDrain", actions: "stopRetired" },
   },
   initial: "ready",
@@ -378,13 +412,19 @@ export const registryMachine: AnyStateMachine = setup({
       invoke: {
         src: "stallWatch",
         input: ({ context }: { context: RegistryContext }) => ({
-          router: context.router as MigrationRouter,
+          waiting: context.migration!.waiting,
           stallMs: Math.max(1, Math.floor(context.timeout / 2)),
         }),
       },
       on: {
+        "api.call": { actions: "callMigrating" },
+        "api.run": { guard: "canAnswer", actions: "callMigrating" },
         "api.bind": { actions: "defer" },
-        "api.route_failed": { target: "ready", actions: "abortBind" },
+        "api.route_failed": {
+          guard: "isThisMigration",
+          target: "ready",
+          actions: "abortBind",
+        },
         "storage.error": [
           { guard: "isReadyAnswer", target: "ready", actions: "abortBind" },
           {
@@ -425,8 +465,12 @@ export const registryMachine: AnyStateMachine = setup({
           invoke: {
             id: "copier",
             src: "copier",
-            input: ({ context }: { context: RegistryContext }) =>
-              copierInput(context),
+            input: (
+              { context, self }: {
+                context: RegistryContext;
+                self: AnyActorRef;
+              },
+            ) => copierInput(context, self),
             onDone: [
               {
                 guard: "copySucceeded",
@@ -437,6 +481,14 @@ export const registryMachine: AnyStateMachine = setup({
             ],
           },
           on: {
+            "storage.result": {
+              guard: "isCopierReply",
+              actions: "forwardToCopier",
+            },
+            "storage.error": {
+              guard: "isCopierReply",
+              actions: "forwardToCopier",
+            },
             "api.copy_progress": { actions: "emitProgress" },
             "api.copy_expiry": { actions: "emitExpiry" },
           },

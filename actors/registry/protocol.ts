@@ -2,16 +2,19 @@
  * The registry protocol: the events an internal API registry accepts, and
  * the shapes of its handlers, routes and context.
  *
+ * Calls: user code's `Api.run` enters with one `api.call` (carrying the
+ * promise's `resolve`/`reject`); an actor sends `api.run` with an id and a
+ * `replyTo` and gets `api.result` or `api.error` back. Either way the
+ * registry machine resolves the route, sends the storage request (`sendTo`),
+ * takes the storage's answer and settles the call: every message after the
+ * entry event has a source actor.
+ *
  * @module
  */
 import type { AnyActorRef } from "../../src/types.ts";
-import type {
-  JsonValue,
-  ReplyTarget,
-  StorageReply,
-  StorageRequest,
-} from "../storage/protocol.ts";
+import type { JsonValue, StorageReply } from "../storage/protocol.ts";
 import type { StorageLogic } from "../storage/define.ts";
+import type { Call, CallTable } from "./requests.ts";
 
 /**
  * A function handler, called as slixmpp calls its API handlers:
@@ -126,34 +129,38 @@ export interface ExpiryEvent {
 export type RegistryEmitted = ProgressEvent | ExpiryEvent;
 
 /**
- * The data path during a migrating bind, as the facade sees it: it routes
- * each storage request (get: new storage, then old on a miss; set/del: both)
- * and records the keys callers wrote or deleted.
+ * The key sets a migrating bind keeps, shared by the registry (which routes
+ * callers' requests) and the copier (which must not overwrite or remove what
+ * callers wrote). Data only: which requests go where is decided by the
+ * registry machine's state (`migrating`).
  */
-export interface MigrationRoute {
+export interface MigrationKeys {
   /** Keys written or deleted by callers since the migration began. */
-  readonly touched: ReadonlySet<string>;
+  readonly touched: Set<string>;
   /**
-   * Mirror only: the keys (accepted by the key filter) the new storage
-   * held when the migration began that the copy has not rewritten yet: a
-   * get of one of them (untouched) goes to the old storage, and what is left
-   * of them at the end is removed. `null` until they are known (then no key
-   * of the new storage is trusted); always empty when merging.
+   * Mirror only: the keys (accepted by the key filter) the new storage held
+   * when the migration began that the copy has not rewritten yet: a get of
+   * one of them (untouched) goes to the old storage, and what is left of them
+   * at the end is removed. `null` until the copier has listed them (then no
+   * key of the new storage is trusted); always empty when merging.
    */
   stale: Set<string> | null;
   /** Whether the migration mirrors (the default) rather than merges. */
   readonly mirror: boolean;
   /**
-   * Serve one storage request during the migration.
-   * @param request The request; its reply goes to `request.replyTo`.
+   * Calls waiting for the new storage's answer, by call id, with when they
+   * were sent (`performance.now()`; insertion order, so the first is the
+   * oldest): what the stall watch looks at.
    */
-  route(request: StorageRequest): void;
+  readonly waiting: Map<number, number>;
 }
 
 /** The registry's context. */
 export interface RegistryContext {
   /** API name, also the storage namespace (e.g. `xep_0231`). */
   ns: string;
+  /** The JID a call is for when it names none (the client's). */
+  jid: string | undefined;
   /** Handlers per op. */
   ops: Record<string, OpTable>;
   /** The storage actor bound now (the old one during a migration). */
@@ -162,15 +169,16 @@ export interface RegistryContext {
   owned: boolean;
   /** Timeout of each step of a bind or migration, in ms. */
   timeout: number;
+  /** Default timeout of a call (storage or async handler), in ms. */
+  callTimeout: number;
   /** The default key filter of migrations (accepts every key unless given). */
   isKey: KeyFilter;
-  /** Id of the registry's own next storage request. */
+  /** Id of the registry's own next control request (ready, drain). */
   nextId: number;
-  /**
-   * Set during a migrating bind: callers route storage requests through it
-   * (no registry hop), instead of straight to `storage`.
-   */
-  router: MigrationRoute | undefined;
+  /** The calls and binds waiting for an answer (see `requests.ts`). */
+  calls: CallTable;
+  /** Set during a migrating bind: the keys it keeps (see `MigrationKeys`). */
+  migration: MigrationKeys | undefined;
   /** Binds that arrived during a bind or migration. */
   deferred: BindEvent[];
   /** Old storages waiting for their drain answer, by drain request id. */
@@ -193,7 +201,10 @@ export interface PendingBind {
   drainId: number;
 }
 
-/** Bind a storage: actor logic (spawned and owned) or a running ref (kept). */
+/**
+ * Bind a storage: actor logic (spawned and owned) or a running ref (kept).
+ * The registry settles the promise behind `resolve`/`reject` itself.
+ */
 export interface BindEvent {
   /** Discriminant. */
   type: "api.bind";
@@ -210,13 +221,82 @@ export interface BindEvent {
   isKey?: KeyFilter;
   /** Upper bound of entries per copy batch. */
   batchSize?: number;
-  /** Request id of the answer (a storage reply). */
+  /**
+   * The bind's id, chosen by the sender (the facade: unique in the process),
+   * found again in `api.progress` and `api.expiry`.
+   */
   id: number;
-  /** Who gets the answer. */
-  replyTo: ReplyTarget;
+  /** Settles the bind with its report. */
+  resolve: (report: BindReport) => void;
+  /** Rejects the bind. */
+  reject: (error: Error) => void;
 }
 
-/** What the copier child reports when it ends. */
+/** What a call names, as in slixmpp's `api.run(op, jid, node, ifrom, args)`. */
+export interface CallFields {
+  /** The op name, e.g. `get_bob`. */
+  op: string;
+  /** The JID the call is for; defaults to the registry's `jid`. */
+  jid?: string;
+  /** The node the call is for. */
+  node?: string;
+  /** The JID the call comes from. */
+  ifrom?: string;
+  /** The op's own arguments. */
+  args?: unknown;
+  /** Timeout in ms (a storage or async handler answer); default: the registry's. */
+  timeout?: number;
+}
+
+/**
+ * A call from user code (the `Api.run` facade): the one event a local call
+ * enters the registry with. The registry routes it (JID+node, JID, global),
+ * runs it and settles the promise itself: no reply event.
+ */
+export interface ApiCallEvent extends CallFields {
+  /** Discriminant. */
+  type: "api.call";
+  /** Settles the call with the op's result. */
+  resolve: (value: unknown) => void;
+  /** Rejects the call. */
+  reject: (error: Error) => void;
+}
+
+/**
+ * A call from an actor (a plugin machine): routed and run as `api.call`; the
+ * registry answers `replyTo` with {@linkcode ApiResultEvent} or
+ * {@linkcode ApiErrorEvent} (sent from a machine action, so with a source).
+ */
+export interface ApiRunEvent extends CallFields {
+  /** Discriminant. */
+  type: "api.run";
+  /** The caller's id for this call, echoed in the answer. */
+  id: number | string;
+  /** Who gets the answer. */
+  replyTo: AnyActorRef;
+}
+
+/** The answer to a successful {@linkcode ApiRunEvent}. */
+export interface ApiResultEvent {
+  /** Discriminant. */
+  type: "api.result";
+  /** The id of the `api.run` this answers. */
+  id: number | string;
+  /** What the op returned. */
+  value: unknown;
+}
+
+/** The answer to a failed {@linkcode ApiRunEvent}. */
+export interface ApiErrorEvent {
+  /** Discriminant. */
+  type: "api.error";
+  /** The id of the `api.run` this answers. */
+  id: number | string;
+  /** Why it failed (`ApiError`, `StorageError`, `TimeoutError`, …). */
+  error: Error;
+}
+
+/** What the copier reports when it ends. */
 export type CopyOutcome =
   | { ok: true; progress: MigrationProgress }
   | { ok: false; error: Error };
@@ -233,14 +313,21 @@ export type RegistryEvent =
   | { type: "api.unregister"; op: string; scope?: Scope }
   | { type: "api.restore_default"; op: string; scope?: Scope }
   | BindEvent
-  | { type: "api.run"; request: StorageRequest }
+  | ApiCallEvent
+  | ApiRunEvent
+  /** The JID calls are for when they name none (sent when the client goes online). */
+  | { type: "api.jid"; jid: string }
   | { type: "api.retire_timeout"; id: number }
+  /** From the request clock: a call's deadline passed. */
+  | { type: "api.timeout"; id: number; call: Call }
+  /** From the awaiter: an async function handler settled. */
+  | { type: "api.settled"; id: number; ok: boolean; value: unknown }
   /** From the copier: progress of the background copy. */
   | { type: "api.copy_progress"; progress: MigrationProgress }
   /** From the copier: deadlines of copied entries that expire. */
   | { type: "api.copy_expiry"; entries: [string, number][] }
-  /** From the migration router: the new storage failed a caller's request. */
-  | { type: "api.route_failed"; error: Error }
+  /** The new storage failed a caller's request (or stalled) during a migration. */
+  | { type: "api.route_failed"; error: Error; to?: AnyActorRef }
   | { type: "xstate.done.actor.copier"; output: CopyOutcome }
   | StorageReply;
 
@@ -252,6 +339,13 @@ export interface RegistryInput {
   storage: StorageLogic;
   /** Timeout of each bind and migration step in ms. */
   timeout: number;
+  /**
+   * Default timeout of a call in ms.
+   * @default {timeout}
+   */
+  callTimeout?: number;
+  /** The JID calls are for when they name none (updated by `api.jid`). */
+  jid?: string;
   /**
    * Which keys a migration copies (the plugin's own key check, e.g. BoB's
    * `isCid`); the others are skipped and counted.

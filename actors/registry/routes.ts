@@ -1,14 +1,17 @@
 /**
- * Routing of internal API calls: find the handler of a call (slixmpp's
- * lookup order) and deliver a storage request. These run on the data path,
- * from the registry's snapshot, without a machine hop.
+ * The registry's op tables: find the handler of a call (slixmpp's lookup
+ * order), and copy and edit a table (register, unregister, restore default).
+ * Plain functions the registry machine's actions call.
  *
  * @module
  */
-import type { AnyActorRef } from "../../src/types.ts";
-import { StorageError } from "../../src/errors.ts";
-import type { StorageRequest } from "../storage/protocol.ts";
-import type { OpTable, RegistryContext, Route, Scope } from "./protocol.ts";
+import type {
+  OpTable,
+  RegistryContext,
+  RegistryEvent,
+  Route,
+  Scope,
+} from "./protocol.ts";
 
 function nodeKey(jid: string, node: string): string {
   return `${jid}\u0000${node}`;
@@ -18,7 +21,7 @@ function nodeKey(jid: string, node: string): string {
  * Find the handler for a call: JID+node first, then JID, then global, as in
  * slixmpp's `APIRegistry.run`.
  *
- * @param context The registry context (from its snapshot).
+ * @param context The registry context.
  * @param op The op name.
  * @param jid The JID the call is for.
  * @param node The node the call is for.
@@ -43,27 +46,6 @@ export function resolveRoute(
     if (r !== undefined) return r;
   }
   return table.global;
-}
-
-/**
- * Send a storage request to a storage actor, or answer it with an error at
- * once if that actor is no longer running.
- *
- * @param storage The storage actor.
- * @param request The request.
- */
-export function deliver(storage: AnyActorRef, request: StorageRequest): void {
-  if (storage.getSnapshot().status !== "active") {
-    request.replyTo.send({
-      type: "storage.error",
-      id: request.id,
-      error: new StorageError(
-        `Cannot run ${request.type}: the storage actor is stopped`,
-      ),
-    });
-    return;
-  }
-  storage.send(request);
 }
 
 /** A copy of the op table of `op` (empty when the op is new). */
@@ -101,4 +83,33 @@ export function place(
     if (route === undefined) t.node.delete(k);
     else t.node.set(k, route);
   }
+}
+
+/**
+ * The op tables after `api.register`, `api.unregister` or
+ * `api.restore_default` (the others are shared, not copied).
+ *
+ * @param context The registry context.
+ * @param event The edit.
+ * @returns The new op tables.
+ */
+export function editOps(
+  context: RegistryContext,
+  event: Extract<
+    RegistryEvent,
+    { type: "api.register" | "api.unregister" | "api.restore_default" }
+  >,
+): Record<string, OpTable> {
+  const t = table(context, event.op);
+  if (event.type === "api.register") {
+    place(t, event.route, event.scope);
+    if (event.isDefault) t.default = event.route;
+  } else {
+    place(
+      t,
+      event.type === "api.unregister" ? undefined : t.default,
+      event.scope,
+    );
+  }
+  return { ...context.ops, [event.op]: t };
 }

@@ -284,7 +284,9 @@ function defaultSetMany(backend: StorageBackend) {
 
 /**
  * Wrap a backend factory as a storage actor logic. The factory runs when the
- * actor starts. Sync results are answered at once, in order; async ones when
+ * actor starts. Each answer goes to the request's `replyTo`, or, for a request
+ * without one, to the actor's parent by `sendBack` (see the storage
+ * protocol). Sync results are answered at once, in order; async ones when
  * they settle. `storage.drain` is answered once every earlier request is.
  * `storage.ready` succeeds only if the factory returned (and the backend's
  * `ready()`, if any, succeeded): a storage that cannot start fails it, so
@@ -319,7 +321,7 @@ export function defineStorage(
   make: () => StorageBackend,
   options: DefineStorageOptions = {},
 ): StorageLogic {
-  const logic = fromCallback<StorageRequest>(({ receive }) => {
+  const logic = fromCallback<StorageRequest>(({ receive, sendBack }) => {
     // A backend that cannot start (no such directory, no IndexedDB) must
     // not crash the actor or its parent: every request then fails with why.
     let backend: StorageBackend;
@@ -354,6 +356,9 @@ export function defineStorage(
       // A stopped actor sends nothing: work that settles after stop() is
       // not reported (its caller times out).
       if (stopped) return;
+      // No replyTo: the requester is the parent that spawned this storage
+      // (see the storage protocol's module doc).
+      if (req.replyTo === undefined) return sendBack(out);
       try {
         req.replyTo.send(out);
       } catch {
@@ -451,7 +456,8 @@ export function defineStorage(
             replyTo?: { send?: unknown };
           };
           if (
-            typeof unknown.replyTo?.send === "function" &&
+            (unknown.replyTo === undefined ||
+              typeof unknown.replyTo?.send === "function") &&
             typeof unknown.id === "number"
           ) {
             reply(req, {

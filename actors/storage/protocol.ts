@@ -4,10 +4,21 @@
  * A storage actor is a generic key/value store partitioned by namespace (the
  * API name, e.g. `xep_0231`). Values are plain JSON values (objects, arrays,
  * strings, numbers, booleans, null), so any backend can keep them: a Map, a
- * JSON file, IndexedDB, Redis. Each request carries an `id` and a `replyTo`
- * ref; the storage answers every request exactly once with a
+ * JSON file, IndexedDB, Redis. Each request carries an `id` and, usually, a
+ * `replyTo` ref; the storage answers every request exactly once with a
  * {@linkcode StorageReply} carrying the same `id`, in the order it accepted
  * them for a given key.
+ *
+ * Where the answer goes:
+ * - a request without `replyTo` is answered to the storage actor's parent
+ *   (a callback actor's `sendBack`, so the answer carries the storage as its
+ *   source): the registry sends its requests this way to the storages it
+ *   spawned (its children);
+ * - a request with `replyTo` is answered with `replyTo.send(reply)`: how the
+ *   registry reaches a storage the user passed as an already running ref (not
+ *   its child: a shared Redis, one store for several clients), and how code
+ *   outside the actor system asks a storage directly. Such an answer has no
+ *   source actor in inspection events (the documented exception).
  *
  * A new backend has to answer these eight requests: the five of the data and
  * drain path (`get`, `set`, `del`, `keys`, `drain`), the start handshake
@@ -33,8 +44,11 @@ export interface RequestBase {
   id: number;
   /** Namespace: the API name that owns the key (e.g. `xep_0231`). */
   ns: string;
-  /** Who gets the reply. */
-  replyTo: ReplyTarget;
+  /**
+   * Who gets the reply; omitted, the storage's parent gets it (`sendBack`),
+   * which only a requester that spawned the storage may rely on.
+   */
+  replyTo?: ReplyTarget;
 }
 
 /** Read one entry; the reply's `value` is `undefined` when there is none. */

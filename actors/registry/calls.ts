@@ -1,0 +1,311 @@
+/**
+ * The data path of the registry machine: what its actions do with a call
+ * (`api.call` from the facade, `api.run` from an actor) and with the
+ * storage's answer. A local call is two machine steps:
+ *
+ * ```
+ * api.call ─► registry: resolve route, open the call, sendTo(storage, request)
+ *                  storage ─sendBack(storage.result)─► registry: settle the call
+ * ```
+ *
+ * The storage request goes out with `sendTo` (so it has the registry as its
+ * source); a storage the registry spawned answers its parent by `sendBack`
+ * (request without `replyTo`); one the user passed as a running ref gets
+ * `replyTo: registry` and answers with `replyTo.send` (see the storage
+ * protocol). A function handler is called in the action; an async one's
+ * promise is handed to the registry's `awaiter` child, which reports
+ * `api.settled` back.
+ *
+ * These functions run inside `enqueueActions`: they mutate the registry's
+ * call table (and a migration's key sets), settle promises, and enqueue the
+ * sends, which XState then executes in the same step.
+ *
+ * @module
+ */
+import type { AnyActorRef } from "../../src/types.ts";
+import {
+  ApiError,
+  ItemNotFound,
+  StorageError,
+  TimeoutError,
+} from "../../src/errors.ts";
+import { isThenable } from "../../src/_util.ts";
+import { checkTimeout } from "../../src/options.ts";
+import type { StorageReply, StorageRequest } from "../storage/protocol.ts";
+import type {
+  ApiCallEvent,
+  ApiRunEvent,
+  RegistryContext,
+  RegistryEvent,
+} from "./protocol.ts";
+import type { Call } from "./requests.ts";
+import { resolveRoute } from "./routes.ts";
+
+/** What the actions of `calls.ts` and `migration.ts` enqueue. */
+export interface Enqueue {
+  /** Run a function when the step's actions execute. */
+  (action: () => void): void;
+  /** Send with the registry as source. */
+  sendTo(to: AnyActorRef | string, event: { type: string }): void;
+  /** Send the registry an event of its own (with itself as source). */
+  raise(event: RegistryEvent): void;
+}
+
+/** What the data-path actions are given (from `enqueueActions`). */
+export interface Step {
+  context: RegistryContext;
+  enqueue: Enqueue;
+  self: AnyActorRef;
+}
+
+/**
+ * The error a failing function handler rejects with.
+ * @param op The op.
+ * @param cause What the handler threw or rejected with.
+ * @returns `ItemNotFound` and `ApiError` as they are, else an `ApiError`.
+ */
+export function handlerError(op: string, cause: unknown): Error {
+  if (cause instanceof ItemNotFound || cause instanceof ApiError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new ApiError(op, `Cannot run ${op}: handler failed: ${detail}`, {
+    cause,
+  });
+}
+
+function storageError(op: string, cause: Error): Error {
+  if (
+    cause instanceof StorageError || cause instanceof ItemNotFound ||
+    cause instanceof TypeError
+  ) return cause;
+  return new StorageError(`Cannot run ${op}: ${cause.message}`, { cause });
+}
+
+/*
+ * A promise is settled right in the action (not as an enqueued action): that
+ * only queues the caller's continuation as a microtask, which runs after the
+ * registry's step either way, and it saves an action per call.
+ */
+
+/**
+ * Settle a call with its result.
+ * @param call The call.
+ * @param value The result.
+ * @param enqueue The step's queue.
+ */
+export function succeed(call: Call, value: unknown, enqueue: Enqueue): void {
+  const { resolve } = call;
+  if (resolve !== undefined) resolve(value);
+  else {
+    enqueue.sendTo(call.replyTo!, {
+      type: "api.result",
+      id: call.callerId!,
+      value,
+    } as { type: string });
+  }
+}
+
+/**
+ * Settle a call with an error.
+ * @param call The call.
+ * @param error Why it failed.
+ * @param enqueue The step's queue.
+ */
+export function fail(call: Call, error: Error, enqueue: Enqueue): void {
+  const { reject } = call;
+  if (reject !== undefined) reject(error);
+  else {
+    enqueue.sendTo(call.replyTo!, {
+      type: "api.error",
+      id: call.callerId!,
+      error,
+    } as { type: string });
+  }
+}
+
+/**
+ * Settle a storage call from the storage's answer.
+ * @param call The call (already taken from the table).
+ * @param reply The storage's answer.
+ * @param enqueue The step's queue.
+ */
+export function settleReply(
+  call: Call,
+  reply: StorageReply,
+  enqueue: Enqueue,
+): void {
+  if (reply.type === "storage.error") {
+    return fail(call, storageError(call.op, reply.error), enqueue);
+  }
+  const { finish } = call;
+  if (finish === undefined) return succeed(call, reply.value, enqueue);
+  let out;
+  try {
+    out = finish(reply.value, call.args);
+  } catch (e) {
+    return fail(call, e as Error, enqueue);
+  }
+  succeed(call, out, enqueue);
+}
+
+/**
+ * Send a storage request: with `sendTo`, and `replyTo: registry` only to a
+ * storage the registry did not spawn. A stopped storage is answered for at
+ * once (a raised `storage.error`).
+ *
+ * @param step The step.
+ * @param storage The storage actor.
+ * @param owned Whether the registry spawned it (then it answers by
+ *   `sendBack`).
+ * @param request The request, without `replyTo`.
+ */
+export function sendStorage(
+  { enqueue, self }: Step,
+  storage: AnyActorRef,
+  owned: boolean,
+  request: StorageRequest,
+): void {
+  if (storage.getSnapshot().status !== "active") {
+    enqueue.raise({
+      type: "storage.error",
+      id: request.id,
+      error: new StorageError(
+        `Cannot run ${request.type}: the storage actor is stopped`,
+      ),
+    });
+    return;
+  }
+  enqueue.sendTo(storage, owned ? request : { ...request, replyTo: self });
+}
+
+/** Routes a storage call during a migration (see `migration.ts`). */
+export type MigrationRoute = (step: Step, call: Call, id: number) => void;
+
+/**
+ * Start a call: resolve its route (JID+node, JID, global), then call the
+ * function handler or send the storage request.
+ *
+ * @param step The step.
+ * @param event The call.
+ * @param migrate How to route a storage call during a migration, or
+ *   `undefined` outside one (straight to the bound storage).
+ */
+export function startCall(
+  step: Step,
+  event: ApiCallEvent | ApiRunEvent,
+  migrate: MigrationRoute | undefined,
+): void {
+  const { context, enqueue } = step;
+  const { op, node, ifrom, args } = event;
+  const isCall = event.type === "api.call";
+  // Every field set at once: one object shape for every call in the table.
+  const call: Call = {
+    op,
+    args,
+    timeout: event.timeout ?? context.callTimeout,
+    kind: "storage",
+    resolve: isCall ? event.resolve : undefined,
+    reject: isCall ? event.reject : undefined,
+    replyTo: isCall ? undefined : event.replyTo,
+    callerId: isCall ? undefined : event.id,
+    finish: undefined,
+    request: undefined,
+    leg: undefined,
+  };
+  if (!isCall) {
+    try {
+      if (typeof op !== "string") {
+        throw new TypeError("Cannot run op: op must be a string");
+      }
+      checkTimeout(event.timeout, "timeout", context.callTimeout);
+    } catch (e) {
+      return fail(call, e as Error, enqueue);
+    }
+  }
+  const { timeout } = call;
+  const jid = event.jid ?? context.jid;
+  const route = resolveRoute(context, op, jid, node);
+  if (route === null) {
+    return fail(
+      call,
+      new ApiError(op, `Cannot run ${op}: unknown op`),
+      enqueue,
+    );
+  }
+  if (route === undefined) {
+    return fail(
+      call,
+      new ApiError(op, `Cannot run ${op}: no handler registered`),
+      enqueue,
+    );
+  }
+  if (route.kind === "function") {
+    let result;
+    try {
+      result = route.handler(jid, node, ifrom, args);
+    } catch (e) {
+      return fail(call, handlerError(op, e), enqueue);
+    }
+    if (!isThenable(result)) return succeed(call, result, enqueue);
+    // An async handler gets the same deadline as a storage call.
+    call.kind = "function";
+    const id = context.calls.open(call, timeout);
+    enqueue.sendTo("awaiter", { type: "await", id, promise: result } as {
+      type: string;
+    });
+    return;
+  }
+  let request;
+  try {
+    request = route.op.request(args);
+  } catch (e) {
+    return fail(call, e as Error, enqueue);
+  }
+  call.request = request;
+  call.finish = route.op.result;
+  const id = context.calls.open(call, timeout);
+  if (migrate !== undefined) return migrate(step, call, id);
+  sendStorage(step, context.storage, context.owned, {
+    ...request,
+    id,
+    ns: context.ns,
+  });
+}
+
+/**
+ * A call's deadline passed: fail it with `TimeoutError`.
+ * @param step The step.
+ * @param id The call id.
+ * @param call The call (already out of the table).
+ */
+export function expire({ enqueue }: Step, id: number, call: Call): void {
+  call.leg?.keys.waiting.delete(id);
+  const what = call.kind === "storage"
+    ? "storage did not answer"
+    : "handler did not settle";
+  fail(
+    call,
+    new TimeoutError(
+      `Cannot run ${call.op}: ${what} within ${call.timeout} ms`,
+    ),
+    enqueue,
+  );
+}
+
+/**
+ * An async function handler settled (reported by the awaiter child).
+ * @param step The step.
+ * @param id The call id.
+ * @param ok Whether it resolved.
+ * @param value What it resolved or rejected with.
+ */
+export function settled(
+  { context, enqueue }: Step,
+  id: number,
+  ok: boolean,
+  value: unknown,
+): void {
+  const call = context.calls.take(id);
+  if (call === undefined) return;
+  if (ok) succeed(call, value, enqueue);
+  else fail(call, handlerError(call.op, value), enqueue);
+}
