@@ -246,7 +246,7 @@ export class BobPlugin {
     }
     const checked = markChecked(bob);
     return this.#tell<string>(
-      "set bob",
+      "run set_bob",
       (settle) => ({ type: "bob.set", bob: checked, ...settle }),
     );
   }
@@ -353,7 +353,7 @@ export class BobPlugin {
     this.#cache()?.delete(cid);
     const key = cid;
     await this.#tell<unknown>(
-      "delete bob",
+      "run del_bob",
       (settle) => ({ type: "bob.del", cid: key, ...settle }),
     );
   }

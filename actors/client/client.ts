@@ -5,19 +5,12 @@
  * @module
  */
 import { createActor, sendParent } from "../../src/deps.ts";
-import type { ActorWatcher, AnyActorRef, Inspector } from "../../src/types.ts";
+import type { AnyActorRef } from "../../src/types.ts";
 import { type ClientContext, clientMachine } from "./machine.ts";
 import { memoryStorage } from "../storage/memory.ts";
-import type { StorageLogic } from "../storage/define.ts";
 import { checkTimeout } from "../../src/options.ts";
 import { ClientStoppedError } from "../../src/errors.ts";
 import { Api } from "../registry/api.ts";
-import { type BobOptions, type BobPlugin, bobPlugin } from "../bob/plugin.ts";
-import {
-  type DiscoOptions,
-  type DiscoPlugin,
-  discoPlugin,
-} from "../disco/plugin.ts";
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
 import {
@@ -31,57 +24,19 @@ import {
 import type { HandlerMatch, StanzaKind } from "../connection/protocol.ts";
 import type { Element } from "../../src/deps.ts";
 
-/**
- * Options of {@linkcode createClient}: the connection's (`service`, `tls`,
- * `reconnect`, `iqTimeout`, `maxStanzaSize`, `queueLimit`, …) plus the
- * runtime's.
- */
-export interface ClientOptions
-  extends Omit<ConnectionOptions, "jid" | "password" | "inspect"> {
-  /** The account JID, e.g. `alice@localhost` or `alice@localhost/laptop`. */
-  jid: string;
-  /** The account password (needed only to connect). */
-  password?: string;
-  /**
-   * Timeout of each storage request (and each migration step) in ms.
-   * @default {5000}
-   */
-  timeout?: number;
-  /**
-   * The storage every plugin starts with.
-   * @default {memoryStorage}
-   */
-  storage?: () => StorageLogic;
-  /**
-   * XState inspection observer: receives every actor, event and snapshot of
-   * the client's actor system.
-   */
-  inspect?: Inspector | ActorWatcher;
-}
-
-/** The built-in plugins a client can load by name. */
-export interface PluginMap {
-  /** XEP-0030 Service Discovery (info). */
-  xep_0030: DiscoPlugin;
-  /** XEP-0231 Bits of Binary. */
-  xep_0231: BobPlugin;
-}
-
-/** The options of each built-in plugin, for `registerPlugin(name, options)`. */
-export interface PluginOptionsMap {
-  /** See {@linkcode DiscoOptions}. */
-  xep_0030: DiscoOptions;
-  /** See {@linkcode BobOptions}. */
-  xep_0231: BobOptions;
-}
-
-/** The name of a built-in plugin. */
-export type PluginName = keyof PluginMap;
-
-const BUILTIN: { [N in PluginName]: Plugin<N, PluginMap[N]> } = {
-  xep_0030: discoPlugin,
-  xep_0231: bobPlugin,
-};
+export type {
+  ClientOptions,
+  PluginMap,
+  PluginName,
+  PluginOptionsMap,
+} from "./options.ts";
+import {
+  BUILTIN,
+  type ClientOptions,
+  type PluginMap,
+  type PluginName,
+  type PluginOptionsMap,
+} from "./options.ts";
 
 interface Loaded {
   plugin: Plugin;
@@ -158,10 +113,7 @@ export class Client {
         },
       },
     ).start();
-    this.#connection = new Connection(
-      undefined,
-      this.actor.getSnapshot().children.connection,
-    );
+    this.#connection = new Connection(undefined, this.#context().connectionRef);
     // A watcher (the live inspector) observes on demand, not every event.
     if (typeof inspect === "object" && inspect !== null) {
       this.#unwatch.push(inspect.watch(this.actor));

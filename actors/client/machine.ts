@@ -10,7 +10,7 @@
  *   client.load_plugin  ─► spawn <name>.api (the plugin's registry; only
  *                          for a plugin with ops)
  *   client.start_plugin ─► spawn <name> (the plugin actor)
- * invoked: connection (system id `connection`)
+ * spawned with it: connection:<jid> (system id `connection`), for its whole life
  *
  * (XState's types allow no `id` on a child spawned from logic given at run
  * time, though the runtime needs one to keep each child: the spawn options
@@ -53,6 +53,8 @@ export interface ClientInput {
 
 /** The client actor's context. */
 export interface ClientContext extends ClientInput {
+  /** The connection (system id `connection`). */
+  connectionRef: AnyActorRef;
   /** The JID calls are made as: the bound full JID once online. */
   jid: string;
   /** The registry of each plugin that has one, by plugin name. */
@@ -143,20 +145,19 @@ const machine = setup({
   },
 }).createMachine({
   id: "client",
-  context: ({ input }) => ({
+  context: ({ input, spawn }) => ({
     ...input,
     jid: input.connection.jid,
+    // Spawned for the client's whole life, named for whose it is (an
+    // invoked child's id cannot depend on input).
+    connectionRef: spawn("connection", {
+      id: `connection:${input.connection.jid}`,
+      systemId: "connection",
+      input: input.connection,
+    }),
     registries: {},
     plugins: {},
   }),
-  invoke: [
-    {
-      id: "connection",
-      systemId: "connection",
-      src: "connection",
-      input: ({ context }: { context: ClientContext }) => context.connection,
-    },
-  ],
   on: {
     "client.load_plugin": { actions: "spawnRegistry" },
     "client.start_plugin": { actions: "spawnPlugin" },

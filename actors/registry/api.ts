@@ -322,7 +322,6 @@ export class Api {
         ),
       );
     }
-    const w = this.#w;
     if (this.#registry().getSnapshot().status !== "active") {
       return Promise.reject(
         new ClientStoppedError("Cannot bind storage: the client is stopped"),

@@ -1,0 +1,68 @@
+/**
+ * What a client is created with and which plugins it can load by name.
+ *
+ * @module
+ */
+import type { ActorWatcher, Inspector } from "../../src/types.ts";
+import type { StorageLogic } from "../storage/define.ts";
+import { type BobOptions, type BobPlugin, bobPlugin } from "../bob/plugin.ts";
+import {
+  type DiscoOptions,
+  type DiscoPlugin,
+  discoPlugin,
+} from "../disco/plugin.ts";
+import type { Plugin } from "../plugin/define.ts";
+import type { ConnectionOptions } from "../connection/connection.ts";
+
+/**
+ * Options of {@linkcode createClient}: the connection's (`service`, `tls`,
+ * `reconnect`, `iqTimeout`, `maxStanzaSize`, `queueLimit`, …) plus the
+ * runtime's.
+ */
+export interface ClientOptions
+  extends Omit<ConnectionOptions, "jid" | "password" | "inspect"> {
+  /** The account JID, e.g. `alice@localhost` or `alice@localhost/laptop`. */
+  jid: string;
+  /** The account password (needed only to connect). */
+  password?: string;
+  /**
+   * Timeout of each storage request (and each migration step) in ms.
+   * @default {5000}
+   */
+  timeout?: number;
+  /**
+   * The storage every plugin starts with.
+   * @default {memoryStorage}
+   */
+  storage?: () => StorageLogic;
+  /**
+   * XState inspection observer: receives every actor, event and snapshot of
+   * the client's actor system.
+   */
+  inspect?: Inspector | ActorWatcher;
+}
+
+/** The built-in plugins a client can load by name. */
+export interface PluginMap {
+  /** XEP-0030 Service Discovery (info). */
+  xep_0030: DiscoPlugin;
+  /** XEP-0231 Bits of Binary. */
+  xep_0231: BobPlugin;
+}
+
+/** The options of each built-in plugin, for `registerPlugin(name, options)`. */
+export interface PluginOptionsMap {
+  /** See {@linkcode DiscoOptions}. */
+  xep_0030: DiscoOptions;
+  /** See {@linkcode BobOptions}. */
+  xep_0231: BobOptions;
+}
+
+/** The name of a built-in plugin. */
+export type PluginName = keyof PluginMap;
+
+/** The built-in plugins, by name. */
+export const BUILTIN: { [N in PluginName]: Plugin<N, PluginMap[N]> } = {
+  xep_0030: discoPlugin,
+  xep_0231: bobPlugin,
+};
