@@ -10,7 +10,7 @@
  *   client.load_plugin  ─► spawn <name>.api (the plugin's registry; only
  *                          for a plugin with ops)
  *   client.start_plugin ─► spawn <name> (the plugin actor)
- * spawned with it: connection:<jid> (system id `connection`), for its whole life
+ * spawned with it: connection:<jid>, for its whole life
  *
  * (XState's types allow no `id` on a child spawned from logic given at run
  * time, though the runtime needs one to keep each child: the spawn options
@@ -53,7 +53,7 @@ export interface ClientInput {
 
 /** The client actor's context. */
 export interface ClientContext extends ClientInput {
-  /** The connection (system id `connection`). */
+  /** The connection (actor id `connection:<jid>`). */
   connectionRef: AnyActorRef;
   /** The JID calls are made as: the bound full JID once online. */
   jid: string;
@@ -152,7 +152,6 @@ const machine = setup({
     // invoked child's id cannot depend on input).
     connectionRef: spawn("connection", {
       id: `connection:${input.connection.jid}`,
-      systemId: "connection",
       input: input.connection,
     }),
     registries: {},
