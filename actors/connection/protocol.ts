@@ -366,6 +366,7 @@ export type IqCallerOutput =
 
 /** What an actor that sent `iq.call` with `replyTo` gets back. */
 export interface IqAnswer {
+  /** Discriminant. */
   type: "iq.answer";
   /** The IQ id. */
   id: string;

@@ -54,6 +54,7 @@ export type RouterEvent =
  * delivery (the connection machine, which passes it to the router).
  */
 export interface RouterAnswer {
+  /** Discriminant. */
   type: "router.answer";
   /** The request, as delivered. */
   request: Element;
@@ -65,6 +66,7 @@ export interface RouterAnswer {
 
 /** What an actor handler is sent (`type` is the event name it chose). */
 export interface HandlerDelivery {
+  /** The event type the handler chose. */
   type: string;
   /** The stanza. */
   stanza: Element;
