@@ -5,8 +5,9 @@
  * ```
  * idle ─scheduler.busy(true)─► expiring ─scheduler.busy(false)─► idle
  * (in either state)
- *   bob.set / bob.del (facade) ─api.run set_bob · del_bob─► registry
- *     api.result ─► expiry scheduled (max-age > 0) or cancelled; caller resolved
+ *   bob.set / bob.del (facade) ─api.call set_bob · del_bob─► registry (which settles the caller)
+ *     (with a max-age, or while expiring: api.run instead, and on api.result
+ *      the expiry is scheduled or cancelled, then the caller resolved)
  *   bob.fetch (facade)         ─iq.call (replyTo: self)─► IQ caller (one per peer+cid in flight)
  *     iq.answer ─► verified, into the peer cache; callers resolved
  *   bob.serve (connection)     ─api.run get_bob─► registry
@@ -133,6 +134,23 @@ const machine = setup({
     /** set_bob / del_bob for the facade. */
     call: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, ["bob.set", "bob.del"]);
+      const set = event.type === "bob.set";
+      // No expiry to schedule or cancel: the registry settles the caller
+      // itself (one step fewer); else the answer comes back here first.
+      if (
+        self.getSnapshot().value !== "expiring" &&
+        !(set && (event.bob.maxAge ?? 0) > 0)
+      ) {
+        const { resolve, reject } = event;
+        enqueue.sendTo(context.api.actor, {
+          type: "api.call",
+          op: set ? "set_bob" : "del_bob",
+          args: set ? event.bob : event.cid,
+          resolve: set ? () => resolve(event.bob.cid as never) : resolve,
+          reject,
+        });
+        return;
+      }
       const id = `c${context.seq}`;
       const call: BobCall = event.type === "bob.set"
         ? {
