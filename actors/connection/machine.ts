@@ -15,7 +15,7 @@
  *                                               │                        └─► online (no XEP-0198 offered)
  *                                               └─► closing
  *     online: connection.send · iq.send ─► transport (+ sm; refused while the unacked queue is full); stanza ─► router (+ sm);
- *       router.deliver ─► the actor that claimed the stanza (replyTo: this machine); router.answer ─► router;
+ *       router.deliver ─► the actor that claimed the stanza (replyTo: this machine); router.answer ─► checked, written;
  *       iq.result · iq.error ─► iqCaller; stanza.skipped (over a limit) ─► error event, IQ request answered policy-violation (+ sm)
  *     online ─connection.stop─┬─► flushing (stream management: <a/>, <r/>) ─sm.flushed · stopTimeout─► closing
  *                             └─► closing
@@ -128,7 +128,7 @@ const machine = connectionSetup.createMachine({
     "sm.full": { actions: "assignBacklog" },
     "connection.handlerError": { actions: "emitHandlerError" },
     "router.deliver": { actions: "deliverToHandler" },
-    "router.answer": { actions: "forwardRouterAnswer" },
+    "router.answer": { actions: "answerRequest" },
     "iq.reply": { actions: "forwardIqReply" },
   },
   states: {

@@ -4,7 +4,7 @@
  * connection machine, which forwards it every incoming stanza while online.
  *
  * ```
- * user ─router.add / router.remove─► router ◄─stanza · router.answer─ connection
+ * user ─router.add / router.remove─► router ◄─stanza─ connection
  *                                      ├ connection.send (replies)
  *                                      ├ router.deliver (to an actor handler)
  *                                      └ connection.handlerError
@@ -12,8 +12,8 @@
  * A handler is a function (called here) or an actor: the router sends its
  * stanzas back to the connection machine as `router.deliver`, which sends
  * them on to the actor (so they have a source); the actor answers an IQ
- * get/set with `router.answer`, which reaches the router the same way and
- * is checked and written like a function's answer.
+ * get/set with `router.answer` to the connection machine, which checks and
+ * writes it as the router does a function's answer ({@linkcode answerTo}).
  * ```
  *
  * For an IQ get/set the first matching handler answers: the element it
@@ -132,6 +132,66 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** How a request was handled: a result payload, or an error. */
+export interface Outcome {
+  /** The result payload (or a whole `<iq/>`). */
+  payload?: Element;
+  /** Set when the request failed. */
+  error?: unknown;
+}
+
+/**
+ * The answer to an IQ request from how its handler did, checked against the
+ * outgoing limits: a result (with the payload), the error's condition (a
+ * `StanzaError` is an answer; anything else is `internal-server-error`,
+ * with the detail kept for a local error report), or, when the answer
+ * itself is malformed or over a limit, `internal-server-error`.
+ *
+ * @param request The request.
+ * @param outcome What the handler gave.
+ * @param limits The outgoing limits.
+ * @returns The answer to write, and the errors to report locally.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { xml } from "../../src/deps.ts";
+ * import { answerTo } from "./router.ts";
+ * const iq = xml("iq", { type: "get", id: "1", from: "a@b/c" }, xml("q", { xmlns: "x" }));
+ * const { stanza } = answerTo(iq, { error: new Error("secret") }, { maxBytes: 1e4, maxDepth: 16 });
+ * strictEqual(stanza.getChild("error")?.attrs.type, "wait");
+ * ```
+ */
+export function answerTo(
+  request: Element,
+  outcome: Outcome,
+  limits: StanzaLimits,
+): { stanza: Element; errors: Error[] } {
+  const errors: Error[] = [];
+  let stanza: Element;
+  if (outcome.error !== undefined) {
+    // The peer gets the condition only; the detail stays here.
+    if (!(outcome.error instanceof StanzaError)) {
+      errors.push(asError(outcome.error));
+    }
+    stanza = errorFromThrown(request, outcome.error);
+  } else {
+    try {
+      stanza = resultReply(request, outcome.payload);
+    } catch (e) {
+      errors.push(asError(e));
+      stanza = errorReply(request, "internal-server-error", "wait");
+    }
+  }
+  try {
+    checkStanza(stanza, limits);
+  } catch (e) {
+    errors.push(asError(e));
+    stanza = errorReply(request, "internal-server-error", "wait");
+  }
+  return { stanza, errors };
+}
+
 /** Input of the stanza router: the limits its replies are checked against. */
 export type RouterInput = StanzaLimits;
 
@@ -163,33 +223,23 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
     const back = (event: RouterOutput) => sendBack(event);
     const report = (e: unknown) =>
       back({ type: "connection.handlerError", error: asError(e) });
-    const reply = (stanza: Element, request?: Element) => {
+    const reply = (stanza: Element) => {
       try {
         checkStanza(stanza, limits);
       } catch (e) {
-        report(e);
-        if (request === undefined) return;
-        stanza = errorReply(request, "internal-server-error", "wait");
+        return report(e);
       }
       back({ type: "connection.send", stanza });
     };
-
-    // A StanzaError is an answer; anything else is our failure, told
-    // locally in full (the peer gets the condition only).
-    const failed = (request: Element, e: unknown) => {
-      if (!(e instanceof StanzaError)) report(e);
-      reply(errorFromThrown(request, e), request);
+    const settle = (request: Element, outcome: Outcome) => {
+      const { stanza, errors } = answerTo(request, outcome, limits);
+      for (const e of errors) report(e);
+      back({ type: "connection.send", stanza });
     };
-    const succeeded = (request: Element, r: Element | void) => {
-      let out: Element;
-      try {
-        out = resultReply(request, r ?? undefined);
-      } catch (e) {
-        report(e);
-        out = errorReply(request, "internal-server-error", "wait");
-      }
-      reply(out, request);
-    };
+    const failed = (request: Element, error: unknown) =>
+      settle(request, { error });
+    const succeeded = (request: Element, payload: Element | void) =>
+      settle(request, { payload: payload ?? undefined });
     const deliver = (stanza: Element, entry: ActorEntry) =>
       back({
         type: "router.deliver",
@@ -237,11 +287,6 @@ export const stanzaRouter: AnyActorLogic = fromCallback<
         case "router.remove":
           entries = entries.filter((h) => h.id !== event.id);
           return;
-        case "router.answer":
-          if ("error" in event && event.error !== undefined) {
-            return failed(event.request, event.error);
-          }
-          return succeeded(event.request, event.payload);
         case "stanza": {
           const { stanza } = event;
           const type = stanza.attrs.type;

@@ -38,7 +38,6 @@ export type RouterEvent =
     type: "router.remove";
     id: string;
   }
-  | RouterAnswer
   | {
     /** An incoming stanza to route. */
     type: "stanza";

@@ -46,7 +46,7 @@ import type {
 } from "./protocol.ts";
 import { reconnectDelay } from "./reconnect.ts";
 import { countsAsStanza, skippedError, skippedReply } from "./skipped.ts";
-import { stanzaRouter } from "./router.ts";
+import { answerTo, stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
 import { redirectTarget } from "../transport/protocol.ts";
@@ -444,9 +444,15 @@ export const connectionSetup = setup({
       assertEvent(event, "iq.reply");
       enqueue.sendTo(event.to, event.answer);
     }),
-    forwardRouterAnswer: sendTo("router", ({ event }) => {
+    /** An actor handler's answer: checked, then written as a send. */
+    answerRequest: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "router.answer");
-      return event;
+      const { stanza, errors } = answerTo(event.request, event, {
+        maxBytes: context.maxOutgoingStanzaSize,
+        maxDepth: context.maxStanzaDepth,
+      });
+      for (const error of errors) enqueue.emit({ type: "error", error });
+      enqueue.raise({ type: "connection.send", stanza });
     }),
     forwardToSm: sendTo("sm", ({ event }) => {
       assertEvent(event, ["sm.r", "sm.a"]);
