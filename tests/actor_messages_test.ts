@@ -292,44 +292,41 @@ async function localRounds(
   }
 }
 
-Deno.test("actor messages: local BoB in memory storage, no connection", async () => {
-  const { client, rec } = recorded("local (memory)", {
+/** 60 local calls in a window, after a first use (its spawns are setup). */
+async function localCase(
+  name: string,
+  prepare: (bob: BobPlugin) => Promise<void> = async () => {},
+): Promise<void> {
+  const { client, rec } = recorded(`local (${name})`, {
     jid: "alice@localhost",
     password: "pw",
   });
   try {
     const bob = client.registerPlugin("xep_0231");
-    // First use before the window: whatever it spawns is setup.
+    await prepare(bob);
     await bob.delBob(await bob.setBob(enc.encode("warm"), "text/plain"));
     await settle();
     rec.start();
     await localRounds(rec, bob);
     await rec.stop();
     assert(rec.calls === 60 && rec.events > 0, "nothing was recorded");
-    check("local memory", [rec]);
+    check(`local ${name}`, [rec]);
   } finally {
     await client.stop();
   }
-});
+}
+
+Deno.test("actor messages: local BoB in memory storage, no connection", () =>
+  localCase("memory"));
 
 Deno.test("actor messages: local BoB in file storage, no connection", async () => {
   const dir = await Deno.makeTempDir();
-  const { client, rec } = recorded("local (file)", {
-    jid: "alice@localhost",
-    password: "pw",
-  });
   try {
-    const bob = client.registerPlugin("xep_0231");
-    await bob.api.bind(fileStorage({ dir }));
-    await bob.delBob(await bob.setBob(enc.encode("warm"), "text/plain"));
-    await settle();
-    rec.start();
-    await localRounds(rec, bob);
-    await rec.stop();
-    assert(rec.calls === 60 && rec.events > 0, "nothing was recorded");
-    check("local file", [rec]);
+    await localCase(
+      "file",
+      (bob) => bob.api.bind(fileStorage({ dir })).then(() => {}),
+    );
   } finally {
-    await client.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
