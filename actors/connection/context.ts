@@ -5,8 +5,9 @@
  *
  * @module
  */
-import type { Element } from "../../src/deps.ts";
-import { type Jid, parseJid } from "../../src/jid.ts";
+import { type Element, xml, xmppId } from "../../src/deps.ts";
+import { NS_BIND } from "../../src/stanza.ts";
+import { formatJid, type Jid, parseJid } from "../../src/jid.ts";
 import { type SaslMechanism, saslPrep } from "../../src/sasl.ts";
 import type { StreamFeatures } from "../../src/stanza.ts";
 import type { StanzaLimits } from "../../src/stanza_check.ts";
@@ -23,7 +24,8 @@ import {
   type StreamManagementState,
 } from "./sm.ts";
 import { type ReconnectOptions, reconnectPolicy } from "./reconnect.ts";
-import type { SaslCache } from "./sasl.ts";
+import type { SaslCache, SaslOutput } from "./sasl.ts";
+import { redirectTarget } from "../transport/protocol.ts";
 
 /** The largest `maxStanzaDepth` allowed. */
 const MAX_STANZA_DEPTH = 1000;
@@ -288,4 +290,101 @@ export function outgoingLimits(context: ConnectionContext): StanzaLimits {
       : context.maxOutgoingStanzaSize,
     maxDepth: context.maxStanzaDepth,
   };
+}
+
+/** What a new run (`connection.start`) resets. */
+export const RUN_RESET: Partial<ConnectionContext> = {
+  stopping: false,
+  stopDeadline: undefined,
+  stopTimedOut: false,
+  attempt: 0,
+  wasOnline: false,
+  error: undefined,
+};
+
+/**
+ * What a new session resets. `smBacklog` stays: the unacked queue outlives
+ * the session (resume).
+ */
+export const SESSION_RESET: Partial<ConnectionContext> = {
+  negotiating: true,
+  secure: false,
+  canStartTls: false,
+  authenticated: false,
+  features: undefined,
+  bindId: undefined,
+  smEnabled: false,
+  redirect: undefined,
+};
+
+/**
+ * The full JID the server bound (or ours, if its answer is not a JID).
+ * @param context The chart's context.
+ * @param jid The JID the bind result carried.
+ * @returns The bound full JID.
+ */
+export function boundJidOf(context: ConnectionContext, jid?: string): string {
+  try {
+    return formatJid(jid ? parseJid(jid) : context.jid);
+  } catch {
+    return formatJid(context.jid);
+  }
+}
+
+/**
+ * What following a see-other-host redirect changes.
+ * @param context The chart's context (with `redirect` set).
+ * @returns The context update.
+ */
+export function followedRedirect(
+  context: ConnectionContext,
+): Partial<ConnectionContext> {
+  return {
+    service: context.redirect!,
+    srv: undefined,
+    redirect: undefined,
+    redirected: true,
+    error: undefined,
+  };
+}
+
+/**
+ * What SASL's outcome records: authenticated (with the mechanism and the
+ * SCRAM cache), or why not.
+ * @param out The SASL actor's output.
+ * @returns The context update.
+ */
+export function saslOutcome(out: SaslOutput): Partial<ConnectionContext> {
+  return out.ok
+    ? { authenticated: true, mechanism: out.mechanism, saslCache: out.cache }
+    : { error: out.error, saslCache: out.cache };
+}
+
+/**
+ * A stream error, and where a see-other-host redirect would go.
+ * @param context The chart's context.
+ * @param error The stream error.
+ * @param seeOtherHost The host it names, if any.
+ * @returns The context update.
+ */
+export function streamErrorUpdate(
+  context: ConnectionContext,
+  error: Error,
+  seeOtherHost?: string,
+): Partial<ConnectionContext> {
+  const redirect = seeOtherHost === undefined
+    ? undefined
+    : redirectTarget(context.service, seeOtherHost, context.jid.domain);
+  return { error, redirect };
+}
+
+/**
+ * The resource binding request (RFC 6120 §7), asking for `resource` if any.
+ * @param resource The resource we want.
+ * @returns The IQ set (its id is fresh).
+ */
+export function bindRequest(resource?: string): Element {
+  const bind = xml("bind", { xmlns: NS_BIND });
+  if (resource !== undefined) bind.c("resource").t(resource);
+  return xml("iq", { type: "set", id: xmppId() }, bind);
 }

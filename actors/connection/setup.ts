@@ -18,25 +18,29 @@ import {
   sendTo,
   setup,
   xml,
-  xmppId,
 } from "../../src/deps.ts";
-import { formatJid, parseJid } from "../../src/jid.ts";
 import {
-  ClientStoppedError,
   ConnectionError,
   QueueOverflowError,
   type StanzaError,
   StreamError,
-  TimeoutError,
-  TLSError,
   UnackedOverflowError,
 } from "../../src/errors.ts";
-import { NS_BIND, NS_TLS, streamErrorElement } from "../../src/stanza.ts";
+import { NS_TLS, streamErrorElement } from "../../src/stanza.ts";
 import type {
   TransportCommand,
   TransportInput,
 } from "../transport/protocol.ts";
-import type { ConnectionContext } from "./context.ts";
+import {
+  bindRequest,
+  boundJidOf,
+  type ConnectionContext,
+  followedRedirect,
+  RUN_RESET,
+  saslOutcome,
+  SESSION_RESET,
+  streamErrorUpdate,
+} from "./context.ts";
 import { iqCaller } from "./iq_caller.ts";
 import type {
   ConnectionEmitted,
@@ -45,12 +49,31 @@ import type {
   ConnectionStatus,
 } from "./protocol.ts";
 import { reconnectDelay } from "./reconnect.ts";
-import { countsAsStanza, skippedError, skippedReply } from "./skipped.ts";
+import {
+  countsAsStanza,
+  skippedAnswer,
+  skippedError,
+  skippedReply,
+} from "./skipped.ts";
 import { answerTo, stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
-import { redirectTarget } from "../transport/protocol.ts";
 import { connectionDelays, connectionGuards } from "./guards.ts";
+import {
+  endedUnacked,
+  failure,
+  negotiationTimeout,
+  resumeFailed,
+  runEnded,
+  sessionEnded,
+  unackedAtStop,
+  unwritten,
+} from "./failures.ts";
+
+/** The error an event carries (a closed transport may carry none). */
+function eventError({ event }: { event: ConnectionEvent }): Error {
+  return (event as { error?: Error }).error ?? failure.closed();
+}
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -95,25 +118,8 @@ export const connectionSetup = setup({
       type: "status" as const,
       status: params.status,
     })),
-    resetRun: assign({
-      stopping: false,
-      stopDeadline: undefined,
-      stopTimedOut: false,
-      attempt: 0,
-      wasOnline: false,
-      error: undefined,
-    }),
-    resetSession: assign({
-      negotiating: true,
-      secure: false,
-      canStartTls: false,
-      authenticated: false,
-      features: undefined,
-      bindId: undefined,
-      smEnabled: false,
-      // smBacklog stays: the unacked queue outlives the session (resume)
-      redirect: undefined,
-    }),
+    resetRun: assign(RUN_RESET),
+    resetSession: assign(SESSION_RESET),
     requestStop: assign({ stopping: true }),
     startStopClock: assign({
       stopDeadline: ({ context }) => Date.now() + context.stopTimeout,
@@ -127,20 +133,13 @@ export const connectionSetup = setup({
           : { unacked: event.unacked, size: event.size ?? 0 };
       },
     }),
-    recordSmError: assign({
-      error: ({ event }) => {
-        assertEvent(event, "sm.error");
-        return event.error;
-      },
-    }),
+    recordSmError: assign({ error: eventError }),
     // After an `h` out of range the session is not resumed: its IQs fail
     // (sm has reported the unacked stanzas already).
     abandonSm: enqueueActions(({ context, enqueue }) => {
       enqueue.sendTo("iqCaller", {
         type: "iq.offline",
-        error: new ConnectionError("Cannot get IQ answer: the session ended", {
-          cause: context.error,
-        }),
+        error: sessionEnded(context),
       });
       enqueue.assign({ smSession: undefined, smRestore: undefined });
     }),
@@ -159,27 +158,13 @@ export const connectionSetup = setup({
       enqueue.emit({
         type: "failedStanzas",
         stanzas: event.unsent,
-        error: context.stopping
-          ? new ClientStoppedError(
-            "Cannot deliver: stop() closed the connection before it was written",
-          )
-          : new ConnectionError(
-            "Cannot deliver: the connection closed before it was written",
-            { cause: event.error ?? context.error },
-          ),
+        error: unwritten(context, event.error),
       });
     }),
     endNegotiation: assign({ negotiating: false }),
     recordNegotiationTimeout: assign({
-      error: ({ context, self }) => {
-        const value = self.getSnapshot().value as { session?: unknown };
-        const phase = typeof value.session === "string" ? value.session : "";
-        return new TimeoutError(
-          `Cannot connect: negotiation did not finish within ${context.negotiationTimeout} ms${
-            phase ? ` (stalled in ${phase})` : ""
-          }`,
-        );
-      },
+      error: ({ context, self }) =>
+        negotiationTimeout(context, self.getSnapshot().value),
     }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     planReconnect: enqueueActions(({ context, enqueue }) => {
@@ -221,81 +206,23 @@ export const connectionSetup = setup({
       assertEvent(event, "sasl.write");
       return { type: "transport.send" as const, elements: [event.element] };
     }),
-    recordSaslOutcome: assign((_, params: SaslOutput) =>
-      params.ok
-        ? {
-          authenticated: true,
-          mechanism: params.mechanism,
-          saslCache: params.cache,
-        }
-        : { error: params.error, saslCache: params.cache }
-    ),
-    recordTlsRequired: assign({
-      error: () =>
-        new ConnectionError(
-          "Cannot connect: server requires TLS that this transport or configuration cannot provide",
-        ),
-    }),
-    recordUnencrypted: assign({
-      error: ({ context }) =>
-        new TLSError(
-          `Cannot connect: TLS is required and ${
-            !context.canStartTls
-              ? "the transport is not encrypted"
-              : context.starttls
-              ? "the server offers no STARTTLS"
-              : "tls.starttls is off"
-          } (no credentials were sent; set allowUnencrypted: true to allow an unencrypted stream)`,
-        ),
-    }),
-    recordTlsRefused: assign({
-      error: () =>
-        new ConnectionError("Cannot start TLS: server answered <failure/>"),
-    }),
-    recordNoBind: assign({
-      error: () =>
-        new ConnectionError("Cannot bind: server offers no resource binding"),
-    }),
-    recordNoBoundJid: assign({
-      error: () =>
-        new ConnectionError("Cannot bind: server answered without a JID"),
-    }),
+    recordSaslOutcome: assign((_, params: SaslOutput) => saslOutcome(params)),
+    recordTlsRequired: assign({ error: failure.tlsRequired }),
+    recordUnencrypted: assign({ error: failure.unencrypted }),
+    recordTlsRefused: assign({ error: failure.tlsRefused }),
+    recordNoBind: assign({ error: failure.noBind }),
+    recordNoBoundJid: assign({ error: failure.noBoundJid }),
     recordBindError: assign({
       error: (_, params: { error: StanzaError }) => params.error,
     }),
     recordStreamError: assign(({ context, event }) => {
       assertEvent(event, "stream.error");
-      const redirect = event.seeOtherHost === undefined
-        ? undefined
-        : redirectTarget(
-          context.service,
-          event.seeOtherHost,
-          context.jid.domain,
-        );
-      return { error: event.error, redirect };
+      return streamErrorUpdate(context, event.error, event.seeOtherHost);
     }),
-    followRedirect: assign(({ context }) => ({
-      service: context.redirect!,
-      srv: undefined,
-      redirect: undefined,
-      redirected: true,
-      error: undefined,
-    })),
-    recordXmlError: assign({
-      error: ({ event }) => {
-        assertEvent(event, "transport.xmlError");
-        return event.error;
-      },
-    }),
-    recordTransportClosed: assign({
-      error: ({ event }) => {
-        assertEvent(event, "transport.closed");
-        return event.error ?? new ConnectionError("Connection closed");
-      },
-    }),
-    recordServerClose: assign({
-      error: () => new ConnectionError("Stream closed by server"),
-    }),
+    followRedirect: assign(({ context }) => followedRedirect(context)),
+    recordXmlError: assign({ error: eventError }),
+    recordTransportClosed: assign({ error: eventError }),
+    recordServerClose: assign({ error: failure.serverClose }),
     sendStreamError: sendTo("transport", ({ event }) => {
       assertEvent(event, "transport.xmlError");
       return {
@@ -304,25 +231,13 @@ export const connectionSetup = setup({
       };
     }),
     sendBind: enqueueActions(({ context, enqueue }) => {
-      const id = xmppId();
-      const bind = xml("bind", { xmlns: NS_BIND });
-      if (context.jid.resource !== undefined) {
-        bind.c("resource").t(context.jid.resource);
-      }
-      enqueue.assign({ bindId: id });
-      enqueue.sendTo("transport", {
-        type: "transport.send",
-        elements: [xml("iq", { type: "set", id }, bind)],
-      });
+      const iq = bindRequest(context.jid.resource);
+      enqueue.assign({ bindId: iq.attrs.id });
+      enqueue.sendTo("transport", { type: "transport.send", elements: [iq] });
     }),
     assignBoundJid: assign({
-      boundJid: ({ context }, params: { jid?: string }) => {
-        try {
-          return formatJid(params.jid ? parseJid(params.jid) : context.jid);
-        } catch {
-          return formatJid(context.jid);
-        }
-      },
+      boundJid: ({ context }, params: { jid?: string }) =>
+        boundJidOf(context, params.jid),
     }),
     enterOnline: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({
@@ -349,13 +264,7 @@ export const connectionSetup = setup({
     leaveOnline: enqueueActions(({ context, event, enqueue }) => {
       // A resumable session keeps its IQs and unacked stanzas for the resume.
       if (event.type === "connection.stop" || context.smSession === undefined) {
-        const error = event.type === "connection.stop"
-          ? new ClientStoppedError(
-            "Cannot get IQ answer: the connection stopped",
-          )
-          : new ConnectionError("Cannot get IQ answer: the session ended", {
-            cause: context.error,
-          });
+        const error = sessionEnded(context, event.type === "connection.stop");
         enqueue.sendTo("iqCaller", { type: "iq.offline", error });
         // A dead session reports its unacked now; a stop first flushes
         // (state `flushing`), and what stays unacked is reported when the
@@ -363,10 +272,7 @@ export const connectionSetup = setup({
         if (event.type !== "connection.stop") {
           enqueue.sendTo("sm", {
             type: "sm.reset",
-            error: new ConnectionError(
-              "Cannot deliver: the session ended unacknowledged",
-              { cause: context.error },
-            ),
+            error: endedUnacked(context),
           });
         }
         enqueue.assign({ smSession: undefined, smRestore: undefined });
@@ -374,14 +280,7 @@ export const connectionSetup = setup({
       enqueue.emit({ type: "offline", error: context.error });
     }),
     failEverything: enqueueActions(({ context, enqueue }) => {
-      const error = context.stopping
-        ? new ClientStoppedError("Cannot send: the connection stopped")
-        : new ConnectionError(
-          context.error
-            ? `Cannot send: connection failed: ${context.error.message}`
-            : "Cannot send: connection stopped",
-          { cause: context.error },
-        );
+      const error = runEnded(context);
       enqueue.sendTo("iqCaller", { type: "iq.rejectAll", error });
       enqueue.assign({ queue: [] });
       if (context.queue.length) {
@@ -396,11 +295,7 @@ export const connectionSetup = setup({
       if (context.stopping || context.error !== undefined) {
         enqueue.sendTo("sm", {
           type: "sm.reset",
-          error: context.stopping
-            ? new ClientStoppedError(
-              "Cannot confirm delivery: the server had not acknowledged it when stop() ended the session",
-            )
-            : error,
+          error: context.stopping ? unackedAtStop() : error,
         });
         enqueue.assign({
           smSession: undefined,
@@ -489,11 +384,7 @@ export const connectionSetup = setup({
     abandonResume: enqueueActions(({ context, event, enqueue }) => {
       if (context.smSession === undefined) return;
       const failed = event.type === "sm.failed" ? event : undefined;
-      const error = new ConnectionError(
-        failed
-          ? `Cannot resume the session: server answered ${failed.condition}`
-          : "Cannot resume the session: server no longer offers stream management",
-      );
+      const error = resumeFailed(failed?.condition);
       enqueue.sendTo("sm", {
         type: "sm.failed",
         ...(failed?.h !== undefined ? { h: failed.h } : {}),
@@ -583,20 +474,9 @@ export const connectionSetup = setup({
       const error = skippedError(event);
       const reply = skippedReply(head);
       if (reply) enqueue.raise({ type: "connection.send", stanza: reply });
-      const { type, id, from } = head?.attrs ?? {};
-      if (
-        head?.name === "iq" && (type === "result" || type === "error") && id
-      ) {
-        // an answer to one of our IQs: that call rejects with the error
-        enqueue.sendTo("iqCaller", {
-          type: "iq.error",
-          id,
-          ...(from ? { from } : {}),
-          stanza: head,
-          error,
-          skipped: true,
-        });
-      }
+      // an answer to one of our IQs: that call rejects with the error
+      const answer = skippedAnswer(head, error);
+      if (answer) enqueue.sendTo("iqCaller", answer);
       enqueue.emit({ type: "error", error });
     }),
     countSkipped: enqueueActions(({ event, enqueue }) => {

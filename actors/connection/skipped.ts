@@ -115,3 +115,35 @@ export function skippedReply(head: Element | undefined): Element | undefined {
 export function countsAsStanza(head: Element | undefined): boolean {
   return head === undefined || STANZAS.has(head.name);
 }
+
+/**
+ * When a skipped element is the head of an answer to one of our IQs: the
+ * `iq.error` that rejects that call with the skip's error.
+ *
+ * @param head The opening tag of what was skipped.
+ * @param error The skip's error.
+ * @returns The event for the IQ caller, or `undefined`.
+ */
+export function skippedAnswer(head: Element | undefined, error: Error):
+  | {
+    type: "iq.error";
+    id: string;
+    from?: string;
+    stanza: Element;
+    error: Error;
+    skipped: true;
+  }
+  | undefined {
+  const { type, id, from } = head?.attrs ?? {};
+  if (head?.name !== "iq" || (type !== "result" && type !== "error") || !id) {
+    return undefined;
+  }
+  return {
+    type: "iq.error",
+    id,
+    ...(from ? { from } : {}),
+    stanza: head,
+    error,
+    skipped: true,
+  };
+}

@@ -37,9 +37,13 @@
  */
 import { type Element, fromCallback, xml } from "../../src/deps.ts";
 import { NS_SM } from "../../src/stanza.ts";
-import { NS_STREAMS, StreamError } from "../../src/errors.ts";
 import { checkCount, checkTimeout } from "../../src/options.ts";
-import { XmlStream } from "../../src/xml_stream.ts";
+import {
+  handledCountTooHigh,
+  MOD,
+  parseStanzas,
+  sizeOf,
+} from "./sm_helpers.ts";
 import type { AnyActorLogic } from "../../src/types.ts";
 import type {
   ConnectionEvent,
@@ -159,84 +163,6 @@ export function smPolicy(
 export const DEFAULT_MAX_UNACKED = 5000;
 /** Default of `streamManagement.maxUnackedSize`, in characters (64 Mi). */
 export const DEFAULT_MAX_UNACKED_SIZE = 64 * 1024 * 1024;
-
-const MOD = 2 ** 32;
-
-/**
- * The approximate serialized size of a stanza, in characters: names,
- * attributes and text, without escaping (cheaper than serializing).
- */
-function sizeOf(root: Element): number {
-  let n = 0;
-  const stack: unknown[] = [root];
-  while (stack.length) {
-    const node = stack.pop();
-    if (typeof node === "string") {
-      n += node.length;
-      continue;
-    }
-    const el = node as Element;
-    if (typeof el?.name !== "string") continue;
-    n += 2 * el.name.length + 5;
-    for (const k in el.attrs) {
-      const v = el.attrs[k];
-      if (v != null) n += k.length + 4 + String(v).length;
-    }
-    for (const child of el.children as unknown[]) stack.push(child);
-  }
-  return n;
-}
-
-/**
- * The `<stream:error/>` for an `h` the server should not have sent
- * (XEP-0198 §6), and the error to report.
- */
-function handledCountTooHigh(
-  h: number,
-  acked: number,
-  sent: number,
-  where: string,
-): { element: Element; error: StreamError } {
-  const backwards = h < acked && acked <= sent
-    ? true
-    : sent < acked && (acked - h + MOD) % MOD < MOD / 2;
-  const text = backwards
-    ? `${where} h went backwards from ${acked} to ${h} (${sent} sent)`
-    : `${where} acknowledged up to ${h}, but only ${sent} were sent`;
-  const application = xml("handled-count-too-high", {
-    xmlns: NS_SM,
-    h: String(h),
-    "send-count": String(sent),
-  });
-  return {
-    element: xml(
-      "stream:error",
-      {},
-      xml("undefined-condition", { xmlns: NS_STREAMS }),
-      application,
-      xml("text", { xmlns: NS_STREAMS }, text),
-    ),
-    error: new StreamError(
-      "undefined-condition",
-      `Cannot accept the server's ack: ${text}`,
-      application,
-    ),
-  };
-}
-
-function parseStanzas(texts: readonly string[]): Element[] {
-  const out: Element[] = [];
-  const stream = new XmlStream({
-    onElement: (el) => out.push(el),
-    onError: (err) => {
-      throw new TypeError(
-        `Cannot restore stream management state: ${err.message}`,
-      );
-    },
-  }, { framed: true });
-  for (const text of texts) stream.write(text);
-  return out;
-}
 
 /**
  * The stream management actor logic (see the module doc for its messages).
