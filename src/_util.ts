@@ -27,3 +27,25 @@ export function isActorRef(value: unknown): value is AnyActorRef {
   return typeof (value as AnyActorRef)?.send === "function" &&
     typeof (value as AnyActorRef)?.getSnapshot === "function";
 }
+
+/**
+ * A copy of a record without one key.
+ *
+ * @param record The record.
+ * @param key The key to leave out.
+ * @returns The copy.
+ *
+ * @example Usage
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { without } from "./_util.ts";
+ * deepStrictEqual(without({ a: 1, b: 2 }, "a"), { b: 2 });
+ * ```
+ */
+export function without<V>(
+  record: Readonly<Record<string, V>>,
+  key: string,
+): Record<string, V> {
+  const { [key]: _, ...rest } = record;
+  return rest;
+}

@@ -50,6 +50,7 @@ import {
   serveRequest,
 } from "./serve.ts";
 import { markChecked } from "./ops.ts";
+import { without } from "../../src/_util.ts";
 
 /** Default most IQ gets served at once to one peer. */
 export const DEFAULT_MAX_SERVING = 64;
@@ -73,11 +74,6 @@ export interface BobContext extends PluginInput {
 }
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
-
-function without<V>(r: Readonly<Record<string, V>>, key: string) {
-  const { [key]: _, ...rest } = r;
-  return rest;
-}
 
 /**
  * Relays the registry's `api.expiry` (entries a migration copied with a

@@ -23,7 +23,11 @@ import {
   type StreamManagementPolicy,
   type StreamManagementState,
 } from "./sm.ts";
-import { type ReconnectOptions, reconnectPolicy } from "./reconnect.ts";
+import {
+  reconnectDelay,
+  type ReconnectOptions,
+  reconnectPolicy,
+} from "./reconnect.ts";
 import type { SaslCache, SaslOutput } from "./sasl.ts";
 import { redirectTarget } from "../transport/protocol.ts";
 
@@ -387,4 +391,46 @@ export function bindRequest(resource?: string): Element {
   const bind = xml("bind", { xmlns: NS_BIND });
   if (resource !== undefined) bind.c("resource").t(resource);
   return xml("iq", { type: "set", id: xmppId() }, bind);
+}
+
+/**
+ * The unacked backlog `sm` reports full (none: no longer full).
+ * @param full The `sm.full` report.
+ * @returns The backlog, or `undefined`.
+ */
+export function backlogOf(
+  full: { unacked?: number; size?: number },
+): ConnectionContext["smBacklog"] {
+  return full.unacked === undefined
+    ? undefined
+    : { unacked: full.unacked, size: full.size ?? 0 };
+}
+
+/**
+ * When to reconnect, and the `reconnecting` event that says so.
+ * @param context The chart's context.
+ * @returns The delay in ms and the event to emit.
+ */
+export function reconnectPlan(context: ConnectionContext): {
+  delay: number;
+  event: {
+    type: "reconnecting";
+    attempt: number;
+    delay: number;
+    error?: Error;
+  };
+} {
+  const delay = reconnectDelay(context.reconnect, context.attempt, {
+    resumable: context.smSession !== undefined,
+    error: context.error,
+  });
+  return {
+    delay,
+    event: {
+      type: "reconnecting",
+      attempt: context.attempt + 1,
+      delay,
+      ...(context.error ? { error: context.error } : {}),
+    },
+  };
 }

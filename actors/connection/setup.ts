@@ -23,7 +23,6 @@ import {
   ConnectionError,
   QueueOverflowError,
   type StanzaError,
-  StreamError,
   UnackedOverflowError,
 } from "../../src/errors.ts";
 import { NS_TLS, streamErrorElement } from "../../src/stanza.ts";
@@ -32,10 +31,12 @@ import type {
   TransportInput,
 } from "../transport/protocol.ts";
 import {
+  backlogOf,
   bindRequest,
   boundJidOf,
   type ConnectionContext,
   followedRedirect,
+  reconnectPlan,
   RUN_RESET,
   saslOutcome,
   SESSION_RESET,
@@ -48,11 +49,11 @@ import type {
   ConnectionInput,
   ConnectionStatus,
 } from "./protocol.ts";
-import { reconnectDelay } from "./reconnect.ts";
 import {
   countsAsStanza,
   skippedAnswer,
   skippedError,
+  skippedFatal,
   skippedReply,
 } from "./skipped.ts";
 import { answerTo, stanzaRouter } from "./router.ts";
@@ -74,6 +75,8 @@ import {
 function eventError({ event }: { event: ConnectionEvent }): Error {
   return (event as { error?: Error }).error ?? failure.closed();
 }
+
+const HANDLED = { type: "sm.handled" } as const;
 
 /** Placeholder transport: the caller provides the real one. */
 const noTransport = fromCallback<TransportCommand, TransportInput>(
@@ -126,12 +129,7 @@ export const connectionSetup = setup({
     }),
     flushSm: sendTo("sm", { type: "sm.flush" }),
     assignBacklog: assign({
-      smBacklog: ({ event }) => {
-        assertEvent(event, "sm.full");
-        return event.unacked === undefined
-          ? undefined
-          : { unacked: event.unacked, size: event.size ?? 0 };
-      },
+      smBacklog: ({ event }) => backlogOf(event as { unacked?: number }),
     }),
     recordSmError: assign({ error: eventError }),
     // After an `h` out of range the session is not resumed: its IQs fail
@@ -168,17 +166,9 @@ export const connectionSetup = setup({
     }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     planReconnect: enqueueActions(({ context, enqueue }) => {
-      const delay = reconnectDelay(context.reconnect, context.attempt, {
-        resumable: context.smSession !== undefined,
-        error: context.error,
-      });
+      const { delay, event } = reconnectPlan(context);
       enqueue.assign({ reconnectIn: delay });
-      enqueue.emit({
-        type: "reconnecting",
-        attempt: context.attempt + 1,
-        delay,
-        ...(context.error ? { error: context.error } : {}),
-      });
+      enqueue.emit(event);
     }),
     assignConnected: assign(({ event }) => {
       assertEvent(event, "transport.connected");
@@ -320,7 +310,7 @@ export const connectionSetup = setup({
       assertEvent(event, ["connection.send", "iq.send"]);
       return { type: "sm.sent" as const, stanza: event.stanza };
     }),
-    countIn: sendTo("sm", { type: "sm.handled" }),
+    countIn: sendTo("sm", HANDLED),
     /**
      * Tell whoever runs this machine that it is online / no longer online:
      * nothing by default; the client provides a `sendParent`.
@@ -392,9 +382,7 @@ export const connectionSetup = setup({
       });
       enqueue.sendTo("iqCaller", {
         type: "iq.offline",
-        error: new ConnectionError("Cannot get IQ answer: the session ended", {
-          cause: error,
-        }),
+        error: sessionEnded({ ...context, error }),
       });
       enqueue.assign({ smSession: undefined, smRestore: undefined });
     }),
@@ -404,11 +392,8 @@ export const connectionSetup = setup({
     }),
     emitLost: emit(({ event }) => {
       assertEvent(event, "sm.lost");
-      return {
-        type: "failedStanzas" as const,
-        stanzas: event.stanzas,
-        error: event.error,
-      };
+      const { stanzas, error } = event;
+      return { type: "failedStanzas" as const, stanzas, error };
     }),
     routeUnclaimed: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, "iq.unclaimed");
@@ -481,17 +466,11 @@ export const connectionSetup = setup({
     }),
     countSkipped: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, "stanza.skipped");
-      if (countsAsStanza(event.head)) {
-        enqueue.sendTo("sm", { type: "sm.handled" });
-      }
+      if (countsAsStanza(event.head)) enqueue.sendTo("sm", HANDLED);
     }),
     // Before online only the server speaks: an oversize element is fatal.
-    failSkipped: raise(({ event }) => {
-      assertEvent(event, "stanza.skipped");
-      return {
-        type: "transport.xmlError" as const,
-        error: new StreamError("policy-violation", event.reason),
-      };
-    }),
+    failSkipped: raise(({ event }) =>
+      skippedFatal(event as { reason: string })
+    ),
   },
 });

@@ -9,7 +9,7 @@
  * @module
  */
 import { type Element, xml } from "../../src/deps.ts";
-import { NS_STANZAS, StanzaError } from "../../src/errors.ts";
+import { NS_STANZAS, StanzaError, StreamError } from "../../src/errors.ts";
 
 /** What the transport reports about a skipped stanza. */
 export interface Skipped {
@@ -145,5 +145,20 @@ export function skippedAnswer(head: Element | undefined, error: Error):
     stanza: head,
     error,
     skipped: true,
+  };
+}
+
+/**
+ * Before online only the server speaks: an element over a limit then ends
+ * the stream (`policy-violation`).
+ * @param skipped The skip.
+ * @returns The event the machine raises.
+ */
+export function skippedFatal(
+  skipped: { reason: string },
+): { type: "transport.xmlError"; error: StreamError } {
+  return {
+    type: "transport.xmlError",
+    error: new StreamError("policy-violation", skipped.reason),
   };
 }
