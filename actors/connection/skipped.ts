@@ -10,6 +10,7 @@
  */
 import { type Element, xml } from "../../src/deps.ts";
 import { NS_STANZAS, StanzaError, StreamError } from "../../src/errors.ts";
+import type { IqCallerEvent } from "./protocol.ts";
 
 /** What the transport reports about a skipped stanza. */
 export interface Skipped {
@@ -124,16 +125,10 @@ export function countsAsStanza(head: Element | undefined): boolean {
  * @param error The skip's error.
  * @returns The event for the IQ caller, or `undefined`.
  */
-export function skippedAnswer(head: Element | undefined, error: Error):
-  | {
-    type: "iq.error";
-    id: string;
-    from?: string;
-    stanza: Element;
-    error: Error;
-    skipped: true;
-  }
-  | undefined {
+export function skippedAnswer(
+  head: Element | undefined,
+  error: Error,
+): Extract<IqCallerEvent, { type: "iq.error" }> | undefined {
   const { type, id, from } = head?.attrs ?? {};
   if (head?.name !== "iq" || (type !== "result" && type !== "error") || !id) {
     return undefined;
