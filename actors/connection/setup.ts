@@ -36,6 +36,7 @@ import {
   boundJidOf,
   type ConnectionContext,
   followedRedirect,
+  outgoingLimits,
   reconnectPlan,
   RUN_RESET,
   saslOutcome,
@@ -332,10 +333,9 @@ export const connectionSetup = setup({
     /** An actor handler's answer: checked, then written as a send. */
     answerRequest: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "router.answer");
-      const { stanza, errors } = answerTo(event.request, event, {
-        maxBytes: context.maxOutgoingStanzaSize,
-        maxDepth: context.maxStanzaDepth,
-      });
+      // The limits every send is checked against (the server's too).
+      const limits = outgoingLimits(context);
+      const { stanza, errors } = answerTo(event.request, event, limits);
       for (const error of errors) enqueue.emit({ type: "error", error });
       enqueue.raise({ type: "connection.send", stanza });
     }),
