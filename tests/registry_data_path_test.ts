@@ -330,6 +330,10 @@ Deno.test("api.jid: the registry's jid is what a call naming no JID is for; the 
     );
     await xmpp.start();
     assertStrictEquals(await kv.run("whoami"), "alice@localhost/fake");
+    // A plugin loaded once online starts with the bound JID.
+    const late = xmpp.registerPlugin(kvPlugin("late"));
+    late.register((jid) => jid, "whoami");
+    assertStrictEquals(await late.run("whoami"), "alice@localhost/fake");
     kv.actor.send({ type: "api.jid", jid: "alice@localhost/other" });
     assertStrictEquals(await kv.run("whoami"), "alice@localhost/other");
   } finally {

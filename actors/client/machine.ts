@@ -55,8 +55,6 @@ export interface ClientInput {
 export interface ClientContext extends ClientInput {
   /** The connection (actor id `connection:<jid>`). */
   connectionRef: AnyActorRef;
-  /** The JID calls are made as: the bound full JID once online. */
-  jid: string;
   /** The registry of each plugin that has one, by plugin name. */
   registries: Readonly<Record<string, AnyActorRef>>;
   /** The plugin actors, by name. */
@@ -114,7 +112,10 @@ const machine = setup({
         storage: context.storage(),
         timeout: context.timeout,
         isKey: event.isKey,
-        jid: context.jid,
+        // Calls naming no JID are for the bound full JID once there is one.
+        jid: (context.connectionRef.getSnapshot().context as {
+          boundJid?: string;
+        }).boundJid ?? context.connection.jid,
       };
       const ref = spawn(
         registryMachine,
@@ -137,7 +138,6 @@ const machine = setup({
     /** Calls without a jid use the bound full JID from now on. */
     tellJid: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "client.online");
-      enqueue.assign({ jid: event.jid });
       for (const registry of Object.values(context.registries)) {
         enqueue.sendTo(registry, { type: "api.jid", jid: event.jid });
       }
@@ -147,7 +147,6 @@ const machine = setup({
   id: "client",
   context: ({ input, spawn }) => ({
     ...input,
-    jid: input.connection.jid,
     // Spawned for the client's whole life, named for whose it is (an
     // invoked child's id cannot depend on input).
     connectionRef: spawn("connection", {
