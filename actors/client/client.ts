@@ -144,8 +144,8 @@ export class Client {
   }
 
   /**
-   * The connection (created on first use; local plugin use needs none).
-   * Its `actor` is the connection machine.
+   * The connection: the client machine's child from the start, idle (no
+   * socket) until `start()`. Its `actor` is the connection machine.
    */
   get connection(): Connection {
     return this.#connection;
