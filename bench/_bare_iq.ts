@@ -1,7 +1,7 @@
 /**
  * The ceiling of `bench/iq_roundtrip.ts`: a bare-socket client pair with no
- * XML library. Two raw `Deno.connect` TCP connections (no-delay on) log in
- * with SASL PLAIN over plain TCP, bind a resource and run the same BoB
+ * XML library. Two raw `Deno.connect` TCP connections (no-delay on; direct
+ * TLS on top when a CA is given) log in with SASL PLAIN, bind a resource and run the same BoB
  * workload as ours and slixmpp. Stanzas are found by plain string search
  * (`indexOf` on the accumulated text, split on `</iq>`); every `write()` is
  * one whole stanza, and writes on a connection go out one after another.
@@ -32,7 +32,7 @@ function attr(s: string, name: string): string | undefined {
 
 /** One logged-in, bound session on a raw TCP socket. */
 class BareSession {
-  #conn: Deno.TcpConn;
+  #conn: Deno.TcpConn | Deno.TlsConn;
   #enc = new TextEncoder();
   #dec = new TextDecoder();
   #chunk = new Uint8Array(65536);
@@ -44,7 +44,7 @@ class BareSession {
   onClose: (err: Error) => void = () => {};
   jid = "";
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.#conn = conn;
   }
 
@@ -54,9 +54,14 @@ class BareSession {
     password: string,
     resource: string,
     domain = "localhost",
+    caCerts?: string[],
   ): Promise<BareSession> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+    tcp.setNoDelay(true);
+    // Direct TLS when a CA is given: the certificate names the domain.
+    const conn = caCerts
+      ? await Deno.startTls(tcp, { hostname: domain, caCerts })
+      : tcp;
     const s = new BareSession(conn);
     try {
       await s.#login(user, password, resource, domain);
@@ -182,17 +187,19 @@ export interface BarePair {
 
 /**
  * Logs alice and bob in on `port` (password "pw"); bob answers
- * `<data xmlns='urn:xmpp:bob' cid='…'/>` gets from `store`.
+ * `<data xmlns='urn:xmpp:bob' cid='…'/>` gets from `store`. With `caCerts`
+ * the port is a direct TLS port (XEP-0368) whose certificate those CAs sign.
  */
 export async function openBarePair(
   port: number,
   store: Map<string, { type: string; data: string }>,
   cid: string,
+  caCerts?: string[],
 ): Promise<BarePair> {
   const t0 = performance.now();
   const [alice, bob] = await Promise.all([
-    BareSession.open(port, "alice", "pw", "bench"),
-    BareSession.open(port, "bob", "pw", "bench"),
+    BareSession.open(port, "alice", "pw", "bench", "localhost", caCerts),
+    BareSession.open(port, "bob", "pw", "bench", "localhost", caCerts),
   ]);
   const connectMs = performance.now() - t0;
 

@@ -1,15 +1,18 @@
 #!/usr/bin/python3
-"""slixmpp 1.8.3 side of bench/bob_fetch.ts: BoB fetches per second.
+"""slixmpp 1.8.3 side of bench/bob_fetch.ts and bench/matrix.ts: BoB
+fetches per second.
 
 Two slixmpp clients, alice and bob, log in to a running server over plain
-TCP (no TLS). Bob stores 32 distinct blobs of each payload size with
+TCP (no TLS; `--tls starttls` or `--tls direct` with `--ca <file>` for the
+TLS paths). Bob stores 32 distinct blobs of each payload size with
 set_bob; alice fetches them with
 get_bob(jid=<bob's full JID>, cid=..., cached=False) (cached=False: slixmpp
 caches every result it receives, so a cached get would stop asking bob
 after the first one). Worker k of C in flight always fetches blob k, so no
 two requests in flight ask for the same cid (as in ours, which would share
 one IQ between them). For each size: 50 warm-up fetches, then N fetches one
-at a time, then N with 32 in flight.
+at a time, then N with 32 in flight (`--nbig` for sizes of 16 KiB and
+more).
 
 Usage (Debian's python3-slixmpp, so /usr/bin/python3):
 
@@ -43,13 +46,14 @@ def blob(k, size):
     return (head + bytes((i * 7 + k) % 256 for i in range(size)))[:size]
 
 
-async def run(host, port, domain, n, sizes, timeout, sm=False):
-    alice = make_client('alice@%s/slix' % domain, 'pw', sm)
-    bob = make_client('bob@%s/slix' % domain, 'pw', sm)
+async def run(host, port, domain, n, sizes, timeout, sm=False, tls='none',
+              ca=None, nbig=None):
+    alice = make_client('alice@%s/slix' % domain, 'pw', sm, ca)
+    bob = make_client('bob@%s/slix' % domain, 'pw', sm, ca)
     try:
         t0 = time.perf_counter()
-        await asyncio.gather(login(alice, host, port, timeout),
-                             login(bob, host, port, timeout))
+        await asyncio.gather(login(alice, host, port, timeout, tls),
+                             login(bob, host, port, timeout, tls))
         connect_s = time.perf_counter() - t0
         bob_jid = bob.boundjid.full
         get = alice.plugin['xep_0231'].get_bob
@@ -71,8 +75,10 @@ async def run(host, port, domain, n, sizes, timeout, sm=False):
             for i in range(50):  # warm up
                 await fetch(i % IN_FLIGHT)
 
+            count = nbig if nbig and size >= 16384 else n
+
             async def timed(concurrency):
-                remaining = n
+                remaining = count
 
                 async def worker(k):
                     nonlocal remaining
@@ -82,7 +88,7 @@ async def run(host, port, domain, n, sizes, timeout, sm=False):
 
                 t1 = time.perf_counter()
                 await asyncio.gather(*(worker(k) for k in range(concurrency)))
-                return round(n / (time.perf_counter() - t1))
+                return round(count / (time.perf_counter() - t1))
 
             results[str(size)] = {'c1': await timed(1),
                                   'c32': await timed(IN_FLIGHT)}
@@ -101,11 +107,17 @@ def main():
     parser.add_argument('--sizes', default='16,4096')
     parser.add_argument('--timeout', type=float, default=10.0)
     parser.add_argument('--sm', action='store_true')
+    parser.add_argument('--tls', default='none',
+                        choices=['none', 'starttls', 'direct'])
+    parser.add_argument('--ca', default=None, help='CA file to trust')
+    parser.add_argument('--nbig', type=int, default=None,
+                        help='N for payloads of 16 KiB and more')
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     sizes = [int(s) for s in args.sizes.split(',')]
     result = asyncio.run(run(args.host, args.port, args.domain, args.n,
-                             sizes, args.timeout, args.sm))
+                             sizes, args.timeout, args.sm, args.tls,
+                             args.ca, args.nbig))
     sys.stdout.write(json.dumps(result) + '\n')
 
 
