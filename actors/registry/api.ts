@@ -22,6 +22,7 @@ import type { StorageLogic } from "../storage/define.ts";
 import { ClientStoppedError } from "../../src/errors.ts";
 import { isActorRef } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
+import { callDirect } from "./calls.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
 export interface RunOptions<A = unknown> {
@@ -253,19 +254,21 @@ export class Api {
     }
     const { jid, node, ifrom, args } = options;
     return new Promise<R>((resolve, reject) => {
-      this.#registry().send(
-        {
-          type: "api.call",
-          op,
-          jid,
-          node,
-          ifrom,
-          args,
-          timeout,
-          resolve: resolve as (value: unknown) => void,
-          reject,
-        } satisfies ApiCallEvent,
-      );
+      const registry = this.#registry();
+      const call: ApiCallEvent = {
+        type: "api.call",
+        op,
+        jid,
+        node,
+        ifrom,
+        args,
+        timeout,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      // A storage op outside a migration: straight to the bound storage,
+      // settled by the registry from its answer (see callDirect).
+      if (!callDirect(registry, call)) registry.send(call);
     });
   }
 
