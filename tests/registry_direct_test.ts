@@ -245,3 +245,39 @@ Deno.test("BoB: setBob and delBob on a stopped client reject with ClientStoppedE
   await assertRejects(() => bob.delBob(cid), ClientStoppedError);
   await assertRejects(() => bob.getBob({ cid }), ClientStoppedError);
 });
+
+Deno.test("deferred binds are replayed in turn, also past a bind of the storage bound by then (a no-op)", async () => {
+  const xmpp = createClient({ jid: "alice@localhost" });
+  const shared = createActor(memoryStorage()).start();
+  try {
+    const kv = xmpp.registerPlugin(kvPlugin("dd"));
+    let start!: () => void;
+    const started = new Promise<void>((r) => start = r);
+    const slow = defineStorage(() => ({
+      ready: () => started,
+      get: () => undefined,
+      set: () => {},
+      del: () => {},
+      keys: () => [],
+    }));
+    const done: string[] = [];
+    const binds = [
+      kv.bind(slow).then(() => done.push("slow")),
+      kv.bind(shared).then(() => done.push("shared")),
+      // By its turn `shared` is bound: a no-op, then the next one runs.
+      kv.bind(shared).then(() => done.push("shared again")),
+      kv.bind(memoryStorage()).then(() => done.push("memory")),
+    ];
+    start();
+    for (let i = 0; i < 50 && done.length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    assertEquals(done, ["slow", "shared", "shared again", "memory"]);
+    await Promise.all(binds);
+    assert(kv.storage !== shared, "the last bind took over");
+    assertStrictEquals(kv.actor.getSnapshot().value, "ready");
+  } finally {
+    await xmpp.stop();
+    shared.stop();
+  }
+});

@@ -132,7 +132,6 @@ export const registryMachine: AnyStateMachine = setup({
       (event.to === undefined || event.to === context.pending?.to),
     copySucceeded: ({ event }) =>
       event.type === "xstate.done.actor.copier" && event.output.ok,
-    hasDeferredBind: ({ context }) => context.deferred.length > 0,
   },
   actions: {
     /** `api.register`, `api.unregister`, `api.restore_default`. */
@@ -144,10 +143,7 @@ export const registryMachine: AnyStateMachine = setup({
       ]);
       return { ops: editOps(context, event) };
     }),
-    setJid: assign(({ event }) => {
-      assertEvent(event, "api.jid");
-      return { jid: event.jid };
-    }),
+    setJid: assign({ jid: ({ event }) => (event as { jid: string }).jid }),
     /** A call: straight to the bound storage (or a function handler). */
     call: enqueueActions((args) => {
       startCall(stepOf(args), args.event as ApiCallEvent, undefined);
@@ -178,10 +174,12 @@ export const registryMachine: AnyStateMachine = setup({
       context.calls.holdBind(event);
       return { deferred: [...context.deferred, event] };
     }),
+    /** The next deferred bind, on entering `ready` or after a no-op bind. */
     replayDeferred: enqueueActions(({ context, enqueue }) => {
       const [first, ...rest] = context.deferred;
+      if (first === undefined) return;
       enqueue.assign({ deferred: rest });
-      if (first !== undefined) enqueue(raise(first));
+      enqueue(raise(first));
     }),
     /** Binding what is bound already: nothing to do. */
     answerNoop: ({ context, event }) => {
@@ -239,10 +237,7 @@ export const registryMachine: AnyStateMachine = setup({
         resolveBind(context, p.bind, { migrated: false, ...NO_COPY })
       );
     }),
-    /**
-     * A retired storage gets `timeout` ms to answer its drain; one that
-     * never does is stopped (if owned) all the same.
-     */
+    /** After `timeout` ms a retired storage is stopped, drained or not. */
     scheduleRetireTimeout: raise(
       ({ context }) => ({
         type: "api.retire_timeout" as const,
@@ -373,10 +368,13 @@ export const registryMachine: AnyStateMachine = setup({
   initial: "ready",
   states: {
     ready: {
-      always: { guard: "hasDeferredBind", actions: "replayDeferred" },
+      entry: "replayDeferred",
       on: {
         "api.bind": [
-          { guard: "isCurrentStorage", actions: "answerNoop" },
+          {
+            guard: "isCurrentStorage",
+            actions: ["answerNoop", "replayDeferred"],
+          },
           {
             guard: "wantsMigration",
             target: "migrating",
