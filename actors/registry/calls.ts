@@ -279,7 +279,7 @@ export function startCall(
  * to the bound storage. That request is the call's one sourceless message;
  * the storage answers the registry (its parent, by `sendBack`; a running ref
  * through `replyTo: registry`), and the registry settles the call in one
- * machine step (`reply`), as it settles a call it sent itself. The deadline
+ * machine step (`settleFacade`), as it settles a call it sent itself. The deadline
  * (the registry's clock child), a stop (`ClientStoppedError` from the table)
  * and a bind that starts meanwhile (a request already sent completes on the
  * storage that took it; the old storage's drain is answered after it) are
