@@ -2,7 +2,7 @@
  * Local XEP-0231 (BoB) storage ops per second, xmpp-actors next to slixmpp
  * 1.8.3, in one run.
  *
- *     deno run -A bench/compare_slixmpp.ts [--n 20000] [--rounds 3] [--stat best|median] [--clock wall|cpu]
+ *     deno run -A bench/compare_slixmpp.ts [--n 20000] [--rounds 3] [--stat best|median] [--clock wall|cpu] [--warmup 0]
  *
  * Each round runs, for memory and for file storage, our workload and
  * slixmpp's (`/usr/bin/python3 bench/slixmpp_bob_local.py`), alternating
@@ -15,6 +15,11 @@
  *
  * The table reports, per op, the best (default) or the median ops/s over the
  * rounds, for each side separately, and the ratio ours / slixmpp.
+ *
+ * `--warmup k` runs k untimed rounds of both sides first (default 0): our
+ * first round otherwise also pays for compiling the code it runs (V8 tiers
+ * a function up only after it ran a while), which a long-running client
+ * pays once.
  *
  * `--clock wall` (default) times each phase by the wall clock; `--clock cpu`
  * by the CPU time of the process doing the work (Deno's
@@ -54,6 +59,10 @@ const n = Number(flag("n", "20000"));
 const rounds = Number(flag("rounds", "3"));
 const stat = flag("stat", "best");
 const clock = flag("clock", "wall");
+const warmup = Number(flag("warmup", "0"));
+if (!Number.isInteger(warmup) || warmup < 0) {
+  throw new TypeError("--warmup: non-negative integer");
+}
 if (clock !== "wall" && clock !== "cpu") {
   throw new TypeError("--clock: wall or cpu");
 }
@@ -227,6 +236,12 @@ const datas = payloads(n, SIZE);
 const ours: Record<Mode, Rates[]> = { memory: [], file: [] };
 const theirs: Record<Mode, Rates[]> = { memory: [], file: [] };
 const fs: { rename: number; plain: number }[] = [];
+for (let w = 0; w < warmup; w++) {
+  for (const mode of MODES) {
+    await runOurs(mode, datas);
+    await runSlixmpp(mode);
+  }
+}
 for (let round = 0; round < rounds; round++) {
   for (const mode of MODES) {
     // alternate who goes first, so neither always runs on a warmer machine
@@ -249,7 +264,7 @@ for (let round = 0; round < rounds; round++) {
 
 const fmt = (x: number) => x.toLocaleString("en-US");
 const lines = [
-  `N=${n}, ${SIZE}-byte distinct payloads, sequential awaited calls, ${stat} of ${rounds} rounds (ops per ${
+  `N=${n}, ${SIZE}-byte distinct payloads, sequential awaited calls, ${stat} of ${rounds} rounds after ${warmup} untimed (ops per ${
     clock === "wall" ? "second" : "CPU second"
   })`,
   "",
