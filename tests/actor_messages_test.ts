@@ -36,6 +36,8 @@ import { createActor, createMachine, sendTo } from "../src/deps.ts";
  */
 const FACADE_ENTRIES: RegExp[] = [
   /^api\.call → /,
+  // The direct path of a storage op outside a migration (`callDirect`).
+  /^storage\.(get|set|del) → storage/,
   /^api\.bind → /,
   /^connection\.send → /,
   /^iq\.call → /,

@@ -121,3 +121,23 @@ Deno.test("cidMatches() checks every hash we verify, in every spelling; cidVerif
   assertStrictEquals(cidAlgorithm("SHA-256+00@bob.xmpp.org"), "sha-256");
   assert(VERIFIED_CID_ALGORITHMS.includes("sha-512"));
 });
+
+Deno.test("cidOf() and cidMatches() under Deno (the runtime's hash) agree with @noble/hashes (the browser build's) at every block boundary", async () => {
+  const { sha1, sha256, sha512 } = await import("../src/deps.ts");
+  for (
+    const size of [0, 1, 16, 55, 56, 63, 64, 65, 119, 120, 128, 4096, 70_000]
+  ) {
+    const data = crypto.getRandomValues(new Uint8Array(Math.min(size, 65536)));
+    const big = size > 65536 ? new Uint8Array(size).fill(7) : data;
+    assertStrictEquals(cidOf(big), `sha1+${sha1(big).toHex()}@bob.xmpp.org`);
+    for (
+      const [name, hash] of [["sha-256", sha256], ["sha-512", sha512]] as const
+    ) {
+      const cid = `${name}+${hash(big).toHex()}@bob.xmpp.org`;
+      assert(cidMatches(cid, big), cid);
+      const other = big.slice();
+      other[0] = size === 0 ? 0 : other[0] ^ 1;
+      if (size > 0) assert(!cidMatches(cid, other), `altered under ${cid}`);
+    }
+  }
+});

@@ -5,9 +5,10 @@
  * ```
  * idle ─scheduler.busy(true)─► expiring ─scheduler.busy(false)─► idle
  * (in either state)
- *   bob.set / bob.del (facade) ─api.call set_bob · del_bob─► registry (which settles the caller)
- *     (with a max-age, or while expiring: api.run instead, and on api.result
- *      the expiry is scheduled or cancelled, then the caller resolved)
+ *   bob.set / bob.del (facade: a set with max-age, or any while expiring)
+ *     ─api.run set_bob · del_bob─► registry; on api.result the expiry is
+ *      scheduled or cancelled, then the caller resolved (with nothing to
+ *      schedule or cancel: api.call, and the registry settles the caller)
  *   bob.fetch (facade)         ─iq.call (replyTo: self)─► IQ caller (one per peer+cid in flight)
  *     iq.answer ─► verified, into the peer cache; callers resolved
  *   bob.serve (connection)     ─api.run get_bob─► registry
@@ -19,8 +20,9 @@
  * ```
  *
  * Every message it sends is a `sendTo` from an action, so the inspector
- * sees who sent what. A local `getBob` is one `api.call` to the registry and
- * does not come here. Peer data goes to the peer cache (`peer_cache.ts`),
+ * sees who sent what. A local `getBob`, and a `setBob` without max-age or a
+ * `delBob` while no expiry is pending, go to the registry's data path
+ * (`Api.run`) and do not come here. Peer data goes to the peer cache (`peer_cache.ts`),
  * never through `set_bob`: a peer can add, never change (retype, re-time,
  * replace or delete) an entry you stored, and IQ gets serve only your
  * storage.

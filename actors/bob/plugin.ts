@@ -182,6 +182,15 @@ export class BobPlugin {
     });
   }
 
+  /**
+   * Whether the plugin actor runs and has no expiry pending: then a set
+   * without max-age or a delete has nothing for it to do.
+   */
+  #idle(): boolean {
+    const s = this.actor.getSnapshot();
+    return s.status === "active" && s.value === "idle";
+  }
+
   /** Largest payload in bytes (see {@linkcode BobOptions}). */
   get maxSize(): number {
     const s = this.actor.getSnapshot();
@@ -245,6 +254,12 @@ export class BobPlugin {
       return Promise.reject(e);
     }
     const checked = markChecked(bob);
+    // Nothing to schedule or cancel (no max-age, no expiry pending): the
+    // registry's data path alone, without a step of the plugin actor.
+    if (!((bob.maxAge ?? 0) > 0) && this.#idle()) {
+      const { cid } = bob;
+      return this.api.run("set_bob", { args: checked }).then(() => cid);
+    }
     return this.#tell<string>(
       "run set_bob",
       (settle) => ({ type: "bob.set", bob: checked, ...settle }),
@@ -352,6 +367,10 @@ export class BobPlugin {
     cid = normalizeCid(cid, "delete bob");
     this.#cache()?.delete(cid);
     const key = cid;
+    if (this.#idle()) {
+      await this.api.run("del_bob", { args: key });
+      return;
+    }
     await this.#tell<unknown>(
       "run del_bob",
       (settle) => ({ type: "bob.del", cid: key, ...settle }),

@@ -22,6 +22,7 @@ import type { StorageLogic } from "../storage/define.ts";
 import { ClientStoppedError } from "../../src/errors.ts";
 import { isActorRef } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
+import { callDirect } from "./calls.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
 export interface RunOptions<A = unknown> {
@@ -219,12 +220,16 @@ export class Api {
 
   /**
    * Run `op`: the JID+node handler, else the JID handler, else the global
-   * one. The call enters the registry as one `api.call` event; the registry
-   * calls a function handler, or sends the storage op to the bound storage
-   * actor in one message (during a migrating bind over both storages: at
-   * most one more storage message, never a wait for the copy), and settles
-   * the promise from the answer. A call without `jid` is for the client's
-   * JID (the bound full JID once online).
+   * one. A storage op outside a migration takes the direct path: the call is
+   * opened in the registry's table (id, deadline) and its storage request is
+   * sent to the bound storage, which answers the registry, which settles the
+   * promise (one message each way, one registry step). Any other call enters
+   * the registry as one `api.call` event; the registry calls a function
+   * handler, or sends the storage op to the bound storage (during a
+   * migrating bind over both storages: at most one more storage message,
+   * never a wait for the copy), and settles the promise from the answer. A
+   * call without `jid` is for the client's JID (the bound full JID once
+   * online).
    *
    * @param op The op name.
    * @param options JID, node, ifrom, args and timeout.
@@ -253,19 +258,21 @@ export class Api {
     }
     const { jid, node, ifrom, args } = options;
     return new Promise<R>((resolve, reject) => {
-      this.#registry().send(
-        {
-          type: "api.call",
-          op,
-          jid,
-          node,
-          ifrom,
-          args,
-          timeout,
-          resolve: resolve as (value: unknown) => void,
-          reject,
-        } satisfies ApiCallEvent,
-      );
+      const registry = this.#registry();
+      const call: ApiCallEvent = {
+        type: "api.call",
+        op,
+        jid,
+        node,
+        ifrom,
+        args,
+        timeout,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      // A storage op outside a migration: straight to the bound storage,
+      // settled by the registry from its answer (see callDirect).
+      if (!callDirect(registry, call)) registry.send(call);
     });
   }
 

@@ -272,6 +272,74 @@ export function startCall(
 }
 
 /**
+ * The direct path of a facade call (the one user-code entry of the call):
+ * when the registry is `ready` or `binding` (not `migrating`) and the call's
+ * route is a storage op on a running storage, the facade opens the call in
+ * the registry's table (id, deadline) and sends the storage request straight
+ * to the bound storage. That request is the call's one sourceless message;
+ * the storage answers the registry (its parent, by `sendBack`; a running ref
+ * through `replyTo: registry`), and the registry settles the call in one
+ * machine step (`settleFacade`), as it settles a call it sent itself. The deadline
+ * (the registry's clock child), a stop (`ClientStoppedError` from the table)
+ * and a bind that starts meanwhile (a request already sent completes on the
+ * storage that took it; the old storage's drain is answered after it) are
+ * the same as on the registry's own path.
+ *
+ * Anything else (a function handler, an unknown op, a migration in
+ * progress, a stopped storage) is left to the registry: `false` is returned
+ * and nothing was done.
+ *
+ * @param registry The registry actor (checked active by the caller).
+ * @param event The call, as it would enter the registry.
+ * @returns Whether the call was taken (sent, or rejected by the op's
+ *   request builder).
+ */
+export function callDirect(
+  registry: AnyActorRef,
+  event: ApiCallEvent,
+): boolean {
+  const snap = registry.getSnapshot();
+  const state = snap.value;
+  if (state !== "ready" && state !== "binding") return false;
+  const context = snap.context as RegistryContext;
+  const { op, node, args, reject } = event;
+  const route = resolveRoute(context, op, event.jid ?? context.jid, node);
+  if (route === null || route === undefined || route.kind !== "storage") {
+    return false;
+  }
+  const { storage } = context;
+  if (storage.getSnapshot().status !== "active") return false;
+  let request;
+  try {
+    request = route.op.request(args);
+  } catch (e) {
+    reject(e as Error);
+    return true;
+  }
+  const timeout = event.timeout ?? context.callTimeout;
+  const call: Call = {
+    op,
+    args,
+    timeout,
+    kind: "storage",
+    resolve: event.resolve,
+    reject,
+    replyTo: undefined,
+    callerId: undefined,
+    finish: route.op.result,
+    request,
+    leg: undefined,
+  };
+  const id = context.calls.open(call, timeout);
+  storage.send(
+    context.owned
+      ? { ...request, id, ns: context.ns }
+      : { ...request, id, ns: context.ns, replyTo: registry },
+  );
+  return true;
+}
+
+/**
  * A call's deadline passed: fail it with `TimeoutError`.
  * @param step The step.
  * @param id The call id.

@@ -1,45 +1,39 @@
 /**
  * The internal API registry of one plugin, modelled on slixmpp's `plugin.api`.
  *
- * It holds, for every op (`set_bob`, `get_bob`, …), the handlers registered
- * globally, per JID and per JID+node, the default handler, and the storage
- * actor bound right now. A handler is either a plain function (slixmpp's
- * `api.register(fn, op)`) or a storage op: a recipe that turns the call into
- * one storage request for the bound storage actor.
- *
- * The machine is the control plane (register, bind, migrate, drain, retire)
- * and the data path: a call enters as one event (`api.call` from the
- * facade, `api.run` from an actor), the registry resolves its route, calls a
- * function handler or sends the storage request (`sendTo`), takes the
- * storage's answer (a storage it spawned answers by `sendBack`) and settles
- * the call itself (see `calls.ts`): a local call is two machine steps, and
- * every message after the entry event has a source. It owns the table of
- * pending calls and their deadlines (`requests.ts`; its `clock` child reports
- * `api.timeout`, and rejects what is pending when the registry stops). In
- * `migrating` the same events are routed over both storages (`migration.ts`).
+ * It holds the handlers of every op (`set_bob`, …: global, per JID, per
+ * JID+node, the default) and the storage bound now. A handler is a plain
+ * function (slixmpp's `api.register(fn, op)`) or a storage op: a recipe that
+ * turns the call into one storage request. The machine is the control plane
+ * (register, bind, migrate, drain, retire) and settles every call
+ * (`calls.ts`): a facade call on a storage op outside a migration sends its
+ * request straight to the bound storage (`callDirect`), any other enters
+ * as one event (`api.call`, or `api.run` from an actor) routed here. The
+ * storage answers the registry (`sendBack`), which settles the call: one
+ * machine step per call, every message after the entry with a source. The
+ * call table (`requests.ts`) holds deadlines (its `clock` child reports
+ * `api.timeout`, and rejects what is pending on stop). In `migrating` calls
+ * are routed over both storages (`migration.ts`).
  *
  * Hot swap rules:
- * - a bind first sends the new storage `storage.ready`; a storage that cannot
- *   start fails it (or does not answer within `timeout`), the bind rejects
- *   with `StorageError` and the old storage stays bound. Binding the storage
- *   bound now is a no-op;
+ * - a bind first sends the new storage `storage.ready`; if it fails (or no
+ *   answer within `timeout`) the bind rejects with `StorageError` and the old
+ *   storage stays bound. Binding the storage bound now is a no-op;
  * - a request already sent to the old storage completes there;
  * - during a migrating bind no call waits for the copy: reads go to the new
- *   storage then, on a miss, the old one (mirroring: only for keys the new
- *   storage was given; others are read from the old one); writes and
- *   deletes go to both; the background copy (`copier.ts`) never writes a key
- *   a caller touched, and carries remaining TTLs;
- * - after a committed migration the new storage mirrors the old one: keys
- *   of the namespace that the key filter accepts and that only the new
- *   storage held are removed (never a key a caller wrote meanwhile), unless
- *   the bind asked to `merge`;
+ *   storage, then on a miss the old one (mirroring: only for keys the new
+ *   storage was given); writes and deletes go to both; the copy
+ *   (`copier.ts`) never writes a key a caller touched, and carries TTLs;
+ * - after the commit the new storage mirrors the old one: the keys of the
+ *   namespace that the key filter accepts and that only it held are removed
+ *   (never one a caller wrote meanwhile), unless the bind asked to `merge`;
  * - if the copy fails (an error, a malformed batch, no answer within
- *   `timeout`), or the new storage fails a caller's request, the bind rejects
- *   with `StorageError` and the old storage, which got every write, stays
+ *   `timeout`), or the new storage fails a caller's request, the bind
+ *   rejects with `StorageError`, the old storage (it got every write) stays
  *   bound; callers see no error;
  * - the old storage is sent `storage.drain` and, if the registry spawned it,
- *   stopped once that is answered (or after `timeout`); a storage the caller
- *   passed as a running ref is left running;
+ *   stopped once answered (or after `timeout`); a running ref is left
+ *   running;
  * - a bind that arrives while another is in progress waits its turn.
  *
  * @module
@@ -81,9 +75,11 @@ import { expire, sendStorage, settled, startCall } from "./calls.ts";
 import {
   abortCalls,
   commitCalls,
+  isFacadeReply,
   migrationKeys,
   onCallReply,
   routeMigrating,
+  settleFacadeReply,
   stallWatch,
 } from "./migration.ts";
 import { CallTable, CONTROL_BASE, COPIER_BASE } from "./requests.ts";
@@ -104,13 +100,12 @@ export const registryMachine: AnyStateMachine = setup({
     emitted: {} as RegistryEmitted,
   },
   actors: { copier: copierMachine, stallWatch, clock, awaiter },
-  delays: {
-    stepTimeout: ({ context }) => context.timeout,
-  },
+  delays: { stepTimeout: ({ context }) => context.timeout },
   guards: {
     isCallReply: ({ event }) =>
       (event.type === "storage.result" || event.type === "storage.error") &&
       event.id < CONTROL_BASE,
+    isFacadeReply: (args) => isFacadeReply(args),
     /** An `api.run` whose answer can go somewhere (an actor ref). */
     canAnswer: ({ event }) =>
       event.type === "api.run" && isActorRef(event.replyTo),
@@ -137,7 +132,6 @@ export const registryMachine: AnyStateMachine = setup({
       (event.to === undefined || event.to === context.pending?.to),
     copySucceeded: ({ event }) =>
       event.type === "xstate.done.actor.copier" && event.output.ok,
-    hasDeferredBind: ({ context }) => context.deferred.length > 0,
   },
   actions: {
     /** `api.register`, `api.unregister`, `api.restore_default`. */
@@ -149,10 +143,7 @@ export const registryMachine: AnyStateMachine = setup({
       ]);
       return { ops: editOps(context, event) };
     }),
-    setJid: assign(({ event }) => {
-      assertEvent(event, "api.jid");
-      return { jid: event.jid };
-    }),
+    setJid: assign({ jid: ({ event }) => (event as { jid: string }).jid }),
     /** A call: straight to the bound storage (or a function handler). */
     call: enqueueActions((args) => {
       startCall(stepOf(args), args.event as ApiCallEvent, undefined);
@@ -161,6 +152,8 @@ export const registryMachine: AnyStateMachine = setup({
     callMigrating: enqueueActions((args) => {
       startCall(stepOf(args), args.event as ApiCallEvent, routeMigrating);
     }),
+    /** A storage answered a facade call: settle it, nothing to send. */
+    settleFacade: (args) => settleFacadeReply(args),
     /** A storage answered a call. */
     reply: enqueueActions((args) => {
       onCallReply(stepOf(args), args.event as StorageReply);
@@ -181,10 +174,12 @@ export const registryMachine: AnyStateMachine = setup({
       context.calls.holdBind(event);
       return { deferred: [...context.deferred, event] };
     }),
+    /** The next deferred bind, on entering `ready` or after a no-op bind. */
     replayDeferred: enqueueActions(({ context, enqueue }) => {
       const [first, ...rest] = context.deferred;
+      if (first === undefined) return;
       enqueue.assign({ deferred: rest });
-      if (first !== undefined) enqueue(raise(first));
+      enqueue(raise(first));
     }),
     /** Binding what is bound already: nothing to do. */
     answerNoop: ({ context, event }) => {
@@ -242,10 +237,7 @@ export const registryMachine: AnyStateMachine = setup({
         resolveBind(context, p.bind, { migrated: false, ...NO_COPY })
       );
     }),
-    /**
-     * A retired storage gets `timeout` ms to answer its drain; one that
-     * never does is stopped (if owned) all the same.
-     */
+    /** After `timeout` ms a retired storage is stopped, drained or not. */
     scheduleRetireTimeout: raise(
       ({ context }) => ({
         type: "api.retire_timeout" as const,
@@ -357,10 +349,14 @@ export const registryMachine: AnyStateMachine = setup({
     "api.call": { actions: "call" },
     "api.run": { guard: "canAnswer", actions: "call" },
     "storage.result": [
+      { guard: "isFacadeReply", actions: "settleFacade" },
       { guard: "isCallReply", actions: "reply" },
       { guard: "isRetiringDrain", actions: "stopRetired" },
     ],
-    "storage.error": { guard: "isCallReply", actions: "reply" },
+    "storage.error": [
+      { guard: "isFacadeReply", actions: "settleFacade" },
+      { guard: "isCallReply", actions: "reply" },
+    ],
     "api.timeout": { actions: "expire" },
     "api.settled": { actions: "settled" },
     "api.jid": { actions: "setJid" },
@@ -372,10 +368,13 @@ export const registryMachine: AnyStateMachine = setup({
   initial: "ready",
   states: {
     ready: {
-      always: { guard: "hasDeferredBind", actions: "replayDeferred" },
+      entry: "replayDeferred",
       on: {
         "api.bind": [
-          { guard: "isCurrentStorage", actions: "answerNoop" },
+          {
+            guard: "isCurrentStorage",
+            actions: ["answerNoop", "replayDeferred"],
+          },
           {
             guard: "wantsMigration",
             target: "migrating",

@@ -33,9 +33,9 @@ import { fromCallback } from "../../src/deps.ts";
 import type { AnyActorLogic } from "../../src/types.ts";
 import { StorageError } from "../../src/errors.ts";
 import type { StorageReply } from "../storage/protocol.ts";
-import type { MigrationKeys } from "./protocol.ts";
+import type { MigrationKeys, RegistryContext } from "./protocol.ts";
 import type { Call, MigrationLeg } from "./requests.ts";
-import { sendStorage, settleReply, type Step } from "./calls.ts";
+import { type Enqueue, sendStorage, settleReply, type Step } from "./calls.ts";
 
 /**
  * The key sets of a new migration.
@@ -118,6 +118,47 @@ function finishWrite(step: Step, call: Call, id: number): void {
 
 function routeFailed(step: Step, leg: MigrationLeg, error: Error): void {
   step.enqueue.raise({ type: "api.route_failed", error, to: leg.to });
+}
+
+/**
+ * Whether a storage answer settles a facade call (one with a promise, not
+ * routed by a migration): such an answer needs nothing sent, so the
+ * registry settles it with a plain action ({@linkcode settleFacadeReply})
+ * rather than an `enqueueActions` one ({@linkcode onCallReply}).
+ *
+ * @param args The registry's context and the event (a guard's arguments).
+ * @returns `true` for the answer to a pending facade call outside a
+ *   migration.
+ */
+export function isFacadeReply(
+  { context, event }: { context: RegistryContext; event: { type: string } },
+): boolean {
+  const reply = event as StorageReply;
+  const call = (event.type === "storage.result" ||
+      event.type === "storage.error") && reply.id > 0
+    ? context.calls.get(reply.id)
+    : undefined;
+  return call !== undefined && call.resolve !== undefined &&
+    call.leg === undefined;
+}
+
+const NO_SENDS = (() => {
+  throw new Error("a facade call's settlement sends nothing");
+}) as unknown as Enqueue;
+
+/**
+ * Settle a facade call from its storage's answer (see
+ * {@linkcode isFacadeReply}).
+ *
+ * @param args The registry's context and the storage's answer (an action's
+ *   arguments).
+ */
+export function settleFacadeReply(
+  { context, event }: { context: RegistryContext; event: { type: string } },
+): void {
+  const reply = event as StorageReply;
+  const call = context.calls.take(reply.id);
+  if (call !== undefined) settleReply(call, reply, NO_SENDS);
 }
 
 /**

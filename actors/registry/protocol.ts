@@ -249,9 +249,13 @@ export interface CallFields {
 }
 
 /**
- * A call from user code (the `Api.run` facade): the one event a local call
- * enters the registry with. The registry routes it (JID+node, JID, global),
- * runs it and settles the promise itself: no reply event.
+ * A call from user code (the `Api.run` facade). The registry routes it
+ * (JID+node, JID, global), runs it and settles the promise itself: no reply
+ * event. A storage op outside a migration does not enter as this event: the
+ * facade takes the direct path (`callDirect` in `calls.ts`: the call opened
+ * in the registry's table, its storage request sent to the bound storage,
+ * whose answer the registry settles); this event is the entry of every
+ * other call (function handlers, unknown ops, calls during a migration).
  */
 export interface ApiCallEvent extends CallFields {
   /** Discriminant. */

@@ -13,7 +13,11 @@
  * - a request without `replyTo` is answered to the storage actor's parent
  *   (a callback actor's `sendBack`, so the answer carries the storage as its
  *   source): the registry sends its requests this way to the storages it
- *   spawned (its children);
+ *   spawned (its children), and so does the `Api.run` facade on its direct
+ *   path (a storage op outside a migration: the facade opens the call in
+ *   the registry's table and sends the request itself, with no source, as
+ *   the call's one entry into the actor system; the answer goes to the
+ *   registry, which settles the call);
  * - a request with `replyTo` is answered with `replyTo.send(reply)`: how the
  *   registry reaches a storage the user passed as an already running ref (not
  *   its child: a shared Redis, one store for several clients), and how code
