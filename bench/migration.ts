@@ -43,8 +43,12 @@ import { flag } from "./_args.ts";
 
 const N = Number(flag("n", "20000"));
 const IDB_N = Number(flag("idb-n", "5000"));
-const CALLERS = Number(flag("callers", "16"));
+const CALLERS = Number(flag("callers", "64"));
 const ROUNDS = Number(flag("rounds", "3"));
+const SHARES = flag("shares", "0.25,0.75").split(",").filter((x) => x !== "")
+  .map(Number);
+const CALLER_MS = Number(flag("caller-ms", "1000"));
+const ONLY = flag("only", "");
 
 const kv = kvPlugin("kvbench");
 
@@ -243,13 +247,132 @@ const pair = async (
   });
 };
 const idb = () => idbStorage({ dbName: `bench-${crypto.randomUUID()}` });
-// Warm-up (JIT), not reported.
-await pair("warm-up", 5000, memoryStorage, memoryStorage);
-rates.length = 0;
-await pair("memory → file", N, memoryStorage, fileLogic);
-await pair("file → memory", N, fileLogic, memoryStorage);
-await pair("memory → idb", IDB_N, memoryStorage, idb);
-await pair("memory → memory", N * 5, memoryStorage, memoryStorage);
-console.table(rates);
-console.table(await latency());
+
+/** Calls per second of `CALLERS` caller loops over `until`. */
+async function callerRate(
+  api: Api,
+  until: Promise<unknown>,
+): Promise<number> {
+  const t = performance.now();
+  const lat = await calls(api, N, until);
+  return lat.length / ((performance.now() - t) / 1000);
+}
+
+/** Callers alone on a storage filled with `N` entries, for `ms`. */
+async function callersAlone(logic: StorageLogic, ms: number): Promise<number> {
+  const xmpp = createClient({ jid: "alice@localhost", timeout: 30_000 });
+  try {
+    const api = xmpp.registerPlugin(kv);
+    await api.bind(logic);
+    await fill(api.storage, N);
+    return await callerRate(api, new Promise((r) => setTimeout(r, ms)));
+  } finally {
+    await xmpp.stop();
+  }
+}
+
+/**
+ * A migration of `N` entries with (or without) `CALLERS` callers running
+ * while it lasts: the copy's rate (entries/s) and the callers' rate.
+ */
+async function pacedMigration(
+  from: StorageLogic,
+  to: StorageLogic,
+  withCallers: boolean,
+  share: number | undefined,
+): Promise<{ copy: number; callers: number; ms: number }> {
+  const xmpp = createClient({ jid: "alice@localhost", timeout: 30_000 });
+  try {
+    const api = xmpp.registerPlugin(kv);
+    await api.bind(from);
+    await fill(api.storage, N);
+    const t = performance.now();
+    const bind = api.bind(to, {
+      migrate: true,
+      ...(share === undefined ? {} : { share }),
+    });
+    const callers = withCallers ? await callerRate(api, bind) : 0;
+    await bind;
+    const ms = performance.now() - t;
+    return { copy: N / (ms / 1000), callers, ms };
+  } finally {
+    await xmpp.stop();
+  }
+}
+
+/**
+ * The pacing table: for each direction and share, in each round (medians
+ * of `ROUNDS`, everything interleaved): callers alone on the slower storage
+ * (file), the target's raw `set_many` rate, the copy alone, then the copy
+ * with callers.
+ */
+async function pacing(): Promise<Record<string, string>[]> {
+  const rows: Record<string, string>[] = [];
+  const shares: (number | undefined)[] = [undefined, ...SHARES];
+  const dirs: [
+    string,
+    () => Promise<StorageLogic>,
+    () => Promise<StorageLogic>,
+  ][] = [
+    ["memory → file", () => Promise.resolve(memoryStorage()), fileLogic],
+    ["file → memory", fileLogic, () => Promise.resolve(memoryStorage())],
+  ];
+  for (const [name, from, to] of dirs) {
+    const alone: number[] = [], raw: number[] = [], copyAlone: number[] = [];
+    const during = shares.map(() => ({
+      copy: [] as number[],
+      calls: [] as number[],
+    }));
+    for (let r = 0; r < ROUNDS; r++) {
+      raw.push(await rawRate(await to(), N));
+      const solo = await pacedMigration(
+        await from(),
+        await to(),
+        false,
+        undefined,
+      );
+      copyAlone.push(solo.copy);
+      alone.push(await callersAlone(await fileLogic(), CALLER_MS));
+      for (const [i, share] of shares.entries()) {
+        const m = await pacedMigration(await from(), await to(), true, share);
+        during[i].copy.push(m.copy);
+        during[i].calls.push(m.callers);
+      }
+    }
+    const med = (xs: number[]) => pct(xs, 0.5);
+    for (const [i, share] of shares.entries()) {
+      const calls = med(during[i].calls), copy = med(during[i].copy);
+      rows.push({
+        migration: name,
+        share: share === undefined ? "default" : String(share),
+        "callers alone (file) /s": med(alone).toFixed(0),
+        "callers during /s": calls.toFixed(0),
+        "callers ratio": `${(calls / med(alone) * 100).toFixed(0)}%`,
+        "copy during /s": copy.toFixed(0),
+        "target raw set_many /s": med(raw).toFixed(0),
+        "copy vs raw": `${(copy / med(raw) * 100).toFixed(0)}%`,
+        "copy alone /s": med(copyAlone).toFixed(0),
+        "copy vs alone": `${(copy / med(copyAlone) * 100).toFixed(0)}%`,
+      });
+    }
+  }
+  return rows;
+}
+
+if (ONLY === "" || ONLY === "pacing") {
+  // Warm-up (JIT), not reported.
+  await rawRate(memoryStorage(), 5000);
+  console.table(await pacing());
+}
+if (ONLY === "" || ONLY === "rates") {
+  // Warm-up (JIT), not reported.
+  await pair("warm-up", 5000, memoryStorage, memoryStorage);
+  rates.length = 0;
+  await pair("memory → file", N, memoryStorage, fileLogic);
+  await pair("file → memory", N, fileLogic, memoryStorage);
+  await pair("memory → idb", IDB_N, memoryStorage, idb);
+  await pair("memory → memory", N * 5, memoryStorage, memoryStorage);
+  console.table(rates);
+}
+if (ONLY === "" || ONLY === "latency") console.table(await latency());
 for (const d of tmp) await Deno.remove(d, { recursive: true });
