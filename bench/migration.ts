@@ -251,33 +251,39 @@ const idb = () => idbStorage({ dbName: `bench-${crypto.randomUUID()}` });
 /** Calls per second of `CALLERS` caller loops over `until`. */
 async function callerRate(
   api: Api,
+  keys: number,
   until: Promise<unknown>,
 ): Promise<number> {
   const t = performance.now();
-  const lat = await calls(api, N, until);
+  const lat = await calls(api, keys, until);
   return lat.length / ((performance.now() - t) / 1000);
 }
 
-/** Callers alone on a storage filled with `N` entries, for `ms`. */
-async function callersAlone(logic: StorageLogic, ms: number): Promise<number> {
+/** Callers alone on a storage filled with `n` entries, for `ms`. */
+async function callersAlone(
+  logic: StorageLogic,
+  n: number,
+  ms: number,
+): Promise<number> {
   const xmpp = createClient({ jid: "alice@localhost", timeout: 30_000 });
   try {
     const api = xmpp.registerPlugin(kv);
     await api.bind(logic);
-    await fill(api.storage, N);
-    return await callerRate(api, new Promise((r) => setTimeout(r, ms)));
+    await fill(api.storage, n);
+    return await callerRate(api, n, new Promise((r) => setTimeout(r, ms)));
   } finally {
     await xmpp.stop();
   }
 }
 
 /**
- * A migration of `N` entries with (or without) `CALLERS` callers running
+ * A migration of `n` entries with (or without) `CALLERS` callers running
  * while it lasts: the copy's rate (entries/s) and the callers' rate.
  */
 async function pacedMigration(
   from: StorageLogic,
   to: StorageLogic,
+  n: number,
   withCallers: boolean,
   share: number | undefined,
 ): Promise<{ copy: number; callers: number; ms: number }> {
@@ -285,16 +291,16 @@ async function pacedMigration(
   try {
     const api = xmpp.registerPlugin(kv);
     await api.bind(from);
-    await fill(api.storage, N);
+    await fill(api.storage, n);
     const t = performance.now();
     const bind = api.bind(to, {
       migrate: true,
       ...(share === undefined ? {} : { share }),
     });
-    const callers = withCallers ? await callerRate(api, bind) : 0;
+    const callers = withCallers ? await callerRate(api, n, bind) : 0;
     await bind;
     const ms = performance.now() - t;
-    return { copy: N / (ms / 1000), callers, ms };
+    return { copy: n / (ms / 1000), callers, ms };
   } finally {
     await xmpp.stop();
   }
@@ -306,7 +312,10 @@ async function pacedMigration(
  * (file), the target's raw `set_many` rate, the copy alone, then the copy
  * with callers.
  */
-async function pacing(): Promise<Record<string, string>[]> {
+async function pacing(
+  n: number,
+  rounds: number,
+): Promise<Record<string, string>[]> {
   const rows: Record<string, string>[] = [];
   const shares: (number | undefined)[] = [undefined, ...SHARES];
   const dirs: [
@@ -318,41 +327,60 @@ async function pacing(): Promise<Record<string, string>[]> {
     ["file → memory", fileLogic, () => Promise.resolve(memoryStorage())],
   ];
   for (const [name, from, to] of dirs) {
-    const alone: number[] = [], raw: number[] = [], copyAlone: number[] = [];
+    const raw: number[] = [], copyAlone: number[] = [];
     const during = shares.map(() => ({
-      copy: [] as number[],
+      alone: [] as number[],
       calls: [] as number[],
+      copy: [] as number[],
+      callsRatio: [] as number[],
+      rawRatio: [] as number[],
+      aloneRatio: [] as number[],
     }));
-    for (let r = 0; r < ROUNDS; r++) {
-      raw.push(await rawRate(await to(), N));
+    for (let r = 0; r < rounds; r++) {
+      const rawNow = await rawRate(await to(), n);
+      raw.push(rawNow);
       const solo = await pacedMigration(
         await from(),
         await to(),
+        n,
         false,
         undefined,
       );
       copyAlone.push(solo.copy);
-      alone.push(await callersAlone(await fileLogic(), CALLER_MS));
       for (const [i, share] of shares.entries()) {
-        const m = await pacedMigration(await from(), await to(), true, share);
-        during[i].copy.push(m.copy);
-        during[i].calls.push(m.callers);
+        // Callers alone right before the migration they are compared with.
+        const alone = await callersAlone(await fileLogic(), n, CALLER_MS);
+        const m = await pacedMigration(
+          await from(),
+          await to(),
+          n,
+          true,
+          share,
+        );
+        const d = during[i];
+        d.alone.push(alone);
+        d.calls.push(m.callers);
+        d.copy.push(m.copy);
+        d.callsRatio.push(m.callers / alone);
+        d.rawRatio.push(m.copy / rawNow);
+        d.aloneRatio.push(m.copy / solo.copy);
       }
     }
     const med = (xs: number[]) => pct(xs, 0.5);
+    const ratio = (xs: number[]) => `${(med(xs) * 100).toFixed(0)}%`;
     for (const [i, share] of shares.entries()) {
-      const calls = med(during[i].calls), copy = med(during[i].copy);
+      const d = during[i];
       rows.push({
         migration: name,
         share: share === undefined ? "default" : String(share),
-        "callers alone (file) /s": med(alone).toFixed(0),
-        "callers during /s": calls.toFixed(0),
-        "callers ratio": `${(calls / med(alone) * 100).toFixed(0)}%`,
-        "copy during /s": copy.toFixed(0),
+        "callers alone (file) /s": med(d.alone).toFixed(0),
+        "callers during /s": med(d.calls).toFixed(0),
+        "callers ratio": ratio(d.callsRatio),
+        "copy during /s": med(d.copy).toFixed(0),
         "target raw set_many /s": med(raw).toFixed(0),
-        "copy vs raw": `${(copy / med(raw) * 100).toFixed(0)}%`,
+        "copy vs raw": ratio(d.rawRatio),
         "copy alone /s": med(copyAlone).toFixed(0),
-        "copy vs alone": `${(copy / med(copyAlone) * 100).toFixed(0)}%`,
+        "copy vs alone": ratio(d.aloneRatio),
       });
     }
   }
@@ -360,9 +388,9 @@ async function pacing(): Promise<Record<string, string>[]> {
 }
 
 if (ONLY === "" || ONLY === "pacing") {
-  // Warm-up (JIT), not reported.
-  await rawRate(memoryStorage(), 5000);
-  console.table(await pacing());
+  // Warm-up (JIT) of every path, not reported.
+  await pacing(2000, 1);
+  console.table(await pacing(N, ROUNDS));
 }
 if (ONLY === "" || ONLY === "rates") {
   // Warm-up (JIT), not reported.

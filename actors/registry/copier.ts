@@ -31,7 +31,7 @@
  *   macrotask (~5 µs here) when no caller called since the batch before;
  *   while callers are active, as many one-macrotask yields as it takes to
  *   give them their part of the time (the bind's `share`, see `pacer.ts`),
- *   ending early once a yield sees no new call;
+ *   ending early once callers stop calling;
  * - a mirroring migration (the default; not with `merge`) makes the new
  *   storage hold exactly what the old one holds. First, `surveying` asks the
  *   new storage for its keys (`storage.keys`: its namespace only) and hands
@@ -85,7 +85,9 @@ import {
   SWEEP_CHUNK,
 } from "./copier_data.ts";
 import {
-  endIdlePause,
+  afterYield,
+  beginPause,
+  endPause,
   paceAfter,
   pauseGoesOn,
   startPace,
@@ -135,10 +137,8 @@ export const copierMachine: AnyStateMachine = setup({
     hasMore: ({ context }) => context.more,
     pauseGoesOn: ({ context }) =>
       pauseGoesOn(
-        context.pauseUntil,
+        afterYield(context.pausing, context.keys.calls),
         performance.now(),
-        context.pauseSeen,
-        context.keys.calls,
       ),
   },
   actions: {
@@ -303,17 +303,14 @@ export const copierMachine: AnyStateMachine = setup({
       });
     }),
     startPause: assign(({ context }) => ({
-      pauseUntil: performance.now() + context.pace.pauseMs,
-      pauseSeen: context.keys.calls,
+      pausing: beginPause(context.pace, performance.now(), context.keys.calls),
     })),
-    seeCalls: assign(({ context }) => ({ pauseSeen: context.keys.calls })),
-    /** A pause cut short by callers with nothing to do (see `pacer.ts`). */
-    endPause: assign(({ context }) => {
-      const now = performance.now();
-      return now < context.pauseUntil
-        ? { pace: endIdlePause(context.pace, now) }
-        : {};
-    }),
+    seeCalls: assign(({ context }) => ({
+      pausing: afterYield(context.pausing, context.keys.calls),
+    })),
+    endPause: assign(({ context }) => ({
+      pace: endPause(context.pace, context.pausing, performance.now()),
+    })),
     pause: sendTo("yielder", { type: "yield" }),
     failWithError: assign(({ event }) => {
       assertEvent(event, "storage.error");
@@ -361,8 +358,7 @@ export const copierMachine: AnyStateMachine = setup({
     removed: 0,
     started: performance.now(),
     pace: startPace(performance.now(), input.keys.calls, input.budgetMs),
-    pauseUntil: 0,
-    pauseSeen: 0,
+    pausing: { until: 0, seen: 0, quiet: 0 },
     lastReport: 0,
     copied: 0,
     skipped: 0,

@@ -14,7 +14,7 @@ import type {
   StorageReply,
 } from "../storage/protocol.ts";
 import { StorageError } from "../../src/errors.ts";
-import type { Pace } from "./pacer.ts";
+import type { Pace, Pausing } from "./pacer.ts";
 import type {
   KeyFilter,
   MigrationKeys,
@@ -78,10 +78,8 @@ export interface CopierContext extends CopierInput {
   batchStart: number;
   /** The pacing (see `pacer.ts`). */
   pace: Pace;
-  /** When the current pause ends (`performance.now()` ms). */
-  pauseUntil: number;
-  /** The registry's call count when the pause's last yield began. */
-  pauseSeen: number;
+  /** The pause between batches in progress (see `pacer.ts`). */
+  pausing: Pausing;
   /** The stale keys left after the copy, for the mirror's sweep. */
   sweep: string[];
   /** Where the sweep is in `sweep`. */

@@ -15,8 +15,9 @@
  *   part of the time, `busy / share - wall` over the account's window (what
  *   it is owed, not just this batch: a pause that ran long is made up by a
  *   shorter one). A pause is a chain of one-macrotask yields, so callers run
- *   at once, and it ends early once a yield comes back with no new call
- *   (callers have nothing to do: the copy is not paced for nothing);
+ *   at once, and it ends early once {@linkcode QUIET_YIELDS} yields in a row
+ *   come back with no new call (callers have nothing to do: the copy is not
+ *   paced for nothing);
  * - the callers' own turns already took more than their part (each caller
  *   runs a whole call per turn, so 64 callers may hold the loop longer than a
  *   batch): the copy is behind its share, and its batches grow, up to
@@ -178,34 +179,70 @@ export function paceAfter(
 }
 
 /**
- * Whether a pause goes on after one of its yields: its time is not over and
- * callers called during the yield.
- *
- * @param until When the pause ends (ms).
- * @param now The time (ms).
- * @param seen The call count when the yield began.
- * @param calls The call count now.
- * @returns `true` to yield once more.
+ * Consecutive quiet yields (no new call) that end a pause early. Two, not
+ * one: a caller woken by a fresh `MessageChannel` (or whose answer needs a
+ * hop more) may take two event-loop turns to call, and Deno delivers the
+ * messages of ports that are ready in the same turn in no fixed order.
  */
-export function pauseGoesOn(
-  until: number,
-  now: number,
-  seen: number,
-  calls: number,
-): boolean {
-  return now < until && calls !== seen;
+export const QUIET_YIELDS = 2;
+
+/** A pause in progress (between two batches). */
+export interface Pausing {
+  /** When the pause ends at the latest (`performance.now()` ms). */
+  until: number;
+  /** The registry's call count when the last yield began. */
+  seen: number;
+  /** Consecutive yields that saw no new call. */
+  quiet: number;
 }
 
 /**
- * A pause that ended because callers had nothing more to do leaves the
- * account: they did not want their part, so it is not owed to them later.
+ * The pause after a batch, as {@linkcode paceAfter} asked for.
  *
  * @param p The pacing.
  * @param now The time (ms).
- * @returns The pacing with an empty account.
+ * @param calls The registry's call count.
+ * @returns The pause, before its first yield.
  */
-export function endIdlePause(p: Pace, now: number): Pace {
-  return { ...p, busyMs: 0, wallMs: 0, lastEnd: now };
+export function beginPause(p: Pace, now: number, calls: number): Pausing {
+  return { until: now + p.pauseMs, seen: calls, quiet: 0 };
+}
+
+/**
+ * The pause after one of its yields.
+ *
+ * @param z The pause.
+ * @param calls The registry's call count now.
+ * @returns It, with one more quiet yield when no call came, else none.
+ */
+export function afterYield(z: Pausing, calls: number): Pausing {
+  return { ...z, seen: calls, quiet: calls === z.seen ? z.quiet + 1 : 0 };
+}
+
+/**
+ * Whether a pause goes on after one of its yields: its time is not over and
+ * callers called during the last {@linkcode QUIET_YIELDS} yields.
+ *
+ * @param z The pause, after the yield ({@linkcode afterYield}).
+ * @param now The time (ms).
+ * @returns `true` to yield once more.
+ */
+export function pauseGoesOn(z: Pausing, now: number): boolean {
+  return now < z.until && z.quiet < QUIET_YIELDS;
+}
+
+/**
+ * The pacing once a pause is over. A pause cut short because callers had
+ * nothing more to do empties the account: they did not want their part, so
+ * it is not owed to them later.
+ *
+ * @param p The pacing.
+ * @param z The pause.
+ * @param now The time (ms).
+ * @returns The pacing for the next batch.
+ */
+export function endPause(p: Pace, z: Pausing, now: number): Pace {
+  return now < z.until ? { ...p, busyMs: 0, wallMs: 0, lastEnd: now } : p;
 }
 
 /**
