@@ -1,9 +1,27 @@
 /**
- * Live migration (`api.bind(storage, { migrate: true })`): copy rate next to
- * the raw bulk write rate of the target, and call latency during a migration
- * next to the same calls with no migration.
+ * Live migration (`api.bind(storage, { migrate: true })`): how callers and
+ * the copy share the event loop, the copy rate next to the raw bulk write
+ * rate of the target, and call latency during a migration.
  *
- *     deno run -A bench/migration.ts [--n 20000] [--idb-n 5000] [--callers 16] [--rounds 3]
+ *     deno run -A bench/migration.ts [--n 20000] [--idb-n 5000] [--callers 64]
+ *       [--rounds 3] [--shares 0.25,0.75] [--caller-ms 1000]
+ *       [--only pacing|rates|latency]
+ *
+ * Callers: `callers` concurrent loops, each `tick → run` (a macrotask yield
+ * on a fresh MessageChannel, as a caller driven by network input would be,
+ * then one get or set of a random key among the `n`).
+ *
+ * Pacing (memory → file and file → memory, the default `share` and each of
+ * `--shares`): in each round, the target's raw `set_many` rate, the copy
+ * alone (a migration of `n` entries, no caller), then per share: callers
+ * alone on a file storage of `n` entries for `caller-ms`, and right after,
+ * the migration with the callers running while it lasts. Reported: the
+ * callers' rate during the migration against their rate on the file storage
+ * alone (the slower storage), and the copy's rate (`n` / wall time of the
+ * bind) against the raw `set_many` rate and against the copy alone; each
+ * ratio is taken within its round, the median of `rounds` is shown. For
+ * file → memory the raw `set_many` of memory is far above what reading
+ * files allows: "copy vs alone" is the meaningful ratio there.
  *
  * Rates: the source is filled with `n` entries (`{ v: "<40 chars>" }` JSON
  * values, keys `k<i>`), then one `bind({ migrate: true })` with no other
@@ -14,13 +32,14 @@
  * shown too, since a copy cannot beat the slower of the two. Each rate is
  * the median of `rounds` rounds, raw and migration interleaved.
  *
- * Latency: `callers` concurrent callers, each looping `tick → run` (a
- * macrotask yield, as a caller driven by network input would be, then one
- * get or set), for as long as a memory → file migration of `n` entries runs;
- * then the same loop for the same time with no migration, on the memory
- * storage (the old one) and on a file storage (the new one). A call's
- * latency is the time from the caller's turn (before its yield) to the
- * answer, so time spent behind a copy batch on the event loop counts.
+ * Latency: the callers run for as long as a memory → file migration of `n`
+ * entries runs; then the same loop for the same time with no migration, on
+ * the memory storage (the old one) and on a file storage (the new one). A
+ * call's latency is the time from the caller's turn (before its yield) to
+ * the answer, so time spent behind a copy batch on the event loop counts.
+ *
+ * File storages live in `Deno.makeTempDir()` (`TMPDIR`; e.g.
+ * `TMPDIR=/dev/shm` keeps a busy disk out of the figures).
  *
  * @module
  */
