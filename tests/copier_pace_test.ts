@@ -161,6 +161,17 @@ Deno.test("pacer: a pause ends when its time is up, or after QUIET_YIELDS yields
   assertStrictEquals(endPause(p, z, 6), p);
 });
 
+Deno.test("pacer: a batch during which callers called (an async storage) counts as shared time and adds no pause", () => {
+  const limits = { share: 0.5, baseMs: 2 };
+  // Calls only before the batch: the batch's 4 ms are the copy's.
+  const sync = paceAfter(startPace(0, 0, 2), limits, 0, 4, 3, 3);
+  assertEquals(sync.pauseMs, 4);
+  // Calls during the batch: callers ran while the copy waited.
+  const shared = paceAfter(startPace(0, 0, 2), limits, 0, 4, 3, 1);
+  assertEquals(shared.pauseMs, 0);
+  assertEquals(shared.busyMs, 2);
+});
+
 Deno.test("checkShare: a number in (0, 1]; anything else is a RangeError naming the value", () => {
   assertStrictEquals(checkShare(undefined), DEFAULT_SHARE);
   assertStrictEquals(checkShare(1), 1);

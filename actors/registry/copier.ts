@@ -148,6 +148,7 @@ export const copierMachine: AnyStateMachine = setup({
         nextId: id + 1,
         waiting: id,
         batchStart: performance.now(),
+        batchCalls: context.keys.calls,
       });
       enqueue.sendTo(context.from, {
         type: "storage.entries",
@@ -240,7 +241,10 @@ export const copierMachine: AnyStateMachine = setup({
     })),
     /** Filter and delete in one synchronous step (see the module doc). */
     sendSweepChunk: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ batchStart: performance.now() });
+      enqueue.assign({
+        batchStart: performance.now(),
+        batchCalls: context.keys.calls,
+      });
       const { touched } = context.keys;
       const stale = context.keys.stale!;
       const { sweep } = context;
@@ -279,6 +283,7 @@ export const copierMachine: AnyStateMachine = setup({
         context.batchStart,
         performance.now(),
         context.keys.calls,
+        context.batchCalls,
       ),
     })),
     adaptBatch: assign(({ context }) => {
@@ -351,6 +356,7 @@ export const copierMachine: AnyStateMachine = setup({
     batch: [],
     more: true,
     batchStart: 0,
+    batchCalls: 0,
     sweep: [],
     sweepPos: 0,
     sweepFirst: 0,

@@ -76,6 +76,8 @@ export interface CopierContext extends CopierInput {
   batch: StorageEntry[];
   more: boolean;
   batchStart: number;
+  /** The registry's call count when the batch (or sweep chunk) began. */
+  batchCalls: number;
   /** The pacing (see `pacer.ts`). */
   pace: Pace;
   /** The pause between batches in progress (see `pacer.ts`). */

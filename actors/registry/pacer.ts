@@ -25,6 +25,9 @@
  *   (`gap * share / (1 - share)`); once it has caught up they shrink back to
  *   the base budget.
  *
+ * A batch during which callers called (an asynchronous storage: they ran
+ * while the copy waited for its answer) counts as time shared at the share.
+ *
  * `share: 1` turns pacing off (one macrotask between batches, whatever the
  * callers do). The account is halved once it spans more than
  * {@linkcode WINDOW_MS}, so old history weighs little.
@@ -126,6 +129,10 @@ export function startPace(now: number, calls: number, baseMs: number): Pace {
  * @param batchStart When the batch started (ms).
  * @param now When it ended (ms).
  * @param calls The registry's call count now.
+ * @param startCalls The registry's call count when the batch started
+ *   (default: `calls`). Callers that called during the batch ran while the
+ *   copy waited for an asynchronous storage: that time counts as shared at
+ *   the share, and adds no pause.
  * @returns The pacing to apply: its `pauseMs` (0: one yield) and
  *   `budgetMs` for the next batch.
  *
@@ -144,13 +151,15 @@ export function paceAfter(
   batchStart: number,
   now: number,
   calls: number,
+  startCalls: number = calls,
 ): Pace {
   const { share, baseMs } = limits;
   if (share >= 1 || calls === p.calls) {
     return { ...startPace(now, calls, baseMs), pauses: p.pauses };
   }
   const gap = Math.max(0, batchStart - p.lastEnd);
-  let busyMs = p.busyMs + (now - batchStart);
+  const took = now - batchStart;
+  let busyMs = p.busyMs + (startCalls === calls ? took : took * share);
   let wallMs = p.wallMs + (now - p.lastEnd);
   if (wallMs > WINDOW_MS) {
     busyMs /= 2;
