@@ -32,8 +32,10 @@
  * callers do). The account is halved once it spans more than
  * {@linkcode WINDOW_MS}, so old history weighs little.
  *
- * Everything here is a pure function of the times and counts it is given,
- * so the tests check it on a simulated event loop.
+ * Everything here but the {@linkcode yielder} is a pure function of the
+ * times and counts it is given, so the tests check the policy on a
+ * simulated event loop. The same pacing runs between the chunks of a
+ * mirror's sweep.
  *
  * @module
  */
