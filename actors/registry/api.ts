@@ -22,6 +22,7 @@ import type { StorageLogic } from "../storage/define.ts";
 import { ClientStoppedError } from "../../src/errors.ts";
 import { isActorRef } from "../../src/_util.ts";
 import { checkTimeout } from "../../src/options.ts";
+import { checkShare } from "./pacer.ts";
 import { callDirect } from "./calls.ts";
 
 /** Arguments of {@linkcode Api.run}, named as in slixmpp. */
@@ -85,6 +86,16 @@ export interface BindOptions {
    * @default {1024}
    */
   batchSize?: number;
+  /**
+   * With `migrate`: the copy's share of the time, in (0, 1], while callers
+   * are active. Between batches the copy yields until callers have had the
+   * rest of the time (`1 - share`), unless they have nothing to do; when
+   * their own turns take longer than that, its batches grow (up to 16 ms) to
+   * keep its share. With no callers it runs at full speed. `1` turns the
+   * pacing off (one macrotask between batches). A `RangeError` otherwise.
+   * @default {0.5}
+   */
+  share?: number;
 }
 
 /** Internal wiring of an {@linkcode Api}. */
@@ -293,7 +304,8 @@ export class Api {
    * its turn.
    *
    * @param storage Storage actor logic or a running storage actor.
-   * @param options `migrate`, `merge`, `isKey`, `onProgress`, `batchSize`.
+   * @param options `migrate`, `merge`, `isKey`, `onProgress`, `batchSize`,
+   *   `share`.
    * @returns Resolves, once the new storage serves calls and the old one is
    *   retired, with what was copied.
    * @throws {StorageError} The new storage cannot start, or the migration
@@ -335,6 +347,12 @@ export class Api {
       );
     }
     const { isKey, onProgress, batchSize, merge } = options;
+    let share: number;
+    try {
+      share = checkShare(options.share);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (merge !== undefined && typeof merge !== "boolean") {
       return Promise.reject(
         new TypeError("Cannot bind storage: merge must be a boolean"),
@@ -383,6 +401,7 @@ export class Api {
           merge: merge === true,
           isKey,
           batchSize,
+          share,
           id,
           resolve,
           reject,

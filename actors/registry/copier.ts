@@ -26,9 +26,12 @@
  *   with it (one that passed meanwhile is not copied), and the deadline is
  *   reported to the registry (`api.copy_expiry`), for a plugin that expires
  *   entries itself;
- * - `pausing` yields to the event loop (one macrotask, ~5 µs here) so that
- *   callers run between batches even when both storages answer
- *   synchronously;
+ * - `pausing` yields to the event loop between batches, so that callers run
+ *   between batches even when both storages answer synchronously: one
+ *   macrotask (~5 µs here) when no caller called since the batch before;
+ *   while callers are active, as many one-macrotask yields as it takes to
+ *   give them their part of the time (the bind's `share`, see `pacer.ts`),
+ *   ending early once callers stop calling;
  * - a mirroring migration (the default; not with `merge`) makes the new
  *   storage hold exactly what the old one holds. First, `surveying` asks the
  *   new storage for its keys (`storage.keys`: its namespace only) and hands
@@ -42,9 +45,11 @@
  *   deleted.
  *
  * The batch size adapts: it doubles while a batch (read + write) takes less
- * than half of `budgetMs` and halves when it takes more than that, so
- * a slow target (files) gets small batches that do not stall callers and a
- * fast one (memory) large batches that amortize the per-batch cost. At most
+ * than half of its budget (`budgetMs`, or more, up to a cap, when callers'
+ * turns keep the copy below its share: see `pacer.ts`) and halves when it
+ * takes more than that, so a slow target (files) gets small batches that do
+ * not stall callers and a fast one (memory) large batches that amortize the
+ * per-batch cost. At most
  * one batch is held at a time, so memory stays flat however large the store.
  * Each state waits at most `timeout` ms for its answer: two timers per batch,
  * none per entry.
@@ -56,7 +61,6 @@ import {
   assertEvent,
   assign,
   enqueueActions,
-  fromCallback,
   sendTo,
   setup,
 } from "../../src/deps.ts";
@@ -80,22 +84,17 @@ import {
   stepFailed,
   SWEEP_CHUNK,
 } from "./copier_data.ts";
+import {
+  afterYield,
+  beginPause,
+  endPause,
+  paceAfter,
+  pauseGoesOn,
+  startPace,
+  yielder,
+} from "./pacer.ts";
 
 export type { CopierInput } from "./copier_data.ts";
-
-/**
- * One macrotask yield per request, over a MessageChannel (a `setTimeout(0)`
- * chain is clamped to ~2 ms a step here; a message costs ~5 µs).
- */
-const yielder = fromCallback<{ type: "yield" }>(({ sendBack, receive }) => {
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => sendBack({ type: "copy.resume" });
-  receive(() => channel.port2.postMessage(null));
-  return () => {
-    channel.port1.close();
-    channel.port2.close();
-  };
-});
 
 /** The `replyTo` field of a request: none for a storage of the registry's. */
 function replyVia(to: ReplyTarget | undefined): { replyTo?: ReplyTarget } {
@@ -136,6 +135,11 @@ export const copierMachine: AnyStateMachine = setup({
         context.isKey(k)
       ),
     hasMore: ({ context }) => context.more,
+    pauseGoesOn: ({ context }) =>
+      pauseGoesOn(
+        afterYield(context.pausing, context.keys.calls),
+        performance.now(),
+      ),
   },
   actions: {
     requestBatch: enqueueActions(({ context, enqueue }) => {
@@ -144,6 +148,7 @@ export const copierMachine: AnyStateMachine = setup({
         nextId: id + 1,
         waiting: id,
         batchStart: performance.now(),
+        batchCalls: context.keys.calls,
       });
       enqueue.sendTo(context.from, {
         type: "storage.entries",
@@ -236,6 +241,10 @@ export const copierMachine: AnyStateMachine = setup({
     })),
     /** Filter and delete in one synchronous step (see the module doc). */
     sendSweepChunk: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({
+        batchStart: performance.now(),
+        batchCalls: context.keys.calls,
+      });
       const { touched } = context.keys;
       const stale = context.keys.stale!;
       const { sweep } = context;
@@ -266,9 +275,21 @@ export const copierMachine: AnyStateMachine = setup({
     countSweepAnswer: assign(({ context }) => ({
       sweepLeft: context.sweepLeft - 1,
     })),
+    /** The pacing after a batch or sweep chunk (see `pacer.ts`). */
+    pace: assign(({ context }) => ({
+      pace: paceAfter(
+        context.pace,
+        { share: context.share, baseMs: context.budgetMs },
+        context.batchStart,
+        performance.now(),
+        context.keys.calls,
+        context.batchCalls,
+      ),
+    })),
     adaptBatch: assign(({ context }) => {
       const took = performance.now() - context.batchStart;
-      const { limit, budgetMs, maxBatch } = context;
+      const { limit, maxBatch } = context;
+      const { budgetMs } = context.pace;
       if (took < budgetMs / 2) return { limit: Math.min(limit * 2, maxBatch) };
       if (took > budgetMs) {
         return { limit: Math.max(Math.floor(limit / 2), MIN_BATCH) };
@@ -286,6 +307,15 @@ export const copierMachine: AnyStateMachine = setup({
         progress: progressOf(context),
       });
     }),
+    startPause: assign(({ context }) => ({
+      pausing: beginPause(context.pace, performance.now(), context.keys.calls),
+    })),
+    seeCalls: assign(({ context }) => ({
+      pausing: afterYield(context.pausing, context.keys.calls),
+    })),
+    endPause: assign(({ context }) => ({
+      pace: endPause(context.pace, context.pausing, performance.now()),
+    })),
     pause: sendTo("yielder", { type: "yield" }),
     failWithError: assign(({ event }) => {
       assertEvent(event, "storage.error");
@@ -326,12 +356,15 @@ export const copierMachine: AnyStateMachine = setup({
     batch: [],
     more: true,
     batchStart: 0,
+    batchCalls: 0,
     sweep: [],
     sweepPos: 0,
     sweepFirst: 0,
     sweepLeft: 0,
     removed: 0,
     started: performance.now(),
+    pace: startPace(performance.now(), input.keys.calls, input.budgetMs),
+    pausing: { until: 0, seen: 0, quiet: 0 },
     lastReport: 0,
     copied: 0,
     skipped: 0,
@@ -380,7 +413,7 @@ export const copierMachine: AnyStateMachine = setup({
           {
             guard: and(["isAnswer", "hasMore"]),
             target: "pausing",
-            actions: ["adaptBatch", "reportProgress"],
+            actions: ["pace", "adaptBatch", "reportProgress"],
           },
           {
             guard: and(["isAnswer", "hasStale"]),
@@ -397,8 +430,13 @@ export const copierMachine: AnyStateMachine = setup({
       },
     },
     pausing: {
-      entry: "pause",
-      on: { "copy.resume": "reading" },
+      entry: ["startPause", "pause"],
+      on: {
+        "copy.resume": [
+          { guard: "pauseGoesOn", actions: ["seeCalls", "pause"] },
+          { target: "reading", actions: "endPause" },
+        ],
+      },
     },
     surveying: {
       entry: "requestTargetKeys",
@@ -422,7 +460,11 @@ export const copierMachine: AnyStateMachine = setup({
     sweeping: {
       entry: "sendSweepChunk",
       always: [
-        { guard: and(["chunkDone", "sweepMore"]), target: "sweepPausing" },
+        {
+          guard: and(["chunkDone", "sweepMore"]),
+          target: "sweepPausing",
+          actions: "pace",
+        },
         { guard: "chunkDone", target: "done" },
       ],
       after: { stepTimeout: { target: "failed", actions: "failTimeout" } },
@@ -439,8 +481,13 @@ export const copierMachine: AnyStateMachine = setup({
       },
     },
     sweepPausing: {
-      entry: "pause",
-      on: { "copy.resume": "sweeping" },
+      entry: ["startPause", "pause"],
+      on: {
+        "copy.resume": [
+          { guard: "pauseGoesOn", actions: ["seeCalls", "pause"] },
+          { target: "sweeping", actions: "endPause" },
+        ],
+      },
     },
     done: { type: "final" },
     failed: { type: "final" },

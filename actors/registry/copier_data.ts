@@ -14,6 +14,7 @@ import type {
   StorageReply,
 } from "../storage/protocol.ts";
 import { StorageError } from "../../src/errors.ts";
+import type { Pace, Pausing } from "./pacer.ts";
 import type {
   KeyFilter,
   MigrationKeys,
@@ -38,9 +39,11 @@ export interface CopierInput {
   toReplyTo?: ReplyTarget;
   /**
    * The migration's key sets: its `touched` keys are never copied nor
-   * removed; a mirroring copy fills in `stale` and keeps it current.
+   * removed; a mirroring copy fills in `stale` and keeps it current; `calls`
+   * (the calls the registry routed during the migration) tells the pacing
+   * whether callers are active.
    */
-  keys: Pick<MigrationKeys, "touched" | "stale">;
+  keys: Pick<MigrationKeys, "touched" | "stale" | "calls">;
   /**
    * Id of the copier's first request (then counting up): a range of its own,
    * so the registry knows which answers to forward.
@@ -54,8 +57,13 @@ export interface CopierInput {
   timeout: number;
   /** Upper bound of entries per batch. */
   maxBatch: number;
-  /** Target duration of one batch in ms. */
+  /** Target duration of one batch in ms (the base: see `pacer.ts`). */
   budgetMs: number;
+  /**
+   * The copy's share of the time while callers are active, in (0, 1]
+   * (`1`: not paced); see `pacer.ts`.
+   */
+  share: number;
 }
 
 /** What the copier keeps while it runs. */
@@ -68,6 +76,12 @@ export interface CopierContext extends CopierInput {
   batch: StorageEntry[];
   more: boolean;
   batchStart: number;
+  /** The registry's call count when the batch (or sweep chunk) began. */
+  batchCalls: number;
+  /** The pacing (see `pacer.ts`). */
+  pace: Pace;
+  /** The pause between batches in progress (see `pacer.ts`). */
+  pausing: Pausing;
   /** The stale keys left after the copy, for the mirror's sweep. */
   sweep: string[];
   /** Where the sweep is in `sweep`. */

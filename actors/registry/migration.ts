@@ -48,6 +48,7 @@ export function migrationKeys(mirror: boolean): MigrationKeys {
     stale: mirror ? null : new Set(),
     mirror,
     waiting: new Map(),
+    calls: 0,
   };
 }
 
@@ -72,6 +73,7 @@ export function routeMigrating(step: Step, call: Call, id: number): void {
   const keys = context.migration!;
   const p = context.pending!;
   const request = call.request!;
+  keys.calls++; // callers are active: the copier's pacing (pacer.ts)
   const leg: MigrationLeg = {
     from: context.storage,
     fromOwned: context.owned,

@@ -153,6 +153,11 @@ export interface MigrationKeys {
    * oldest): what the stall watch looks at.
    */
   readonly waiting: Map<number, number>;
+  /**
+   * Calls routed during the migration (a count): the copier's pacing reads
+   * it to know whether callers are active (`pacer.ts`).
+   */
+  calls: number;
 }
 
 /** The registry's context. */
@@ -221,6 +226,8 @@ export interface BindEvent {
   isKey?: KeyFilter;
   /** Upper bound of entries per copy batch. */
   batchSize?: number;
+  /** The copy's share of the time while callers are active (`pacer.ts`). */
+  share?: number;
   /**
    * The bind's id, chosen by the sender (the facade: unique in the process),
    * found again in `api.progress` and `api.expiry`.

@@ -7,6 +7,7 @@
  */
 import type { AnyActorRef } from "../../src/types.ts";
 import type { CopierInput } from "./copier.ts";
+import { DEFAULT_SHARE } from "./pacer.ts";
 import type {
   BindEvent,
   BindReport,
@@ -153,6 +154,7 @@ export function copierInput(
     timeout: context.timeout,
     maxBatch: p.bind.batchSize ?? MAX_BATCH,
     budgetMs: BATCH_BUDGET_MS,
+    share: p.bind.share ?? DEFAULT_SHARE,
     firstId: COPIER_BASE,
   };
 }
