@@ -1,0 +1,203 @@
+/**
+ * BoB fetches per second over WebSocket (`ws://`) in Deno, by transport,
+ * next to STARTTLS (`xmpp://` upgraded with the test CA) in the same run:
+ *
+ * - `starttls`: the TCP transport (`actors/transport/tcp.ts`), the
+ *   reference rate (issue 23: WebSocket ≥ 70 % of it in every cell);
+ * - `deno-ws`: Deno's own `WebSocket` (`makeWebsocketTransport` with
+ *   `new WebSocket()`): Nagle on, header and payload as two sends;
+ * - `npm-ws`: npm `ws` 8 through Deno's `node:net` (it sets no-delay);
+ * - `ours`: `actors/transport/websocket_socket.ts`, RFC 6455 on
+ *   `Deno.connect` with no-delay and one write per turn (what
+ *   `actors/connection/deno.ts` serves `ws://` and `wss://` with).
+ *
+ *     deno run -A bench/ws_transport.ts [--n 1000] [--rounds 3]
+ *         [--sizes 16,4096,61440] [--sm on,off] [--only ours,deno-ws]
+ *
+ * alice and bob are both `createClient()` clients over the transport under
+ * test; bob stores 32 blobs per size, alice fetches with `getBob({ cached:
+ * false })`: N one at a time, then N with 32 in flight (N / 10, at least
+ * 100, for sizes over 8 KiB), after 20 warm-up fetches. Each round runs
+ * every transport, rotating which goes first; the table shows the median
+ * round of each and its ratio to STARTTLS.
+ *
+ * @module
+ */
+// deno-lint-ignore no-import-prefix
+import NpmWebSocket from "npm:ws@8.23.0";
+import { createClient } from "../mod.ts";
+import type { TransportLogic } from "../actors/transport/protocol.ts";
+import { makeWebsocketTransport } from "../actors/transport/websocket.ts";
+import { denoWebsocketTransport } from "../actors/transport/websocket_deno.ts";
+import { startProsody } from "../tests/support/prosody.ts";
+import { flag } from "./_args.ts";
+
+const SIZES = flag("sizes", "16,4096,61440").split(",").map(Number);
+const SMS = flag("sm", "on,off").split(",").map((s) => s === "on");
+const IN_FLIGHT = 32;
+const TYPE = "image/png";
+const n = Number(flag("n", "1000"));
+const rounds = Number(flag("rounds", "3"));
+const only = flag("only", "").split(",").filter(Boolean);
+
+/** Deno's own WebSocket, as the transport was before issue 23. */
+const denoWs: TransportLogic = makeWebsocketTransport((url, protocol) => ({
+  ws: new WebSocket(url, protocol),
+}));
+/** npm `ws` (its browser-like API: onopen, onmessage, protocol, …). */
+const npmWs: TransportLogic = makeWebsocketTransport((url, protocol, ca) => ({
+  ws: new NpmWebSocket(
+    url,
+    protocol,
+    ca ? { ca: [...ca] } : {},
+  ) as unknown as WebSocket,
+}));
+
+type Cell = { c1: number; c32: number };
+type Result = Record<string, Cell>; // by `${sm}/${size}`
+
+interface Contestant {
+  name: string;
+  service: (s: { c2sPort: number; wsUrl: string }) => string;
+  transports?: Record<string, TransportLogic>;
+}
+const all: Contestant[] = [
+  { name: "starttls", service: (s) => `xmpp://127.0.0.1:${s.c2sPort}` },
+  {
+    name: "deno-ws",
+    service: (s) => s.wsUrl,
+    transports: { ws: denoWs },
+  },
+  { name: "npm-ws", service: (s) => s.wsUrl, transports: { ws: npmWs } },
+  {
+    name: "ours",
+    service: (s) => s.wsUrl,
+    transports: { ws: denoWebsocketTransport },
+  },
+];
+const contestants = all.filter((c) =>
+  only.length === 0 || c.name === "starttls" || only.includes(c.name)
+);
+
+function blob(k: number, size: number): Uint8Array {
+  const out = new Uint8Array(size + 4);
+  new DataView(out.buffer).setUint32(0, k);
+  for (let i = 0; i < size; i++) out[4 + i] = (i * 7 + k) % 256;
+  return out.subarray(0, size);
+}
+
+async function runWorkers(
+  total: number,
+  concurrency: number,
+  fetch: (k: number) => Promise<unknown>,
+): Promise<number> {
+  let remaining = total;
+  const worker = async (k: number) => {
+    while (remaining > 0) {
+      remaining--;
+      await fetch(k);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
+  return total / ((performance.now() - t0) / 1000);
+}
+
+async function run(
+  c: Contestant,
+  server: { c2sPort: number; wsUrl: string; caPem: string },
+  sm: boolean,
+): Promise<Result> {
+  const opts = {
+    password: "pw",
+    service: c.service(server),
+    tls: { caCerts: [server.caPem] },
+    streamManagement: { enabled: sm },
+    ...(c.transports ? { transports: c.transports } : {}),
+  };
+  const alice = createClient({ jid: "alice@localhost/bench", ...opts });
+  const bob = createClient({ jid: "bob@localhost/bench", ...opts });
+  try {
+    await Promise.all([alice.start(), bob.start()]);
+    const mine = alice.registerPlugin("xep_0231");
+    const theirs = bob.registerPlugin("xep_0231");
+    const to = bob.jid!;
+    const out: Result = {};
+    for (const size of SIZES) {
+      const cids: string[] = [];
+      for (let k = 0; k < IN_FLIGHT; k++) {
+        cids.push(await theirs.setBob(blob(k, size), TYPE));
+      }
+      const fetch = async (k: number) => {
+        const got = await mine.getBob({ cid: cids[k], jid: to, cached: false });
+        if (got.data.length !== size) {
+          throw new Error(`unexpected answer: ${got.data.length} bytes`);
+        }
+      };
+      for (let i = 0; i < 20; i++) await fetch(i % IN_FLIGHT);
+      const count = size > 8192 ? Math.max(100, Math.round(n / 10)) : n;
+      const c1 = await runWorkers(count, 1, fetch);
+      const c32 = await runWorkers(count, IN_FLIGHT, fetch);
+      out[`${sm}/${size}`] = { c1, c32 };
+    }
+    return out;
+  } finally {
+    await Promise.all([alice.stop(), bob.stop()]);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const label = (size: number) =>
+  size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`;
+
+const results: Result[][] = contestants.map(() => []);
+const server = await startProsody();
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < contestants.length; k++) {
+      const i = (r + k) % contestants.length;
+      const merged: Result = {};
+      for (const sm of SMS) {
+        Object.assign(merged, await run(contestants[i], server, sm));
+      }
+      results[i].push(merged);
+      console.error(
+        `round ${r + 1} ${contestants[i].name}: ${
+          Object.entries(merged).map(([key, v]) =>
+            `${key} ${v.c1.toFixed(0)}/${v.c32.toFixed(0)}`
+          ).join(", ")
+        }`,
+      );
+    }
+  }
+} finally {
+  await server.stop();
+}
+
+console.log(
+  `n=${n}, rounds=${rounds}, median round; fetches/s one at a time / ${IN_FLIGHT} in flight (% of STARTTLS)\n`,
+);
+console.log(`| SM, size | ${contestants.map((c) => c.name).join(" | ")} |`);
+console.log(`|---|${contestants.map(() => "---:").join("|")}|`);
+for (const sm of SMS) {
+  for (const size of SIZES) {
+    const key = `${sm}/${size}`;
+    const ref = {
+      c1: median(results[0].map((r) => r[key].c1)),
+      c32: median(results[0].map((r) => r[key].c32)),
+    };
+    const cells = results.map((rs) => {
+      const c1 = median(rs.map((r) => r[key].c1));
+      const c32 = median(rs.map((r) => r[key].c32));
+      return `${c1.toFixed(0)} / ${c32.toFixed(0)} (${
+        (100 * c1 / ref.c1).toFixed(0)
+      } % / ${(100 * c32 / ref.c32).toFixed(0)} %)`;
+    });
+    console.log(
+      `| SM ${sm ? "on" : "off"}, ${label(size)} | ${cells.join(" | ")} |`,
+    );
+  }
+}
