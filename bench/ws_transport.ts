@@ -9,7 +9,8 @@
  * - `npm-ws`: npm `ws` 8 through Deno's `node:net` (it sets no-delay);
  * - `ours`: `actors/transport/websocket_socket.ts`, RFC 6455 on
  *   `Deno.connect` with no-delay and one write per turn (what
- *   `actors/connection/deno.ts` serves `ws://` and `wss://` with).
+ *   `actors/connection/deno.ts` serves `ws://` and `wss://` with);
+ * - `ours-nopong`: the same without the empty pong after each `<a/>`.
  *
  *     deno run -A bench/ws_transport.ts [--n 1000] [--rounds 3]
  *         [--sizes 16,4096,61440] [--sm on,off] [--only ours,deno-ws]
@@ -29,6 +30,7 @@ import { createClient } from "../mod.ts";
 import type { TransportLogic } from "../actors/transport/protocol.ts";
 import { makeWebsocketTransport } from "../actors/transport/websocket.ts";
 import { denoWebsocketTransport } from "../actors/transport/websocket_deno.ts";
+import { makeSocketWebsocketTransport } from "../actors/transport/websocket_socket.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { flag } from "./_args.ts";
 
@@ -69,6 +71,11 @@ const all: Contestant[] = [
     transports: { ws: denoWs },
   },
   { name: "npm-ws", service: (s) => s.wsUrl, transports: { ws: npmWs } },
+  {
+    name: "ours-nopong",
+    service: (s) => s.wsUrl,
+    transports: { ws: makeSocketWebsocketTransport({ pongAfterAck: false }) },
+  },
   {
     name: "ours",
     service: (s) => s.wsUrl,

@@ -61,6 +61,12 @@ export interface SocketWebsocketOptions {
    * @default {15000}
    */
   handshakeTimeout?: number;
+  /**
+   * Write an empty pong after each XEP-0198 `<a/>` (see the module doc);
+   * `false` only to measure what it is worth (`bench/ws_transport.ts`).
+   * @default {true}
+   */
+  pongAfterAck?: boolean;
 }
 
 function isTlsFailure(err: unknown): boolean {
@@ -72,7 +78,7 @@ function isTlsFailure(err: unknown): boolean {
 /**
  * A Deno WebSocket transport on `Deno.connect` (see the module doc).
  *
- * @param options The handshake timeout.
+ * @param options The handshake timeout; the pong after `<a/>`.
  * @returns The transport actor logic.
  *
  * @example Usage
@@ -86,9 +92,12 @@ function isTlsFailure(err: unknown): boolean {
 export function makeSocketWebsocketTransport(
   options: SocketWebsocketOptions = {},
 ): TransportLogic {
-  const timeout = options.handshakeTimeout ?? 15_000;
+  const opts = {
+    handshakeTimeout: options.handshakeTimeout ?? 15_000,
+    pongAfterAck: options.pongAfterAck ?? true,
+  };
   return fromCallback<TransportCommand, TransportInput>((args) =>
-    run(timeout, args)
+    run(opts, args)
   );
 }
 
@@ -116,7 +125,7 @@ function serialize(el: Element): string {
 }
 
 function run(
-  handshakeTimeout: number,
+  { handshakeTimeout, pongAfterAck }: Required<SocketWebsocketOptions>,
   { input, receive, sendBack }: {
     input: TransportInput;
     receive: (listener: (cmd: TransportCommand) => void) => void;
@@ -188,7 +197,9 @@ function run(
       const event = classify(element);
       report(event);
       // see the module doc: the pong carries the ACK of the <a/> at once
-      if (event.type === "sm.a") queue(encodeFrame(Opcode.PONG, EMPTY));
+      if (event.type === "sm.a" && pongAfterAck) {
+        queue(encodeFrame(Opcode.PONG, EMPTY));
+      }
     },
     onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
     onError: (error) => report({ type: "transport.xmlError", error }),
