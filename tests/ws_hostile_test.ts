@@ -350,7 +350,7 @@ Deno.test("ws: hostile handshake answers are refused", T, async (t) => {
     }, /over 16 KiB/],
     [
       "a close before the answer",
-      async (p) => p.conn.close(),
+      (p) => Promise.resolve(p.conn.close()),
       /closed before the handshake/,
     ],
   ];
@@ -464,7 +464,7 @@ Deno.test(
       }, /in the middle of a frame/],
       [
         "a close between frames with no close frame",
-        async (p) => p.conn.close(),
+        (p) => Promise.resolve(p.conn.close()),
         /^Connection closed by server$/,
       ],
       [
