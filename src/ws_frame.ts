@@ -224,8 +224,8 @@ export function checkHandshake(
  * ```ts
  * import { deepStrictEqual } from "node:assert/strict";
  * import { encodeFrame, Opcode } from "./ws_frame.ts";
- * const f = encodeFrame(Opcode.TEXT, new Uint8Array([1, 2]), new Uint8Array([0, 0, 0, 1]));
- * deepStrictEqual([...f], [0x81, 0x82, 0, 0, 0, 1, 1, 3]);
+ * const f = encodeFrame(Opcode.TEXT, new Uint8Array([1, 2]), new Uint8Array([0, 1, 0, 0]));
+ * deepStrictEqual([...f], [0x81, 0x82, 0, 1, 0, 0, 1, 3]);
  * ```
  */
 export function encodeFrame(
