@@ -177,11 +177,18 @@ function run(
     report({ type: "transport.closed", error });
     closeSocket();
   };
-  /** A close frame (best effort, unless a write is in flight), then close. */
-  const closeWith = (code: number) => {
-    if (!open || closeSent || writing || !conn) return closeSocket();
+  /**
+   * Write a close frame now, ahead of anything still queued (best effort:
+   * not when one was sent or a write is in flight).
+   */
+  const sendClose = (code: number): Promise<unknown> => {
+    if (!open || closeSent || writing || !conn) return Promise.resolve();
     closeSent = true;
-    conn.write(closeFrame(code)).catch(() => {}).finally(closeSocket);
+    return conn.write(closeFrame(code)).catch(() => {});
+  };
+  /** A close frame (see `sendClose`), then the socket closes. */
+  const closeWith = (code: number) => {
+    sendClose(code).finally(closeSocket);
   };
 
   const parser = new XmlStream({
@@ -213,10 +220,7 @@ function run(
     onText: (text) => parser.write(text),
     onPing: (payload) => queue(encodeFrame(Opcode.PONG, payload)),
     onClose: (code, reason) => {
-      if (!closeSent) {
-        queue(closeFrame(code === 1005 ? 1000 : code));
-        closeSent = true;
-      }
+      sendClose(code === 1005 ? 1000 : code);
       report({
         type: "transport.closed",
         error: code === 1000 ? undefined : new ConnectionError(
@@ -233,7 +237,8 @@ function run(
     if (writing || !conn || !open) return;
     writing = true;
     try {
-      while (pending.length && !stopped) {
+      // nothing after transport.closed: what is left was reported unsent
+      while (pending.length && !stopped && !ended) {
         const data = join(pending);
         flight = { frames: pending, stanzas: pendingStanzas, off: 0 };
         pending = [];
