@@ -620,6 +620,21 @@ Deno.test(
   },
 );
 
+Deno.test("ws: stopped during the handshake, nothing is left pending (no timer, no socket)", async () => {
+  let asked!: () => void;
+  const requested = new Promise<void>((r) => asked = r);
+  const s = server(async (p) => {
+    asked();
+    await p.frame().catch(() => {}); // until the client closes
+  });
+  const h = start(s.url, 60_000);
+  await requested;
+  h.stop();
+  await s.done;
+  s.close();
+  assertEquals(h.seen.filter((e) => e.type === "transport.closed").length, 0);
+});
+
 Deno.test("ws: abort closes at once with one transport.closed", T, async () => {
   const s = server(opened(async () => {}));
   const h = start(s.url);

@@ -149,6 +149,7 @@ function run(
     off: number;
   } = { frames: [], stanzas: [], off: 0 };
   let writing = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
   const unsentStanzas = () => {
     const ends: number[] = [];
@@ -283,15 +284,20 @@ function run(
       try {
         if (chunk.length) frames.push(chunk);
       } catch (err) {
-        const e = err as WebSocketProtocolError;
+        // a frame the server must not send, or (1011) a handler that threw
+        const code = err instanceof WebSocketProtocolError ? err.code : 1011;
         report({
           type: "transport.closed",
           error: new ConnectionError(
-            `WebSocket protocol error from ${shown}: ${e.message}`,
+            code === 1011
+              ? `Cannot handle a message from ${shown}: ${err}`
+              : `WebSocket protocol error from ${shown}: ${
+                (err as Error).message
+              }`,
             { cause: err },
           ),
         });
-        return closeWith(e.code);
+        return closeWith(code);
       }
       if (stopped || ended) return;
       let n: number | null;
@@ -330,7 +336,7 @@ function run(
         new ConnectionError(`Cannot connect to ${shown}`, { cause: err }),
       );
     }
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       fail(
         new ConnectionError(
           `Cannot connect to ${shown}: no WebSocket handshake within ${handshakeTimeout} ms`,
@@ -433,6 +439,7 @@ function run(
   start();
   return () => {
     stopped = true;
+    clearTimeout(timer);
     closeWith(1000);
   };
 }
