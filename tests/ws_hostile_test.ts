@@ -620,19 +620,39 @@ Deno.test(
   },
 );
 
-Deno.test("ws: stopped during the handshake, nothing is left pending (no timer, no socket)", async () => {
+Deno.test("ws: stopped during the handshake, its timer is cleared and the socket closed", async () => {
+  // Deno's sanitizer does not report timers: watch the handshake timer
+  const realSet = globalThis.setTimeout, realClear = globalThis.clearTimeout;
+  let handshakeTimer: unknown, cleared = false;
+  // deno-lint-ignore no-explicit-any
+  (globalThis as any).setTimeout = (f: () => void, ms?: number) => {
+    const id = realSet(f, ms);
+    if (ms === 60_000) handshakeTimer = id;
+    return id;
+  };
+  // deno-lint-ignore no-explicit-any
+  (globalThis as any).clearTimeout = (id?: number) => {
+    if (id !== undefined && id === handshakeTimer) cleared = true;
+    realClear(id);
+  };
   let asked!: () => void;
   const requested = new Promise<void>((r) => asked = r);
   const s = server(async (p) => {
     asked();
     await p.frame().catch(() => {}); // until the client closes
   });
-  const h = start(s.url, 60_000);
-  await requested;
-  h.stop();
-  await s.done;
-  s.close();
-  assertEquals(h.seen.filter((e) => e.type === "transport.closed").length, 0);
+  try {
+    const h = start(s.url, 60_000);
+    await requested;
+    h.stop();
+    await s.done; // the server saw the socket close
+    assert(handshakeTimer !== undefined && cleared, "timer cleared");
+    assertEquals(h.seen.filter((e) => e.type === "transport.closed").length, 0);
+  } finally {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+    s.close();
+  }
 });
 
 Deno.test("ws: abort closes at once with one transport.closed", T, async () => {
