@@ -217,7 +217,8 @@ export function checkHandshake(
  *
  * @param opcode The opcode.
  * @param payload The payload.
- * @param mask Four mask bytes (fresh random ones per frame by default).
+ * @param mask Four mask bytes (by default fresh ones from a pool of
+ *   `crypto.getRandomValues` bytes, never reused).
  * @returns The frame.
  *
  * @example Usage
@@ -231,7 +232,7 @@ export function checkHandshake(
 export function encodeFrame(
   opcode: number,
   payload: Uint8Array,
-  mask: Uint8Array = crypto.getRandomValues(new Uint8Array(4)),
+  mask: Uint8Array = freshMask(),
 ): Uint8Array {
   const n = payload.length;
   const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
@@ -248,8 +249,28 @@ export function encodeFrame(
   }
   out.set(mask, head);
   const body = head + 4;
-  for (let i = 0; i < n; i++) out[body + i] = payload[i] ^ mask[i & 3];
+  const m0 = mask[0], m1 = mask[1], m2 = mask[2], m3 = mask[3];
+  const whole = n & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    out[body + i] = payload[i] ^ m0;
+    out[body + i + 1] = payload[i + 1] ^ m1;
+    out[body + i + 2] = payload[i + 2] ^ m2;
+    out[body + i + 3] = payload[i + 3] ^ m3;
+  }
+  for (; i < n; i++) out[body + i] = payload[i] ^ mask[i & 3];
   return out;
+}
+
+/** Random bytes for masks, drawn 4 KiB at a time (one call per 1024 frames). */
+let pool = new Uint8Array(0);
+let poolAt = 0;
+function freshMask(): Uint8Array {
+  if (poolAt + 4 > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(4096));
+    poolAt = 0;
+  }
+  return pool.subarray(poolAt, poolAt += 4);
 }
 
 /** What {@linkcode FrameReader} hands on. */
