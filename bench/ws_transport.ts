@@ -14,6 +14,7 @@
  *
  *     deno run -A bench/ws_transport.ts [--n 1000] [--rounds 3]
  *         [--sizes 16,4096,61440] [--sm on,off] [--only ours,deno-ws]
+ *         [--browser only|also]
  *
  * alice and bob are both `createClient()` clients over the transport under
  * test; bob stores 32 blobs per size, alice fetches with `getBob({ cached:
@@ -21,6 +22,12 @@
  * 100, for sizes over 8 KiB), after 20 warm-up fetches. Each round runs
  * every transport, rotating which goes first; the table shows the median
  * round of each and its ratio to STARTTLS.
+ *
+ * `--browser also` (or `only`) adds the case where the stall sat on the
+ * serving socket: the browser bundle in headless Chromium, over Chromium's
+ * own `WebSocket` with stream management on, fetches from a Deno client
+ * that serves over each transport (16 B and 4 KiB, one at a time and 32 in
+ * flight; the page's client is the same in every row).
  *
  * @module
  */
@@ -32,6 +39,9 @@ import { makeWebsocketTransport } from "../actors/transport/websocket.ts";
 import { denoWebsocketTransport } from "../actors/transport/websocket_deno.ts";
 import { makeSocketWebsocketTransport } from "../actors/transport/websocket_socket.ts";
 import { startProsody } from "../tests/support/prosody.ts";
+import { launchChromium } from "../tests/support/browser.ts";
+import { serveStatic } from "../examples/browser/serve.ts";
+import { buildBrowser } from "./bundle.ts";
 import { flag } from "./_args.ts";
 
 const SIZES = flag("sizes", "16,4096,61440").split(",").map(Number);
@@ -168,9 +178,11 @@ const label = (size: number) =>
   size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`;
 
 const results: Result[][] = contestants.map(() => []);
+const browserMode = flag("browser", "");
 const server = await startProsody();
 try {
-  for (let r = 0; r < rounds; r++) {
+  if (browserMode) await browserRows(server);
+  for (let r = 0; r < (browserMode === "only" ? 0 : rounds); r++) {
     for (let k = 0; k < contestants.length; k++) {
       const i = (r + k) % contestants.length;
       const merged: Result = {};
@@ -191,6 +203,7 @@ try {
   await server.stop();
 }
 
+if (browserMode === "only") Deno.exit(0);
 console.log(
   `n=${n}, rounds=${rounds}, median round; fetches/s one at a time / ${IN_FLIGHT} in flight (% of STARTTLS)\n`,
 );
@@ -213,5 +226,102 @@ for (const sm of SMS) {
     console.log(
       `| SM ${sm ? "on" : "off"}, ${label(size)} | ${cells.join(" | ")} |`,
     );
+  }
+}
+
+/** The browser bundle in Chromium fetching from a Deno peer per transport. */
+async function browserRows(
+  server: { c2sPort: number; wsUrl: string; caPem: string },
+): Promise<void> {
+  const dist = await Deno.makeTempDir({ prefix: "xmpp-actors-bench-" });
+  await buildBrowser(dist);
+  await Deno.writeTextFile(
+    `${dist}/bench.html`,
+    `<!doctype html><script type="module">import * as mod from "./xmpp-actors.js"; globalThis.mod = mod;</script>`,
+  );
+  const site = serveStatic(dist);
+  const browser = await launchChromium();
+  const sizes = SIZES.filter((s) => s <= 4096);
+  const rows: Record<string, number[][]> = {};
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}bench.html`);
+    await page.waitForFunction("globalThis.mod !== undefined");
+    await page.evaluate(`(async () => {
+      globalThis.xmpp = mod.createClient({ jid: "carol@localhost/page",
+        password: "pw", service: ${JSON.stringify(server.wsUrl)},
+        streamManagement: { enabled: true } });
+      await xmpp.start();
+      globalThis.bob = xmpp.registerPlugin("xep_0231");
+    })()`);
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < contestants.length; k++) {
+        const c = contestants[(r + k) % contestants.length];
+        const peer = createClient({
+          jid: "bob@localhost/serving",
+          password: "pw",
+          service: c.service(server),
+          tls: { caCerts: [server.caPem] },
+          streamManagement: { enabled: true },
+          ...(c.transports ? { transports: c.transports } : {}),
+        });
+        try {
+          await peer.start();
+          const serving = peer.registerPlugin("xep_0231");
+          const row: number[] = [];
+          for (const size of sizes) {
+            const cids: string[] = [];
+            for (let b = 0; b < IN_FLIGHT; b++) {
+              cids.push(await serving.setBob(blob(b, size), TYPE));
+            }
+            const got = await page.evaluate(`(async () => {
+              const cids = ${JSON.stringify(cids)}, to = ${
+              JSON.stringify(peer.jid)
+            };
+              const fetch = (k) => bob.getBob({ cid: cids[k], jid: to, cached: false });
+              for (let i = 0; i < 20; i++) await fetch(i % cids.length);
+              const run = async (total, width) => {
+                let left = total;
+                const t0 = performance.now();
+                await Promise.all(Array.from({ length: width }, async (_, k) => {
+                  while (left > 0) { left--; await fetch(k); }
+                }));
+                return total / ((performance.now() - t0) / 1000);
+              };
+              return [await run(${n}, 1), await run(${n}, ${IN_FLIGHT})];
+            })()`) as number[];
+            row.push(...got);
+          }
+          (rows[c.name] ??= []).push(row);
+          console.error(
+            `browser round ${r + 1} from ${c.name}: ${
+              row.map((x) => x.toFixed(0)).join("/")
+            }`,
+          );
+        } finally {
+          await peer.stop();
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+    await site.close();
+    await Deno.remove(dist, { recursive: true });
+  }
+  console.log(
+    `\nChromium (bundle, its own WebSocket, SM on) fetching from a Deno peer; median of ${rounds}; fetches/s one at a time / ${IN_FLIGHT} in flight\n`,
+  );
+  console.log(
+    `| Deno peer serves over | ${sizes.map((s) => label(s)).join(" | ")} |`,
+  );
+  console.log(`|---|${sizes.map(() => "---:").join("|")}|`);
+  for (const c of contestants) {
+    const rs = rows[c.name] ?? [];
+    const cells = sizes.map((_, i) =>
+      `${median(rs.map((r) => r[2 * i])).toFixed(0)} / ${
+        median(rs.map((r) => r[2 * i + 1])).toFixed(0)
+      }`
+    );
+    console.log(`| ${c.name} | ${cells.join(" | ")} |`);
   }
 }
