@@ -17,11 +17,12 @@
  *         [--browser only|also]
  *
  * alice and bob are both `createClient()` clients over the transport under
- * test; bob stores 32 blobs per size, alice fetches with `getBob({ cached:
- * false })`: N one at a time, then N with 32 in flight (N / 10, at least
- * 100, for sizes over 8 KiB), after 20 warm-up fetches. Each round runs
- * every transport, rotating which goes first; the table shows the median
- * round of each and its ratio to STARTTLS.
+ * test (every transport's pair online at once); bob stores 32 blobs per
+ * size, alice fetches with `getBob({ cached: false })`: N one at a time,
+ * then N with 32 in flight (N / 10, at least 100, for sizes over 8 KiB),
+ * after 20 warm-up fetches. Cell by cell, each round runs every transport,
+ * rotating which goes first, so they share the machine's load alike; the
+ * table shows the median round of each and its ratio to STARTTLS.
  *
  * `--browser also` (or `only`) adds the case where the stall sat on the
  * serving socket: the browser bundle in headless Chromium, over Chromium's
@@ -120,11 +121,12 @@ async function runWorkers(
   return total / ((performance.now() - t0) / 1000);
 }
 
-async function run(
+/** Two clients over `c`, each size's 32 blobs stored on bob. */
+async function openPair(
   c: Contestant,
   server: { c2sPort: number; wsUrl: string; caPem: string },
   sm: boolean,
-): Promise<Result> {
+) {
   const opts = {
     password: "pw",
     service: c.service(server),
@@ -132,42 +134,32 @@ async function run(
     streamManagement: { enabled: sm },
     ...(c.transports ? { transports: c.transports } : {}),
   };
-  const alice = createClient({ jid: "alice@localhost/bench", ...opts });
-  const bob = createClient({ jid: "bob@localhost/bench", ...opts });
-  try {
-    await Promise.all([alice.start(), bob.start()]);
-    const mine = alice.registerPlugin("xep_0231");
-    const theirs = bob.registerPlugin("xep_0231");
-    const to = bob.jid!;
-    const out: Result = {};
-    for (const size of SIZES) {
-      const cids: string[] = [];
-      for (let k = 0; k < IN_FLIGHT; k++) {
-        cids.push(await theirs.setBob(blob(k, size), TYPE));
-      }
-      const fetch = async (k: number) => {
-        const got = await mine.getBob({ cid: cids[k], jid: to, cached: false });
-        if (got.data.length !== size) {
-          throw new Error(`unexpected answer: ${got.data.length} bytes`);
-        }
-      };
-      const count = size > 8192 ? Math.max(100, Math.round(n / 10)) : n;
-      const cell = { c1: NaN, c32: NaN };
-      out[`${sm}/${size}`] = cell;
-      try {
-        for (let i = 0; i < 20; i++) await fetch(i % IN_FLIGHT);
-        cell.c1 = await runWorkers(count, 1, fetch);
-        cell.c32 = await runWorkers(count, IN_FLIGHT, fetch);
-      } catch (err) {
-        // reported, and the cell left out of the median; the run goes on
-        console.error(`${c.name} SM ${sm} ${size} B failed: ${err}`);
-        break;
-      }
+  const alice = createClient({ jid: `alice@localhost/${c.name}`, ...opts });
+  const bob = createClient({ jid: `bob@localhost/${c.name}`, ...opts });
+  await Promise.all([alice.start(), bob.start()]);
+  const mine = alice.registerPlugin("xep_0231");
+  const theirs = bob.registerPlugin("xep_0231");
+  const to = bob.jid!;
+  const cids: Record<number, string[]> = {};
+  for (const size of SIZES) {
+    cids[size] = [];
+    for (let k = 0; k < IN_FLIGHT; k++) {
+      cids[size].push(await theirs.setBob(blob(k, size), TYPE));
     }
-    return out;
-  } finally {
-    await Promise.all([alice.stop(), bob.stop()]);
   }
+  return {
+    fetch: async (size: number, k: number) => {
+      const got = await mine.getBob({
+        cid: cids[size][k],
+        jid: to,
+        cached: false,
+      });
+      if (got.data.length !== size) {
+        throw new Error(`unexpected answer: ${got.data.length} bytes`);
+      }
+    },
+    close: () => Promise.all([alice.stop(), bob.stop()]),
+  };
 }
 
 const median = (xs: number[]) => {
@@ -177,26 +169,53 @@ const median = (xs: number[]) => {
 const label = (size: number) =>
   size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`;
 
-const results: Result[][] = contestants.map(() => []);
+const results: Result[][] = contestants.map(() =>
+  Array.from({ length: rounds }, () => ({}))
+);
 const browserMode = flag("browser", "");
 const server = await startProsody();
 try {
   if (browserMode) await browserRows(server);
-  for (let r = 0; r < (browserMode === "only" ? 0 : rounds); r++) {
-    for (let k = 0; k < contestants.length; k++) {
-      const i = (r + k) % contestants.length;
-      const merged: Result = {};
-      for (const sm of SMS) {
-        Object.assign(merged, await run(contestants[i], server, sm));
+  for (const sm of browserMode === "only" ? [] : SMS) {
+    // every transport's pair is online at once; the cells interleave, so a
+    // burst of load elsewhere on the machine hits them all alike
+    const pairs: Awaited<ReturnType<typeof openPair>>[] = [];
+    for (const c of contestants) pairs.push(await openPair(c, server, sm));
+    try {
+      for (const size of SIZES) {
+        const count = size > 8192 ? Math.max(100, Math.round(n / 10)) : n;
+        for (let i = 0; i < contestants.length; i++) {
+          for (let w = 0; w < 20; w++) await pairs[i].fetch(size, w % 32);
+        }
+        for (let r = 0; r < rounds; r++) {
+          const line: string[] = [];
+          for (let k = 0; k < contestants.length; k++) {
+            const i = (r + k) % contestants.length;
+            const f = (j: number) => pairs[i].fetch(size, j);
+            const cell = { c1: NaN, c32: NaN };
+            results[i][r][`${sm}/${size}`] = cell;
+            try {
+              cell.c1 = await runWorkers(count, 1, f);
+              cell.c32 = await runWorkers(count, IN_FLIGHT, f);
+            } catch (err) {
+              // reported, and left out of the median; the run goes on
+              console.error(`${contestants[i].name} failed: ${err}`);
+            }
+            line.push(
+              `${contestants[i].name} ${cell.c1.toFixed(0)}/${
+                cell.c32.toFixed(0)
+              }`,
+            );
+          }
+          console.error(
+            `SM ${sm ? "on" : "off"} ${label(size)} round ${r + 1}: ${
+              line.join(", ")
+            }`,
+          );
+        }
       }
-      results[i].push(merged);
-      console.error(
-        `round ${r + 1} ${contestants[i].name}: ${
-          Object.entries(merged).map(([key, v]) =>
-            `${key} ${v.c1.toFixed(0)}/${v.c32.toFixed(0)}`
-          ).join(", ")
-        }`,
-      );
+    } finally {
+      await Promise.all(pairs.map((p) => p.close()));
     }
   }
 } finally {
