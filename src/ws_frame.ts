@@ -5,10 +5,10 @@
  * I/O: `actors/transport/websocket_socket.ts` drives it over a Deno socket.
  *
  * Written here rather than taken from npm `ws` because that one, run through
- * Deno's `node:net`, measured 23–46 % of STARTTLS's rate one at a time at
- * 16 B and 4 KiB here (this client on `Deno.connect`: 81–93 %;
- * `bench/ws_transport.ts`), and only the client subset RFC 7395 needs (text
- * frames, no extensions) is wanted.
+ * Deno's `node:net`, measured 23–84 % of STARTTLS's rate one at a time at
+ * 16 B and 4 KiB here, three of the four cells under 50 % (this client on
+ * `Deno.connect`: 81–93 %; `bench/ws_transport.ts`), and only the client
+ * subset RFC 7395 needs (text frames, no extensions) is wanted.
  *
  * @module
  */

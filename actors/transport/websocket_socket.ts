@@ -8,7 +8,7 @@
  * 126 bytes or more as two sends (header, payload), and code cannot set a
  * socket option through it, so with stream management every round trip
  * waited ~40 ms (~20 BoB fetches/s one at a time). Why not npm `ws`: through
- * `node:net` it reached 23–46 % of STARTTLS's rate one at a time at 16 B
+ * `node:net` it reached 23–84 % of STARTTLS's rate one at a time at 16 B
  * and 4 KiB here (this one 81–93 %). Both measured with
  * `bench/ws_transport.ts`.
  *
