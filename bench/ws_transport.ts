@@ -224,7 +224,7 @@ try {
 
 if (browserMode === "only") Deno.exit(0);
 console.log(
-  `n=${n}, rounds=${rounds}, median round; fetches/s one at a time / ${IN_FLIGHT} in flight (% of STARTTLS)\n`,
+  `n=${n}, rounds=${rounds}, median round; fetches/s one at a time / ${IN_FLIGHT} in flight (% of STARTTLS: of the medians [median of the per-round ratios])\n`,
 );
 console.log(`| SM, size | ${contestants.map((c) => c.name).join(" | ")} |`);
 console.log(`|---|${contestants.map(() => "---:").join("|")}|`);
@@ -235,12 +235,22 @@ for (const sm of SMS) {
       c1: median(results[0].map((r) => r[key]?.c1 ?? NaN)),
       c32: median(results[0].map((r) => r[key]?.c32 ?? NaN)),
     };
+    // the ratio of the medians, and in brackets the median of the ratios
+    // taken round by round (each round's cells ran side by side)
+    const perRound = (rs: Result[], k: "c1" | "c32") =>
+      median(
+        rs.map((r, i) =>
+          (r[key]?.[k] ?? NaN) / (results[0][i][key]?.[k] ?? NaN)
+        ),
+      );
     const cells = results.map((rs) => {
       const c1 = median(rs.map((r) => r[key]?.c1 ?? NaN));
       const c32 = median(rs.map((r) => r[key]?.c32 ?? NaN));
       return `${c1.toFixed(0)} / ${c32.toFixed(0)} (${
         (100 * c1 / ref.c1).toFixed(0)
-      } % / ${(100 * c32 / ref.c32).toFixed(0)} %)`;
+      } % [${(100 * perRound(rs, "c1")).toFixed(0)}] / ${
+        (100 * c32 / ref.c32).toFixed(0)
+      } % [${(100 * perRound(rs, "c32")).toFixed(0)}])`;
     });
     console.log(
       `| SM ${sm ? "on" : "off"}, ${label(size)} | ${cells.join(" | ")} |`,
