@@ -40,8 +40,10 @@ export type WebSocketOpener = (
 ) => { ws: WebSocket; dispose?: () => void };
 
 /**
- * A WebSocket transport whose sockets `open` makes (the Deno one passes
- * `tls.caCerts` on; see `./websocket_deno.ts`).
+ * A WebSocket transport whose sockets `open` makes: anything with the
+ * standard `WebSocket` API (`bench/ws_transport.ts` runs Deno's own and npm
+ * `ws` through it). Deno itself serves `ws://` and `wss://` with
+ * `./websocket_socket.ts` instead, which keeps Nagle off.
  *
  * @param open Opens a socket.
  * @returns The transport actor logic.

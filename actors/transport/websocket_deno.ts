@@ -1,12 +1,14 @@
 /**
- * The WebSocket transport for Deno: as `./websocket.ts`, and `wss://` also
- * trusts `tls.caCerts` (through a `Deno.createHttpClient` given to Deno's
- * `WebSocket`). Uses `Deno.*`, so it stays out of the browser build.
+ * The WebSocket transport for Deno: `ws://` and `wss://` (trusting
+ * `tls.caCerts` besides the system's roots), on a `Deno.connect` socket
+ * with no-delay rather than Deno's own `WebSocket` (which leaves Nagle on;
+ * see `./websocket_socket.ts`). Uses `Deno.*`, so it stays out of the
+ * browser build, which keeps the browser's `WebSocket` (`./websocket.ts`).
  *
  * @module
  */
 import type { TransportLogic } from "./protocol.ts";
-import { makeWebsocketTransport } from "./websocket.ts";
+import { socketWebsocketTransport } from "./websocket_socket.ts";
 
 /**
  * The Deno WebSocket transport actor logic: `ws://` and `wss://`, with
@@ -19,21 +21,4 @@ import { makeWebsocketTransport } from "./websocket.ts";
  * const machine = connectionMachine.provide({ actors: { transport: denoWebsocketTransport } });
  * ```
  */
-export const denoWebsocketTransport: TransportLogic = makeWebsocketTransport(
-  (url, protocol, caCerts) => {
-    if (!caCerts?.length || !/^wss:/i.test(url)) {
-      return { ws: new WebSocket(url, protocol) };
-    }
-    const client = Deno.createHttpClient({ caCerts: [...caCerts] });
-    try {
-      const options = { protocols: [protocol], client };
-      return {
-        ws: new WebSocket(url, options as unknown as string[]),
-        dispose: () => client.close(),
-      };
-    } catch (err) {
-      client.close();
-      throw err;
-    }
-  },
-);
+export const denoWebsocketTransport: TransportLogic = socketWebsocketTransport;

@@ -1,0 +1,463 @@
+/**
+ * The WebSocket transport for Deno (RFC 7395 over RFC 6455) on a plain
+ * `Deno.connect` socket with no-delay on, `Deno.startTls` for `wss://`
+ * (server name = the URL's host, `tls.caCerts` trusted too), and the frame
+ * codec of `src/ws_frame.ts`.
+ *
+ * Why not Deno's own `WebSocket`: it leaves Nagle on and writes a frame of
+ * 126 bytes or more as two sends (header, payload), and code cannot set a
+ * socket option through it, so with stream management every round trip
+ * waited ~40 ms (~20 BoB fetches/s one at a time). Why not npm `ws`: through
+ * `node:net` it reached 23–84 % of STARTTLS's rate one at a time at 16 B
+ * and 4 KiB here (this one 81–93 %). Both measured with
+ * `bench/ws_transport.ts`.
+ *
+ * Writes: every frame is header and payload in one array; the frames queued
+ * in one turn (a `transport.send` of several elements, or whatever arrives
+ * while a write is in flight) go out in one write. The stanzas not wholly
+ * written when the socket dies come back in `transport.closed` (`unsent`).
+ * After an XEP-0198 `<a/>` it writes an unsolicited empty pong (RFC 6455
+ * §5.5.3): the same job as the TCP transport's whitespace, carrying the TCP
+ * ACK at once so a server with Nagle on does not hold its next frame.
+ *
+ * Reads: a message over `maxStanzaSize` bytes is refused when its frame
+ * header arrives (never buffered); any frame RFC 6455 forbids a server, a
+ * bad handshake answer, a redirect or HTTP error, a cut inside a frame, or
+ * no answer within the handshake timeout ends in one `transport.closed`
+ * with a {@linkcode ConnectionError} (a {@linkcode TLSError} for TLS).
+ *
+ * @module
+ */
+import { type Element, fromCallback } from "../../src/deps.ts";
+import { XmlStream } from "../../src/xml_stream.ts";
+import { ConnectionError, TLSError } from "../../src/errors.ts";
+import { classify } from "../../src/stanza.ts";
+import { redactText } from "../../src/redact.ts";
+import {
+  checkHandshake,
+  encodeFrame,
+  FrameReader,
+  handshakeRequest,
+  newKey,
+  Opcode,
+  WebSocketProtocolError,
+} from "../../src/ws_frame.ts";
+import {
+  NS_FRAMING,
+  type TransportCommand,
+  type TransportEvent,
+  type TransportInput,
+  type TransportLogic,
+} from "./protocol.ts";
+
+const encoder = new TextEncoder();
+const STANZAS = new Set(["iq", "message", "presence"]);
+const EMPTY = new Uint8Array(0);
+
+/** Options of {@linkcode makeSocketWebsocketTransport}. */
+export interface SocketWebsocketOptions {
+  /**
+   * Milliseconds from dialling to a checked `101` answer before the
+   * transport gives up with a `ConnectionError`.
+   * @default {15000}
+   */
+  handshakeTimeout?: number;
+  /**
+   * Write an empty pong after each XEP-0198 `<a/>` (see the module doc);
+   * `false` only to measure what it is worth (`bench/ws_transport.ts`).
+   * @default {true}
+   */
+  pongAfterAck?: boolean;
+}
+
+function isTlsFailure(err: unknown): boolean {
+  const text = `${(err as Error)?.name} ${(err as Error)?.message}`;
+  return /certificate|InvalidData|UnknownIssuer|tls|handshake|NotValidForName/i
+    .test(text);
+}
+
+/**
+ * A Deno WebSocket transport on `Deno.connect` (see the module doc).
+ *
+ * @param options The handshake timeout; the pong after `<a/>`.
+ * @returns The transport actor logic.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { makeSocketWebsocketTransport } from "./websocket_socket.ts";
+ * const logic = makeSocketWebsocketTransport({ handshakeTimeout: 5000 });
+ * ok(typeof logic.transition === "function");
+ * ```
+ */
+export function makeSocketWebsocketTransport(
+  options: SocketWebsocketOptions = {},
+): TransportLogic {
+  const opts = {
+    handshakeTimeout: options.handshakeTimeout ?? 15_000,
+    pongAfterAck: options.pongAfterAck ?? true,
+  };
+  return fromCallback<TransportCommand, TransportInput>((args) =>
+    run(opts, args)
+  );
+}
+
+/**
+ * The Deno WebSocket transport actor logic with the default handshake
+ * timeout: what `actors/connection/deno.ts` serves `ws://` and `wss://`
+ * with.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { connectionMachine } from "../connection/machine.ts";
+ * import { socketWebsocketTransport } from "./websocket_socket.ts";
+ * const machine = connectionMachine.provide({ actors: { transport: socketWebsocketTransport } });
+ * ```
+ */
+export const socketWebsocketTransport: TransportLogic =
+  makeSocketWebsocketTransport();
+
+function serialize(el: Element): string {
+  // Framed stanzas carry their namespace themselves (RFC 7395 §3.3.3).
+  if (STANZAS.has(el.name) && el.attrs.xmlns === undefined) {
+    el.attrs.xmlns = "jabber:client";
+  }
+  return el.toString();
+}
+
+function run(
+  { handshakeTimeout, pongAfterAck }: Required<SocketWebsocketOptions>,
+  { input, receive, sendBack }: {
+    input: TransportInput;
+    receive: (listener: (cmd: TransportCommand) => void) => void;
+    sendBack: (event: TransportEvent) => void;
+  },
+): () => void {
+  const shown = redactText(input.service.url);
+  const secure = input.service.protocol === "wss";
+  let conn: Deno.Conn | undefined;
+  let stopped = false;
+  let ended = false;
+  let open = false;
+  let closeSent = false;
+  /** Frames waiting for the next write, and the stanzas among them. */
+  let pending: Uint8Array[] = [];
+  let pendingStanzas: { el: Element; at: number }[] = [];
+  /** The write in progress: its frames, stanzas and bytes written. */
+  let flight: {
+    frames: Uint8Array[];
+    stanzas: { el: Element; at: number }[];
+    off: number;
+  } = { frames: [], stanzas: [], off: 0 };
+  let writing = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const unsentStanzas = () => {
+    const ends: number[] = [];
+    let total = 0;
+    for (const f of flight.frames) ends.push(total += f.length);
+    return [
+      ...flight.stanzas.filter((s) => ends[s.at] > flight.off).map((s) => s.el),
+      ...pendingStanzas.map((s) => s.el),
+    ];
+  };
+  const report = (event: TransportEvent) => {
+    if (stopped || ended) return;
+    if (event.type === "transport.closed") {
+      ended = true;
+      const unsent = unsentStanzas();
+      if (unsent.length) event = { ...event, unsent };
+    }
+    sendBack(event);
+  };
+  const closeSocket = () => {
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+  };
+  const fail = (error: Error) => {
+    report({ type: "transport.closed", error });
+    closeSocket();
+  };
+  /**
+   * Write a close frame now, ahead of anything still queued (best effort:
+   * not when one was sent or a write is in flight).
+   */
+  const sendClose = (code: number): Promise<unknown> => {
+    if (!open || closeSent || writing || !conn) return Promise.resolve();
+    closeSent = true;
+    return conn.write(closeFrame(code)).catch(() => {});
+  };
+  /** A close frame (see `sendClose`), then the socket closes. */
+  const closeWith = (code: number) => {
+    sendClose(code).finally(closeSocket);
+  };
+
+  const parser = new XmlStream({
+    onElement: (element) => {
+      if (element.attrs.xmlns === NS_FRAMING) {
+        if (element.name === "open") {
+          return report({ type: "transport.streamStart", header: element });
+        }
+        if (element.name === "close") {
+          return report({ type: "transport.streamEnd" });
+        }
+      }
+      const event = classify(element);
+      report(event);
+      // see the module doc: the pong carries the ACK of the <a/> at once
+      if (event.type === "sm.a" && pongAfterAck) {
+        queue(encodeFrame(Opcode.PONG, EMPTY));
+      }
+    },
+    onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
+    onError: (error) => report({ type: "transport.xmlError", error }),
+  }, {
+    maxStanzaSize: input.maxStanzaSize,
+    maxStanzaDepth: input.maxStanzaDepth,
+    framed: true,
+  });
+
+  const frames = new FrameReader({
+    onText: (text) => parser.write(text),
+    onPing: (payload) => queue(encodeFrame(Opcode.PONG, payload)),
+    onClose: (code, reason) => {
+      sendClose(code === 1005 ? 1000 : code);
+      report({
+        type: "transport.closed",
+        error: code === 1000 ? undefined : new ConnectionError(
+          `Connection closed by server (code ${code}${
+            reason ? `: ${reason}` : ""
+          })`,
+        ),
+      });
+      // the server closes TCP after our close frame; stop() closes ours
+    },
+  }, input.maxStanzaSize);
+
+  const flush = async () => {
+    if (writing || !conn || !open) return;
+    writing = true;
+    try {
+      // nothing after transport.closed: what is left was reported unsent
+      while (pending.length && !stopped && !ended) {
+        const data = join(pending);
+        flight = { frames: pending, stanzas: pendingStanzas, off: 0 };
+        pending = [];
+        pendingStanzas = [];
+        while (flight.off < data.length) {
+          flight.off += await conn.write(data.subarray(flight.off));
+        }
+        flight = { frames: [], stanzas: [], off: 0 };
+      }
+    } catch (err) {
+      if (!stopped) {
+        fail(
+          new ConnectionError(`Cannot write: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
+      }
+    } finally {
+      writing = false;
+    }
+  };
+  /** Flush once the current turn is done, so its frames share a write. */
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      flush();
+    });
+  };
+  const queue = (frame: Uint8Array) => {
+    pending.push(frame);
+    schedule();
+  };
+  const text = (s: string) => encodeFrame(Opcode.TEXT, encoder.encode(s));
+
+  const readLoop = async (first: Uint8Array) => {
+    const buf = new Uint8Array(64 * 1024);
+    let chunk = first;
+    while (true) {
+      try {
+        if (chunk.length) frames.push(chunk);
+      } catch (err) {
+        // a frame the server must not send, or (1011) a handler that threw
+        const code = err instanceof WebSocketProtocolError ? err.code : 1011;
+        report({
+          type: "transport.closed",
+          error: new ConnectionError(
+            code === 1011
+              ? `Cannot handle a message from ${shown}: ${err}`
+              : `WebSocket protocol error from ${shown}: ${
+                (err as Error).message
+              }`,
+            { cause: err },
+          ),
+        });
+        return closeWith(code);
+      }
+      if (stopped || ended) return;
+      let n: number | null;
+      try {
+        n = await conn!.read(buf);
+      } catch (err) {
+        if (stopped || ended) return;
+        if (err instanceof Deno.errors.BadResource) {
+          return report({ type: "transport.closed" });
+        }
+        return fail(
+          new ConnectionError(`Connection lost: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
+      }
+      if (n === null) {
+        return fail(
+          new ConnectionError(
+            frames.midFrame
+              ? "Connection closed by server in the middle of a frame"
+              : "Connection closed by server",
+          ),
+        );
+      }
+      chunk = buf.subarray(0, n);
+    }
+  };
+
+  const start = async () => {
+    let url: URL;
+    try {
+      url = new URL(input.service.url);
+    } catch (err) {
+      return fail(
+        new ConnectionError(`Cannot connect to ${shown}`, { cause: err }),
+      );
+    }
+    timer = setTimeout(() => {
+      fail(
+        new ConnectionError(
+          `Cannot connect to ${shown}: no WebSocket handshake within ${handshakeTimeout} ms`,
+        ),
+      );
+    }, handshakeTimeout);
+    let stage = "dial";
+    try {
+      const tcp = await Deno.connect({
+        hostname: input.service.hostname,
+        port: input.service.port,
+      });
+      conn = tcp;
+      if (stopped || ended) return closeSocket();
+      tcp.setNoDelay(true);
+      if (secure) {
+        stage = "tls";
+        const tls = await Deno.startTls(tcp, {
+          hostname: input.service.hostname,
+          caCerts: input.caCerts,
+        });
+        conn = tls;
+        if (stopped || ended) return closeSocket();
+        await tls.handshake();
+      }
+      stage = "upgrade";
+      const key = newKey();
+      const request = handshakeRequest(url, key, "xmpp");
+      let off = 0;
+      while (off < request.length) {
+        off += await conn.write(request.subarray(off));
+      }
+      let head: Uint8Array = new Uint8Array(0);
+      const buf = new Uint8Array(16 * 1024);
+      let rest: Uint8Array | undefined;
+      while (rest === undefined) {
+        const n = await conn.read(buf);
+        if (stopped || ended) return;
+        if (n === null) {
+          throw new WebSocketProtocolError(
+            "connection closed before the handshake answer",
+          );
+        }
+        head = join([head, buf.subarray(0, n)]);
+        rest = checkHandshake(head, key, "xmpp");
+      }
+      clearTimeout(timer);
+      if (stopped || ended) return;
+      open = true;
+      report({ type: "transport.connected", secure, canStartTls: false });
+      flush();
+      readLoop(rest.slice());
+    } catch (err) {
+      clearTimeout(timer);
+      if (stopped || ended) return;
+      const message = `Cannot connect to ${shown}: ${(err as Error).message}`;
+      fail(
+        stage === "tls" && isTlsFailure(err)
+          ? new TLSError(message, { cause: err })
+          : new ConnectionError(message, { cause: err }),
+      );
+    }
+  };
+
+  receive((cmd) => {
+    if (stopped || ended) return;
+    switch (cmd.type) {
+      case "transport.open":
+        parser.reset();
+        queue(
+          text(
+            `<open xmlns='${NS_FRAMING}' to='${input.domain}' version='1.0' xml:lang='en'/>`,
+          ),
+        );
+        break;
+      case "transport.send":
+        // one frame per element, all of them in one write
+        for (const el of cmd.elements) {
+          const frame = text(serialize(el));
+          if (STANZAS.has(el.name)) {
+            pendingStanzas.push({ el, at: pending.length });
+          }
+          pending.push(frame);
+        }
+        schedule();
+        break;
+      case "transport.close":
+        queue(text(`<close xmlns='${NS_FRAMING}'/>`));
+        break;
+      case "transport.starttls":
+        fail(new ConnectionError("Cannot start TLS over WebSocket"));
+        break;
+      case "transport.abort":
+        report({ type: "transport.closed" });
+        closeSocket();
+        break;
+    }
+  });
+
+  start();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    closeWith(1000);
+  };
+}
+
+function closeFrame(code: number): Uint8Array {
+  return encodeFrame(Opcode.CLOSE, new Uint8Array([code >> 8, code & 0xff]));
+}
+
+function join(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
+}
