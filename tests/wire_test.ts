@@ -21,12 +21,15 @@ import type {
 } from "../actors/transport/protocol.ts";
 import { DenoConnection } from "../actors/connection/deno.ts";
 import type { ConnectionOptions } from "../actors/connection/connection.ts";
+import { TLSError } from "../src/errors.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 import {
   assert,
   assertEquals,
+  assertRejects,
   bodyMessage as message,
   fakeLoginSm as loginSm,
+  SERVER_HEADER,
   startFakeServers,
 } from "./_helpers.ts";
 
@@ -78,21 +81,26 @@ class FakeConn {
   read(buf: Uint8Array): Promise<number | null> {
     if (this.closed) return Promise.resolve(null);
     const chunk = this.#readBuf.shift();
-    if (chunk) {
-      buf.set(chunk);
-      return Promise.resolve(chunk.length);
+    if (!chunk) {
+      this.#readTarget = buf;
+      return new Promise((r) => this.#reads.push(r));
     }
-    this.#readTarget = buf;
-    return new Promise((r) => this.#reads.push(r));
+    const n = Math.min(chunk.length, buf.length);
+    buf.set(chunk.subarray(0, n));
+    if (n < chunk.length) this.#readBuf.unshift(chunk.subarray(n));
+    return Promise.resolve(n);
   }
   /** Data from the "server". */
   feed(text: string) {
-    const data = encoder.encode(text);
+    this.#readBuf.push(encoder.encode(text));
     const r = this.#reads.shift();
     if (r) {
-      this.#readTarget!.set(data);
-      r(data.length);
-    } else this.#readBuf.push(data);
+      const chunk = this.#readBuf.shift()!;
+      const n = Math.min(chunk.length, this.#readTarget!.length);
+      this.#readTarget!.set(chunk.subarray(0, n));
+      if (n < chunk.length) this.#readBuf.unshift(chunk.subarray(n));
+      r(n);
+    }
   }
   close() {
     this.closed = true;
@@ -287,6 +295,28 @@ Deno.test("a write in flight: what is queued meanwhile goes in the next single w
   }
 });
 
+Deno.test("XEP-0198 hostile server: 5000 <a/> while it reads nothing queue one whitespace, not 5000", async () => {
+  const t = await connected("xmpp");
+  try {
+    t.conn.hold = true; // the server reads nothing: the write stays in flight
+    t.send({ type: "transport.send", elements: [msg("m1")] });
+    await tick();
+    t.conn.feed(SERVER_HEADER + `<a xmlns='${NS_SM}' h='0'/>`.repeat(5000));
+    await until(() =>
+      t.events.filter((e) => e.type === "sm.a").length === 5000
+    );
+    t.conn.release();
+    await until(() => t.conn.writes.length === 2);
+    await tick();
+    assertEquals(t.conn.writes, [
+      `<message to="bob@example.org"><body>m1</body></message>`,
+      " ",
+    ]);
+  } finally {
+    t.stop();
+  }
+});
+
 /** The bodies of the stanzas reported unsent with `transport.closed`. */
 function unsentBodies(events: TransportEvent[]): string[] | undefined {
   const closed = events.find((e) => e.type === "transport.closed");
@@ -452,6 +482,17 @@ Deno.test({
       await until(() => bodies.length === 20 && acked === 70);
       assertEquals(bodies, Array.from({ length: 20 }, (_, i) => String(i)));
       assertEquals(failed.length, 0);
+      // the certificate is still checked against the host dialled: it
+      // names localhost, not 127.0.0.1
+      const byAddress = new DenoConnection({
+        jid: "carol@localhost/wire",
+        password: "pw",
+        service: `xmpps://127.0.0.1:${server.directTlsPort}`,
+        tls: { caCerts: [server.caPem] },
+        reconnect: { enabled: false },
+      });
+      await assertRejects(byAddress.start(), TLSError);
+      await byAddress.stop();
     } finally {
       await Promise.all([alice.stop(), bob.stop()]);
       await server.stop();

@@ -208,7 +208,9 @@ export function socketTransport(
           // whitespace keepalive (RFC 6120 §4.6.1) carries the ACK at once.
           // Re-measured with one write per turn (BoB fetches one at a time
           // through Prosody 0.12, SM on): without it ~137/s, with it ~400/s.
-          if (event.type === "sm.a") write(" ");
+          // Only when nothing is queued: what is carries the ACK as well, and
+          // a server flooding <a/> while it reads nothing grows no queue.
+          if (event.type === "sm.a" && pending.length === 0) write(" ");
         },
         onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
         onEnd: () => report({ type: "transport.streamEnd" }),
