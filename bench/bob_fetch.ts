@@ -4,7 +4,7 @@
  * the same run.
  *
  *     deno run -A bench/bob_fetch.ts [--n 2000] [--rounds 3] [--only ours]
- *         [--sizes 16,4096] [--sm off|on|off,on] [--transport plain|starttls|tls]
+ *         [--sizes 16,4096] [--sm off|on|off,on] [--transport plain|starttls|tls] [--keep on]
  *
  * `--sm on` turns XEP-0198 stream management on for both (slixmpp loads its
  * `xep_0198` plugin); by default both run without it, like for like.
@@ -15,7 +15,9 @@
  * TLS), `starttls` (TCP then STARTTLS) or `tls` (direct TLS, XEP-0368, on
  * Prosody's `c2s_direct_tls_ports`), both checked against the test CA; a
  * list (`starttls,tls`) runs each in every round. slixmpp and the bare pair
- * always use plain TCP.
+ * always use plain TCP. `--keep on` logs our pairs in once and keeps them
+ * across rounds, so many short rounds interleave the variants finely (what
+ * a shared, loaded machine needs for a ratio).
  *
  * Ours: alice and bob are `createClient()` clients with the BoB plugin
  * (memory storage), logged in over plain TCP (no TLS, PLAIN) side by side;
@@ -70,6 +72,8 @@ const TYPE = "image/png";
 const n = Number(flag("n", "2000"));
 const rounds = Number(flag("rounds", "3"));
 const only = flag("only", "");
+/** Keep our pairs logged in across rounds (shorter rounds, finer interleaving). */
+const KEEP = flag("keep", "off") === "on";
 
 /** Fetches per second, by payload size, one at a time and 32 in flight. */
 type Result = Record<number, { c1: number; c32: number }>;
@@ -133,34 +137,65 @@ function loginOptions({ server, transport, sm }: Setup) {
   }
 }
 
-async function ours(setup: Setup): Promise<Result> {
+/** A logged-in pair of ours: one round of fetches, then `close()`. */
+interface Pair {
+  round(): Promise<Result>;
+  close(): Promise<void>;
+}
+
+/** Our pairs kept logged in across rounds (`--keep`), by setup. */
+const kept = new Map<string, Promise<Pair>>();
+
+async function openPair(setup: Setup): Promise<Pair> {
   const opts = { password: "pw", ...loginOptions(setup) };
-  const alice = createClient({ jid: "alice@localhost/ours", ...opts });
-  const bob = createClient({ jid: "bob@localhost/ours", ...opts });
+  const tag = `${setup.transport}-${setup.sm ? "sm" : "nosm"}`;
+  const alice = createClient({ jid: `alice@localhost/${tag}`, ...opts });
+  const bob = createClient({ jid: `bob@localhost/${tag}`, ...opts });
+  await Promise.all([alice.start(), bob.start()]);
+  const mine = alice.registerPlugin("xep_0231");
+  const theirs = bob.registerPlugin("xep_0231");
+  const to = bob.jid!;
+  const fetches = new Map<number, (k: number) => Promise<void>>();
+  for (const size of SIZES) {
+    const blobs = Array.from({ length: IN_FLIGHT }, (_, k) => blob(k, size));
+    const cids: string[] = [];
+    for (const b of blobs) cids.push(await theirs.setBob(b, TYPE));
+    fetches.set(size, async (k: number) => {
+      const got = await mine.getBob({ cid: cids[k], jid: to, cached: false });
+      if (got.data.length !== size) {
+        throw new Error(`unexpected answer: ${got.data.length} bytes`);
+      }
+    });
+  }
+  return {
+    async round() {
+      const out: Result = {};
+      for (const size of SIZES) {
+        const fetch = fetches.get(size)!;
+        for (let i = 0; i < 50; i++) await fetch(i % IN_FLIGHT);
+        const c1 = await runWorkers(n, 1, fetch);
+        const c32 = await runWorkers(n, IN_FLIGHT, fetch);
+        out[size] = { c1, c32 };
+      }
+      return out;
+    },
+    async close() {
+      await Promise.all([alice.stop(), bob.stop()]);
+    },
+  };
+}
+
+async function ours(setup: Setup): Promise<Result> {
+  if (KEEP) {
+    const key = `${setup.transport} ${setup.sm}`;
+    if (!kept.has(key)) kept.set(key, openPair(setup));
+    return (await kept.get(key)!).round();
+  }
+  const pair = await openPair(setup);
   try {
-    await Promise.all([alice.start(), bob.start()]);
-    const mine = alice.registerPlugin("xep_0231");
-    const theirs = bob.registerPlugin("xep_0231");
-    const to = bob.jid!;
-    const out: Result = {};
-    for (const size of SIZES) {
-      const blobs = Array.from({ length: IN_FLIGHT }, (_, k) => blob(k, size));
-      const cids: string[] = [];
-      for (const b of blobs) cids.push(await theirs.setBob(b, TYPE));
-      const fetch = async (k: number) => {
-        const got = await mine.getBob({ cid: cids[k], jid: to, cached: false });
-        if (got.data.length !== size) {
-          throw new Error(`unexpected answer: ${got.data.length} bytes`);
-        }
-      };
-      for (let i = 0; i < 50; i++) await fetch(i % IN_FLIGHT);
-      const c1 = await runWorkers(n, 1, fetch);
-      const c32 = await runWorkers(n, IN_FLIGHT, fetch);
-      out[size] = { c1, c32 };
-    }
-    return out;
+    return await pair.round();
   } finally {
-    await Promise.all([alice.stop(), bob.stop()]);
+    await pair.close();
   }
 }
 
@@ -256,6 +291,7 @@ try {
     );
   }
 } finally {
+  for (const pair of kept.values()) await (await pair).close();
   await server.stop();
 }
 
