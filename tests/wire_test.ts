@@ -502,3 +502,69 @@ Deno.test({
     }
   },
 });
+
+/** Whether `strace` runs here (ptrace may be denied in a container). */
+function hasStrace(): boolean {
+  try {
+    return new Deno.Command("strace", { args: ["-V"] }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "direct TLS: the socket dialled to the server gets TCP_NODELAY (setsockopt seen by strace)",
+  ignore: !hasStrace() || (!hasProsody() && !requireServers()),
+  async fn() {
+    const server = await startProsody();
+    const dir = await Deno.makeTempDir();
+    try {
+      const deno = new URL("../actors/connection/deno.ts", import.meta.url);
+      await Deno.writeTextFile(`${dir}/ca.pem`, server.caPem);
+      await Deno.writeTextFile(
+        `${dir}/client.ts`,
+        `import { DenoConnection } from ${JSON.stringify(deno.href)};
+const c = new DenoConnection({
+  jid: "alice@localhost/strace",
+  password: "pw",
+  service: "xmpps://localhost:${server.directTlsPort}",
+  tls: { caCerts: [Deno.readTextFileSync(${JSON.stringify(`${dir}/ca.pem`)})] },
+  reconnect: { enabled: false },
+});
+await c.start();
+await c.stop();
+`,
+      );
+      const out = await new Deno.Command("strace", {
+        args: [
+          "-f",
+          "-qq",
+          "-e",
+          "trace=connect,setsockopt",
+          "-o",
+          `${dir}/trace`,
+          Deno.execPath(),
+          "run",
+          "-A",
+          `${dir}/client.ts`,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert(out.success, new TextDecoder().decode(out.stderr));
+      const trace = await Deno.readTextFile(`${dir}/trace`);
+      const fd = new RegExp(
+        `connect\\((\\d+), \\{sa_family=AF_INET, sin_port=htons\\(${server.directTlsPort}\\)`,
+      ).exec(trace)?.[1];
+      assert(fd, `no connect to the direct TLS port:\n${trace}`);
+      assert(
+        trace.includes(`setsockopt(${fd}, SOL_TCP, TCP_NODELAY, [1], 4) = 0`),
+        `no TCP_NODELAY on fd ${fd}:\n${trace}`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await server.stop();
+    }
+  },
+});
