@@ -15,14 +15,15 @@
  * queued, and the queue goes out in one `write()` at the end of the turn
  * (`setImmediate`: after the turn's microtasks, so an `<a/>` rides with the
  * stanza user code sends when an answer of that turn resolves); what is
- * queued while a write is in flight goes in the next single write. Of several XEP-0198 `<a/>`
- * queued for one write only the last (the highest `h`) is kept, in the
- * place of the first: a server flooding `<r/>` gets one answer per write.
- * The stanzas not wholly written when the socket closes go back with
- * `transport.closed` (`unsent`). After an incoming `<a/>` it writes one
- * space, so the TCP ACK leaves at once (see the comment in the parser
- * callback). Reading pauses after `<proceed/>` so no ciphertext is read as
- * XML before the TLS upgrade.
+ * queued while a write is in flight goes in the next single write. Of
+ * several XEP-0198 `<a/>` queued for one write only the last (the highest
+ * `h`) is kept, in the place of the first: a server flooding `<r/>` gets
+ * one answer per write. The stanzas not wholly written when the socket
+ * closes go back with `transport.closed` (`unsent`). After an incoming
+ * `<a/>` it writes one space when nothing else is queued, so the TCP ACK
+ * leaves at once (see the comment in the parser callback). Reading pauses
+ * after `<proceed/>` so no ciphertext is read as XML before the TLS
+ * upgrade.
  *
  * Without a configured service (`input.srv`), the transport looks up the
  * domain's `_xmpps-client._tcp` and `_xmpp-client._tcp` SRV records with
