@@ -4,10 +4,20 @@
  * the same run.
  *
  *     deno run -A bench/bob_fetch.ts [--n 2000] [--rounds 3] [--only ours]
- *         [--sizes 16,4096] [--sm off|on]
+ *         [--sizes 16,4096] [--sm off|on|off,on] [--transport plain|starttls|tls] [--keep on]
  *
  * `--sm on` turns XEP-0198 stream management on for both (slixmpp loads its
  * `xep_0198` plugin); by default both run without it, like for like.
+ * `--sm off,on` runs each contestant both ways in every round (one run, so
+ * the two are comparable) and prints the medians and the cost of SM.
+ *
+ * `--transport` is how our pair logs in: `plain` (the default: TCP, no
+ * TLS), `starttls` (TCP then STARTTLS) or `tls` (direct TLS, XEP-0368, on
+ * Prosody's `c2s_direct_tls_ports`), both checked against the test CA; a
+ * list (`starttls,tls`) runs each in every round. slixmpp and the bare pair
+ * always use plain TCP. `--keep on` logs our pairs in once and keeps them
+ * across rounds, so many short rounds interleave the variants finely (what
+ * a shared, loaded machine needs for a ratio).
  *
  * Ours: alice and bob are `createClient()` clients with the BoB plugin
  * (memory storage), logged in over plain TCP (no TLS, PLAIN) side by side;
@@ -37,7 +47,7 @@
  * @module
  */
 import { createClient } from "../mod.ts";
-import { startProsody } from "../tests/support/prosody.ts";
+import { type Prosody, startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
 import { flag } from "./_args.ts";
 
@@ -47,12 +57,23 @@ const SIZES: readonly number[] = flag("sizes", "16,4096").split(",").map(
   Number,
 );
 const IN_FLIGHT = 32;
-const SM = flag("sm", "off") === "on";
+const SMS: readonly boolean[] = flag("sm", "off").split(",").map((v) =>
+  v === "on"
+);
+const TRANSPORTS = flag("transport", "plain").split(",") as Transport[];
+type Transport = "plain" | "starttls" | "tls";
+for (const t of TRANSPORTS) {
+  if (!["plain", "starttls", "tls"].includes(t)) {
+    throw new TypeError(`--transport: plain, starttls or tls, not ${t}`);
+  }
+}
 const TYPE = "image/png";
 
 const n = Number(flag("n", "2000"));
 const rounds = Number(flag("rounds", "3"));
 const only = flag("only", "");
+/** Keep our pairs logged in across rounds (shorter rounds, finer interleaving). */
+const KEEP = flag("keep", "off") === "on";
 
 /** Fetches per second, by payload size, one at a time and 32 in flight. */
 type Result = Record<number, { c1: number; c32: number }>;
@@ -82,44 +103,104 @@ async function runWorkers(
   return total / ((performance.now() - t0) / 1000);
 }
 
-async function ours(port: number): Promise<Result> {
-  const opts = {
-    password: "pw",
-    service: `xmpp://127.0.0.1:${port}`,
-    tls: { starttls: false },
-    allowPlainWithoutTls: true,
-    streamManagement: { enabled: SM },
-  };
-  const alice = createClient({ jid: "alice@localhost/ours", ...opts });
-  const bob = createClient({ jid: "bob@localhost/ours", ...opts });
-  try {
-    await Promise.all([alice.start(), bob.start()]);
-    const mine = alice.registerPlugin("xep_0231");
-    const theirs = bob.registerPlugin("xep_0231");
-    const to = bob.jid!;
-    const out: Result = {};
-    for (const size of SIZES) {
-      const blobs = Array.from({ length: IN_FLIGHT }, (_, k) => blob(k, size));
-      const cids: string[] = [];
-      for (const b of blobs) cids.push(await theirs.setBob(b, TYPE));
-      const fetch = async (k: number) => {
-        const got = await mine.getBob({ cid: cids[k], jid: to, cached: false });
-        if (got.data.length !== size) {
-          throw new Error(`unexpected answer: ${got.data.length} bytes`);
-        }
+/** What each contestant is given: the server and how to log in. */
+interface Setup {
+  server: Prosody;
+  transport: Transport;
+  sm: boolean;
+}
+
+/** The client options of our pair for `setup`. */
+function loginOptions({ server, transport, sm }: Setup) {
+  const streamManagement = { enabled: sm };
+  switch (transport) {
+    case "plain":
+      return {
+        service: `xmpp://127.0.0.1:${server.c2sPort}`,
+        tls: { starttls: false },
+        allowPlainWithoutTls: true,
+        streamManagement,
       };
-      for (let i = 0; i < 50; i++) await fetch(i % IN_FLIGHT);
-      const c1 = await runWorkers(n, 1, fetch);
-      const c32 = await runWorkers(n, IN_FLIGHT, fetch);
-      out[size] = { c1, c32 };
-    }
-    return out;
-  } finally {
-    await Promise.all([alice.stop(), bob.stop()]);
+    case "starttls":
+      return {
+        service: `xmpp://127.0.0.1:${server.c2sPort}`,
+        tls: { caCerts: [server.caPem] },
+        streamManagement,
+      };
+    case "tls":
+      // direct TLS checks the certificate against the host dialled
+      return {
+        service: `xmpps://localhost:${server.directTlsPort}`,
+        tls: { caCerts: [server.caPem] },
+        streamManagement,
+      };
   }
 }
 
-async function bare(port: number): Promise<Result> {
+/** A logged-in pair of ours: one round of fetches, then `close()`. */
+interface Pair {
+  round(): Promise<Result>;
+  close(): Promise<void>;
+}
+
+/** Our pairs kept logged in across rounds (`--keep`), by setup. */
+const kept = new Map<string, Promise<Pair>>();
+
+async function openPair(setup: Setup): Promise<Pair> {
+  const opts = { password: "pw", ...loginOptions(setup) };
+  const tag = `${setup.transport}-${setup.sm ? "sm" : "nosm"}`;
+  const alice = createClient({ jid: `alice@localhost/${tag}`, ...opts });
+  const bob = createClient({ jid: `bob@localhost/${tag}`, ...opts });
+  await Promise.all([alice.start(), bob.start()]);
+  const mine = alice.registerPlugin("xep_0231");
+  const theirs = bob.registerPlugin("xep_0231");
+  const to = bob.jid!;
+  const fetches = new Map<number, (k: number) => Promise<void>>();
+  for (const size of SIZES) {
+    const blobs = Array.from({ length: IN_FLIGHT }, (_, k) => blob(k, size));
+    const cids: string[] = [];
+    for (const b of blobs) cids.push(await theirs.setBob(b, TYPE));
+    fetches.set(size, async (k: number) => {
+      const got = await mine.getBob({ cid: cids[k], jid: to, cached: false });
+      if (got.data.length !== size) {
+        throw new Error(`unexpected answer: ${got.data.length} bytes`);
+      }
+    });
+  }
+  return {
+    async round() {
+      const out: Result = {};
+      for (const size of SIZES) {
+        const fetch = fetches.get(size)!;
+        for (let i = 0; i < 50; i++) await fetch(i % IN_FLIGHT);
+        const c1 = await runWorkers(n, 1, fetch);
+        const c32 = await runWorkers(n, IN_FLIGHT, fetch);
+        out[size] = { c1, c32 };
+      }
+      return out;
+    },
+    async close() {
+      await Promise.all([alice.stop(), bob.stop()]);
+    },
+  };
+}
+
+async function ours(setup: Setup): Promise<Result> {
+  if (KEEP) {
+    const key = `${setup.transport} ${setup.sm}`;
+    if (!kept.has(key)) kept.set(key, openPair(setup));
+    return (await kept.get(key)!).round();
+  }
+  const pair = await openPair(setup);
+  try {
+    return await pair.round();
+  } finally {
+    await pair.close();
+  }
+}
+
+async function bare({ server }: Setup): Promise<Result> {
+  const port = server.c2sPort;
   const out: Result = {};
   for (const size of SIZES) {
     const cid = "sha1+0000000000000000000000000000000000000000@bob.xmpp.org";
@@ -140,7 +221,8 @@ async function bare(port: number): Promise<Result> {
   return out;
 }
 
-async function slixmpp(port: number): Promise<Result> {
+async function slixmpp({ server, sm }: Setup): Promise<Result> {
+  const port = server.c2sPort;
   const out = await new Deno.Command(PYTHON, {
     args: [
       SCRIPT,
@@ -150,7 +232,7 @@ async function slixmpp(port: number): Promise<Result> {
       String(n),
       "--sizes",
       SIZES.join(","),
-      ...(SM ? ["--sm"] : []),
+      ...(sm ? ["--sm"] : []),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -167,13 +249,26 @@ async function slixmpp(port: number): Promise<Result> {
   );
 }
 
-const contestants = [
-  { name: "xmpp-actors", run: ours },
-  { name: "slixmpp", run: slixmpp },
-  { name: "bare", run: bare },
+const kinds = [
+  { name: "xmpp-actors", run: ours, transports: TRANSPORTS },
+  { name: "slixmpp", run: slixmpp, transports: ["plain"] as Transport[] },
+  { name: "bare", run: bare, transports: ["plain"] as Transport[] },
 ].filter((c) =>
   only === "" || c.name === only ||
   (only === "ours" && c.name === "xmpp-actors")
+);
+const variants = TRANSPORTS.length > 1 || SMS.length > 1;
+const contestants = kinds.flatMap((k) =>
+  k.transports.flatMap((transport) =>
+    (k.name === "bare" ? [false] : SMS).map((sm) => ({
+      name: variants
+        ? `${k.name} ${transport} sm ${sm ? "on" : "off"}`
+        : k.name,
+      transport,
+      sm,
+      run: k.run,
+    }))
+  )
 );
 const results: Result[][] = contestants.map(() => []);
 const cell = (x: Result) =>
@@ -185,7 +280,8 @@ try {
     const line: string[] = [];
     for (let k = 0; k < contestants.length; k++) {
       const c = (r + k) % contestants.length;
-      results[c].push(await contestants[c].run(server.c2sPort));
+      const { transport, sm, run } = contestants[c];
+      results[c].push(await run({ server, transport, sm }));
     }
     for (const [c, { name }] of contestants.entries()) {
       line.push(`${name} ${cell(results[c].at(-1)!)}`);
@@ -195,10 +291,70 @@ try {
     );
   }
 } finally {
+  for (const pair of kept.values()) await (await pair).close();
   await server.stop();
 }
 
-if (contestants.length === 3) {
+if (variants) {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2
+      ? s[s.length >> 1]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const med = (c: number, s: number, k: "c1" | "c32") =>
+    median(results[c].map((r) => r[s][k]));
+  console.log(`n=${n}, rounds=${rounds}, medians (fetches/s)\n`);
+  console.log(
+    `| contestant | ${
+      SIZES.flatMap((s) => [`${s} B, 1`, `${s} B, ${IN_FLIGHT}`]).join(" | ")
+    } |`,
+  );
+  console.log(`|---|${SIZES.map(() => "---:|---:|").join("")}`);
+  for (const [c, { name }] of contestants.entries()) {
+    console.log(
+      `| ${name} | ${
+        SIZES.flatMap((s) => [med(c, s, "c1"), med(c, s, "c32")]).map((x) =>
+          x.toFixed(0)
+        ).join(" | ")
+      } |`,
+    );
+  }
+  const find = (name: string, transport: Transport, sm: boolean) =>
+    contestants.findIndex((c) =>
+      c.name.startsWith(name) && c.transport === transport && c.sm === sm
+    );
+  for (const t of TRANSPORTS) {
+    const on = find("xmpp-actors", t, true),
+      off = find("xmpp-actors", t, false);
+    if (on < 0 || off < 0) continue;
+    const costs = SIZES.flatMap((s) =>
+      (["c1", "c32"] as const).map((k) =>
+        `${s} B/${k === "c1" ? 1 : IN_FLIGHT}: ${
+          (100 * (1 - med(on, s, k) / med(off, s, k))).toFixed(0)
+        } %`
+      )
+    );
+    console.log(`SM cost, ours over ${t}: ${costs.join(", ")}`);
+  }
+  for (const sm of SMS) {
+    const tls = find("xmpp-actors", "tls", sm);
+    const st = find("xmpp-actors", "starttls", sm);
+    if (tls < 0 || st < 0) continue;
+    const ratios = SIZES.flatMap((s) =>
+      (["c1", "c32"] as const).map((k) =>
+        `${s} B/${k === "c1" ? 1 : IN_FLIGHT}: ${
+          (100 * med(tls, s, k) / med(st, s, k)).toFixed(0)
+        } %`
+      )
+    );
+    console.log(
+      `direct TLS / STARTTLS, sm ${sm ? "on" : "off"}: ${ratios.join(", ")}`,
+    );
+  }
+}
+
+if (!variants && contestants.length === 3) {
   const best = (rs: Result[], s: number, k: "c1" | "c32") =>
     Math.max(...rs.map((r) => r[s][k]));
   const [mine, theirs, ceiling] = results;
