@@ -282,14 +282,31 @@ export interface FrameHandlers {
   onPing(payload: Uint8Array): void;
   /** A close frame: status code (1005 when none) and reason. */
   onClose(code: number, reason: string): void;
+  /**
+   * A text message over the limit was skipped, after its last frame: its
+   * first bytes (at most {@linkcode SKIPPED_PREFIX}, not UTF-8 checked, may
+   * end inside a character) and its size. Without this handler such a
+   * message is a {@linkcode WebSocketProtocolError} (1009).
+   */
+  onSkipped?(prefix: Uint8Array, bytes: number): void;
 }
+
+/**
+ * How many bytes of a skipped message are kept: enough for the opening tag
+ * of a stanza (its name, id, addresses), so that it can be answered.
+ */
+export const SKIPPED_PREFIX = 4096;
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Reads server frames from chunks split anywhere, reassembling fragmented
  * text messages. Bounded: a message over `maxMessage` bytes is refused when
- * its frame header is read, before any of it is kept. Anything RFC 6455
+ * its frame header is read, before any more of it is kept: with an
+ * `onSkipped` handler its payload is then read past (only its first
+ * {@linkcode SKIPPED_PREFIX} bytes kept) and reported when it ends, as a
+ * stream skips a stanza over its size limit; without one it is an error.
+ * Anything RFC 6455
  * forbids a server (a masked frame, reserved bits, unknown opcodes, a
  * non-minimal or 2^63 length, a fragmented or over-125-byte control frame, a
  * continuation with no message, a binary message) throws
@@ -320,6 +337,10 @@ export class FrameReader {
   /** Bytes of the message so far, and whether one is open (fragmented). */
   #messageBytes = 0;
   #inMessage = false;
+  /** The open message is over the limit: its payload is read past. */
+  #skipping = false;
+  /** Bytes of it kept so far (at most SKIPPED_PREFIX). */
+  #kept = 0;
   #failed = false;
 
   /**
@@ -367,8 +388,13 @@ export class FrameReader {
       } else {
         const f = this.#frame;
         const take = Math.min(f.left, chunk.length - at);
-        const part = chunk.slice(at, at + take);
-        (f.opcode >= 0x8 ? this.#control : this.#parts).push(part);
+        if (f.opcode >= 0x8) this.#control.push(chunk.slice(at, at + take));
+        else if (!this.#skipping) this.#parts.push(chunk.slice(at, at + take));
+        else if (this.#kept < SKIPPED_PREFIX) {
+          const keep = Math.min(take, SKIPPED_PREFIX - this.#kept);
+          this.#parts.push(chunk.slice(at, at + keep));
+          this.#kept += keep;
+        }
         f.left -= take;
         at += take;
         if (f.left > 0) continue;
@@ -431,14 +457,25 @@ export class FrameReader {
     } else throw new WebSocketProtocolError(`unknown opcode ${opcode}`);
     if (opcode < 0x8) {
       this.#messageBytes += len;
-      if (this.#messageBytes > this.#max) {
-        throw new WebSocketProtocolError(
-          `message over the limit of ${this.#max} bytes`,
-          1009,
-        );
+      if (this.#messageBytes > this.#max && !this.#skipping) {
+        if (this.#handlers.onSkipped) this.#skip();
+        else {
+          throw new WebSocketProtocolError(
+            `message over the limit of ${this.#max} bytes`,
+            1009,
+          );
+        }
       }
     }
     this.#frame = { opcode, fin, left: len };
+  }
+
+  /** From now on the open message is read past; its first bytes stay. */
+  #skip(): void {
+    this.#skipping = true;
+    const prefix = concat(this.#parts);
+    this.#kept = Math.min(prefix.length, SKIPPED_PREFIX);
+    this.#parts = this.#kept ? [prefix.slice(0, this.#kept)] : [];
   }
 
   #endFrame(): void {
@@ -455,6 +492,11 @@ export class FrameReader {
     const bytes = concat(this.#parts);
     this.#parts = [];
     this.#inMessage = false;
+    if (this.#skipping) {
+      this.#skipping = false;
+      this.#kept = 0;
+      return this.#handlers.onSkipped!(bytes, this.#messageBytes);
+    }
     let text: string;
     try {
       text = fatal.decode(bytes);

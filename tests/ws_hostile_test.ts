@@ -13,7 +13,7 @@ import { makeSocketWebsocketTransport } from "../actors/transport/websocket_sock
 import { parseService } from "../actors/transport/protocol.ts";
 import { acceptFor } from "../src/ws_frame.ts";
 import { ConnectionError } from "../src/errors.ts";
-import { xml } from "../src/deps.ts";
+import { type Element, xml } from "../src/deps.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -439,25 +439,6 @@ Deno.test(
         (p) => p.write(frame(8, new Uint8Array([3]))),
         /close frame of one byte/,
       ],
-      // only the header of a huge frame: refused at once, nothing buffered
-      [
-        "a frame over maxStanzaSize",
-        (p) => p.write(frame(1, "x".repeat(MAX + 1)).subarray(0, 4)),
-        /message over the limit of 1000 bytes/,
-      ],
-      [
-        "a 1 TiB frame header",
-        (p) => p.write(new Uint8Array([0x81, 127, 0, 0, 1, 0, 0, 0, 0, 0])),
-        /over the limit/,
-      ],
-      ["fragments adding up over maxStanzaSize", (p) =>
-        p.write(
-          new Uint8Array([
-            ...frame(1, "<a>" + "x".repeat(397), { fin: false }),
-            ...frame(0, "x".repeat(400), { fin: false }),
-            ...frame(0, "x".repeat(400)).subarray(0, 4),
-          ]),
-        ), /over the limit/],
       ["a close in the middle of a frame", async (p) => {
         await p.write(frame(1, OPEN).subarray(0, 20));
         p.conn.close();
@@ -670,3 +651,63 @@ Deno.test("ws: abort closes at once with one transport.closed", T, async () => {
     s.close();
   }
 });
+
+Deno.test(
+  "ws: a message over the limit is skipped, reported with its opening tag, and the stream goes on",
+  T,
+  async (t) => {
+    // More bytes than any message of MAX characters can take (3 × MAX).
+    const huge = "x".repeat(3 * MAX + 1);
+    const iq =
+      `<iq type='get' id='big1' from='eve@localhost/x' xmlns='jabber:client'><query xmlns='q'>${huge}</query></iq>`;
+    const after =
+      "<message id='after' xmlns='jabber:client'><body>hi</body></message>";
+    const cases: [string, (p: Peer) => Promise<unknown>][] = [
+      ["in one frame", (p) => p.write(frame(1, iq))],
+      ["in fragments, the limit crossed by a continuation", async (p) => {
+        await p.write(frame(1, iq.slice(0, 500), { fin: false }));
+        await p.write(frame(0, iq.slice(500, 2000), { fin: false }));
+        await p.write(frame(0, iq.slice(2000)));
+      }],
+      ["its opening tag split over reads", async (p) => {
+        const bytes = frame(1, iq);
+        await p.write(bytes.subarray(0, 30));
+        await new Promise((r) => setTimeout(r, 20));
+        await p.write(bytes.subarray(30));
+      }],
+    ];
+    for (const [name, send] of cases) {
+      await t.step(name, async () => {
+        const s = server(opened(async (p) => {
+          await p.write(frame(1, OPEN));
+          await send(p);
+          await p.write(frame(1, after));
+        }));
+        const h = start(s.url);
+        try {
+          await until(h, "transport.connected");
+          h.child.send({ type: "transport.open" });
+          const stanza = await until(h, "stanza");
+          const skipped = h.seen.filter((e) => e.type === "stanza.skipped");
+          assertEquals(skipped.length, 1);
+          const ev = skipped[0] as unknown as { head?: Element; limit: string };
+          assertEquals(ev.limit, "size");
+          assertEquals(ev.head?.name, "iq");
+          assertEquals(ev.head?.attrs.id, "big1");
+          assertEquals(ev.head?.children.length, 0);
+          assertEquals(
+            (stanza as unknown as { stanza: Element }).stanza.attrs.id,
+            "after",
+          );
+          // the skipped one came first, and nothing closed
+          assert(h.seen.indexOf(skipped[0]) < h.seen.indexOf(stanza));
+          assertEquals(h.seen.filter((e) => e.type === "transport.closed"), []);
+        } finally {
+          h.stop();
+          s.close();
+          await s.done.catch(() => {});
+        }
+      });
+    }
+  },
+);

@@ -20,8 +20,11 @@
  * §5.5.3): the same job as the TCP transport's whitespace, carrying the TCP
  * ACK at once so a server with Nagle on does not hold its next frame.
  *
- * Reads: a message over `maxStanzaSize` bytes is refused when its frame
- * header arrives (never buffered); any frame RFC 6455 forbids a server, a
+ * Reads: a message over 3 × `maxStanzaSize` bytes (more than any message
+ * within `maxStanzaSize` characters can take) is skipped from the frame
+ * header that crosses the limit on (its payload read past, only its first
+ * bytes kept) and reported as `stanza.skipped` with its opening tag, as the
+ * XML stream reports a stanza over the limit; any frame RFC 6455 forbids a server, a
  * bad handshake answer, a redirect or HTTP error, a cut inside a frame, or
  * no answer within the handshake timeout ends in one `transport.closed`
  * with a {@linkcode ConnectionError} (a {@linkcode TLSError} for TLS).
@@ -30,6 +33,7 @@
  */
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
+import { openingTagOf } from "../../src/xml_stream/head.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
 import { redactText } from "../../src/redact.ts";
@@ -218,6 +222,10 @@ function run(
     framed: true,
   });
 
+  // The stream's limit is in characters; a character is at most 3 bytes of
+  // UTF-8 (4 for a pair of UTF-16 units): a message within the stream's
+  // limit always fits, and the stream applies its exact limit.
+  const maxBytes = 3 * input.maxStanzaSize;
   const frames = new FrameReader({
     onText: (text) => parser.write(text),
     onPing: (payload) => queue(encodeFrame(Opcode.PONG, payload)),
@@ -233,7 +241,16 @@ function run(
       });
       // the server closes TCP after our close frame; stop() closes ours
     },
-  }, input.maxStanzaSize);
+    // skipped as the stream skips a stanza over the size limit: reported
+    // with its opening tag, so an IQ still gets its error answer
+    onSkipped: (prefix, bytes) =>
+      report({
+        type: "stanza.skipped",
+        limit: "size",
+        head: openingTagOf(new TextDecoder().decode(prefix)),
+        reason: `Message of ${bytes} bytes exceeds ${maxBytes} bytes`,
+      }),
+  }, maxBytes);
 
   const flush = async () => {
     if (writing || !conn || !open) return;
