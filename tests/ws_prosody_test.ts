@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createClient } from "../mod.ts";
+import { createClient, xml } from "../mod.ts";
 import type { Client } from "../actors/client/client.ts";
 import { denoTransports } from "../actors/connection/deno.ts";
 import { socketWebsocketTransport } from "../actors/transport/websocket_socket.ts";
@@ -94,3 +94,54 @@ for (const scheme of ["ws", "wss"] as const) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "ws:// a peer's IQ over maxStanzaSize is skipped and answered policy-violation; the session stays up",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const server = await startProsody();
+    const alice = createClient({
+      jid: "alice@localhost/ws",
+      password: "pw",
+      service: server.wsUrl,
+      allowPlainWithoutTls: true,
+      maxStanzaSize: 2000,
+    });
+    const eve = createClient({
+      jid: "bob@localhost/tcp",
+      password: "pw",
+      service: `xmpp://127.0.0.1:${server.c2sPort}`,
+      tls: { caCerts: [server.caPem] },
+    });
+    try {
+      await Promise.all([alice.start(), eve.start()]);
+      // Over 3 × 2000 bytes: the transport reads past it without keeping it.
+      const big = xml(
+        "iq",
+        { type: "get", to: alice.jid! },
+        xml("query", { xmlns: "urn:example:big" }, "x".repeat(10_000)),
+      );
+      const err = await eve.iq(big).then(() => undefined, (e) => e);
+      assertEquals(err?.condition, "policy-violation");
+      // still online: an ordinary IQ after it is answered by alice
+      alice.registerPlugin("xep_0030");
+      const info = await eve.iq(
+        xml(
+          "iq",
+          { type: "get", to: alice.jid! },
+          xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+        ),
+      );
+      assertEquals(info.attrs.type, "result");
+      assertEquals(alice.connection.actor.getSnapshot().value, {
+        session: "online",
+      });
+    } finally {
+      await Promise.all([alice.stop(), eve.stop()]);
+      await server.stop();
+    }
+  },
+});
