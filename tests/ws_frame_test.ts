@@ -6,8 +6,8 @@
  */
 import { pure } from "./support/property.ts";
 import { assertEquals, assertThrows, fc } from "./deps.ts";
+import { acceptFor } from "../src/ws_handshake.ts";
 import {
-  acceptFor,
   encodeFrame,
   FrameReader,
   Opcode,

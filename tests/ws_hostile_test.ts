@@ -11,7 +11,7 @@ import { assert, assertEquals, assertMatch } from "./deps.ts";
 import { type Harness, harness } from "./support/harness.ts";
 import { makeSocketWebsocketTransport } from "../actors/transport/websocket_socket.ts";
 import { parseService } from "../actors/transport/protocol.ts";
-import { acceptFor } from "../src/ws_frame.ts";
+import { acceptFor } from "../src/ws_handshake.ts";
 import { ConnectionError } from "../src/errors.ts";
 import { type Element, xml } from "../src/deps.ts";
 

@@ -38,14 +38,16 @@ import { ConnectionError, TLSError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
 import { redactText } from "../../src/redact.ts";
 import {
-  checkHandshake,
   encodeFrame,
   FrameReader,
-  handshakeRequest,
-  newKey,
   Opcode,
   WebSocketProtocolError,
 } from "../../src/ws_frame.ts";
+import {
+  checkHandshake,
+  handshakeRequest,
+  newKey,
+} from "../../src/ws_handshake.ts";
 import {
   NS_FRAMING,
   type TransportCommand,
