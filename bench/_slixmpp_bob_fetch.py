@@ -47,7 +47,7 @@ def blob(k, size):
 
 
 async def run(host, port, domain, n, sizes, timeout, sm=False, tls='none',
-              ca=None, nbig=None):
+              ca=None, nbig=None, warmup=50):
     alice = make_client('alice@%s/slix' % domain, 'pw', sm, ca)
     bob = make_client('bob@%s/slix' % domain, 'pw', sm, ca)
     try:
@@ -72,7 +72,8 @@ async def run(host, port, domain, n, sizes, timeout, sm=False, tls='none',
             if first['bob']['data'] != blobs[0] or \
                     first['bob']['cid'] != cids[0]:
                 raise RuntimeError('unexpected answer: %s' % first)
-            for i in range(50):  # warm up
+            # warm up (at most 20 of 16 KiB and more)
+            for i in range(warmup if size < 16384 else min(warmup, 20)):
                 await fetch(i % IN_FLIGHT)
 
             count = nbig if nbig and size >= 16384 else n
@@ -110,6 +111,7 @@ def main():
     parser.add_argument('--tls', default='none',
                         choices=['none', 'starttls', 'direct'])
     parser.add_argument('--ca', default=None, help='CA file to trust')
+    parser.add_argument('--warmup', type=int, default=50)
     parser.add_argument('--nbig', type=int, default=None,
                         help='N for payloads of 16 KiB and more')
     args = parser.parse_args()
@@ -117,7 +119,7 @@ def main():
     sizes = [int(s) for s in args.sizes.split(',')]
     result = asyncio.run(run(args.host, args.port, args.domain, args.n,
                              sizes, args.timeout, args.sm, args.tls,
-                             args.ca, args.nbig))
+                             args.ca, args.nbig, args.warmup))
     sys.stdout.write(json.dumps(result) + '\n')
 
 
