@@ -50,6 +50,7 @@ import { createClient } from "../mod.ts";
 import { type Prosody, startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
 import { flag } from "./_args.ts";
+import { blob, runWorkers } from "./_fetch.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("./_slixmpp_bob_fetch.py", import.meta.url).pathname;
@@ -77,31 +78,6 @@ const KEEP = flag("keep", "off") === "on";
 
 /** Fetches per second, by payload size, one at a time and 32 in flight. */
 type Result = Record<number, { c1: number; c32: number }>;
-
-/** Blob k of `size` bytes; the same bytes as `blob()` in the Python side. */
-function blob(k: number, size: number): Uint8Array {
-  const out = new Uint8Array(size + 4);
-  new DataView(out.buffer).setUint32(0, k);
-  for (let i = 0; i < size; i++) out[4 + i] = (i * 7 + k) % 256;
-  return out.subarray(0, size);
-}
-
-async function runWorkers(
-  total: number,
-  concurrency: number,
-  fetch: (k: number) => Promise<unknown>,
-): Promise<number> {
-  let remaining = total;
-  const worker = async (k: number) => {
-    while (remaining > 0) {
-      remaining--;
-      await fetch(k);
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
-  return total / ((performance.now() - t0) / 1000);
-}
 
 /** What each contestant is given: the server and how to log in. */
 interface Setup {

@@ -28,6 +28,7 @@ import { type Element, xml } from "../src/deps.ts";
 import { startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
 import { flag } from "./_args.ts";
+import { runWorkers } from "./_fetch.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("./slixmpp_iq.py", import.meta.url).pathname;
@@ -44,23 +45,6 @@ interface Result {
   rt1: number;
   rt32: number;
   connectMs: number;
-}
-
-async function runWorkers(
-  total: number,
-  concurrency: number,
-  fetch: () => Promise<unknown>,
-): Promise<number> {
-  let remaining = total;
-  const worker = async () => {
-    while (remaining > 0) {
-      remaining--;
-      await fetch();
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return total / ((performance.now() - t0) / 1000);
 }
 
 async function ours(port: number): Promise<Result> {

@@ -31,6 +31,7 @@ import { buildBrowser } from "./bundle.ts";
 import { serveStatic } from "../examples/browser/serve.ts";
 import { openBarePair } from "./_bare_iq.ts";
 import { flag } from "./_args.ts";
+import { blob, runWorkers } from "./_fetch.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SLIXMPP = new URL("./_slixmpp_bob_fetch.py", import.meta.url).pathname;
@@ -53,31 +54,6 @@ type Cells = Record<number, { c1: number; c32: number }>;
 
 const countFor = (size: number) => size >= 16384 ? nbig : n;
 const warmupFor = (size: number) => size >= 16384 ? 20 : 200;
-
-/** Blob k of `size` bytes; the same bytes as `blob()` in the Python side. */
-function blob(k: number, size: number): Uint8Array {
-  const out = new Uint8Array(size + 4);
-  new DataView(out.buffer).setUint32(0, k);
-  for (let i = 0; i < size; i++) out[4 + i] = (i * 7 + k) % 256;
-  return out.subarray(0, size);
-}
-
-async function rate(
-  total: number,
-  concurrency: number,
-  fetch: (k: number) => Promise<unknown>,
-): Promise<number> {
-  let remaining = total;
-  const worker = async (k: number) => {
-    while (remaining > 0) {
-      remaining--;
-      await fetch(k);
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
-  return total / ((performance.now() - t0) / 1000);
-}
 
 const server = await startProsody();
 const ca = await Deno.makeTempFile({ suffix: ".pem" });
@@ -134,8 +110,8 @@ async function ours(t: Transport, sm: boolean): Promise<Cells> {
       };
       for (let i = 0; i < warmupFor(size); i++) await fetch(i % IN_FLIGHT);
       out[size] = {
-        c1: await rate(countFor(size), 1, fetch),
-        c32: await rate(countFor(size), IN_FLIGHT, fetch),
+        c1: await runWorkers(countFor(size), 1, fetch),
+        c32: await runWorkers(countFor(size), IN_FLIGHT, fetch),
       };
     }
     return out;
@@ -184,8 +160,8 @@ async function bare(t: "plain" | "tls"): Promise<Cells> {
     try {
       for (let i = 0; i < warmupFor(size); i++) await pair.fetch();
       out[size] = {
-        c1: await rate(countFor(size), 1, pair.fetch),
-        c32: await rate(countFor(size), IN_FLIGHT, pair.fetch),
+        c1: await runWorkers(countFor(size), 1, pair.fetch),
+        c32: await runWorkers(countFor(size), IN_FLIGHT, pair.fetch),
       };
     } finally {
       await pair.close();
@@ -256,7 +232,7 @@ async function browser(sm: boolean): Promise<Cells> {
           return r.count / ((performance.now() - t0) / 1000);
         };
         for (let i = 0; i < r.warmup; i++) await fetch(i % r.inFlight);
-        return { c1: await rate(1), c32: await rate(r.inFlight) };
+        return { c1: await runWorkers(1), c32: await runWorkers(r.inFlight) };
       })()`) as { c1: number; c32: number };
     }
     await page.evaluate("globalThis.matrix.client.stop()");

@@ -44,6 +44,7 @@ import { launchChromium } from "../tests/support/browser.ts";
 import { serveStatic } from "../examples/browser/serve.ts";
 import { buildBrowser } from "./bundle.ts";
 import { flag } from "./_args.ts";
+import { blob, runWorkers } from "./_fetch.ts";
 
 const SIZES = flag("sizes", "16,4096,61440").split(",").map(Number);
 const SMS = flag("sm", "on,off").split(",").map((s) => s === "on");
@@ -96,30 +97,6 @@ const all: Contestant[] = [
 const contestants = all.filter((c) =>
   only.length === 0 || c.name === "starttls" || only.includes(c.name)
 );
-
-function blob(k: number, size: number): Uint8Array {
-  const out = new Uint8Array(size + 4);
-  new DataView(out.buffer).setUint32(0, k);
-  for (let i = 0; i < size; i++) out[4 + i] = (i * 7 + k) % 256;
-  return out.subarray(0, size);
-}
-
-async function runWorkers(
-  total: number,
-  concurrency: number,
-  fetch: (k: number) => Promise<unknown>,
-): Promise<number> {
-  let remaining = total;
-  const worker = async (k: number) => {
-    while (remaining > 0) {
-      remaining--;
-      await fetch(k);
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
-  return total / ((performance.now() - t0) / 1000);
-}
 
 /** Two clients over `c`, each size's 32 blobs stored on bob. */
 async function openPair(

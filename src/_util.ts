@@ -49,3 +49,23 @@ export function without<V>(
   const { [key]: _, ...rest } = record;
   return rest;
 }
+
+/**
+ * The bytes of `parts`, one after another (the part itself when there is
+ * only one).
+ *
+ * @param parts The byte arrays.
+ * @returns Their concatenation.
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
+}

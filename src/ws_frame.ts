@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { concatBytes } from "./_util.ts";
 
 /** Frame opcodes (RFC 6455 §5.2). */
 export const Opcode = {
@@ -303,7 +304,7 @@ export class FrameReader {
   /** From now on the open message is read past; its first bytes stay. */
   #skip(): void {
     this.#skipping = true;
-    const prefix = concat(this.#parts);
+    const prefix = concatBytes(this.#parts);
     this.#kept = Math.min(prefix.length, SKIPPED_PREFIX);
     this.#parts = this.#kept ? [prefix.slice(0, this.#kept)] : [];
   }
@@ -312,14 +313,14 @@ export class FrameReader {
     const f = this.#frame!;
     this.#frame = undefined;
     if (f.opcode >= 0x8) {
-      const payload = concat(this.#control);
+      const payload = concatBytes(this.#control);
       this.#control = [];
       if (f.opcode === Opcode.PING) this.#handlers.onPing(payload);
       else if (f.opcode === Opcode.CLOSE) this.#close(payload);
       return;
     }
     if (!f.fin) return;
-    const bytes = concat(this.#parts);
+    const bytes = concatBytes(this.#parts);
     this.#parts = [];
     this.#inMessage = false;
     if (this.#skipping) {
@@ -350,17 +351,4 @@ export class FrameReader {
     }
     this.#handlers.onClose(code, reason);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
 }

@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../src/_util.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { openingTagOf } from "../../src/xml_stream/head.ts";
@@ -260,7 +261,7 @@ function run(
     try {
       // nothing after transport.closed: what is left was reported unsent
       while (pending.length && !stopped && !ended) {
-        const data = join(pending);
+        const data = concatBytes(pending);
         flight = { frames: pending, stanzas: pendingStanzas, off: 0 };
         pending = [];
         pendingStanzas = [];
@@ -400,7 +401,7 @@ function run(
             "connection closed before the handshake answer",
           );
         }
-        head = join([head, buf.subarray(0, n)]);
+        head = concatBytes([head, buf.subarray(0, n)]);
         rest = checkHandshake(head, key, "xmpp");
       }
       clearTimeout(timer);
@@ -466,17 +467,4 @@ function run(
 
 function closeFrame(code: number): Uint8Array {
   return encodeFrame(Opcode.CLOSE, new Uint8Array([code >> 8, code & 0xff]));
-}
-
-function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
 }
