@@ -232,7 +232,7 @@ async function browser(sm: boolean): Promise<Cells> {
           return r.count / ((performance.now() - t0) / 1000);
         };
         for (let i = 0; i < r.warmup; i++) await fetch(i % r.inFlight);
-        return { c1: await runWorkers(1), c32: await runWorkers(r.inFlight) };
+        return { c1: await rate(1), c32: await rate(r.inFlight) };
       })()`) as { c1: number; c32: number };
     }
     await page.evaluate("globalThis.matrix.client.stop()");
