@@ -503,10 +503,12 @@ Deno.test({
   },
 });
 
-/** Whether `strace` runs here (ptrace may be denied in a container). */
+/** Whether `strace` can trace here (ptrace may be denied in a container). */
 function hasStrace(): boolean {
   try {
-    return new Deno.Command("strace", { args: ["-V"] }).outputSync().success;
+    return new Deno.Command("strace", {
+      args: ["-qq", "-e", "trace=none", "true"],
+    }).outputSync().success;
   } catch {
     return false;
   }
