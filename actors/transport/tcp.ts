@@ -10,10 +10,11 @@
  * TCP handle to set it on. The certificate name does not change: the host
  * dialled for `xmpps://host`, the domain for an SRV target.
  *
- * One write per turn: whatever the connection asks to write while it runs
- * (stanzas, XEP-0198 `<a/>` and `<r/>`, stream headers, whitespace) is
- * queued, and the queue goes out in one `write()` at the end of the turn
- * (`setImmediate`: after the turn's microtasks, so an `<a/>` rides with the
+ * One write per turn (`./outbox.ts`, shared with the Deno WebSocket
+ * transport): whatever the connection asks to write while it runs (stanzas,
+ * XEP-0198 `<a/>` and `<r/>`, stream headers, whitespace) is queued and goes
+ * out in one `write()` once the turn's microtasks are done, or at the end of
+ * the turn when only an `<a/>` or whitespace waits (so it rides with the
  * stanza user code sends when an answer of that turn resolves); what is
  * queued while a write is in flight goes in the next single write. Of
  * several XEP-0198 `<a/>` queued for one write only the last (the highest
@@ -34,11 +35,11 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
-import { type Element, fromCallback } from "../../src/deps.ts";
+import { fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
-import { classify, NS_SM } from "../../src/stanza.ts";
+import { classify } from "../../src/stanza.ts";
+import { isAck, Outbox } from "./outbox.ts";
 import { type SrvRecord, srvTargets } from "../../src/srv.ts";
 import type {
   TransportCommand,
@@ -48,7 +49,6 @@ import type {
 } from "./protocol.ts";
 
 const encoder = new TextEncoder();
-const STANZAS = new Set(["iq", "message", "presence"]);
 
 function streamHeader(domain: string): string {
   return `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
@@ -127,11 +127,6 @@ export const denoSockets: SocketApi = {
   startTls: (conn, options) => Deno.startTls(conn, options),
 };
 
-/** An XEP-0198 `<a/>` (only the last of those queued for a write goes). */
-function isAck(el: Element): boolean {
-  return el.name === "a" && el.attrs.xmlns === NS_SM;
-}
-
 /**
  * A TCP transport making its socket calls through `sockets`.
  *
@@ -157,42 +152,20 @@ export function socketTransport(
       let secure = direct;
       let tlsDial = direct;
       let pauseForTls = false;
-      let pending: string[] = [];
-      /** Where in `pending` the one queued `<a/>` is, or -1. */
-      let pendingAck = -1;
-      /** The stanzas in `pending`, oldest first, with their index there. */
-      let pendingStanzas: { el: Element; at: number }[] = [];
-      /** The write in progress: its texts and stanzas, and how far it got. */
-      let flight: {
-        texts: string[];
-        stanzas: { el: Element; at: number }[];
-        off: number;
-      } = { texts: [], stanzas: [], off: 0 };
-      let writing = false;
-      /**
-       * The stanzas not wholly written yet, oldest first. Where each text of
-       * the write in flight ends (in bytes) is worked out only here, when the
-       * socket closed, not on every write.
-       */
-      const unsentStanzas = () => {
-        const ends: number[] = [];
-        let total = 0;
-        for (const t of flight.texts) {
-          ends.push(total += encoder.encode(t).length);
-        }
-        return [
-          ...flight.stanzas.filter((s) => ends[s.at] > flight.off).map(
-            (s) => s.el,
-          ),
-          ...pendingStanzas.map((s) => s.el),
-        ];
-      };
+      const outbox = new Outbox<string>({
+        join: (texts) =>
+          encoder.encode(texts.length === 1 ? texts[0] : texts.join("")),
+        size: (text) => encoder.encode(text).length,
+        ready: () => conn !== undefined && !pauseForTls && !stopped && !ended,
+        write: (data) => conn!.write(data),
+        failed: (err) => fail(err, "Cannot write"),
+      });
 
       const report = (event: TransportEvent) => {
         if (stopped || ended) return;
         if (event.type === "transport.closed") {
           ended = true;
-          const unsent = unsentStanzas();
+          const unsent = outbox.unsent();
           if (unsent.length) event = { ...event, unsent };
         }
         sendBack(event);
@@ -211,7 +184,7 @@ export function socketTransport(
           // through Prosody 0.12, SM on): without it ~137/s, with it ~400/s.
           // Only when nothing is queued: what is carries the ACK as well, and
           // a server flooding <a/> while it reads nothing grows no queue.
-          if (event.type === "sm.a" && pending.length === 0) write(" ", false);
+          if (event.type === "sm.a" && outbox.empty) write(" ", false);
         },
         onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
         onEnd: () => report({ type: "transport.streamEnd" }),
@@ -257,77 +230,9 @@ export function socketTransport(
         }
       };
 
-      const flush = async () => {
-        if (writing || !conn) return;
-        writing = true;
-        try {
-          while (pending.length && !stopped && !ended) {
-            const data = encoder.encode(
-              pending.length === 1 ? pending[0] : pending.join(""),
-            );
-            flight = { texts: pending, stanzas: pendingStanzas, off: 0 };
-            pending = [];
-            pendingStanzas = [];
-            pendingAck = -1;
-            while (flight.off < data.length) {
-              flight.off += await conn.write(data.subarray(flight.off));
-            }
-            flight = { texts: [], stanzas: [], off: 0 };
-          }
-        } catch (err) {
-          fail(err, "Cannot write");
-        } finally {
-          writing = false;
-        }
-      };
-      const enqueue = (text: string, stanza?: Element) => {
-        if (stanza && isAck(stanza)) {
-          // the latest h answers every <r/> before it
-          if (pendingAck >= 0) return void (pending[pendingAck] = text);
-          pendingAck = pending.length;
-        } else if (stanza && STANZAS.has(stanza.name)) {
-          pendingStanzas.push({ el: stanza, at: pending.length });
-        }
-        pending.push(text);
-      };
-      /** A flush is queued: after this turn's microtasks, at its end. */
-      let soon = false;
-      let late = false;
-      const run = () => {
-        if (!pauseForTls) flush();
-      };
-      /**
-       * A stanza (or the stream's header or close) is flushed once the
-       * current microtasks are done, so what one synchronous step sends
-       * shares a write. An `<a/>` or a keepalive alone waits for the end of
-       * the turn (`setImmediate`, ~7 µs here): what user code sends when a
-       * promise of this turn resolves (the next IQ after an answer) takes it
-       * along. Measured (BoB fetches through Prosody): with every flush at
-       * the end of the turn, SM on made 2.2 writes per fetch, but 32 fetches
-       * in flight without SM ran 15–25 % slower than with microtask flushes;
-       * with every flush a microtask, SM on made 3.2 writes per fetch (the
-       * `<a/>` answering the `<r/>` that came with an IQ result went alone,
-       * before the next IQ). `setTimeout(0)` takes 2–4 ms here.
-       */
-      const schedule = (urgent: boolean) => {
-        if (writing || pauseForTls || soon) return;
-        if (urgent) {
-          soon = true;
-          queueMicrotask(() => {
-            soon = false;
-            run();
-          });
-        } else if (!late) {
-          late = true;
-          setImmediate(() => {
-            late = false;
-            run();
-          });
-        }
-      };
       const write = (text: string, urgent = true) => {
-        enqueue(text);
-        schedule(urgent);
+        outbox.push(text);
+        outbox.schedule(urgent);
       };
 
       const dial = async (d: Dial) => {
@@ -419,7 +324,7 @@ export function socketTransport(
         secure = true;
         pauseForTls = false;
         report({ type: "transport.tlsUpgraded" });
-        schedule(true);
+        outbox.schedule(true);
         readLoop();
       };
 
@@ -433,8 +338,8 @@ export function socketTransport(
           case "transport.send":
             // one text per element, so a partial write names what it
             // missed; all of them go out in one write
-            for (const el of cmd.elements) enqueue(el.toString(), el);
-            schedule(!cmd.elements.every(isAck));
+            for (const el of cmd.elements) outbox.push(el.toString(), el);
+            outbox.schedule(!cmd.elements.every(isAck));
             break;
           case "transport.starttls":
             upgrade();
