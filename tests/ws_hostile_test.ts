@@ -601,6 +601,56 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "ws: XEP-0198 hostile server: 2000 <a/> in a row get a few pongs, not 2000; <a/> sent in one turn leave as the latest one",
+  T,
+  async () => {
+    const got: ClientFrame[] = [];
+    const flood = new Uint8Array(
+      Array.from(
+        { length: 2000 },
+        (_, i) => [...frame(1, `<a xmlns='urn:xmpp:sm:3' h='${i}'/>`)],
+      ).flat(),
+    );
+    let sent!: () => void;
+    const flooded = new Promise<void>((r) => sent = r);
+    const s = server(opened(async (p) => {
+      await p.write(flood);
+      sent();
+      // read what the client writes until it has been quiet for a while
+      while (true) {
+        const next = await Promise.race([
+          p.frame(),
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)),
+        ]);
+        if (next === undefined) break;
+        got.push(next);
+      }
+      p.conn.close();
+    }));
+    const h = start(s.url);
+    try {
+      await until(h, "transport.connected");
+      await flooded;
+      const acks = [1, 2, 3].map((n) =>
+        xml("a", { xmlns: "urn:xmpp:sm:3", h: String(n) })
+      );
+      h.child.send({ type: "transport.send", elements: acks });
+      await until(h, "transport.closed");
+      const pongs = got.filter((f) => f.opcode === 10).length;
+      assert(pongs >= 1 && pongs <= 10, `${pongs} pongs`);
+      const texts = got.filter((f) => f.opcode === 1).map((f) =>
+        new TextDecoder().decode(f.payload)
+      );
+      assertEquals(texts.length, 1, texts.join());
+      assertMatch(texts[0], /h=.3./);
+    } finally {
+      h.stop();
+      s.close();
+    }
+  },
+);
+
 Deno.test("ws: stopped during the handshake, its timer is cleared and the socket closed", async () => {
   // Deno's sanitizer does not report timers: watch the handshake timer
   const realSet = globalThis.setTimeout, realClear = globalThis.clearTimeout;

@@ -14,7 +14,9 @@
  *
  * Writes: every frame is header and payload in one array; the frames queued
  * in one turn (a `transport.send` of several elements, or whatever arrives
- * while a write is in flight) go out in one write. The stanzas not wholly
+ * while a write is in flight) go out in one write, with the TCP transport's
+ * rules (`./outbox.ts`: a lone `<a/>` or pong waits for the end of the turn,
+ * only the latest `<a/>` of a write goes). The stanzas not wholly
  * written when the socket dies come back in `transport.closed` (`unsent`).
  * After an XEP-0198 `<a/>` it writes an unsolicited empty pong (RFC 6455
  * §5.5.3): the same job as the TCP transport's whitespace, carrying the TCP
@@ -32,6 +34,7 @@
  * @module
  */
 import { concatBytes } from "../../src/_util.ts";
+import { isAck, Outbox } from "./outbox.ts";
 import { type Element, fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { openingTagOf } from "../../src/xml_stream/head.ts";
@@ -147,32 +150,29 @@ function run(
   let ended = false;
   let open = false;
   let closeSent = false;
-  /** Frames waiting for the next write, and the stanzas among them. */
-  let pending: Uint8Array[] = [];
-  let pendingStanzas: { el: Element; at: number }[] = [];
-  /** The write in progress: its frames, stanzas and bytes written. */
-  let flight: {
-    frames: Uint8Array[];
-    stanzas: { el: Element; at: number }[];
-    off: number;
-  } = { frames: [], stanzas: [], off: 0 };
-  let writing = false;
+  /** Frames waiting for the next write, and the write in flight. */
+  const outbox = new Outbox<Uint8Array>({
+    join: concatBytes,
+    size: (frame) => frame.length,
+    ready: () => conn !== undefined && open && !stopped && !ended,
+    write: (data) => conn!.write(data),
+    failed: (err) => {
+      if (!stopped) {
+        fail(
+          new ConnectionError(`Cannot write: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
+      }
+    },
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const unsentStanzas = () => {
-    const ends: number[] = [];
-    let total = 0;
-    for (const f of flight.frames) ends.push(total += f.length);
-    return [
-      ...flight.stanzas.filter((s) => ends[s.at] > flight.off).map((s) => s.el),
-      ...pendingStanzas.map((s) => s.el),
-    ];
-  };
   const report = (event: TransportEvent) => {
     if (stopped || ended) return;
     if (event.type === "transport.closed") {
       ended = true;
-      const unsent = unsentStanzas();
+      const unsent = outbox.unsent();
       if (unsent.length) event = { ...event, unsent };
     }
     sendBack(event);
@@ -191,7 +191,7 @@ function run(
    * not when one was sent or a write is in flight).
    */
   const sendClose = (code: number): Promise<unknown> => {
-    if (!open || closeSent || writing || !conn) return Promise.resolve();
+    if (!open || closeSent || outbox.writing || !conn) return Promise.resolve();
     closeSent = true;
     return conn.write(closeFrame(code)).catch(() => {});
   };
@@ -212,9 +212,12 @@ function run(
       }
       const event = classify(element);
       report(event);
-      // see the module doc: the pong carries the ACK of the <a/> at once
-      if (event.type === "sm.a" && pongAfterAck) {
-        queue(encodeFrame(Opcode.PONG, EMPTY));
+      // see the module doc: the pong carries the ACK of the <a/> at once;
+      // only when nothing is queued (what is carries it too), so a server
+      // flooding <a/> while it reads nothing grows no queue
+      if (event.type === "sm.a" && pongAfterAck && outbox.empty) {
+        outbox.push(encodeFrame(Opcode.PONG, EMPTY));
+        outbox.schedule(false);
       }
     },
     onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
@@ -255,46 +258,9 @@ function run(
       }),
   }, maxBytes);
 
-  const flush = async () => {
-    if (writing || !conn || !open) return;
-    writing = true;
-    try {
-      // nothing after transport.closed: what is left was reported unsent
-      while (pending.length && !stopped && !ended) {
-        const data = concatBytes(pending);
-        flight = { frames: pending, stanzas: pendingStanzas, off: 0 };
-        pending = [];
-        pendingStanzas = [];
-        while (flight.off < data.length) {
-          flight.off += await conn.write(data.subarray(flight.off));
-        }
-        flight = { frames: [], stanzas: [], off: 0 };
-      }
-    } catch (err) {
-      if (!stopped) {
-        fail(
-          new ConnectionError(`Cannot write: ${(err as Error).message}`, {
-            cause: err,
-          }),
-        );
-      }
-    } finally {
-      writing = false;
-    }
-  };
-  /** Flush once the current turn is done, so its frames share a write. */
-  let scheduled = false;
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    queueMicrotask(() => {
-      scheduled = false;
-      flush();
-    });
-  };
   const queue = (frame: Uint8Array) => {
-    pending.push(frame);
-    schedule();
+    outbox.push(frame);
+    outbox.schedule(true);
   };
   const text = (s: string) => encodeFrame(Opcode.TEXT, encoder.encode(s));
 
@@ -408,7 +374,7 @@ function run(
       if (stopped || ended) return;
       open = true;
       report({ type: "transport.connected", secure, canStartTls: false });
-      flush();
+      outbox.flush();
       readLoop(rest.slice());
     } catch (err) {
       clearTimeout(timer);
@@ -435,14 +401,8 @@ function run(
         break;
       case "transport.send":
         // one frame per element, all of them in one write
-        for (const el of cmd.elements) {
-          const frame = text(serialize(el));
-          if (STANZAS.has(el.name)) {
-            pendingStanzas.push({ el, at: pending.length });
-          }
-          pending.push(frame);
-        }
-        schedule();
+        for (const el of cmd.elements) outbox.push(text(serialize(el)), el);
+        outbox.schedule(!cmd.elements.every(isAck));
         break;
       case "transport.close":
         queue(text(`<close xmlns='${NS_FRAMING}'/>`));
