@@ -6,27 +6,16 @@
  * @module
  */
 import type { TransportLogic } from "./protocol.ts";
-import { type Element, fromCallback } from "../../src/deps.ts";
+import { fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, StreamError } from "../../src/errors.ts";
-import { classify } from "../../src/stanza.ts";
+import { CLOSE_TEXT, framedEvent, framedText, openText } from "./framing.ts";
 import { redactText } from "../../src/redact.ts";
-import {
-  NS_FRAMING,
-  type TransportCommand,
-  type TransportEvent,
-  type TransportInput,
+import type {
+  TransportCommand,
+  TransportEvent,
+  TransportInput,
 } from "./protocol.ts";
-
-const STANZAS = new Set(["iq", "message", "presence"]);
-
-function serialize(el: Element): string {
-  // Framed stanzas carry their namespace themselves (RFC 7395 §3.3.3).
-  if (STANZAS.has(el.name) && el.attrs.xmlns === undefined) {
-    el.attrs.xmlns = "jabber:client";
-  }
-  return el.toString();
-}
 
 /**
  * Opens the socket of a WebSocket transport (subprotocol `protocol`),
@@ -97,15 +86,7 @@ function run(
   };
   const parser = new XmlStream({
     onElement: (element) => {
-      if (element.attrs.xmlns === NS_FRAMING) {
-        if (element.name === "open") {
-          return report({ type: "transport.streamStart", header: element });
-        }
-        if (element.name === "close") {
-          return report({ type: "transport.streamEnd" });
-        }
-      }
-      report(classify(element));
+      report(framedEvent(element));
     },
     onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
     onError: (error) => report({ type: "transport.xmlError", error }),
@@ -191,14 +172,14 @@ function run(
       case "transport.open":
         parser.reset();
         ws.send(
-          `<open xmlns='${NS_FRAMING}' to='${input.domain}' version='1.0' xml:lang='en'/>`,
+          openText(input.domain),
         );
         break;
       case "transport.send":
-        for (const el of cmd.elements) ws.send(serialize(el));
+        for (const el of cmd.elements) ws.send(framedText(el));
         break;
       case "transport.close":
-        ws.send(`<close xmlns='${NS_FRAMING}'/>`);
+        ws.send(CLOSE_TEXT);
         break;
       case "transport.starttls":
         report({

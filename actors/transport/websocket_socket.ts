@@ -35,11 +35,11 @@
  */
 import { concatBytes } from "../../src/_util.ts";
 import { isAck, Outbox } from "./outbox.ts";
-import { type Element, fromCallback } from "../../src/deps.ts";
+import { fromCallback } from "../../src/deps.ts";
 import { XmlStream } from "../../src/xml_stream.ts";
 import { openingTagOf } from "../../src/xml_stream/head.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
-import { classify } from "../../src/stanza.ts";
+import { CLOSE_TEXT, framedEvent, framedText, openText } from "./framing.ts";
 import { redactText } from "../../src/redact.ts";
 import {
   encodeFrame,
@@ -52,16 +52,14 @@ import {
   handshakeRequest,
   newKey,
 } from "../../src/ws_handshake.ts";
-import {
-  NS_FRAMING,
-  type TransportCommand,
-  type TransportEvent,
-  type TransportInput,
-  type TransportLogic,
+import type {
+  TransportCommand,
+  TransportEvent,
+  TransportInput,
+  TransportLogic,
 } from "./protocol.ts";
 
 const encoder = new TextEncoder();
-const STANZAS = new Set(["iq", "message", "presence"]);
 const EMPTY = new Uint8Array(0);
 
 /** Options of {@linkcode makeSocketWebsocketTransport}. */
@@ -126,14 +124,6 @@ export function makeSocketWebsocketTransport(
  */
 export const socketWebsocketTransport: TransportLogic =
   makeSocketWebsocketTransport();
-
-function serialize(el: Element): string {
-  // Framed stanzas carry their namespace themselves (RFC 7395 §3.3.3).
-  if (STANZAS.has(el.name) && el.attrs.xmlns === undefined) {
-    el.attrs.xmlns = "jabber:client";
-  }
-  return el.toString();
-}
 
 function run(
   { handshakeTimeout, pongAfterAck }: Required<SocketWebsocketOptions>,
@@ -202,15 +192,7 @@ function run(
 
   const parser = new XmlStream({
     onElement: (element) => {
-      if (element.attrs.xmlns === NS_FRAMING) {
-        if (element.name === "open") {
-          return report({ type: "transport.streamStart", header: element });
-        }
-        if (element.name === "close") {
-          return report({ type: "transport.streamEnd" });
-        }
-      }
-      const event = classify(element);
+      const event = framedEvent(element);
       report(event);
       // see the module doc: the pong carries the ACK of the <a/> at once;
       // only when nothing is queued (what is carries it too), so a server
@@ -395,17 +377,17 @@ function run(
         parser.reset();
         queue(
           text(
-            `<open xmlns='${NS_FRAMING}' to='${input.domain}' version='1.0' xml:lang='en'/>`,
+            openText(input.domain),
           ),
         );
         break;
       case "transport.send":
         // one frame per element, all of them in one write
-        for (const el of cmd.elements) outbox.push(text(serialize(el)), el);
+        for (const el of cmd.elements) outbox.push(text(framedText(el)), el);
         outbox.schedule(!cmd.elements.every(isAck));
         break;
       case "transport.close":
-        queue(text(`<close xmlns='${NS_FRAMING}'/>`));
+        queue(text(CLOSE_TEXT));
         break;
       case "transport.starttls":
         fail(new ConnectionError("Cannot start TLS over WebSocket"));
