@@ -10,7 +10,7 @@ import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { assertRejects } from "./_helpers.ts";
 import { fakeLogin, startFakeServer } from "./_helpers.ts";
 import { createActor, sendTo, setup } from "../src/deps.ts";
-import type { AnyActorRef, InspectionEvent } from "../src/deps.ts";
+import type { AnyActorRef } from "../src/deps.ts";
 import {
   ApiError,
   ClientStoppedError,
@@ -27,31 +27,7 @@ import type {
   ApiRunEvent,
 } from "../internals.ts";
 import { kvPlugin } from "./support/kv_plugin.ts";
-
-interface Seen {
-  type: string;
-  to: string;
-  from: string | undefined;
-}
-
-/** Records the `@xstate.event`s of a client's actor system. */
-function recorder() {
-  const events: Seen[] = [];
-  let on = false;
-  return {
-    events,
-    start: () => void (on = true),
-    stop: () => void (on = false),
-    inspect(e: InspectionEvent) {
-      if (!on || e.type !== "@xstate.event") return;
-      events.push({
-        type: e.event.type,
-        to: (e.actorRef as AnyActorRef).id,
-        from: (e.sourceRef as AnyActorRef | undefined)?.id,
-      });
-    },
-  };
-}
+import { recorder, type Seen } from "./support/recorder.ts";
 
 /** The events that have no source actor, but for the facade's entries. */
 function sourceless(events: Seen[], entries: string[]): Seen[] {

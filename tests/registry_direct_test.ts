@@ -12,7 +12,6 @@
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { assertRejects } from "./_helpers.ts";
 import { createActor } from "../src/deps.ts";
-import type { AnyActorRef, InspectionEvent } from "../src/deps.ts";
 import {
   ClientStoppedError,
   createClient,
@@ -21,30 +20,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { kvPlugin } from "./support/kv_plugin.ts";
-
-interface Seen {
-  type: string;
-  to: string;
-  from: string | undefined;
-}
-
-function recorder() {
-  const events: Seen[] = [];
-  let on = false;
-  return {
-    events,
-    start: () => void (on = true),
-    stop: () => void (on = false),
-    inspect(e: InspectionEvent) {
-      if (!on || e.type !== "@xstate.event") return;
-      events.push({
-        type: e.event.type,
-        to: (e.actorRef as AnyActorRef).id,
-        from: (e.sourceRef as AnyActorRef | undefined)?.id,
-      });
-    },
-  };
-}
+import { recorder } from "./support/recorder.ts";
 
 const enc = new TextEncoder();
 
