@@ -10,7 +10,7 @@
  */
 import { type MachineGraph, machineGraph } from "../../src/diagram.ts";
 import { redactText } from "../../src/redact.ts";
-import { type InspectorFrame, snapshotOf } from "./frames.ts";
+import { chartOf, type InspectorFrame, snapshotOf } from "./frames.ts";
 
 /**
  * Bounds on the frames of external sources (`@statelyai/inspect` senders on
@@ -299,7 +299,11 @@ export class Ingest {
         const graph = definition !== undefined
           ? this.#graphOfJson(definition)
           : undefined;
-        if (graph) f.graph = graph;
+        if (graph) {
+          f.graph = graph;
+          const layout = chartOf(graph);
+          if (layout) f.layout = layout;
+        }
         this.#host.broadcast(f);
         break;
       }
