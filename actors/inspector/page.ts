@@ -66,9 +66,8 @@ export const PAGE_HTML: string = `<!doctype html>
       <label><input type="checkbox" value="api"> api.*</label>
     </div>
     <div id="seq-scroll">
-      <div id="lifelines"></div>
       <svg width="0" height="0" style="position:absolute"><defs><marker id="seq-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1e40af"/></marker></defs></svg>
-      <table id="seq"><tbody></tbody></table>
+      <table id="seq"><thead><tr><th>time</th><th>event</th><th id="lifelines"></th></tr></thead><tbody></tbody></table>
     </div>
     <div id="detail" hidden><div class="dbar"><strong>Payload</strong> <button id="detail-close" type="button">×</button></div><div id="detail-body"></div></div>
   </section>
@@ -113,7 +112,8 @@ h2 { font-size: 1em; margin: .2em 0 .5em; color: #4a5163; }
 .chart.selected { border-color: #3b82f6; box-shadow: 0 0 0 2px #bfdbfe; }
 .chart > h3 { margin: 0 0 .3em; font-size: 1em; }
 .chart > h3 .ident { color: #6d28d9; font-weight: normal; }
-svg.statechart { font: 11px system-ui, sans-serif; }
+svg.statechart { font: 11px system-ui, sans-serif; max-width: 100%; height: auto; cursor: zoom-in; }
+.chart.full svg.statechart { max-width: none; cursor: zoom-out; }
 svg.statechart .st > rect { fill: #fff; stroke: #94a3b8; }
 svg.statechart .st.compound > rect { fill: #f8fafc; }
 svg.statechart .st.region > rect { stroke-dasharray: 5 3; }
@@ -140,7 +140,8 @@ svg.statechart .legend rect { fill: #fffbeb; stroke: #d97706; }
 .filters input { flex: 1; }
 #folds { font-size: 11px; color: #555; margin-bottom: .3em; }
 #seq-scroll { max-height: calc(100vh - 22em); overflow: auto; }
-#lifelines { position: sticky; top: 0; background: #fff; padding-left: 7.5em; z-index: 1; }
+#seq thead th { position: sticky; top: 0; background: #fff; z-index: 1; text-align: left; vertical-align: bottom; font-size: 11px; color: #666; padding: 0 4px; }
+#seq th#lifelines { padding: 0; }
 #lifelines .life { font-weight: 600; font-size: 11px; } #lifelines .ident { fill: #6d28d9; font-size: 10px; } #lifelines .outside { fill: #999; }
 #seq { border-collapse: collapse; font-size: 12px; }
 #seq td { padding: 0 4px; vertical-align: middle; white-space: nowrap; }
@@ -149,7 +150,7 @@ svg.statechart .legend rect { fill: #fffbeb; stroke: #d97706; }
 #seq td.arrow { padding: 0; } #seq td.arrow svg { display: block; }
 #seq .lifeline { stroke: #d1d5db; stroke-dasharray: 2 2; }
 #seq .msg { stroke: #1e40af; fill: none; } #seq .msg.outside { stroke: #9ca3af; }
-#seq td.type { font-family: ui-monospace, monospace; color: #1e40af; }
+#seq td.type { font-family: ui-monospace, monospace; color: #1e40af; width: 14em; max-width: 14em; overflow: hidden; text-overflow: ellipsis; }
 #seq tr.folded td.type { color: #6b7280; font-style: italic; }
 #detail { border-top: 2px solid #d8dbe2; margin-top: .4em; max-height: 16em; overflow: auto; }
 #detail .dbar { display: flex; justify-content: space-between; }

@@ -24,7 +24,7 @@ export const MAIN_JS: string = String.raw`
   var lastLog = null;         // the last stopped recording
   var paused = false, pendingAck = false, dirty = false, ws = null, dropped = 0;
   var selected = null, scrollTo = null, detail = null, detailKey = null;
-  var names = new Map();
+  var names = new Map(), full = new Set(); // charts shown at full size
 
   function actorFrameOf(a) {
     return { type: "@xstate.actor", sessionId: a.sessionId, rootId: a.rootId, parentId: a.parentId,
@@ -171,7 +171,10 @@ export const MAIN_JS: string = String.raw`
     m.actors.forEach(function (a) {
       if (!a.graph) return;
       if (client && rootOf(m, a.sessionId) !== client) return;
-      var c = el("div", "chart" + (selected === a.sessionId ? " selected" : ""));
+      var c = el("div", "chart" + (selected === a.sessionId ? " selected" : "") + (full.has(a.sessionId) ? " full" : ""));
+      c.onclick = function (e) {
+        if (e.target.closest && e.target.closest("svg")) { if (full.has(a.sessionId)) full.delete(a.sessionId); else full.add(a.sessionId); dirty = true; }
+      };
       c.dataset.actor = a.name; c.dataset.session = a.sessionId;
       var h = el("h3", "", roleOf(a.name) + " ");
       var ident = identityOf(m, a.sessionId);
@@ -235,7 +238,7 @@ export const MAIN_JS: string = String.raw`
     var box = $("migration"), shown = false;
     box.textContent = "";
     m.actors.forEach(function (a) {
-      if (shown || a.value !== "migrating") return;
+      if (shown || !activePaths(a.value, "", new Set()).has("migrating")) return;
       var stores = [];
       m.actors.forEach(function (s) { if (s.parentId === a.sessionId && roleOf(s.name) === "storage") stores.push(s); });
       if (stores.length < 1) return;
@@ -270,9 +273,10 @@ export const MAIN_JS: string = String.raw`
 
   // ---- time travel ---------------------------------------------------------
   function seek(pos) {
-    var m = emptyModel();
     pos = Math.max(0, Math.min(pos, replay.frames.length));
-    for (var i = 0; i < pos; i++) apply(m, replay.frames[i]);
+    // One step on needs one frame more; anything else is rebuilt.
+    var m = pos === replay.pos + 1 && view !== live ? view : emptyModel();
+    for (var i = m === view ? replay.pos : 0; i < pos; i++) apply(m, replay.frames[i]);
     replay.pos = pos; view = m;
     $("slider").max = String(replay.frames.length); $("slider").value = String(pos);
     $("position").textContent = pos + " / " + replay.frames.length;
@@ -284,7 +288,7 @@ export const MAIN_JS: string = String.raw`
   function pause() {
     paused = true; $("pause").textContent = "Resume";
     if (!replay) {
-      replay = { frames: log.slice(), pos: log.length, file: false };
+      replay = { frames: log.slice(), pos: -1, file: false };
       $("replay").hidden = false; $("mode").textContent = "paused";
       seek(log.length);
     }
@@ -336,7 +340,7 @@ export const MAIN_JS: string = String.raw`
           line = line.trim(); if (!line) return;
           try { var f = JSON.parse(line); if (f && typeof f.type === "string") frames.push(f); } catch (_) {}
         });
-        replay = { frames: frames, pos: frames.length, file: true };
+        replay = { frames: frames, pos: -1, file: true };
         $("replay").hidden = false; $("live").hidden = false; $("mode").textContent = "replay";
         seek(frames.length);
       });

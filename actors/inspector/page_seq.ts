@@ -12,7 +12,7 @@
 
 /** Sequence functions of the page script: `drawSequence(model)`. */
 export const SEQ_JS: string = String.raw`
-  var COL = 84, MAX_COLS = 12;
+  var COL = 74, MAX_COLS = 12;
   function clock(ms) {
     var d = new Date(Number(ms)), p = function (n, w) { return String(n).padStart(w || 2, "0"); };
     return p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) + "." + p(d.getMilliseconds(), 3);
@@ -86,8 +86,10 @@ export const SEQ_JS: string = String.raw`
       var a = col(f.sourceId), b = col(f.sessionId), xa = a * COL + COL / 2, xb = b * COL + COL / 2;
       if (a === b) s.appendChild(sv("path", { d: "M" + xa + ",4 h14 v9 h-12", "class": "msg", "marker-end": "url(#seq-arrow)" }));
       else s.appendChild(sv("line", { x1: xa, y1: 9, x2: xb + (xb > xa ? -3 : 3), y2: 9, "class": "msg" + (f.sourceId ? "" : " outside"), "marker-end": "url(#seq-arrow)" }));
+      var ty = el("td", "type", r.family ? r.family + ".* ×" + r.frames.length : t);
+      ty.title = from + " → " + to;
+      tr.appendChild(ty);
       cell.appendChild(s); tr.appendChild(cell);
-      tr.appendChild(el("td", "type", r.family ? r.family + ".* ×" + r.frames.length : t));
       tr.onclick = function () { detail = r.frames; detailKey = f.seq; dirty = true; };
       if (detailKey === f.seq) tr.className += " selected";
       body.appendChild(tr);
