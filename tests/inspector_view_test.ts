@@ -44,14 +44,17 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
       const count = (sel: string): Promise<number> =>
-        page.evaluate(`document.querySelectorAll(${JSON.stringify(sel)}).length`);
+        page.evaluate(
+          `document.querySelectorAll(${JSON.stringify(sel)}).length`,
+        );
       await page.goto(inspector.url);
       await page.waitForSelector("#conn.up");
       await Promise.all([alice.start(), bob.start()]);
-      const chart = (jid: string) =>
-        `.chart[data-actor="connection:${jid}"]`;
+      const chart = (jid: string) => `.chart[data-actor="connection:${jid}"]`;
       await page.waitForSelector(
-        `${chart("alice@localhost/view")} .st.active[data-path="session.online"]`,
+        `${
+          chart("alice@localhost/view")
+        } .st.active[data-path="session.online"]`,
       );
       await page.waitForSelector(
         `${chart("bob@localhost/view")} .st.active[data-path="session.online"]`,
