@@ -33,12 +33,6 @@ export {
   toPromise,
 } from "npm:xstate@^5.33.0";
 export { Element, Parser, xml, XMLError } from "npm:@xmpp/xml@^0.14.0";
-// Statechart layout (inspector page and `deno task viz`); kept out of the
-// browser entry point, which does not import src/diagram/layout.ts.
-export {
-  Graph as DagreGraph,
-  layout as dagreLayout,
-} from "npm:@dagrejs/dagre@^3.1.4";
 export { parse as parseXmppJid } from "npm:@xmpp/jid@^0.14.0";
 export { default as xmppId } from "npm:@xmpp/id@^0.14.0";
 export {
