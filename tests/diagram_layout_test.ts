@@ -7,10 +7,16 @@ import {
   overTitle,
 } from "../src/diagram/layout.ts";
 import { toSvg } from "../src/diagram/svg.ts";
-import { createMachine } from "../src/deps.ts";
+import { createActor, createMachine } from "../src/deps.ts";
 import type { AnyStateMachine } from "../src/types.ts";
 import { MACHINES } from "../examples/viz.ts";
-import { chartOf, MAX_LAID_OUT } from "../actors/inspector/frames.ts";
+import {
+  chartOf,
+  type InspectorFrame,
+  MAX_LAID_OUT,
+  type PageMessage,
+} from "../actors/inspector/frames.ts";
+import { Collector } from "../actors/inspector/collector.ts";
 
 const nested = createMachine({
   id: "player",
@@ -180,4 +186,39 @@ Deno.test("chartOf(): a graph over the bounds is not laid out (a /source sender 
   const small = machineGraph(nested);
   assert(chartOf(small) !== undefined);
   assertStrictEquals(chartOf(small), chartOf(small));
+});
+
+Deno.test("Collector: machines of this process are laid out for the page; a /source sender's definition is not", async () => {
+  const collector = new Collector({});
+  const frames: InspectorFrame[] = [];
+  const sink = {
+    send(m: string) {
+      const msg = JSON.parse(m) as PageMessage;
+      frames.push(...(msg.kind === "init" ? msg.actors : msg.frames));
+      queueMicrotask(() => collector.ack(sink));
+    },
+  };
+  const detach = collector.attach(sink);
+  const actor = createActor(nested, { inspect: collector.inspect }).start();
+  collector.ingest(
+    "s1",
+    JSON.stringify({
+      type: "@xstate.actor",
+      sessionId: "r:1",
+      name: "remote",
+      definition: JSON.stringify(nested.config),
+      snapshot: { status: "active" },
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  const own = frames.find((f) =>
+    f.type === "@xstate.actor" && f.sessionId === actor.sessionId
+  );
+  const remote = frames.find((f) =>
+    f.type === "@xstate.actor" && f.name === "remote"
+  );
+  assert(own?.graph && own.layout, "own machine laid out");
+  assert(remote?.graph && !remote.layout, "remote machine not laid out");
+  actor.stop();
+  detach();
 });

@@ -58,14 +58,21 @@ export interface InspectorFrame {
 }
 
 const layouts = new WeakMap<MachineGraph, ChartLayout | null>();
-/** Machines bigger than this are drawn as nested lists, not laid out. */
-export const MAX_LAID_OUT = { states: 200, transitions: 1000 };
+/**
+ * Machines bigger than this are drawn as nested boxes, not laid out.
+ * Layout time grows fast with the arrows: measured here, dagre alone takes
+ * ~0.75 s for 30 states with 90 random transitions (the project's
+ * connection machine, 16 states and 70 transitions, ~50–150 ms).
+ */
+export const MAX_LAID_OUT = { states: 60, transitions: 300 };
 
 /**
  * The layout of a machine graph for the page, computed once per graph
- * object; none for a graph over {@linkcode MAX_LAID_OUT} (a `/source`
- * sender cannot make the inspector spend long on one) or one the layout
- * library cannot place.
+ * object (on the first page that opens, never with no page open); none
+ * for a graph over {@linkcode MAX_LAID_OUT} or one the layout library
+ * cannot place. Only machines of this process are laid out: a graph a
+ * `/source` sender defined is not (it could cost seconds of this
+ * process's time), the page draws it as nested boxes.
  *
  * @param graph A graph from `machineGraph()`.
  * @returns Its layout, or `undefined`.

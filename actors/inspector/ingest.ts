@@ -10,7 +10,7 @@
  */
 import { type MachineGraph, machineGraph } from "../../src/diagram.ts";
 import { redactText } from "../../src/redact.ts";
-import { chartOf, type InspectorFrame, snapshotOf } from "./frames.ts";
+import { type InspectorFrame, snapshotOf } from "./frames.ts";
 
 /**
  * Bounds on the frames of external sources (`@statelyai/inspect` senders on
@@ -299,11 +299,10 @@ export class Ingest {
         const graph = definition !== undefined
           ? this.#graphOfJson(definition)
           : undefined;
-        if (graph) {
-          f.graph = graph;
-          const layout = chartOf(graph);
-          if (layout) f.layout = layout;
-        }
+        // No layout (see `chartOf`): the page draws a /source machine as
+        // nested boxes; laying out what another process sends could take
+        // seconds of this process's time.
+        if (graph) f.graph = graph;
         this.#host.broadcast(f);
         break;
       }

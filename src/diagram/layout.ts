@@ -156,7 +156,7 @@ export function layoutChart(
   // An arrow whose extension into a nested box would cross a title or an
   // internal list is listed in its source state instead ("→ target").
   const demoted = new Set<string>();
-  for (let pass = 0; pass < 4; pass++) {
+  for (let pass = 0; pass < 2; pass++) {
     const chart = layoutOnce(g, demoted);
     const crossing = chart.edges.filter((e) => overTitle(e, chart.boxes));
     if (crossing.length === 0) return chart;
