@@ -210,15 +210,17 @@ Deno.test("Collector: machines of this process are laid out for the page; a /sou
       snapshot: { status: "active" },
     }),
   );
-  await new Promise((r) => setTimeout(r, 20));
-  const own = frames.find((f) =>
-    f.type === "@xstate.actor" && f.sessionId === actor.sessionId
-  );
-  const remote = frames.find((f) =>
-    f.type === "@xstate.actor" && f.name === "remote"
-  );
-  assert(own?.graph && own.layout, "own machine laid out");
-  assert(remote?.graph && !remote.layout, "remote machine not laid out");
+  const own = () =>
+    frames.find((f) =>
+      f.type === "@xstate.actor" && f.sessionId === actor.sessionId
+    );
+  const remote = () =>
+    frames.find((f) => f.type === "@xstate.actor" && f.name === "remote");
+  for (let i = 0; i < 200 && !(own() && remote()); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert(own()?.graph && own()?.layout, "own machine laid out");
+  assert(remote()?.graph && !remote()?.layout, "remote machine not laid out");
   actor.stop();
   detach();
 });
