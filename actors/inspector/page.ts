@@ -97,7 +97,7 @@ header button, header .file { font: inherit; }
 #migration .store { border: 1px solid #7c3aed; border-radius: 5px; padding: 2px 8px; background: #fff; }
 #migration .bar { width: 16em; height: 10px; background: #ddd6fe; border-radius: 5px; overflow: hidden; }
 #migration .bar > div { height: 100%; background: #7c3aed; }
-main { display: grid; grid-template-columns: 17em 1fr 34em; gap: .6em; padding: .6em; height: calc(100vh - 3.2em); }
+main { display: grid; grid-template-columns: 15em 1fr minmax(34em, 42%); gap: .6em; padding: .6em; height: calc(100vh - 3.2em); }
 section { background: #fff; border: 1px solid #d8dbe2; border-radius: 6px; padding: .4em .6em; overflow: auto; }
 h2 { font-size: 1em; margin: .2em 0 .5em; color: #4a5163; }
 #tree, #tree ul { list-style: none; padding-left: 1em; margin: 0; }
@@ -150,7 +150,7 @@ svg.statechart .legend rect { fill: #fffbeb; stroke: #d97706; }
 #seq td.arrow { padding: 0; } #seq td.arrow svg { display: block; }
 #seq .lifeline { stroke: #d1d5db; stroke-dasharray: 2 2; }
 #seq .msg { stroke: #1e40af; fill: none; } #seq .msg.outside { stroke: #9ca3af; }
-#seq td.type { font-family: ui-monospace, monospace; color: #1e40af; width: 14em; max-width: 14em; overflow: hidden; text-overflow: ellipsis; }
+#seq td.type { font-family: ui-monospace, monospace; color: #1e40af; width: 12em; max-width: 12em; overflow: hidden; text-overflow: ellipsis; }
 #seq tr.folded td.type { color: #6b7280; font-style: italic; }
 #detail { border-top: 2px solid #d8dbe2; margin-top: .4em; max-height: 16em; overflow: auto; }
 #detail .dbar { display: flex; justify-content: space-between; }

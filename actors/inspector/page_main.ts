@@ -24,7 +24,7 @@ export const MAIN_JS: string = String.raw`
   var lastLog = null;         // the last stopped recording
   var paused = false, pendingAck = false, dirty = false, ws = null, dropped = 0;
   var selected = null, scrollTo = null, detail = null, detailKey = null;
-  var names = new Map(), full = new Set(); // charts shown at full size
+  var names = new Map(), full = new Set(); // names of actors seen; charts at full size
 
   function actorFrameOf(a) {
     return { type: "@xstate.actor", sessionId: a.sessionId, rootId: a.rootId, parentId: a.parentId,
@@ -45,6 +45,7 @@ export const MAIN_JS: string = String.raw`
     if (!f || typeof f.type !== "string") return;
     if (f.type === "@xstate.actor") {
       var s = f.snapshot || {};
+      if (f.name) names.set(f.sessionId, f.name); // kept after it stops
       if (s.status && s.status !== "active") { m.actors.delete(f.sessionId); return; }
       m.actors.set(f.sessionId, { sessionId: f.sessionId, rootId: f.rootId, parentId: f.parentId,
         name: f.name || f.sessionId, graph: f.graph, layout: f.layout, status: s.status || "active", value: s.value, at: f.createdAt });
@@ -77,8 +78,9 @@ export const MAIN_JS: string = String.raw`
   // ---- identity ----------------------------------------------------------
   // Actor names are "<role>:<identity>" (client:alice@example.org/res,
   // connection:…, storage:file:/var/lib/bob) or a bare role (router, sm).
-  function roleOf(name) { var i = name.indexOf(":"); return i < 0 ? name : name.slice(0, i); }
-  function identOfName(name) { var i = name.indexOf(":"); return i < 0 ? "" : name.slice(i + 1); }
+  // (XState's own session ids, "x:12", are names of no role.)
+  function roleOf(name) { var i = name.indexOf(":"); return i < 0 || /^x:\d+$/.test(name) ? name : name.slice(0, i); }
+  function identOfName(name) { var i = name.indexOf(":"); return i < 0 || /^x:\d+$/.test(name) ? "" : name.slice(i + 1); }
   function rootOf(m, id) {
     var seen = 0, a = m.actors.get(id);
     while (a && a.parentId && m.actors.has(a.parentId) && seen++ < 64) a = m.actors.get(a.parentId);

@@ -12,7 +12,7 @@
 
 /** Sequence functions of the page script: `drawSequence(model)`. */
 export const SEQ_JS: string = String.raw`
-  var COL = 74, MAX_COLS = 12;
+  var COL = 62, MAX_COLS = 12;
   function clock(ms) {
     var d = new Date(Number(ms)), p = function (n, w) { return String(n).padStart(w || 2, "0"); };
     return p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) + "." + p(d.getMilliseconds(), 3);
@@ -58,18 +58,23 @@ export const SEQ_JS: string = String.raw`
       }
       return colOf.get(k);
     };
-    rows.forEach(function (r) { r.frames.forEach(function (f) { col(f.sourceId); col(f.sessionId); }); });
+    // Busiest first, so the actors of the rows shown are in view.
+    var busy = new Map();
+    rows.forEach(function (r) { r.frames.forEach(function (f) {
+      [f.sourceId || "", f.sessionId].forEach(function (k) { busy.set(k, (busy.get(k) || 0) + 1); });
+    }); });
+    Array.from(busy.keys()).sort(function (a, b) { return busy.get(b) - busy.get(a); }).forEach(function (k) { col(k); });
     var width = Math.max(1, cols.length) * COL;
     var head = $("lifelines"); head.textContent = "";
     var hs = sv("svg", { width: width, height: 30 });
     cols.forEach(function (id, i) {
       var label = id === "…" ? "…" : id ? shortName(m, id) : "(outside)";
-      var tx = sv("text", { x: i * COL + COL / 2, y: 12, "text-anchor": "middle", "class": "life" + (id ? "" : " outside") }, label.length > 13 ? label.slice(0, 12) + "…" : label);
+      var tx = sv("text", { x: i * COL + COL / 2, y: 12, "text-anchor": "middle", "class": "life" + (id ? "" : " outside") }, label.length > 11 ? label.slice(0, 10) + "…" : label);
       var full = id ? labelOf(m, id) : "(outside: a sender XState does not name)";
       tx.appendChild(sv("title", {}, full));
       hs.appendChild(tx);
       var sub = id && id !== "…" ? identityOf(m, id) : "";
-      if (sub) hs.appendChild(sv("text", { x: i * COL + COL / 2, y: 25, "text-anchor": "middle", "class": "ident" }, sub.length > 14 ? sub.slice(0, 13) + "…" : sub));
+      if (sub) hs.appendChild(sv("text", { x: i * COL + COL / 2, y: 25, "text-anchor": "middle", "class": "ident" }, sub.length > 12 ? sub.slice(0, 11) + "…" : sub));
     });
     head.appendChild(hs);
     var body = $("seq").tBodies[0]; body.textContent = "";
