@@ -129,9 +129,43 @@ Deno.test({
       assertEquals(await count("#migration .store"), 2);
       assertEquals(await count("#migration .bar"), 1);
       assert(await count("#marks .mark") >= 1);
+      // The registry's step into `migrating` flashes on its chart.
+      assert(await count('.chart[data-actor="xep_0231.api"] .edge.taken') >= 1);
       await page.screenshot({ path: `${artifacts}/inspector-swap.png` });
       await page.click("#pause");
       await page.waitForSelector("#replay[hidden]", { state: "attached" });
+
+      // A hostile /source sender: markup in names, states and event types
+      // stays text (no element, no script), a bad frame breaks nothing.
+      const evil = "<img src=x onerror=window.pwned=1>";
+      const src = new WebSocket(inspector.sourceUrl);
+      await new Promise((r) => src.onopen = r);
+      src.send(JSON.stringify({
+        type: "@xstate.actor",
+        sessionId: "e:1",
+        name: evil,
+        definition: JSON.stringify({
+          id: evil,
+          initial: "a",
+          states: { a: { on: { [evil]: "b" } }, b: {} },
+        }),
+        snapshot: { status: "active", value: "a" },
+      }));
+      src.send(JSON.stringify({
+        type: "@xstate.event",
+        sessionId: "e:1",
+        event: { type: evil, data: evil },
+      }));
+      src.send("{not json");
+      src.send(JSON.stringify({ type: "@xstate.event", sessionId: 7 }));
+      await page.waitForSelector(`#seq tbody tr[data-type="${evil}"]`);
+      await page.click(`#seq tbody tr[data-type="${evil}"]`);
+      await page.waitForSelector("#detail:not([hidden]) pre.payload");
+      assertEquals(await count("img"), 0);
+      assertEquals(await page.evaluate("window.pwned"), undefined);
+      // Its chart (not laid out: another process's machine) as boxes.
+      await page.waitForSelector(`.chart .st.fallback`);
+      src.close();
       assertEquals(errors, []);
     } finally {
       await alice.stop();
