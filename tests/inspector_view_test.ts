@@ -97,6 +97,25 @@ Deno.test({
         state: "attached",
       });
       assert(await count("#lifelines svg text.life") >= 3);
+      // Local 24-hour times with milliseconds.
+      const times: string[] = await page.evaluate(
+        `[...document.querySelectorAll("#seq tbody td.t")].map((t) => t.textContent)`,
+      );
+      assert(times.length > 0);
+      for (const t of times) assert(/^\d{2}:\d{2}:\d{2}\.\d{3}$/.test(t), t);
+      // transport.* folded into rows of its own; unfolded on demand.
+      await page.waitForSelector(
+        '#seq tbody tr.folded[data-type="transport.*"]',
+        {
+          state: "attached",
+        },
+      );
+      await page.click('#folds input[value="transport"]');
+      await until(async () =>
+        await count('#seq tbody tr[data-type="transport.*"]') === 0 &&
+        await count('#seq tbody tr[data-type^="transport."]') > 0
+      );
+      await page.click('#folds input[value="transport"]');
 
       // Hot swap with a migration: a bind marker, and (travelling back) the
       // bar with both storages side by side.
