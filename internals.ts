@@ -157,9 +157,22 @@ export {
   type PageSink,
 } from "./actors/inspector/collector.ts";
 export {
+  chartOf,
   FRAME_VERSION,
   type FrameSnapshot,
   type InspectorFrame,
+  MAX_LAID_OUT,
   type PageMessage,
   preview,
 } from "./actors/inspector/frames.ts";
+export {
+  type ChartBox,
+  type ChartEdge,
+  type ChartInternal,
+  type ChartLayout,
+  headerOf,
+  internalText,
+  layoutChart,
+  overTitle,
+} from "./src/diagram/layout.ts";
+export { toSvg } from "./src/diagram/svg.ts";

@@ -9,9 +9,32 @@
  *   XMPP_SERVICE=xmpp://127.0.0.1:5222 XMPP_JID=alice@localhost \
  *   XMPP_PASSWORD=pw [XMPP_CA=ca.pem] npx -y deno@2 task demo
  *
+ * With `--inspect` (`deno task demo:inspect`) the live inspector watches it:
+ * the demo prints the page's URL, waits for a page to open (at most
+ * `INSPECT_WAIT` seconds, default 30), runs, and keeps the actors alive for
+ * the page until Ctrl-C (or `INSPECT_SECONDS` seconds).
+ *
  * @module
  */
-import { createClient, fileStorage, memoryStorage, xml } from "../mod.ts";
+import {
+  createClient,
+  createInspector,
+  fileStorage,
+  memoryStorage,
+  xml,
+} from "../mod.ts";
+
+const inspector = Deno.args.includes("--inspect")
+  ? createInspector({ port: Number(Deno.env.get("INSPECT_PORT") ?? 0) })
+  : undefined;
+if (inspector) {
+  console.log(`inspector -> ${inspector.url}  (keep this URL to yourself)`);
+  const wait = Number(Deno.env.get("INSPECT_WAIT") ?? 30) * 1000;
+  const start = Date.now();
+  while (inspector.stats().pages === 0 && Date.now() - start < wait) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -24,6 +47,7 @@ const xmpp = createClient({
   password: Deno.env.get("XMPP_PASSWORD") ?? "pw",
   service,
   tls: ca ? { caCerts: [await Deno.readTextFile(ca)] } : undefined,
+  inspect: inspector?.inspect,
 });
 try {
   if (service) {
@@ -81,7 +105,23 @@ try {
   await bob.getBob({ cid }).catch((e) =>
     console.log(`del_bob  -> then get_bob fails: ${e.name}`)
   );
+  if (inspector) {
+    const seconds = Number(Deno.env.get("INSPECT_SECONDS") ?? Infinity);
+    console.log("demo done: the inspector stays open until Ctrl-C");
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        Deno.removeSignalListener("SIGINT", done);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = Number.isFinite(seconds)
+        ? setTimeout(done, seconds * 1000)
+        : undefined;
+      Deno.addSignalListener("SIGINT", done);
+    });
+  }
 } finally {
   await xmpp.stop();
+  await inspector?.close();
   await Deno.remove(dir, { recursive: true });
 }

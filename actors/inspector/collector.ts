@@ -14,6 +14,7 @@ import { type MachineGraph, machineGraph } from "../../src/diagram.ts";
 import { redactText } from "../../src/redact.ts";
 import type { AnyActorRef, InspectionEvent } from "../../src/types.ts";
 import {
+  chartOf,
   FRAME_VERSION,
   type InspectorFrame,
   type PageMessage,
@@ -340,7 +341,11 @@ export class Collector {
         logic?.id ?? logic?.config?.id ?? ref.sessionId,
     );
     const graph = this.#graphOf(logic);
-    if (graph) f.graph = graph;
+    if (graph) {
+      f.graph = graph;
+      const layout = chartOf(graph);
+      if (layout) f.layout = layout;
+    }
     const snap = (ref.getSnapshot() ?? { status: "active" }) as {
       status?: string;
       value?: unknown;

@@ -299,6 +299,9 @@ export class Ingest {
         const graph = definition !== undefined
           ? this.#graphOfJson(definition)
           : undefined;
+        // No layout (see `chartOf`): the page draws a /source machine as
+        // nested boxes; laying out what another process sends could take
+        // seconds of this process's time.
         if (graph) f.graph = graph;
         this.#host.broadcast(f);
         break;

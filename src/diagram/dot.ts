@@ -28,9 +28,12 @@ function dotString(s: string): string {
  * state with children is a cluster holding a small anchor node of that name
  * (edges to and from it end at the cluster's border, `compound=true`);
  * parallel regions are dashed clusters; initial states get an arrow from a
- * dot, final states are double circles; each transition is an edge labelled
- * `event [guard]`; invoked and spawned actors are note-shaped nodes tied to
- * their state with a dotted line.
+ * dot, final states are double circles; the transitions from one state to
+ * another are one edge labelled `event [guard]`, a line each; those that
+ * stay in their state (targetless, self, into its own children or out to
+ * an ancestor) are lines of the state's own label instead of loops, and the
+ * root's are a legend note ("In any state"); invoked and spawned actors
+ * are note-shaped nodes tied to their state with a dotted line.
  *
  * @param machine An XState v5 machine or a machine config.
  * @returns The DOT source.
@@ -48,7 +51,7 @@ function dotString(s: string): string {
  * });
  * const dot = toDot(m);
  * ok(dot.startsWith("digraph"));
- * ok(dot.includes('"door.closed" -> "door.open" [label="OPEN"'));
+ * ok(dot.includes('"door.closed" -> "door.open" [label="OPEN"]'));
  * ```
  */
 export function toDot(
@@ -59,10 +62,31 @@ export function toDot(
   eachState(g.root, (s) => {
     if (s.states.length > 0) clusters.add(s.id);
   });
+  const byId = new Map<string, DiagramState>();
+  eachState(g.root, (s) => byId.set(s.id, s));
+  // Transitions that stay in their state (targetless, to itself, into its
+  // own children or out to an ancestor): a line in the state's label.
+  const stays = (from: string, targets: string[]) =>
+    targets.length === 0 ||
+    targets.some((x) =>
+      x === from || x.startsWith(`${from}.`) || from.startsWith(`${x}.`)
+    );
+  const internal = (s: DiagramState): string[] =>
+    s.transitions.filter((t) => s === g.root || stays(s.id, t.targets)).map(
+      (t) => {
+        const to = t.targets.filter((x) => x !== s.id).map((x) =>
+          x.startsWith(`${s.id}.`)
+            ? `.${x.slice(s.id.length + 1)}`
+            : byId.get(x)?.key ?? x
+        );
+        return to.length ? `${t.label} → ${to.join(", ")}` : t.label;
+      },
+    );
   const lines = [
     `digraph ${dotString(g.id)} {`,
     "  compound=true;",
     "  rankdir=LR;",
+    '  graph [fontname="Helvetica", fontsize=11];',
     '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=10];',
     '  edge [fontname="Helvetica", fontsize=9];',
   ];
@@ -74,8 +98,15 @@ export function toDot(
       lines.push(
         `${indent}subgraph ${dotString(`cluster_${s.id}`)} {`,
         `${indent}  label=${
-          dotString(s.type === "parallel" ? `${s.key} (parallel)` : s.key)
+          dotString(
+            [
+              s.type === "parallel" ? `${s.key} (parallel)` : s.key,
+              ...(s.path.length === 0 ? [] : internal(s)),
+            ]
+              .join("\n"),
+          )
         };`,
+        `${indent}  labeljust=l;`,
         `${indent}  style=${parallelRegion ? '"rounded,dashed"' : "rounded"};`,
         `${indent}  ${name} [shape=point, width=0.05, label=""];`,
       );
@@ -103,7 +134,10 @@ export function toDot(
         : s.type === "history"
         ? "circle"
         : "box";
-      const label = s.type === "history" ? historyLabel(s) : s.key;
+      const label = [
+        s.type === "history" ? historyLabel(s) : s.key,
+        ...internal(s),
+      ].join("\n");
       lines.push(
         `${indent}${name} [label=${dotString(label)}, shape=${shape}];`,
       );
@@ -121,23 +155,42 @@ export function toDot(
         }];`,
       );
     });
+    // Arrows only between different states, one per pair with a label
+    // per line; what stays in the state is listed in it (see `internal`).
+    const byTarget = new Map<string, string[]>();
     for (const t of s.transitions) {
-      const targets = t.targets.length > 0 ? t.targets : [s.id];
-      for (const target of targets) {
-        const attrs = [`label=${dotString(t.label)}`];
-        if (t.kind === "always") attrs.push("style=dashed");
-        if (t.kind === "after") attrs.push("style=bold");
-        const inside = (a: string, b: string) => a.startsWith(`${b}.`);
-        if (clusters.has(s.id) && target !== s.id && !inside(target, s.id)) {
-          attrs.push(`ltail=${dotString(`cluster_${s.id}`)}`);
-        }
-        if (clusters.has(target) && target !== s.id && !inside(s.id, target)) {
-          attrs.push(`lhead=${dotString(`cluster_${target}`)}`);
-        }
-        edges.push(`  ${name} -> ${dotString(target)} [${attrs.join(", ")}];`);
+      if (s === g.root || stays(s.id, t.targets)) continue;
+      for (const target of t.targets) {
+        const labels = byTarget.get(target) ?? [];
+        labels.push(t.label);
+        byTarget.set(target, labels);
       }
+    }
+    for (const [target, labels] of byTarget) {
+      const attrs = [`label=${dotString(labels.join("\n"))}`];
+      const kinds = s.transitions.filter((t) => t.targets.includes(target))
+        .map((t) => t.kind);
+      if (kinds.every((k) => k === "always")) attrs.push("style=dashed");
+      const inside = (a: string, b: string) => a.startsWith(`${b}.`);
+      if (clusters.has(s.id) && !inside(target, s.id)) {
+        attrs.push(`ltail=${dotString(`cluster_${s.id}`)}`);
+      }
+      if (clusters.has(target) && !inside(s.id, target)) {
+        attrs.push(`lhead=${dotString(`cluster_${target}`)}`);
+      }
+      edges.push(`  ${name} -> ${dotString(target)} [${attrs.join(", ")}];`);
     }
   };
   emit({ ...g.root, key: g.id }, "  ", false);
+  const legend = internal(g.root);
+  if (legend.length > 0) {
+    lines.push(
+      `  ${
+        dotString(`${g.id}#legend`)
+      } [shape=note, style=filled, fillcolor="#fffbeb", label=${
+        dotString(["In any state (root-level events)", ...legend].join("\n"))
+      }];`,
+    );
+  }
   return [...lines, ...edges, "}"].join("\n") + "\n";
 }

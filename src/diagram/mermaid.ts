@@ -26,9 +26,10 @@ function mermaidText(s: string): string {
  * The machine is one composite state named by its id. Every state is declared
  * as `state "key" as id` (ids are the path joined with `_`, made unique);
  * parallel regions are separated by `--`; `[*] --> x` marks the initial
- * state and `x --> [*]` a final one; each transition is `a --> b : label`
- * (a targetless one loops on its source); invoked and spawned actors are
- * notes.
+ * state and `x --> [*]` a final one; the transitions from one state to
+ * another are one arrow `a --> b : label<br/>label…` (Mermaid draws one
+ * label per pair, so they share it; a targetless one loops on its source);
+ * invoked and spawned actors are notes.
  *
  * @param machine An XState v5 machine or a machine config.
  * @returns The diagram source.
@@ -93,11 +94,22 @@ export function toMermaid(
       lines.push(`${indent}}`);
     }
     if (s.type === "final") edges.push(`  ${id} --> [*]`);
+    // Mermaid keeps one label per pair of states: the transitions from
+    // this state to the same target share one arrow, a label per line.
+    const byTarget = new Map<string, string[]>();
     for (const t of s.transitions) {
       const targets = t.targets.length > 0 ? t.targets : [s.id];
       for (const target of targets) {
-        edges.push(`  ${id} --> ${ids.get(target)} : ${mermaidText(t.label)}`);
+        const to = ids.get(target)!;
+        const labels = byTarget.get(to) ?? [];
+        labels.push(t.label);
+        byTarget.set(to, labels);
       }
+    }
+    for (const [to, labels] of byTarget) {
+      edges.push(
+        `  ${id} --> ${to} : ${labels.map(mermaidText).join("<br/>")}`,
+      );
     }
     if (s.actors.length > 0) {
       notes.push(
