@@ -144,6 +144,29 @@ function hashedForms(forms: readonly DataForm[]): DataForm[] {
  * ```
  */
 export function checkCapsInfo(info: DiscoInfo): void {
+  checkInfoSize(info);
+  const forms = info.forms ?? [];
+  const ids = info.identities.map(identityString);
+  if (new Set(ids).size !== ids.length) {
+    throw new CapsError("Cannot verify caps: duplicate identity");
+  }
+  if (new Set(info.features).size !== info.features.length) {
+    throw new CapsError("Cannot verify caps: duplicate feature");
+  }
+  const types = forms.map(formType).filter((t) => t !== undefined);
+  if (new Set(types).size !== types.length) {
+    throw new CapsError("Cannot verify caps: duplicate FORM_TYPE");
+  }
+}
+
+/**
+ * Check a disco#info answer against the size limits
+ * ({@linkcode MAX_INFO_ITEMS}, {@linkcode MAX_INFO_STRING}) only: what may be
+ * kept in a cache.
+ * @param info The answer.
+ * @throws {CapsError} Too many entries or too long a string.
+ */
+export function checkInfoSize(info: DiscoInfo): void {
   const forms = info.forms ?? [];
   const count = Math.max(
     info.identities.length,
@@ -165,17 +188,6 @@ export function checkCapsInfo(info: DiscoInfo): void {
     throw new CapsError(
       `Cannot verify caps: a string longer than ${MAX_INFO_STRING} characters`,
     );
-  }
-  const ids = info.identities.map(identityString);
-  if (new Set(ids).size !== ids.length) {
-    throw new CapsError("Cannot verify caps: duplicate identity");
-  }
-  if (new Set(info.features).size !== info.features.length) {
-    throw new CapsError("Cannot verify caps: duplicate feature");
-  }
-  const types = forms.map(formType).filter((t) => t !== undefined);
-  if (new Set(types).size !== types.length) {
-    throw new CapsError("Cannot verify caps: duplicate FORM_TYPE");
   }
 }
 
