@@ -110,7 +110,10 @@ const EMPTY: DiscoInfo = Object.freeze({
  */
 export function discoDefaults(
   w: DefaultsWiring,
-): Record<(typeof DISCO_OPS)[number], ApiHandler> {
+): {
+  handlers: Record<(typeof DISCO_OPS)[number], ApiHandler>;
+  updateInfo: InfoUpdate;
+} {
   const { api } = w;
   const locks = new KeyLocks();
   const who = (jid: string | undefined) =>
@@ -205,7 +208,7 @@ export function discoDefaults(
     return typeof v === "boolean" ? v : dflt;
   };
 
-  return {
+  const handlers: Record<(typeof DISCO_OPS)[number], ApiHandler> = {
     async get_info(jid, node) {
       const info = await readInfo(jid, node);
       if (info !== undefined) return info;
@@ -363,7 +366,19 @@ export function discoDefaults(
       );
     },
   };
+  return { handlers, updateInfo };
 }
+
+/**
+ * Read-modify-write of the info stored for a JID/node, one at a time per
+ * node (what XEP-0128's defaults use).
+ */
+export type InfoUpdate = (
+  jid: string | undefined,
+  node: string | undefined,
+  change: (info: DiscoInfo) => DiscoInfo,
+  create?: boolean,
+) => Promise<void>;
 
 /**
  * An error answer is "no" (`null`), a timeout "unknown" (`undefined`), as in

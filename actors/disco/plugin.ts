@@ -128,6 +128,18 @@ export interface DiscoPlugin {
    * @returns A function that removes the listener.
    */
   onChange(fn: () => void): () => void;
+  /**
+   * Change the info stored for a JID/node (read, `change`, write), one
+   * update at a time per node: what XEP-0128's defaults use.
+   * @param change Gets the stored info (empty when none) and returns the new.
+   * @param scope JID and node.
+   * @param create Whether to create a node that has no info yet.
+   */
+  updateInfo(
+    change: (info: DiscoInfo) => DiscoInfo,
+    scope?: DiscoScope,
+    create?: boolean,
+  ): Promise<void>;
 }
 
 const DEFAULT_IDENTITY: DiscoIdentity = {
@@ -290,7 +302,7 @@ export const discoPlugin: Plugin<"xep_0030", DiscoPlugin> = definePlugin({
       return info;
     }
 
-    const defaults = discoDefaults({
+    const { handlers: defaults, updateInfo } = discoDefaults({
       api,
       host,
       configured,
@@ -347,6 +359,8 @@ export const discoPlugin: Plugin<"xep_0030", DiscoPlugin> = definePlugin({
       getItems: (scope) => getItems(scope),
       run: (op, args, scope = {}) =>
         api.run(op, { jid: scope.jid, node: scope.node, args }),
+      updateInfo: (change, scope = {}, create = true) =>
+        updateInfo(scope.jid, scope.node, change, create),
       onChange(fn) {
         listeners.add(fn);
         return () => void listeners.delete(fn);
