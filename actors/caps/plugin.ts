@@ -48,8 +48,12 @@ export interface CapsEvent {
   jid: string;
   /** The `ver` it announced. */
   ver: string;
-  /** `cache`: known already; `verified`: queried, checked, cached; `refused`: not. */
-  outcome: "cache" | "verified" | "refused";
+  /**
+   * `cache`: known already (no query); `verified`: queried, checked,
+   * cached; `refused`: queried and not verified (nothing cached);
+   * `skipped`: not queried, {@linkcode CapsOptions.maxLookups} were in flight.
+   */
+  outcome: "cache" | "verified" | "refused" | "skipped";
 }
 
 /** `xmpp.plugin["xep_0115"]`. */
@@ -213,7 +217,9 @@ export const capsPlugin: Plugin<"xep_0115", CapsPlugin> = definePlugin({
       }
       let pending = inFlight.get(v);
       if (pending === undefined) {
-        if (inFlight.size >= maxLookups) return;
+        if (inFlight.size >= maxLookups) {
+          return tell({ jid: from, ver: v, outcome: "skipped" });
+        }
         pending = (async () => {
           const info = await disco.info(from, { node: `${peerNode}#${v}` });
           if (!await verifies(info, v, h)) return false;
@@ -242,7 +248,9 @@ export const capsPlugin: Plugin<"xep_0115", CapsPlugin> = definePlugin({
       // Legacy caps (no hash) and hashes we cannot compute are left alone.
       if (typeof h !== "string" || !Object.hasOwn(CAPS_HASHES, h)) return;
       if (!isVerString(v) || typeof n !== "string" || n.length > 1024) return;
-      lookup(from, n, v, h).catch(() => {});
+      lookup(from, n, v, h).catch(() =>
+        tell({ jid: from, ver: v, outcome: "refused" })
+      );
     });
 
     return {

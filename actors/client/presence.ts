@@ -6,6 +6,7 @@
  * @module
  */
 import type { Element } from "../../src/deps.ts";
+import { xml } from "../../src/xml.ts";
 import type { Plugin, PluginContext } from "../plugin/define.ts";
 
 /**
@@ -15,8 +16,19 @@ import type { Plugin, PluginContext } from "../plugin/define.ts";
  * @returns `true` for an available presence.
  */
 export function isAvailablePresence(stanza: Element): boolean {
-  return stanza?.name === "presence" && stanza.attrs.type === undefined &&
-    typeof stanza.clone === "function";
+  return stanza?.name === "presence" && stanza.attrs?.type === undefined &&
+    typeof stanza.getChildElements === "function";
+}
+
+/** A deep copy (`@xmpp/xml` elements have no `clone()`). */
+function copy(el: Element): Element {
+  return xml(
+    el.name,
+    { ...el.attrs },
+    ...el.children.map((c: Element | string) =>
+      typeof c === "string" ? c : copy(c)
+    ),
+  );
 }
 
 /**
@@ -48,7 +60,7 @@ export function withPluginChildren(
         c.name === child.name && c.attrs.xmlns === xmlns
       );
       if (has) continue;
-      out ??= stanza.clone();
+      out ??= copy(stanza);
       out.append(child);
     }
   }
