@@ -112,6 +112,32 @@ Deno.test({
         1,
       );
 
+      // Bob's broadcast presence comes back to him from the server; when a
+      // plugin load changes his ver it is sent again with the new one.
+      const own: string[] = [];
+      let ownWake = () => {};
+      bob.handle("presence", {}, (p) => {
+        if (p.attrs.from !== bob.jid) return;
+        own.push(p.getChild("c", NS_CAPS)?.attrs.ver);
+        ownWake();
+      });
+      const ownNext = async (n: number) => {
+        while (own.length < n) await new Promise<void>((r) => ownWake = r);
+        return own[n - 1];
+      };
+      bob.send(xml("presence", {}, xml("status", {}, "here")));
+      assertEquals(await ownNext(1), ver2);
+      bob.registerPlugin({
+        ...(await import("../mod.ts")).definePlugin({
+          name: "late",
+          features: ["urn:late"],
+          create: () => ({}),
+        }),
+      });
+      const ver3 = await ownNext(2);
+      assert(ver3 !== ver2);
+      assertEquals(ver3, bobCaps.ver);
+
       // disco#info and disco#items of the server and of a peer.
       const disco = alice.plugin["xep_0030"];
       const server = await disco.info("localhost");

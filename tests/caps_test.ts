@@ -1,12 +1,14 @@
-import { assert, assertEquals, assertRejects } from "./_helpers.ts";
+import { assert, assertEquals } from "./_helpers.ts";
 import {
   ApiError,
   CAPS_OPS,
   createClient,
+  definePlugin,
   memoryStorage,
   verString,
 } from "../mod.ts";
 import { xml } from "../src/xml.ts";
+import type { Element } from "../src/deps.ts";
 import { recordKey } from "../actors/disco/store.ts";
 import { withPluginChildren } from "../actors/client/presence.ts";
 
@@ -68,26 +70,36 @@ Deno.test("xep_0115: our ver is the hash of our disco info, recomputed on plugin
   }
 });
 
-Deno.test("presence hook: caps ride in every available presence, once", async () => {
-  const xmpp = createClient({ jid: "alice@localhost" });
-  const caps = xmpp.registerPlugin("xep_0115");
-  try {
-    const ver = await caps.update();
-    // deno-lint-ignore no-explicit-any
-    const loaded = xmpp as any;
-    void loaded;
-    // The hook as the client applies it: through withPluginChildren.
-    const plugin = (await import("../actors/caps/plugin.ts")).capsPlugin;
-    const context = { actor: caps } as never;
-    void context;
-    const p = xml("presence", {}, xml("show", {}, "away"));
-    const entries = [{ plugin, context: { actor: undefined } as never }];
-    // Without the plugin's actor in the map nothing is added.
-    assertEquals(withPluginChildren(p, entries).toString(), p.toString());
-    void ver;
-  } finally {
-    await xmpp.stop();
-  }
+Deno.test("withPluginChildren() adds each plugin's children after the user's, once, in load order", () => {
+  const mk = (name: string, children: () => Element[]) => ({
+    plugin: definePlugin({ name, presence: children, create: () => ({}) }),
+    context: {} as never,
+  });
+  const plugins = [
+    mk("one", () => [xml("c", { xmlns: NS_CAPS, ver: "v1" })]),
+    mk("two", () => {
+      throw new Error("broken plugin");
+    }),
+    mk("three", () => [
+      xml("x", { xmlns: "vcard-temp:x:update" }),
+      xml("c", { xmlns: NS_CAPS, ver: "dup" }),
+    ]),
+  ];
+  const p = xml("presence", {}, xml("show", {}, "away"));
+  const before = p.toString();
+  const out = withPluginChildren(p, plugins);
+  assertEquals(p.toString(), before); // the user's element is not changed
+  assertEquals(
+    out.toString(),
+    '<presence><show>away</show><c xmlns="http://jabber.org/protocol/caps" ver="v1"/><x xmlns="vcard-temp:x:update"/></presence>',
+  );
+  // The user's own <c/> wins.
+  const mine = xml("presence", {}, xml("c", { xmlns: NS_CAPS, ver: "mine" }));
+  assertEquals(withPluginChildren(mine, plugins).getChildren("c").length, 1);
+  assertEquals(
+    withPluginChildren(mine, plugins).getChild("c")?.attrs.ver,
+    "mine",
+  );
 });
 
 Deno.test("xep_0115: cache_caps stores only what hashes to its ver", async (t) => {
@@ -244,7 +256,7 @@ Deno.test("xep_0115: the caps cache survives hot swaps memory → file, nothing 
   }
 });
 
-Deno.test("xep_0115 options are checked", () => {
+Deno.test("xep_0115 options are checked", async () => {
   const xmpp = createClient({ jid: "alice@localhost" });
   try {
     let threw = false;
@@ -255,9 +267,6 @@ Deno.test("xep_0115 options are checked", () => {
     }
     assert(threw);
   } finally {
-    xmpp.stop();
+    await xmpp.stop();
   }
 });
-
-void assertRejects;
-void NS_CAPS;
