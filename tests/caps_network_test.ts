@@ -189,14 +189,14 @@ Deno.test({
       // Carol answers disco#info by hand, with whatever the test wants.
       let answer = () =>
         xml("query", { xmlns: INFO }, xml("feature", { var: "urn:evil" }));
-      let hold: Promise<void> | undefined;
+      const gate: { hold?: Promise<void> } = {};
       let asked = 0;
       carol.handle(
         "iq",
         { type: "get", name: "query", xmlns: INFO },
         async () => {
           asked++;
-          await hold;
+          await gate.hold;
           return answer();
         },
       );
@@ -239,7 +239,7 @@ Deno.test({
       // Flood: 40 presences with 40 vers while carol holds her answers:
       // at most maxLookups (8) queries are in flight.
       let release!: () => void;
-      hold = new Promise((r) => release = r);
+      gate.hold = new Promise((r) => release = r);
       asked = 0;
       const outcomes: CapsEvent[] = [];
       const off = caps.onCaps((e) => void outcomes.push(e));
