@@ -35,41 +35,15 @@ export {
 } from "./actors/bob/peer_cache.ts";
 export { DEFAULT_MAX_BOB_SIZE, NS_BOB } from "./src/bob_element.ts";
 export type { BobEmitted } from "./actors/bob/protocol.ts";
-// Issue 26 part 1: XEP-0030, XEP-0115, XEP-0128.
+// Issue 26 part 1: XEP-0030, XEP-0115, XEP-0128 (the rest in internals.ts).
 export {
-  type DataForm,
-  DISCO_OPS,
   type DiscoIdentity,
   type DiscoInfo,
-  type DiscoItem,
   type DiscoOptions,
   type DiscoPlugin,
   discoPlugin,
-  type DiscoQueryOptions,
-  type DiscoScope,
-  type FormField,
   NS_DISCO_INFO,
-  NS_DISCO_ITEMS,
 } from "./actors/disco/plugin.ts";
-export {
-  CAPS_OPS,
-  type CapsEvent,
-  type CapsOptions,
-  type CapsPlugin,
-  capsPlugin,
-  NS_CAPS,
-} from "./actors/caps/plugin.ts";
-export {
-  DISCO_EXT_OPS,
-  type DiscoExtPlugin,
-  discoExtPlugin,
-} from "./actors/disco_ext/plugin.ts";
-export {
-  CAPS_HASHES,
-  CapsError,
-  capsString,
-  verString,
-} from "./src/caps_ver.ts";
 export {
   definePlugin,
   type Plugin,

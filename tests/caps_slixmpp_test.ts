@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./deps.ts";
-import { type CapsEvent, createClient, xml } from "../mod.ts";
+import { createClient, xml } from "../mod.ts";
+import type { CapsEvent } from "../internals.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 import { hasSlixmpp, PYTHON } from "./support/slixmpp.ts";
 

@@ -1,12 +1,6 @@
 import { assert, assertEquals } from "./_helpers.ts";
-import {
-  ApiError,
-  CAPS_OPS,
-  createClient,
-  definePlugin,
-  memoryStorage,
-  verString,
-} from "../mod.ts";
+import { ApiError, createClient, definePlugin, memoryStorage } from "../mod.ts";
+import { CAPS_OPS, verString } from "../internals.ts";
 import { xml } from "../src/xml.ts";
 import type { Element } from "../src/deps.ts";
 import { recordKey } from "../actors/disco/store.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "./_helpers.ts";
 import { ApiError, createClient, ItemNotFound } from "../mod.ts";
 import { xml } from "../src/xml.ts";
-import { DISCO_OPS } from "../actors/disco/plugin.ts";
+import { DISCO_OPS } from "../internals.ts";
 import { isDiscoKey } from "../actors/disco/store.ts";
 
 const INFO = "http://jabber.org/protocol/disco#info";
