@@ -6,7 +6,7 @@
  * and the bound storage (memory, file, Redis, IndexedDB) keeps the rest.
  *
  * A call for the client's own JID (none given, the configured JID, its bare
- * form or the bound full JID) is stored under one name (the empty JID), so
+ * form or the bound full JID) is stored under one name (our bare JID), so
  * what was set before the session is bound stays ours after.
  *
  * @module
@@ -116,14 +116,23 @@ export function discoDefaults(
 } {
   const { api } = w;
   const locks = new KeyLocks();
+  // Our own entries are stored under our bare JID: two accounts sharing a
+  // store (a fleet's Redis) keep theirs apart; two resources of one account
+  // (one software, one info) share theirs.
+  let self: string;
+  try {
+    self = bareJid(w.configured);
+  } catch {
+    self = w.configured;
+  }
   const who = (jid: string | undefined) =>
-    isOwnJid(jid, w.host, w.configured) ? "" : jid!;
+    isOwnJid(jid, w.host, w.configured) ? self : jid!;
   const infoKey = (jid?: string, node?: string) =>
     recordKey("info", who(jid), node ?? "");
   const itemsKey = (jid?: string, node?: string) =>
     recordKey("items", who(jid), node ?? "");
   const notify = (jid?: string) => {
-    if (who(jid) === "") w.changed();
+    if (who(jid) === self) w.changed();
   };
   // Let the registry finish the step that called the handler before the
   // handler's own calls reach it.
