@@ -262,6 +262,17 @@ Deno.test({
       assertEquals(asked, 8);
       assert(outcomes.slice(32).every((e) => e.outcome === "refused"));
       off();
+      // Nothing of the flood is kept: not as caps, not in disco's cache.
+      for (const { ver } of outcomes) {
+        assertEquals(await caps.getCaps(undefined, ver), undefined);
+        assertEquals(
+          await alice.plugin["xep_0030"].run("get_cached_info", undefined, {
+            jid: carol.jid,
+            node: `urn:evil#${ver}`,
+          }),
+          undefined,
+        );
+      }
       // Unknown hashes and legacy caps are left alone (no query).
       asked = 0;
       present(EXODUS_VER, "md5");

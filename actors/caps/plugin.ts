@@ -221,7 +221,12 @@ export const capsPlugin: Plugin<"xep_0115", CapsPlugin> = definePlugin({
           return tell({ jid: from, ver: v, outcome: "skipped" });
         }
         pending = (async () => {
-          const info = await disco.info(from, { node: `${peerNode}#${v}` });
+          // Not kept in disco's per-JID cache: a peer announcing ever new
+          // vers must not grow the store; only verified caps are kept.
+          const info = await disco.info(from, {
+            node: `${peerNode}#${v}`,
+            cache: false,
+          });
           if (!await verifies(info, v, h)) return false;
           await api.run("cache_caps", {
             args: { verstring: v, info, hash: h },

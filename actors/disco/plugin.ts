@@ -70,6 +70,11 @@ export interface DiscoQueryOptions {
   cached?: boolean;
   /** Answer from our own data (`get_info`) instead of asking. */
   local?: boolean;
+  /**
+   * Keep the answer with `cache_info`.
+   * @default {true}
+   */
+  cache?: boolean;
 }
 
 /** `xmpp.plugin["xep_0030"]`. */
@@ -297,8 +302,10 @@ export const discoPlugin: Plugin<"xep_0030", DiscoPlugin> = definePlugin({
         ? { identities: [], features: [] }
         : parseDiscoInfo(q);
       // Over the size limits (or refused by an override): not cached.
-      await api.run("cache_info", { jid, node: opts.node, args: info })
-        .catch(() => {});
+      if (opts.cache !== false) {
+        await api.run("cache_info", { jid, node: opts.node, args: info })
+          .catch(() => {});
+      }
       return info;
     }
 
