@@ -177,6 +177,7 @@ export {
 export {
   CAPS_OPS,
   type CapsEvent,
+  capsMachine,
   type CapsOptions,
   type CapsPlugin,
   capsPlugin,

@@ -12,6 +12,7 @@
  */
 import {
   bobMachine,
+  capsMachine,
   clientMachine,
   connectionMachine,
   pluginMachine,
@@ -29,6 +30,7 @@ export const MACHINES: Record<string, AnyStateMachine> = {
   plugin: pluginMachine,
   bob: bobMachine,
   registry: registryMachine,
+  caps: capsMachine,
 };
 
 /** The files to write under docs/machines/, file name to content. */

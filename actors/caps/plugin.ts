@@ -15,12 +15,11 @@ import type { Api } from "../registry/api.ts";
 import { CAPS_HASHES, type DiscoInfo, verString } from "../../src/caps_ver.ts";
 import { type DiscoPlugin, discoPlugin } from "../disco/plugin.ts";
 import { isDiscoKey, recordOps } from "../disco/store.ts";
-import { CAPS_OPS, capsDefaults, isVerString, verifies } from "./ops.ts";
+import { CAPS_OPS, capsDefaults } from "./ops.ts";
+import { type CapsEvent, capsMachine, NS_CAPS } from "./machine.ts";
 
 export { CAPS_OPS } from "./ops.ts";
-
-/** Namespace of XEP-0115. */
-export const NS_CAPS = "http://jabber.org/protocol/caps";
+export { type CapsEvent, capsMachine, NS_CAPS } from "./machine.ts";
 
 /** Options of `registerPlugin("xep_0115", options)`. */
 export interface CapsOptions {
@@ -40,20 +39,6 @@ export interface CapsOptions {
    * @default {8}
    */
   maxLookups?: number;
-}
-
-/** What became of a peer's announced caps. */
-export interface CapsEvent {
-  /** The peer. */
-  jid: string;
-  /** The `ver` it announced. */
-  ver: string;
-  /**
-   * `cache`: known already (no query); `verified`: queried, checked,
-   * cached; `refused`: queried and not verified (nothing cached);
-   * `skipped`: not queried, {@linkcode CapsOptions.maxLookups} were in flight.
-   */
-  outcome: "cache" | "verified" | "refused" | "skipped";
 }
 
 /** `xmpp.plugin["xep_0115"]`. */
@@ -107,8 +92,6 @@ function optionsOf(o: Readonly<Record<string, unknown>>) {
 
 // Our current <c/> per loaded caps plugin (read by the presence hook).
 const current = new WeakMap<object, Element>();
-// Incoming presence with caps, per loaded plugin.
-const receivers = new WeakMap<object, (p: Element) => void>();
 // Recompute on plugin load, per loaded plugin.
 const updaters = new WeakMap<object, () => void>();
 
@@ -137,26 +120,17 @@ export const capsPlugin: Plugin<"xep_0115", CapsPlugin> = definePlugin({
     return c === undefined ? [] : [c];
   },
   pluginLoaded: ({ actor }) => updaters.get(actor)?.(),
+  machine: capsMachine,
   handlers: [{
     kind: "presence",
     match: { name: "c", xmlns: NS_CAPS },
-    handle: (p, { actor }) => receivers.get(actor)?.(p),
+    event: "caps.presence",
   }],
   create: ({ api, host, options, actor }) => {
-    const { node, hash, maxLookups } = optionsOf(options);
+    const { node, hash } = optionsOf(options);
     const disco = host.plugin("xep_0030") as DiscoPlugin;
     const defaults = capsDefaults(api, disco);
     for (const op of CAPS_OPS) api.registerDefault(defaults[op], op);
-    const listeners = new Set<(e: CapsEvent) => void>();
-    const tell = (e: CapsEvent) => {
-      for (const fn of listeners) {
-        try {
-          fn(e);
-        } catch {
-          // A failing listener must not stop the lookup.
-        }
-      }
-    };
     let ver: string | undefined;
 
     async function compute(): Promise<string> {
@@ -196,68 +170,6 @@ export const capsPlugin: Plugin<"xep_0115", CapsPlugin> = definePlugin({
     disco.onChange(quiet);
     quiet();
 
-    // Lookups of peers' caps: one query per ver at a time, a bounded number
-    // in flight (a flood of presences cannot make a flood of queries).
-    const inFlight = new Map<string, Promise<boolean>>();
-    async function lookup(
-      from: string,
-      peerNode: string,
-      v: string,
-      h: string,
-    ) {
-      if (await api.run("get_verstring", { jid: from }) === v) {
-        return tell({ jid: from, ver: v, outcome: "cache" });
-      }
-      if (await api.run("get_caps", { args: { verstring: v } }) !== undefined) {
-        await api.run("assign_verstring", {
-          jid: from,
-          args: { verstring: v },
-        });
-        return tell({ jid: from, ver: v, outcome: "cache" });
-      }
-      let pending = inFlight.get(v);
-      if (pending === undefined) {
-        if (inFlight.size >= maxLookups) {
-          return tell({ jid: from, ver: v, outcome: "skipped" });
-        }
-        pending = (async () => {
-          // Not kept in disco's per-JID cache: a peer announcing ever new
-          // vers must not grow the store; only verified caps are kept.
-          const info = await disco.info(from, {
-            node: `${peerNode}#${v}`,
-            cache: false,
-          });
-          if (!await verifies(info, v, h)) return false;
-          await api.run("cache_caps", {
-            args: { verstring: v, info, hash: h },
-          });
-          return true;
-        })().catch(() => false).finally(() => inFlight.delete(v));
-        inFlight.set(v, pending);
-      }
-      const ok = await pending;
-      if (ok) {
-        await api.run("assign_verstring", {
-          jid: from,
-          args: { verstring: v },
-        });
-      }
-      tell({ jid: from, ver: v, outcome: ok ? "verified" : "refused" });
-    }
-    receivers.set(actor, (p) => {
-      const from = p.attrs.from;
-      if (p.attrs.type !== undefined || typeof from !== "string") return;
-      if (from === host.jid) return;
-      const c = p.getChild("c", NS_CAPS);
-      const { ver: v, hash: h, node: n } = c?.attrs ?? {};
-      // Legacy caps (no hash) and hashes we cannot compute are left alone.
-      if (typeof h !== "string" || !Object.hasOwn(CAPS_HASHES, h)) return;
-      if (!isVerString(v) || typeof n !== "string" || n.length > 1024) return;
-      lookup(from, n, v, h).catch(() =>
-        tell({ jid: from, ver: v, outcome: "refused" })
-      );
-    });
-
     return {
       api,
       get ver() {
@@ -271,8 +183,14 @@ export const capsPlugin: Plugin<"xep_0115", CapsPlugin> = definePlugin({
         }) ?? undefined;
       },
       onCaps(fn) {
-        listeners.add(fn);
-        return () => void listeners.delete(fn);
+        const sub = actor.on("caps.outcome", (e: CapsEvent) => {
+          try {
+            fn({ jid: e.jid, ver: e.ver, outcome: e.outcome });
+          } catch {
+            // A failing listener must not disturb the actor.
+          }
+        });
+        return () => sub.unsubscribe();
       },
     };
   },
