@@ -35,6 +35,7 @@ export {
 } from "./actors/bob/peer_cache.ts";
 export { DEFAULT_MAX_BOB_SIZE, NS_BOB } from "./src/bob_element.ts";
 export type { BobEmitted } from "./actors/bob/protocol.ts";
+// Issue 26 part 1: XEP-0030, XEP-0115, XEP-0128 (the rest in internals.ts).
 export {
   type DiscoIdentity,
   type DiscoInfo,

@@ -15,6 +15,7 @@
  */
 import {
   bobMachine,
+  capsMachine,
   clientMachine,
   connectionMachine,
   pluginMachine,
@@ -33,6 +34,7 @@ export const MACHINES: Record<string, AnyStateMachine> = {
   plugin: pluginMachine,
   bob: bobMachine,
   registry: registryMachine,
+  caps: capsMachine,
 };
 
 /** The files to write under docs/machines/, file name to content. */

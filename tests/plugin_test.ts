@@ -84,6 +84,7 @@ Deno.test({
       const bits = alice.registerPlugin("xep_0231");
       assertEquals(alice.features, [
         "http://jabber.org/protocol/disco#info", // BoB depends on disco
+        "http://jabber.org/protocol/disco#items",
         "jabber:iq:version",
         "urn:xmpp:bob",
       ]);

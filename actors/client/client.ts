@@ -13,6 +13,7 @@ import { ClientStoppedError } from "../../src/errors.ts";
 import { Api } from "../registry/api.ts";
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
+import { isAvailablePresence, withPluginChildren } from "./presence.ts";
 import {
   Connection,
   type ConnectionEvents,
@@ -69,6 +70,7 @@ export class Client {
   #connection: Connection;
   #host: PluginHost;
   #stopped = false;
+  #lastPresence: Element | undefined;
 
   /**
    * Create a client and start its actors; see {@linkcode createClient}.
@@ -135,6 +137,13 @@ export class Client {
         if (stopped) throw stopped;
         return this.connection.iqCaller;
       },
+      plugin: (name) => this.#loaded.get(name)?.facade,
+      resendPresence: () => {
+        const last = this.#lastPresence;
+        if (last === undefined || this.#stopped) return;
+        if (this.#connection.status !== "online") return;
+        this.send(last);
+      },
     };
   }
 
@@ -196,6 +205,12 @@ export class Client {
   send(stanza: Element): void {
     const stopped = this.#refuse("send");
     if (stopped) throw stopped;
+    if (isAvailablePresence(stanza)) {
+      this.connection.send(withPluginChildren(stanza, this.#loaded.values()));
+      // Kept as the user sent it: a resend gets fresh plugin children.
+      if (stanza.attrs.to === undefined) this.#lastPresence = stanza;
+      return;
+    }
     this.connection.send(stanza);
   }
 
@@ -386,6 +401,14 @@ export class Client {
     this.#loaded.set(name, entry);
     this.#facades[name] = entry.facade;
     this.#installHandlers(this.#connection, entry);
+    for (const other of this.#loaded.values()) {
+      if (other === entry || other.plugin.pluginLoaded === undefined) continue;
+      try {
+        other.plugin.pluginLoaded(other.context, name);
+      } catch {
+        // A failing hook must not fail the load.
+      }
+    }
     return entry.facade;
   }
 

@@ -11,6 +11,13 @@ import {
   type DiscoPlugin,
   discoPlugin,
 } from "../disco/plugin.ts";
+// xep_0030 (above), xep_0115, xep_0128: issue 26 part 1.
+import {
+  type CapsOptions,
+  type CapsPlugin,
+  capsPlugin,
+} from "../caps/plugin.ts";
+import { type DiscoExtPlugin, discoExtPlugin } from "../disco_ext/plugin.ts";
 import type { Plugin } from "../plugin/define.ts";
 import type { ConnectionOptions } from "../connection/connection.ts";
 
@@ -44,8 +51,12 @@ export interface ClientOptions
 
 /** The built-in plugins a client can load by name. */
 export interface PluginMap {
-  /** XEP-0030 Service Discovery (info). */
+  /** XEP-0030 Service Discovery (info, items, nodes, cache). */
   xep_0030: DiscoPlugin;
+  /** XEP-0115 Entity Capabilities. */
+  xep_0115: CapsPlugin;
+  /** XEP-0128 Service Discovery Extensions. */
+  xep_0128: DiscoExtPlugin;
   /** XEP-0231 Bits of Binary. */
   xep_0231: BobPlugin;
 }
@@ -54,6 +65,10 @@ export interface PluginMap {
 export interface PluginOptionsMap {
   /** See {@linkcode DiscoOptions}. */
   xep_0030: DiscoOptions;
+  /** See {@linkcode CapsOptions}. */
+  xep_0115: CapsOptions;
+  /** None. */
+  xep_0128: Record<string, never>;
   /** See {@linkcode BobOptions}. */
   xep_0231: BobOptions;
 }
@@ -64,5 +79,7 @@ export type PluginName = keyof PluginMap;
 /** The built-in plugins, by name. */
 export const BUILTIN: { [N in PluginName]: Plugin<N, PluginMap[N]> } = {
   xep_0030: discoPlugin,
+  xep_0115: capsPlugin,
+  xep_0128: discoExtPlugin,
   xep_0231: bobPlugin,
 };

@@ -45,6 +45,20 @@ export interface PluginHost {
    * @throws {ClientStoppedError} The client is stopped.
    */
   iqCaller(): AnyActorRef;
+  /**
+   * The facade of another loaded plugin (`client.plugin[name]`), for a
+   * plugin that builds on one of its dependencies.
+   * @param name The plugin name.
+   * @returns Its facade, or `undefined` when it is not loaded.
+   */
+  plugin(name: string): unknown;
+  /**
+   * Send again the last available broadcast presence (no `to`, no `type`)
+   * the client sent, with fresh plugin children (see
+   * {@linkcode PluginDefinition.presence}); nothing when none was sent or
+   * the client is not online.
+   */
+  resendPresence(): void;
 }
 
 /** What the plugin actor (its machine) is created with. */
@@ -131,6 +145,24 @@ export interface PluginDefinition<N extends string, F> {
   checkOptions?(options: Readonly<Record<string, unknown>>): void;
   /** The incoming stanzas it claims. */
   handlers?: PluginStanzaHandler[];
+  /**
+   * Children added to every outgoing available presence (a `<presence/>`
+   * with no `type`, sent through `client.send` or `host.send`, directed
+   * ones included), after the user's own children, each plugin's in load
+   * order; a child the presence already has (same name and namespace) is
+   * not added again. Called at each send: keep it cheap and synchronous.
+   * @param plugin The plugin's context.
+   * @returns The children to add.
+   */
+  presence?(plugin: PluginContext): Element[];
+  /**
+   * Called on this plugin when another plugin is loaded after it (its
+   * features are then in `host.features`): e.g. to recompute a hash of the
+   * features.
+   * @param plugin This plugin's context.
+   * @param name The name of the plugin just loaded.
+   */
+  pluginLoaded?(plugin: PluginContext, name: string): void;
   /**
    * Build the object users call (`client.plugin[name]`).
    * @param plugin The plugin's context.
