@@ -13,6 +13,7 @@ import { ClientStoppedError } from "../../src/errors.ts";
 import { Api } from "../registry/api.ts";
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
+import { PresenceHook } from "../plugin/presence.ts";
 import {
   Connection,
   type ConnectionEvents,
@@ -68,6 +69,7 @@ export class Client {
   #facades: Record<string, unknown> = Object.create(null);
   #connection: Connection;
   #host: PluginHost;
+  #presence = new PresenceHook();
   #stopped = false;
 
   /**
@@ -135,6 +137,10 @@ export class Client {
         if (stopped) throw stopped;
         return this.connection.iqCaller;
       },
+      resendPresence: () => {
+        const last = this.#presence.last();
+        if (last !== undefined && !this.#stopped) this.send(last);
+      },
     };
   }
 
@@ -186,7 +192,8 @@ export class Client {
 
   /**
    * Send a stanza (queued in order while not online). It is checked first:
-   * see `Connection.send()`.
+   * see `Connection.send()`. An available presence is sent with the loaded
+   * plugins' children added (`PluginDefinition.presence`).
    *
    * @param stanza An `@xmpp/xml` element (strings are refused).
    * @throws {TypeError} Not an element, or a character XML 1.0 forbids.
@@ -196,7 +203,7 @@ export class Client {
   send(stanza: Element): void {
     const stopped = this.#refuse("send");
     if (stopped) throw stopped;
-    this.connection.send(stanza);
+    this.connection.send(this.#presence.outgoing(stanza));
   }
 
   /**
@@ -386,6 +393,8 @@ export class Client {
     this.#loaded.set(name, entry);
     this.#facades[name] = entry.facade;
     this.#installHandlers(this.#connection, entry);
+    const { presence } = def;
+    if (presence) this.#presence.add(() => presence(context));
     return entry.facade;
   }
 

@@ -45,6 +45,12 @@ export interface PluginHost {
    * @throws {ClientStoppedError} The client is stopped.
    */
   iqCaller(): AnyActorRef;
+  /**
+   * Send again the last available broadcast presence (no `to`) user code
+   * sent, with fresh plugin children (see `PluginDefinition.presence`); does
+   * nothing if none was sent.
+   */
+  resendPresence(): void;
 }
 
 /** What the plugin actor (its machine) is created with. */
@@ -131,6 +137,16 @@ export interface PluginDefinition<N extends string, F> {
   checkOptions?(options: Readonly<Record<string, unknown>>): void;
   /** The incoming stanzas it claims. */
   handlers?: PluginStanzaHandler[];
+  /**
+   * Children to add to every outgoing available presence (a `<presence/>`
+   * with no `type` sent with `client.send` or `host.send`, directed ones
+   * included), after the user's own, each plugin's in load order; one the
+   * user already put there (same name and namespace) is not added again.
+   * Called synchronously on each send.
+   * @param plugin The plugin's context.
+   * @returns The children.
+   */
+  presence?(plugin: PluginContext): Element[];
   /**
    * Build the object users call (`client.plugin[name]`).
    * @param plugin The plugin's context.
