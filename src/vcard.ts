@@ -100,7 +100,7 @@ export function vcardWithPhoto(
   photo: VcardPhoto | undefined,
 ): Element {
   const out = vcard.clone();
-  out.children = out.children.filter((c) =>
+  out.children = out.children.filter((c: Element | string) =>
     typeof c === "string" || c.getName() !== "PHOTO"
   );
   if (photo !== undefined) {
@@ -162,7 +162,9 @@ export function isAvatarHash(text: unknown): text is string {
  */
 export function vcardToText(vcard: Element): string {
   if (!isVcard(vcard)) {
-    throw new TypeError("Cannot store vCard: expected <vCard xmlns='vcard-temp'>");
+    throw new TypeError(
+      "Cannot store vCard: expected <vCard xmlns='vcard-temp'>",
+    );
   }
   return vcard.toString();
 }

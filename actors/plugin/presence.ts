@@ -65,7 +65,7 @@ export class PresenceHook {
     if (stanza.attrs.to === undefined) this.#last = stanza.clone();
     const out = stanza.clone();
     const has = (el: Element) =>
-      out.getChildElements().some((c) =>
+      out.getChildElements().some((c: Element) =>
         c.name === el.name && c.getNS() === el.getNS()
       );
     for (const contribute of this.#contributors) {
