@@ -9,6 +9,7 @@
 import { type Element, sha1 } from "./deps.ts";
 import { xml } from "./xml.ts";
 import { XmlStream } from "./xml_stream.ts";
+import { cloneElement } from "./xml_clone.ts";
 import { bareJid, normalizeJid } from "./jid.ts";
 
 /** Namespace of vcard-temp (`<vCard xmlns="vcard-temp"/>`). */
@@ -99,7 +100,7 @@ export function vcardWithPhoto(
   vcard: Element,
   photo: VcardPhoto | undefined,
 ): Element {
-  const out = vcard.clone();
+  const out = cloneElement(vcard);
   out.children = out.children.filter((c: Element | string) =>
     typeof c === "string" || c.getName() !== "PHOTO"
   );

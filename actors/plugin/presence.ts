@@ -8,6 +8,7 @@
  * @module
  */
 import type { Element } from "../../src/deps.ts";
+import { cloneElement } from "../../src/xml_clone.ts";
 
 /** One plugin's contribution: the children it adds now. */
 export type PresenceContributor = () => Element[];
@@ -62,8 +63,8 @@ export class PresenceHook {
     if (!isAvailablePresence(stanza) || this.#contributors.length === 0) {
       return stanza;
     }
-    if (stanza.attrs.to === undefined) this.#last = stanza.clone();
-    const out = stanza.clone();
+    if (stanza.attrs.to === undefined) this.#last = cloneElement(stanza);
+    const out = cloneElement(stanza);
     const has = (el: Element) =>
       out.getChildElements().some((c: Element) =>
         c.name === el.name && c.getNS() === el.getNS()
@@ -80,6 +81,6 @@ export class PresenceHook {
    * @returns The presence, or `undefined` when none was sent.
    */
   last(): Element | undefined {
-    return this.#last?.clone();
+    return this.#last && cloneElement(this.#last);
   }
 }
