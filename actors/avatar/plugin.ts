@@ -13,6 +13,7 @@ import { xml } from "../../src/xml.ts";
 import { bareJid, jidEquals } from "../../src/jid.ts";
 import {
   ApiError,
+  ItemNotFound,
   StanzaError,
   TimeoutError,
   VerificationError,
@@ -212,11 +213,13 @@ export const avatarPlugin: Plugin<"xep_0153", AvatarPlugin> = definePlugin({
       try {
         hash = vcardHash(await vcard.getVcard(bareJid(jid!), { ifrom }));
       } catch (e) {
+        // No vCard at all (XEP-0054 §3.1: item-not-found): no avatar.
+        if (e instanceof ItemNotFound) hash = "";
         // No vCard to read: the hash stays unknown, as slixmpp.
-        if (e instanceof StanzaError || e instanceof TimeoutError) return;
+        else if (e instanceof StanzaError || e instanceof TimeoutError) return;
         // A photo that is not an image we can hash: no avatar.
-        if (!(e instanceof VerificationError)) throw e;
-        hash = "";
+        else if (!(e instanceof VerificationError)) throw e;
+        else hash = "";
       }
       await api.run("set_hash", { jid, args: hash });
     }, "reset_hash");
@@ -238,7 +241,10 @@ export const avatarPlugin: Plugin<"xep_0153", AvatarPlugin> = definePlugin({
         if (!(data instanceof Uint8Array) || typeof type !== "string") {
           throw new TypeError("Cannot set avatar: expected bytes and a type");
         }
-        const card = await vcard.getVcard(own(), opts);
+        const card = await vcard.getVcard(own(), opts).catch((e) => {
+          if (e instanceof ItemNotFound) return vcard.makeVcard();
+          throw e;
+        });
         await vcard.publishVcard(vcardWithPhoto(card, { type, data }), opts);
         await facade.resetHash();
       },
