@@ -134,15 +134,14 @@ async function received(presence: Element, { api, host }: PluginContext) {
       `Cannot accept avatar hash of ${bare}: not a SHA-1 hex digest`,
     );
   }
-  const known = checkedHash(await api.run("get_hash", { jid: bare }));
-  if (known === announced) return;
-  if (announced !== "") {
-    // One check per peer at a time, and a bounded number of peers.
-    if (state.checking.has(bare) || state.checking.size >= MAX_CHECKING) {
-      return;
-    }
-    state.checking.add(bare);
-    try {
+  // One check per peer at a time, and a bounded number of peers: a flood
+  // of presences costs at most one vCard query per peer.
+  if (state.checking.has(bare) || state.checking.size >= MAX_CHECKING) return;
+  state.checking.add(bare);
+  try {
+    const known = checkedHash(await api.run("get_hash", { jid: bare }));
+    if (known === announced) return;
+    if (announced !== "") {
       // From the server: what the account really published.
       const vcard = await vcardOf.get(host)!.getVcard(bare, { cached: false });
       if (vcardHash(vcard) !== announced) {
@@ -150,11 +149,11 @@ async function received(presence: Element, { api, host }: PluginContext) {
           `Cannot accept avatar of ${bare}: hash ${announced} does not match its photo`,
         );
       }
-    } finally {
-      state.checking.delete(bare);
     }
+    await api.run("set_hash", { jid: bare, args: announced });
+  } finally {
+    state.checking.delete(bare);
   }
-  await api.run("set_hash", { jid: bare, args: announced });
   for (const listener of [...state.listeners]) listener(bare, announced);
 }
 
