@@ -44,38 +44,10 @@ export {
   NS_DISCO_INFO,
 } from "./actors/disco/plugin.ts";
 // xep_0054, xep_0153, xep_0012, xep_0319 (vCard, avatars, last activity, idle)
-export {
-  type GetVcardOptions,
-  type VcardOptions,
-  type VcardPlugin,
-  vcardPlugin,
-} from "./actors/vcard/plugin.ts";
-export {
-  type AvatarListener,
-  type AvatarPlugin,
-  avatarPlugin,
-} from "./actors/avatar/plugin.ts";
-export {
-  type GetLastOptions,
-  type LastOptions,
-  type LastPlugin,
-  lastPlugin,
-  type SetLastActivity,
-} from "./actors/last/plugin.ts";
-export {
-  type IdleListener,
-  type IdlePlugin,
-  idlePlugin,
-} from "./actors/idle/plugin.ts";
-export {
-  avatarHash,
-  NS_VCARD,
-  NS_VCARD_UPDATE,
-  photoOf,
-  type VcardPhoto,
-  vcardWithPhoto,
-} from "./src/vcard.ts";
-export { type LastActivity, NS_IDLE, NS_LAST } from "./src/idle.ts";
+export type { VcardOptions, VcardPlugin } from "./actors/vcard/plugin.ts";
+export type { AvatarPlugin } from "./actors/avatar/plugin.ts";
+export type { LastOptions, LastPlugin } from "./actors/last/plugin.ts";
+export type { IdlePlugin } from "./actors/idle/plugin.ts";
 export {
   definePlugin,
   type Plugin,

@@ -8,12 +8,8 @@
  */
 import { assert, assertRejects, assertStrictEquals } from "./deps.ts";
 import { fakeLogin, type FakeSession, startFakeServer } from "./_helpers.ts";
-import {
-  avatarHash,
-  createClient,
-  TimeoutError,
-  VerificationError,
-} from "../mod.ts";
+import { createClient, TimeoutError, VerificationError } from "../mod.ts";
+import { avatarHash } from "../src/vcard.ts";
 
 const MALLORY = "mallory@localhost";
 

@@ -11,23 +11,22 @@ import {
   assertThrows,
 } from "./deps.ts";
 import {
-  avatarHash,
   createClient,
   definePlugin,
   fileStorage,
   memoryStorage,
-  NS_IDLE,
-  NS_VCARD_UPDATE,
-  photoOf,
   xml,
 } from "../mod.ts";
 import {
+  avatarHash,
   emptyVcard,
   jidKey,
+  NS_VCARD_UPDATE,
+  photoOf,
   vcardFromText,
   vcardWithPhoto,
 } from "../src/vcard.ts";
-import { parseDateTime, parseSeconds } from "../src/idle.ts";
+import { NS_IDLE, parseDateTime, parseSeconds } from "../src/idle.ts";
 import { isFileKey } from "../actors/storage/file.ts";
 import { PresenceHook } from "../actors/plugin/presence.ts";
 

@@ -10,13 +10,8 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "./deps.ts";
-import {
-  avatarHash,
-  StanzaError,
-  vcardWithPhoto,
-  VerificationError,
-  xml,
-} from "../mod.ts";
+import { StanzaError, VerificationError, xml } from "../mod.ts";
+import { avatarHash, vcardWithPhoto } from "../src/vcard.ts";
 import { hasProsody, requireServers } from "./support/prosody.ts";
 import { withPeers } from "./support/peers.ts";
 

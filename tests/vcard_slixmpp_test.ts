@@ -9,7 +9,8 @@
  * @module
  */
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
-import { avatarHash, createClient, xml } from "../mod.ts";
+import { createClient, xml } from "../mod.ts";
+import { avatarHash } from "../src/vcard.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 import {
   hasSlixmpp,

@@ -70,7 +70,7 @@ export interface AvatarPlugin {
    * @param listener Called with the bare JID and the new hash.
    * @returns A function that removes the listener.
    */
-  onAvatar(listener: AvatarListener): () => void;
+  onAvatar(listener: (jid: string, hash: string) => void): () => void;
 }
 
 /** Most peers whose vCards are being fetched to check a hash at once. */

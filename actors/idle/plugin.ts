@@ -42,7 +42,7 @@ export interface IdlePlugin {
    * @param listener Called with the sender's JID and the time.
    * @returns A function that removes the listener.
    */
-  onIdle(listener: IdleListener): () => void;
+  onIdle(listener: (jid: string, since: Date) => void): () => void;
 }
 
 interface State {

@@ -56,7 +56,8 @@ export interface LastPlugin {
    * A JID's last activity: asked of the peer (or its server, for a bare
    * JID), or read from the store for ours.
    * @param jid Whose (default: ours, from the store).
-   * @param options Local, ifrom, timeout.
+   * @param options See {@linkcode GetLastOptions} (`local`, `ifrom`,
+   *   `timeout`).
    * @returns Its seconds and status.
    * @throws {StanzaError} The peer's error answer (`forbidden`, …), or
    *   `item-not-found` when the store has nothing for a local read.
@@ -64,14 +65,17 @@ export interface LastPlugin {
    */
   getLastActivity(
     jid?: string,
-    options?: GetLastOptions,
-  ): Promise<LastActivity>;
+    options?: { local?: boolean; ifrom?: string; timeout?: number },
+  ): Promise<{ seconds: number; status: string }>;
   /**
    * Store a JID's last activity (`set_last_activity`).
-   * @param activity Seconds and status.
+   * @param activity See {@linkcode SetLastActivity} (`seconds`, `status`).
    * @param jid Whose (default: ours).
    */
-  setLastActivity(activity: SetLastActivity, jid?: string): Promise<void>;
+  setLastActivity(
+    activity: { seconds?: number | null; status?: string | null },
+    jid?: string,
+  ): Promise<void>;
   /**
    * Forget a JID's last activity (`del_last_activity`).
    * @param jid Whose (default: ours).

@@ -70,13 +70,22 @@ export interface VcardPlugin {
    * (`local`, `cached`).
    *
    * @param jid Whose vCard (default: ours, from the store).
-   * @param options Local, cached, ifrom, timeout.
+   * @param options See {@linkcode GetVcardOptions} (`local`, `cached`,
+   *   `ifrom`, `timeout`).
    * @returns The vCard (an empty one when a local read finds nothing).
    * @throws {StanzaError} The server's or peer's error answer.
    * @throws {VerificationError} An answer that is not a vCard, too large,
    *   or whose photo is not base64: nothing is cached.
    */
-  getVcard(jid?: string, options?: GetVcardOptions): Promise<Element>;
+  getVcard(
+    jid?: string,
+    options?: {
+      local?: boolean;
+      cached?: boolean;
+      ifrom?: string;
+      timeout?: number;
+    },
+  ): Promise<Element>;
   /**
    * Publish our vCard on the server, then store it (`set_vcard`).
    * @param vcard The vCard.
