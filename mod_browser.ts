@@ -44,6 +44,11 @@ export {
   discoPlugin,
   NS_DISCO_INFO,
 } from "./actors/disco/plugin.ts";
+// xep_0054, xep_0153, xep_0012, xep_0319 (vCard, avatars, last activity, idle)
+export type { VcardOptions, VcardPlugin } from "./actors/vcard/plugin.ts";
+export type { AvatarPlugin } from "./actors/avatar/plugin.ts";
+export type { LastOptions, LastPlugin } from "./actors/last/plugin.ts";
+export type { IdlePlugin } from "./actors/idle/plugin.ts";
 export {
   definePlugin,
   type Plugin,

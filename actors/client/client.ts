@@ -140,9 +140,8 @@ export class Client {
       plugin: (name) => this.#loaded.get(name)?.facade,
       resendPresence: () => {
         const last = this.#lastPresence;
-        if (last === undefined || this.#stopped) return;
-        if (this.#connection.status !== "online") return;
-        this.send(last);
+        // Queued while offline, like any send.
+        if (last !== undefined && !this.#stopped) this.send(last);
       },
     };
   }
@@ -195,7 +194,8 @@ export class Client {
 
   /**
    * Send a stanza (queued in order while not online). It is checked first:
-   * see `Connection.send()`.
+   * see `Connection.send()`. An available presence is sent with the loaded
+   * plugins' children added (`PluginDefinition.presence`).
    *
    * @param stanza An `@xmpp/xml` element (strings are refused).
    * @throws {TypeError} Not an element, or a character XML 1.0 forbids.

@@ -19,6 +19,19 @@ import {
 } from "../caps/plugin.ts";
 import { type DiscoExtPlugin, discoExtPlugin } from "../disco_ext/plugin.ts";
 import type { Plugin } from "../plugin/define.ts";
+// xep_0054, xep_0153, xep_0012, xep_0319
+import {
+  type VcardOptions,
+  type VcardPlugin,
+  vcardPlugin,
+} from "../vcard/plugin.ts";
+import { type AvatarPlugin, avatarPlugin } from "../avatar/plugin.ts";
+import {
+  type LastOptions,
+  type LastPlugin,
+  lastPlugin,
+} from "../last/plugin.ts";
+import { type IdlePlugin, idlePlugin } from "../idle/plugin.ts";
 import type { ConnectionOptions } from "../connection/connection.ts";
 
 /**
@@ -59,6 +72,14 @@ export interface PluginMap {
   xep_0128: DiscoExtPlugin;
   /** XEP-0231 Bits of Binary. */
   xep_0231: BobPlugin;
+  /** XEP-0054 vcard-temp. */
+  xep_0054: VcardPlugin;
+  /** XEP-0153 vCard-based avatars. */
+  xep_0153: AvatarPlugin;
+  /** XEP-0012 Last Activity. */
+  xep_0012: LastPlugin;
+  /** XEP-0319 Last User Interaction in Presence. */
+  xep_0319: IdlePlugin;
 }
 
 /** The options of each built-in plugin, for `registerPlugin(name, options)`. */
@@ -71,6 +92,14 @@ export interface PluginOptionsMap {
   xep_0128: Record<string, never>;
   /** See {@linkcode BobOptions}. */
   xep_0231: BobOptions;
+  /** See {@linkcode VcardOptions}. */
+  xep_0054: VcardOptions;
+  /** No options. */
+  xep_0153: Record<string, never>;
+  /** See {@linkcode LastOptions}. */
+  xep_0012: LastOptions;
+  /** No options. */
+  xep_0319: Record<string, never>;
 }
 
 /** The name of a built-in plugin. */
@@ -82,4 +111,8 @@ export const BUILTIN: { [N in PluginName]: Plugin<N, PluginMap[N]> } = {
   xep_0115: capsPlugin,
   xep_0128: discoExtPlugin,
   xep_0231: bobPlugin,
+  xep_0054: vcardPlugin,
+  xep_0153: avatarPlugin,
+  xep_0012: lastPlugin,
+  xep_0319: idlePlugin,
 };

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Element } from "../../src/deps.ts";
-import { xml } from "../../src/xml.ts";
+import { cloneElement } from "../../src/xml_clone.ts";
 import type { Plugin, PluginContext } from "../plugin/define.ts";
 
 /**
@@ -18,17 +18,6 @@ import type { Plugin, PluginContext } from "../plugin/define.ts";
 export function isAvailablePresence(stanza: Element): boolean {
   return stanza?.name === "presence" && stanza.attrs?.type === undefined &&
     typeof stanza.getChildElements === "function";
-}
-
-/** A deep copy (`@xmpp/xml` elements have no `clone()`). */
-function copy(el: Element): Element {
-  return xml(
-    el.name,
-    { ...el.attrs },
-    ...el.children.map((c: Element | string) =>
-      typeof c === "string" ? c : copy(c)
-    ),
-  );
 }
 
 /**
@@ -60,7 +49,7 @@ export function withPluginChildren(
         c.name === child.name && c.attrs.xmlns === xmlns
       );
       if (has) continue;
-      out ??= copy(stanza);
+      out ??= cloneElement(stanza);
       out.append(child);
     }
   }

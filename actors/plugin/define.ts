@@ -55,8 +55,8 @@ export interface PluginHost {
   /**
    * Send again the last available broadcast presence (no `to`, no `type`)
    * the client sent, with fresh plugin children (see
-   * {@linkcode PluginDefinition.presence}); nothing when none was sent or
-   * the client is not online.
+   * {@linkcode PluginDefinition.presence}), queued while offline like any
+   * send; nothing when none was sent.
    */
   resendPresence(): void;
 }
