@@ -1,0 +1,96 @@
+/**
+ * The Node/Bun transports (`actors/transport/tcp_node.ts`, over `node:net`
+ * and `node:tls`), run here in Deno (which has both) against a real
+ * Prosody: STARTTLS, direct TLS, ws:// and wss:// with the test CA, no-delay
+ * on; a wrong CA or a closed port is a typed error from start(). The same
+ * transports on Node 22 and Bun: tests/npm_package_test.ts.
+ */
+import { assert, assertRejects, assertStrictEquals } from "./deps.ts";
+import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import {
+  ConnectionError,
+  createClient,
+  nodeTransports,
+  TLSError,
+  xml,
+} from "../mod.ts";
+
+const ignore = !hasProsody() && !requireServers();
+
+Deno.test({
+  name: "nodeTransports: STARTTLS, direct TLS, ws and wss reach Prosody",
+  ignore,
+  async fn(t) {
+    const server = await startProsody();
+    try {
+      const tls = { caCerts: [server.caPem] };
+      const services = {
+        starttls: `xmpp://127.0.0.1:${server.c2sPort}`,
+        "direct TLS": `xmpps://localhost:${server.directTlsPort}`,
+        ws: server.wsUrl,
+        wss: server.wssUrl,
+      };
+      for (const [name, service] of Object.entries(services)) {
+        await t.step(name, async () => {
+          const xmpp = createClient({
+            jid: "alice@localhost",
+            password: "pw",
+            service,
+            tls,
+            transports: nodeTransports,
+          });
+          try {
+            await xmpp.start();
+            const pong = await xmpp.iq(
+              xml(
+                "iq",
+                { type: "get", to: "localhost" },
+                xml("ping", { xmlns: "urn:xmpp:ping" }),
+              ),
+            );
+            assertStrictEquals(pong.attrs.type, "result");
+          } finally {
+            await xmpp.stop();
+          }
+        });
+      }
+      await t.step(
+        "a server certificate no CA vouches for: TLSError",
+        async () => {
+          for (
+            const service of [services.starttls, services["direct TLS"]]
+          ) {
+            const xmpp = createClient({
+              jid: "alice@localhost",
+              password: "pw",
+              service,
+              transports: nodeTransports,
+            });
+            await assertRejects(() => xmpp.start(), TLSError);
+            await xmpp.stop();
+          }
+        },
+      );
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("nodeTransports: a closed port is a ConnectionError from start()", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  for (
+    const service of [`xmpp://127.0.0.1:${port}`, `ws://127.0.0.1:${port}`]
+  ) {
+    const xmpp = createClient({
+      jid: "alice@localhost",
+      password: "pw",
+      service,
+      transports: nodeTransports,
+    });
+    await assertRejects(() => xmpp.start(), ConnectionError);
+    await xmpp.stop();
+  }
+});
