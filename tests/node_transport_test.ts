@@ -5,7 +5,7 @@
  * on; a wrong CA or a closed port is a typed error from start(). The same
  * transports on Node 22 and Bun: tests/npm_package_test.ts.
  */
-import { assert, assertRejects, assertStrictEquals } from "./deps.ts";
+import { assertRejects, assertStrictEquals } from "./deps.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 import {
   ConnectionError,
