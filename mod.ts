@@ -37,15 +37,6 @@ export {
   type RedisStorageOptions,
 } from "./actors/storage/redis/storage.ts";
 export { denoTransports } from "./actors/connection/deno.ts";
-export {
-  nodeTransports,
-  runtimeTransports,
-} from "./actors/connection/runtime.ts";
-export {
-  nodeDirectTlsTransport,
-  nodeTcpTransport,
-  nodeWebsocketTransport,
-} from "./actors/transport/tcp_node.ts";
 export { directTlsTransport, tcpTransport } from "./actors/transport/tcp.ts";
 export type {
   CollectorStats,

@@ -28,12 +28,4 @@ import "./src/saslprep_deno.ts"; // full SASLprep tables (needs Node's Buffer)
 export * from "./mod_browser.ts";
 export { createClient } from "./actors/client/deno.ts";
 export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";
-export {
-  nodeTransports,
-  runtimeTransports,
-} from "./actors/connection/runtime.ts";
-export {
-  nodeDirectTlsTransport,
-  nodeTcpTransport,
-  nodeWebsocketTransport,
-} from "./actors/transport/tcp_node.ts";
+export { nodeTransports } from "./actors/connection/runtime.ts";

@@ -26,9 +26,6 @@ type NativeStatic = {
 const proto = Uint8Array.prototype as unknown as Native;
 const statics = Uint8Array as unknown as NativeStatic;
 
-/** Characters per `String.fromCharCode` call (well under any argument limit). */
-const CHUNK = 0x2000;
-
 /**
  * Base64 of `bytes` with `btoa` (the fallback; exported for tests).
  *
@@ -43,11 +40,7 @@ const CHUNK = 0x2000;
  * ```
  */
 export function _encodeBase64Fallback(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  }
-  return btoa(binary);
+  return btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
 }
 
 /**
@@ -55,7 +48,9 @@ export function _encodeBase64Fallback(bytes: Uint8Array): string {
  *
  * @param text Standard base64 (ASCII whitespace is skipped, padding optional).
  * @returns The bytes.
- * @throws {SyntaxError} `text` is not base64.
+ * @throws {DOMException} `text` is not base64 (`InvalidCharacterError`;
+ *   the native `fromBase64` throws a `SyntaxError`: every caller turns
+ *   either into its own typed error).
  *
  * @example Usage
  * ```ts
@@ -65,27 +60,11 @@ export function _encodeBase64Fallback(bytes: Uint8Array): string {
  * ```
  */
 export function _decodeBase64Fallback(text: string): Uint8Array {
-  let binary: string;
-  try {
-    binary = atob(text);
-  } catch (cause) {
-    // the same class the native fromBase64 throws
-    throw new SyntaxError("Cannot decode base64: invalid character or length", {
-      cause,
-    });
-  }
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-const HEX = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
-
 /**
- * Lowercase hex of `bytes` by table (the fallback; exported for tests).
+ * Lowercase hex of `bytes` (the fallback; exported for tests).
  *
  * @param bytes The bytes.
  * @returns Lowercase hex, two digits a byte.
@@ -98,14 +77,11 @@ const HEX = Array.from(
  * ```
  */
 export function _encodeHexFallback(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
-  return out;
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Whether this runtime has the native ES2026 base64 methods. */
-export const nativeBase64: boolean = typeof proto.toBase64 === "function" &&
-  typeof statics.fromBase64 === "function";
+const nativeBase64 = proto.toBase64 && statics.fromBase64;
 
 /**
  * Standard, padded base64 of `bytes`.
@@ -130,7 +106,8 @@ export const encodeBase64: (bytes: Uint8Array) => string = nativeBase64
  *
  * @param text The base64.
  * @returns The bytes.
- * @throws {SyntaxError} `text` is not base64.
+ * @throws {SyntaxError} `text` is not base64 (a `DOMException` from the
+ *   fallback).
  *
  * @example Usage
  * ```ts
@@ -142,24 +119,6 @@ export const encodeBase64: (bytes: Uint8Array) => string = nativeBase64
 export const decodeBase64: (text: string) => Uint8Array = nativeBase64
   ? (text) => statics.fromBase64!(text)
   : _decodeBase64Fallback;
-
-/**
- * Unpadded base64url of `bytes` (URL and cookie tokens).
- *
- * @param bytes The bytes.
- * @returns Their base64url, without `=`.
- *
- * @example Usage
- * ```ts
- * import { strictEqual } from "node:assert/strict";
- * import { encodeBase64Url } from "./base64.ts";
- * strictEqual(encodeBase64Url(new Uint8Array([251, 255])), "-_8");
- * ```
- */
-export function encodeBase64Url(bytes: Uint8Array): string {
-  return encodeBase64(bytes).replace(/=+$/, "").replaceAll("+", "-")
-    .replaceAll("/", "_");
-}
 
 /**
  * Lowercase hex of `bytes`.
@@ -174,7 +133,6 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * strictEqual(encodeHex(new Uint8Array([1, 171])), "01ab");
  * ```
  */
-export const encodeHex: (bytes: Uint8Array) => string =
-  typeof proto.toHex === "function"
-    ? (bytes) => proto.toHex!.call(bytes)
-    : _encodeHexFallback;
+export const encodeHex: (bytes: Uint8Array) => string = proto.toHex
+  ? (bytes) => proto.toHex!.call(bytes)
+  : _encodeHexFallback;

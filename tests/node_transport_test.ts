@@ -7,13 +7,8 @@
  */
 import { assertRejects, assertStrictEquals } from "./deps.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
-import {
-  ConnectionError,
-  createClient,
-  nodeTransports,
-  TLSError,
-  xml,
-} from "../mod.ts";
+import { ConnectionError, createClient, TLSError, xml } from "../mod.ts";
+import { nodeTransports } from "../actors/connection/runtime.ts";
 
 const ignore = !hasProsody() && !requireServers();
 
