@@ -5,10 +5,13 @@
  * on; a wrong CA or a closed port is a typed error from start(). The same
  * transports on Node 22 and Bun: tests/npm_package_test.ts.
  */
-import { assertRejects, assertStrictEquals } from "./deps.ts";
+import { assertMatch, assertRejects, assertStrictEquals } from "./deps.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 import { ConnectionError, createClient, TLSError, xml } from "../mod.ts";
 import { nodeTransports } from "../actors/connection/runtime.ts";
+import { makeNodeSockets } from "../actors/transport/sockets_node.ts";
+import { socketTransport } from "../actors/transport/tcp.ts";
+import { makeSocketWebsocketTransport } from "../actors/transport/websocket_socket.ts";
 
 const ignore = !hasProsody() && !requireServers();
 
@@ -86,6 +89,36 @@ Deno.test("nodeTransports: a closed port is a ConnectionError from start()", asy
       transports: nodeTransports,
     });
     await assertRejects(() => xmpp.start(), ConnectionError);
+    await xmpp.stop();
+  }
+});
+
+Deno.test("node sockets in a runtime without node:net: start() rejects with a ConnectionError", async () => {
+  // A runtime that has no node:net (an edge worker, say), simulated: the
+  // modules fail to load on the first dial, as a missing module does.
+  const sockets = makeNodeSockets(() =>
+    Promise.reject(new TypeError("Cannot find module 'node:net'"))
+  );
+  const transports = {
+    xmpp: socketTransport(false, sockets),
+    xmpps: socketTransport(true, sockets),
+    ws: makeSocketWebsocketTransport({ sockets }),
+  };
+  for (
+    const service of [
+      "xmpp://127.0.0.1:5222",
+      "xmpps://localhost:5223",
+      "ws://127.0.0.1:5280/xmpp-websocket",
+    ]
+  ) {
+    const xmpp = createClient({
+      jid: "alice@localhost",
+      password: "pw",
+      service,
+      transports,
+    });
+    const err = await assertRejects(() => xmpp.start(), ConnectionError);
+    assertMatch(err.message, /node:net/);
     await xmpp.stop();
   }
 });

@@ -7,14 +7,17 @@
  * bytes are handed to the kernel, and TLS with SNI and extra CAs added to
  * the runtime's roots (as Deno's `caCerts` are).
  *
+ * The `node:*` modules are loaded on the first dial, not when this module
+ * loads: a runtime without them (an edge worker, say) can still import the
+ * package, and a dial there rejects `start()` with a `ConnectionError`
+ * naming what is missing, never an uncaught exception.
+ *
  * Written here rather than taken from a library: it is the adapter between
  * two socket APIs of the runtimes themselves, nothing a package provides.
  *
  * @module
  */
-import { connect as netConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect, rootCertificates } from "node:tls";
-import { Resolver } from "node:dns/promises";
+import type { Socket } from "node:net";
 import type { SrvRecord } from "../../src/srv.ts";
 import type {
   NameServer,
@@ -142,15 +145,120 @@ class NodeConn implements TcpSocket, TlsSocket {
   }
 }
 
-function resolver(nameServer?: NameServer): Resolver {
-  const r = new Resolver();
+/** The runtime modules the sockets need. */
+export interface NodeModules {
+  /** `node:net`. */
+  net: typeof import("node:net");
+  /** `node:tls`. */
+  tls: typeof import("node:tls");
+  /** `node:dns/promises`. */
+  dns: typeof import("node:dns/promises");
+}
+
+let loaded: Promise<NodeModules> | undefined;
+
+/**
+ * Load `node:net`, `node:tls` and `node:dns/promises` (once).
+ *
+ * @returns The modules.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { loadNodeModules } from "./sockets_node.ts";
+ * ok(typeof (await loadNodeModules()).net.connect === "function");
+ * ```
+ */
+export function loadNodeModules(): Promise<NodeModules> {
+  return loaded ??= Promise.all([
+    import("node:net"),
+    import("node:tls"),
+    import("node:dns/promises"),
+  ]).then(([net, tls, dns]) => ({ net, tls, dns }));
+}
+
+function resolver(
+  { net, dns }: NodeModules,
+  nameServer?: NameServer,
+): InstanceType<NodeModules["dns"]["Resolver"]> {
+  const r = new dns.Resolver();
   if (nameServer) {
-    const host = isIP(nameServer.ipAddr) === 6
+    const host = net.isIP(nameServer.ipAddr) === 6
       ? `[${nameServer.ipAddr}]`
       : nameServer.ipAddr;
     r.setServers([`${host}:${nameServer.port ?? 53}`]);
   }
   return r;
+}
+
+/**
+ * Socket calls of Node and Bun over the modules `load` gives
+ * ({@linkcode loadNodeModules}; another in tests, to play a runtime without
+ * them).
+ *
+ * @param load Loads the runtime modules.
+ * @returns The socket calls.
+ *
+ * @example Usage
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { makeNodeSockets } from "./sockets_node.ts";
+ * ok(typeof makeNodeSockets().connect === "function");
+ * ```
+ */
+export function makeNodeSockets(
+  load: () => Promise<NodeModules> = loadNodeModules,
+): SocketApi {
+  return {
+    async connect({ hostname, port }) {
+      const { net } = await load();
+      return await new Promise<TcpSocket>((resolve, reject) => {
+        const socket = net.connect({ host: hostname, port });
+        const onError = (err: Error) => reject(err);
+        socket.once("error", onError);
+        socket.once("connect", () => {
+          socket.off("error", onError);
+          resolve(new NodeConn(socket, Promise.resolve()));
+        });
+      });
+    },
+    async startTls(conn, { hostname, caCerts }) {
+      const { net, tls } = await load();
+      if (!(conn instanceof NodeConn)) {
+        throw new TypeError("Cannot start TLS: not a socket from nodeSockets");
+      }
+      const socket = conn.detach();
+      const secure = tls.connect({
+        socket,
+        host: hostname,
+        // SNI carries a name only, never an address (RFC 6066 §3)
+        ...(net.isIP(hostname) ? {} : { servername: hostname }),
+        // like Deno's caCerts: trusted besides the runtime's roots
+        ...(caCerts?.length
+          ? { ca: [...tls.rootCertificates, ...caCerts] }
+          : {}),
+      });
+      const ready = new Promise<void>((resolve, reject) => {
+        secure.once("secureConnect", () => resolve());
+        secure.once("error", reject);
+      });
+      return new NodeConn(secure, ready) as SocketConn as TlsSocket;
+    },
+    async resolveSrv(name, ns) {
+      const mods = await load();
+      return (await resolver(mods, ns).resolveSrv(name)).map((
+        r,
+      ): SrvRecord => ({
+        priority: r.priority,
+        weight: r.weight,
+        port: r.port,
+        target: r.name,
+      }));
+    },
+    async resolveA(name, ns) {
+      return await resolver(await load(), ns).resolve4(name);
+    },
+  };
 }
 
 /**
@@ -163,45 +271,4 @@ function resolver(nameServer?: NameServer): Resolver {
  * ok(typeof nodeSockets.startTls === "function");
  * ```
  */
-export const nodeSockets: SocketApi = {
-  connect({ hostname, port }) {
-    return new Promise((resolve, reject) => {
-      const socket = netConnect({ host: hostname, port });
-      const onError = (err: Error) => reject(err);
-      socket.once("error", onError);
-      socket.once("connect", () => {
-        socket.off("error", onError);
-        resolve(new NodeConn(socket, Promise.resolve()));
-      });
-    });
-  },
-  startTls(conn, { hostname, caCerts }) {
-    if (!(conn instanceof NodeConn)) {
-      return Promise.reject(
-        new TypeError("Cannot start TLS: not a socket from nodeSockets"),
-      );
-    }
-    const socket = conn.detach();
-    const tls = tlsConnect({
-      socket,
-      host: hostname,
-      // SNI carries a name only, never an address (RFC 6066 §3)
-      ...(isIP(hostname) ? {} : { servername: hostname }),
-      // like Deno's caCerts: trusted besides the runtime's roots
-      ...(caCerts?.length ? { ca: [...rootCertificates, ...caCerts] } : {}),
-    });
-    const ready = new Promise<void>((resolve, reject) => {
-      tls.once("secureConnect", () => resolve());
-      tls.once("error", reject);
-    });
-    return Promise.resolve(new NodeConn(tls, ready) as SocketConn as TlsSocket);
-  },
-  resolveSrv: async (name, ns) =>
-    (await resolver(ns).resolveSrv(name)).map((r): SrvRecord => ({
-      priority: r.priority,
-      weight: r.weight,
-      port: r.port,
-      target: r.name,
-    })),
-  resolveA: (name, ns) => resolver(ns).resolve4(name),
-};
+export const nodeSockets: SocketApi = makeNodeSockets();
