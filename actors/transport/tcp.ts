@@ -1,8 +1,10 @@
 /**
- * Deno TCP transports: `xmpp://` (plain TCP with STARTTLS via
+ * TCP transports: `xmpp://` (plain TCP with STARTTLS via
  * `Deno.startTls`) and `xmpps://` (direct TLS, XEP-0368: `Deno.connect`
- * then `Deno.startTls` at once). Deno only: browsers use the WebSocket
- * transport.
+ * then `Deno.startTls` at once). The socket calls go through a
+ * {@linkcode SocketApi} (`./sockets.ts`): Deno's by default, `node:net` and
+ * `node:tls` shaped the same for Node and Bun (`./tcp_node.ts`). Browsers
+ * use the WebSocket transport.
  *
  * No-delay is on for every socket, direct TLS included (Nagle costs ~40 ms
  * per round trip): the socket is dialled with `Deno.connect` and

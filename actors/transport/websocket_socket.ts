@@ -2,7 +2,8 @@
  * The WebSocket transport for Deno (RFC 7395 over RFC 6455) on a plain
  * `Deno.connect` socket with no-delay on, `Deno.startTls` for `wss://`
  * (server name = the URL's host, `tls.caCerts` trusted too), and the frame
- * codec of `src/ws_frame.ts`.
+ * codec of `src/ws_frame.ts`. Node and Bun run it over `node:net`/`node:tls`
+ * (the `sockets` option, `./tcp_node.ts`).
  *
  * Why not Deno's own `WebSocket`: it leaves Nagle on and writes a frame of
  * 126 bytes or more as two sends (header, payload), and code cannot set a
