@@ -99,7 +99,8 @@ Deno.test({
       for (const [name, cmd, args] of runtimes) {
         const available = cmd === "node" || await npxRuns(name);
         await t.step({
-          name: `${name}: STARTTLS, direct TLS, BoB, fetch, hot swap, wss`,
+          name:
+            `${name}: STARTTLS, direct TLS, BoB, fetch, hot swap, wss, hostile servers`,
           ignore: !available && !(name === "node@22" && requireServers()),
           async fn() {
             assert(available, `npx cannot fetch ${name}`);
@@ -119,6 +120,33 @@ Deno.test({
           },
         });
       }
+
+      await t.step(
+        "the README's Node quick start runs as written on Node 22",
+        async () => {
+          const readme = await Deno.readTextFile(
+            new URL("../README.md", import.meta.url),
+          );
+          const blocks = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)]
+            .map((m) => m[1])
+            .filter((code) => code.includes('from "@xmpp-actors/runtime"'));
+          assert(blocks.length >= 1, "no Node block in README.md");
+          for (const code of blocks) {
+            await Deno.writeTextFile(
+              `${project}/quick.mjs`,
+              code.replaceAll(
+                "xmpp://127.0.0.1:5222",
+                `xmpp://127.0.0.1:${server.c2sPort}`,
+              ),
+            );
+            const run = await sh("npx", ["-y", "node@22", "quick.mjs"], {
+              cwd: project,
+            });
+            assert(run.ok, run.stdout + run.stderr);
+            assertMatch(run.stdout, /^hello$/m);
+          }
+        },
+      );
 
       await t.step(
         "the .d.ts type-check a strict TypeScript consumer",

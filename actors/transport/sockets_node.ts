@@ -139,6 +139,9 @@ class NodeConn implements TcpSocket, TlsSocket {
     s.off("end", this.#onEnd);
     s.off("close", this.#onEnd);
     s.off("error", this.#onError);
+    // its failures reach the TLS socket that wraps it; an error event with
+    // no listener would be an uncaught exception
+    s.on("error", () => {});
     s.pause();
     this.#closed = true;
     return s;

@@ -3,7 +3,13 @@
 // set/get, a fetch from a second client, a hot swap to file storage, wss://,
 // and an untrusted certificate as a typed error.
 import { existsSync, readFileSync } from "node:fs";
-import { createClient, fileStorage, TLSError } from "@xmpp-actors/runtime";
+import { createServer } from "node:net";
+import {
+  ConnectionError,
+  createClient,
+  fileStorage,
+  TLSError,
+} from "@xmpp-actors/runtime";
 
 const { C2S, DIRECT_TLS, WSS, CA, DIR } = process.env;
 const tls = { caCerts: [readFileSync(CA, "utf8")] };
@@ -74,6 +80,57 @@ try {
 }
 check(error instanceof TLSError, `untrusted certificate: ${error}`);
 await eve.stop();
+
+// Hostile servers: one that cuts the stream mid-stanza, one that answers
+// STARTTLS with <proceed/> and then garbage instead of a TLS handshake. Each
+// is a typed rejection of start(), and the process goes on.
+const HEADER = "<?xml version='1.0'?><stream:stream from='localhost' id='h' " +
+  "version='1.0' xmlns='jabber:client' " +
+  "xmlns:stream='http://etherx.jabber.org/streams'>";
+const hostile = (script) => {
+  const server = createServer((socket) => {
+    let step = 0;
+    socket.on("error", () => {});
+    socket.on("data", () => script(socket, step++));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve(server))
+  );
+};
+const cases = [
+  [(s) => s.end(`${HEADER}<message><bo`), ConnectionError],
+  [(s, step) => {
+    if (step === 0) {
+      s.write(
+        `${HEADER}<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>`,
+      );
+    } else if (step === 1) {
+      s.write("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    } else s.end("this is not TLS\r\n".repeat(100));
+  }, [TLSError, ConnectionError]],
+];
+for (const [script, expected] of cases) {
+  const server = await hostile(script);
+  const mallory = createClient({
+    jid: "alice@localhost",
+    password: "pw",
+    service: `xmpp://127.0.0.1:${server.address().port}`,
+    tls,
+  });
+  let failure;
+  try {
+    await mallory.start();
+  } catch (e) {
+    failure = e;
+  }
+  const classes = [expected].flat();
+  check(
+    classes.some((c) => failure instanceof c),
+    `hostile server: ${failure?.name}: ${failure?.message}`,
+  );
+  await mallory.stop();
+  server.close();
+}
 
 await Promise.all([alice.stop(), bob.stop()]);
 console.log(`session ok ${cid}`);
