@@ -25,6 +25,7 @@
  * @module
  */
 import "./src/saslprep_deno.ts"; // full SASLprep tables (needs Node's Buffer)
+import "./src/base64_node.ts"; // Buffer's base64 where Uint8Array has none
 export * from "./mod_browser.ts";
 export { createClient } from "./actors/client/deno.ts";
 export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";

@@ -210,7 +210,7 @@ export async function buildNpm(
       types: exports["."].types,
       files: ["esm/", "README.md", "LICENSE"],
       engines: { node: ">=20" },
-      sideEffects: ["./esm/src/saslprep_deno.js"],
+      sideEffects: ["./esm/src/saslprep_deno.js", "./esm/src/base64_node.js"],
       dependencies: Object.fromEntries(
         Object.entries(deps).sort(([a], [b]) => a.localeCompare(b)),
       ),
