@@ -176,31 +176,16 @@ export {
   overTitle,
 } from "./src/diagram/layout.ts";
 export { toSvg } from "./src/diagram/svg.ts";
-// Issue 26 part 1: XEP-0030, XEP-0115, XEP-0128 (plugins by name in
-// registerPlugin; their data types, op lists and the caps hash here).
-export {
-  type DataForm,
-  DISCO_OPS,
-  type DiscoItem,
-  type DiscoQueryOptions,
-  type DiscoScope,
-  type FormField,
-  NS_DISCO_ITEMS,
-} from "./actors/disco/plugin.ts";
+// Issue 26 part 1: XEP-0030, XEP-0115, XEP-0128 (their facades and data
+// types are on mod.ts; their op lists, machine and the caps hash here).
+export { DISCO_OPS } from "./actors/disco/plugin.ts";
 export {
   CAPS_OPS,
-  type CapsEvent,
   capsMachine,
-  type CapsOptions,
-  type CapsPlugin,
   capsPlugin,
   NS_CAPS,
 } from "./actors/caps/plugin.ts";
-export {
-  DISCO_EXT_OPS,
-  type DiscoExtPlugin,
-  discoExtPlugin,
-} from "./actors/disco_ext/plugin.ts";
+export { DISCO_EXT_OPS, discoExtPlugin } from "./actors/disco_ext/plugin.ts";
 export {
   CAPS_HASHES,
   CapsError,

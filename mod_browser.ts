@@ -35,15 +35,28 @@ export {
 } from "./actors/bob/peer_cache.ts";
 export { DEFAULT_MAX_BOB_SIZE, NS_BOB } from "./src/bob_element.ts";
 export type { BobEmitted } from "./actors/bob/protocol.ts";
-// Issue 26 part 1: XEP-0030, XEP-0115, XEP-0128 (the rest in internals.ts).
+// The built-in plugins' facades and options (loaded by name with
+// registerPlugin; their machines, op lists and helpers are in internals.ts).
 export {
+  type DataForm,
   type DiscoIdentity,
   type DiscoInfo,
+  type DiscoItem,
   type DiscoOptions,
   type DiscoPlugin,
   discoPlugin,
+  type DiscoQueryOptions,
+  type DiscoScope,
+  type FormField,
   NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
 } from "./actors/disco/plugin.ts";
+export type {
+  CapsEvent,
+  CapsOptions,
+  CapsPlugin,
+} from "./actors/caps/plugin.ts";
+export type { DiscoExtPlugin } from "./actors/disco_ext/plugin.ts";
 // xep_0054, xep_0153, xep_0012, xep_0319 (vCard, avatars, last activity, idle)
 export type { VcardOptions, VcardPlugin } from "./actors/vcard/plugin.ts";
 export type { AvatarPlugin } from "./actors/avatar/plugin.ts";

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { StorageError } from "./errors.ts";
 import { assertCid, cidMatches, isCid, normalizeCid } from "./cid.ts";
 import type { JsonValue } from "./json.ts";
@@ -98,7 +99,7 @@ export interface BobRecord {
  */
 export function toRecord(bob: BobData, checked = false): BobRecord {
   const record: BobRecord = Object.freeze({
-    data: bob.data.toBase64(),
+    data: encodeBase64(bob.data),
     type: bob.type,
     // An entry the caller checked has its canonical cid already.
     cid: checked ? bob.cid : normalizeCid(bob.cid, "store bob"),
@@ -144,7 +145,7 @@ export function fromRecord(value: unknown, cid: string): BobData {
     const out: BobData = {
       cid,
       type: rec.type,
-      data: Uint8Array.fromBase64(rec.data),
+      data: decodeBase64(rec.data),
     };
     if (rec.max_age !== null) out.maxAge = rec.max_age;
     return out;
@@ -171,7 +172,7 @@ export function fromRecord(value: unknown, cid: string): BobData {
   if (rec.cid.toLowerCase() !== canonical) fail(`record is for ${rec.cid}`);
   let data: Uint8Array;
   try {
-    data = Uint8Array.fromBase64(rec.data);
+    data = decodeBase64(rec.data);
   } catch (cause) {
     throw new StorageError(`Cannot read bob ${cid}: data is not base64`, {
       cause,

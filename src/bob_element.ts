@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { xml } from "./xml.ts";
 import type { Element } from "./deps.ts";
 import {
@@ -43,7 +44,7 @@ export function bobElement(bob: BobData): Element {
   const attrs: Record<string, string> = { xmlns: NS_BOB, cid: bob.cid };
   attrs.type = bob.type;
   if (bob.maxAge !== undefined) attrs["max-age"] = String(bob.maxAge);
-  return xml("data", attrs, bob.data.toBase64());
+  return xml("data", attrs, encodeBase64(bob.data));
 }
 
 /**
@@ -121,7 +122,7 @@ export function readBobElement(
   }
   let data: Uint8Array;
   try {
-    data = Uint8Array.fromBase64(text);
+    data = decodeBase64(text);
   } catch {
     return fail("data is not base64");
   }

@@ -10,6 +10,7 @@
  */
 import type { Element } from "./deps.ts";
 import { xml } from "./xml.ts";
+import { encodeBase64 } from "./base64.ts";
 
 /** Namespace of disco#info. */
 export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
@@ -270,7 +271,7 @@ export async function verString(
   }
   const bytes = new TextEncoder().encode(capsString(info));
   const digest = await crypto.subtle.digest(algo, bytes);
-  return new Uint8Array(digest).toBase64();
+  return encodeBase64(new Uint8Array(digest));
 }
 
 function parseForm(x: Element): DataForm {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { encodeHex } from "./base64.ts";
 import { sha1, sha224, sha256, sha384, sha512 } from "./deps.ts";
 
 /**
@@ -61,7 +62,7 @@ function hexDigest(
 ): HexDigest {
   const hash = RUNTIME_HASH;
   return hash === undefined
-    ? (data) => noble(data).toHex()
+    ? (data) => encodeHex(noble(data))
     : (data) => hash(name, data);
 }
 

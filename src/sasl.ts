@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { hmac, pbkdf2, sha1, sha256 } from "./deps.ts";
 import { prepare } from "./saslprep.ts";
 import { SASLError } from "./errors.ts";
@@ -114,7 +115,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  */
 export function encodeBase64Text(text: string): string {
   if (text === "") return "=";
-  return encoder.encode(text).toBase64();
+  return encodeBase64(encoder.encode(text));
 }
 
 /**
@@ -135,7 +136,7 @@ export function decodeBase64Text(b64: string): string {
   const trimmed = b64.trim();
   if (trimmed === "" || trimmed === "=") return "";
   try {
-    return decoder.decode(Uint8Array.fromBase64(trimmed));
+    return decoder.decode(decodeBase64(trimmed));
   } catch (cause) {
     throw new SASLError(
       "incorrect-encoding",
@@ -148,7 +149,7 @@ export function decodeBase64Text(b64: string): string {
 
 /** A client nonce: 24 random bytes, base64 (printable, no comma). */
 function makeNonce(): string {
-  return crypto.getRandomValues(new Uint8Array(24)).toBase64();
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(24)));
 }
 
 /**
@@ -300,7 +301,7 @@ function parseServerFirst(
   }
   let salt: Uint8Array;
   try {
-    salt = Uint8Array.fromBase64(saltB64);
+    salt = decodeBase64(saltB64);
   } catch (cause) {
     throw new SASLError(
       "incorrect-encoding",
@@ -334,9 +335,9 @@ function finishChallenge(
     `${session.clientFirstBare},${challenge},${clientFinalNoProof}`;
   const authBytes = encoder.encode(authMessage);
   const clientSignature = hmac(hash, storedKey, authBytes);
-  const proof = xor(clientKey, clientSignature).toBase64();
+  const proof = encodeBase64(xor(clientKey, clientSignature));
   const serverKey = hmac(hash, salted, encoder.encode("Server Key"));
-  const serverSignature = hmac(hash, serverKey, authBytes).toBase64();
+  const serverSignature = encodeBase64(hmac(hash, serverKey, authBytes));
   return {
     session: {
       ...session,

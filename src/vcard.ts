@@ -11,6 +11,7 @@ import { xml } from "./xml.ts";
 import { XmlStream } from "./xml_stream.ts";
 import { cloneElement } from "./xml_clone.ts";
 import { bareJid, normalizeJid } from "./jid.ts";
+import { decodeBase64, encodeBase64, encodeHex } from "./base64.ts";
 
 /** Namespace of vcard-temp (`<vCard xmlns="vcard-temp"/>`). */
 export const NS_VCARD = "vcard-temp";
@@ -79,7 +80,7 @@ export function photoOf(vcard: Element): VcardPhoto | undefined {
   if (photo === undefined || !binval) return undefined;
   let data: Uint8Array;
   try {
-    data = Uint8Array.fromBase64(binval);
+    data = decodeBase64(binval);
   } catch (cause) {
     throw new TypeError("Cannot read vCard photo: BINVAL is not base64", {
       cause,
@@ -110,7 +111,7 @@ export function vcardWithPhoto(
         "PHOTO",
         {},
         photo.type ? xml("TYPE", {}, photo.type) : undefined,
-        xml("BINVAL", {}, photo.data.toBase64()),
+        xml("BINVAL", {}, encodeBase64(photo.data)),
       ),
     );
   }
@@ -131,7 +132,7 @@ export function vcardWithPhoto(
  * ```
  */
 export function avatarHash(data: Uint8Array): string {
-  return sha1(data).toHex();
+  return encodeHex(sha1(data));
 }
 
 /**

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { encodeBase64 } from "./base64.ts";
 import { sha1 } from "./deps.ts";
 import { WebSocketProtocolError } from "./ws_frame.ts";
 
@@ -30,7 +31,7 @@ const ascii = new TextEncoder();
  * ```
  */
 export function newKey(): string {
-  return crypto.getRandomValues(new Uint8Array(16)).toBase64();
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 /**
@@ -47,7 +48,7 @@ export function newKey(): string {
  * ```
  */
 export function acceptFor(key: string): string {
-  return sha1(ascii.encode(key + WS_GUID)).toBase64();
+  return encodeBase64(sha1(ascii.encode(key + WS_GUID)));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "./deps.ts";
 import { StanzaError, xml } from "../mod.ts";
-import type { CapsEvent } from "../internals.ts";
+import type { CapsEvent } from "../mod.ts";
 import type { Element } from "../src/deps.ts";
 import { hasProsody, requireServers } from "./support/prosody.ts";
 import { type PeerClient, withPeers } from "./support/peers.ts";

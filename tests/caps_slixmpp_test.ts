@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./deps.ts";
 import { createClient, xml } from "../mod.ts";
-import type { CapsEvent } from "../internals.ts";
+import type { CapsEvent } from "../mod.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
 import { hasSlixmpp, PYTHON } from "./support/slixmpp.ts";
 

@@ -55,12 +55,15 @@ async function exportedNames(entry: string): Promise<Set<string>> {
 }
 
 // Every name on mod.ts is a promise to users: the machines, routing and
-// actor protocols live in internals.ts, not here.
-Deno.test("layout: mod.ts exports at most 140 names, none of internals.ts", async () => {
+// actor protocols live in internals.ts, not here. The cap grows with the
+// built-in plugins (each brings its facade and options types): 140 with
+// BoB and disco#info, 160 with disco in full, caps, vCard, avatars, last
+// activity and idle (issue 26).
+Deno.test("layout: mod.ts exports at most 160 names, none of internals.ts", async () => {
   const face = await exportedNames("mod.ts");
   const inside = await exportedNames("internals.ts");
   assert(face.size > 0 && inside.size > 0);
-  assert(face.size <= 140, `mod.ts exports ${face.size} names (> 140)`);
+  assert(face.size <= 160, `mod.ts exports ${face.size} names (> 160)`);
   const leaked = [...face].filter((n) =>
     inside.has(n) || /^[a-z]\w*Machine$/.test(n)
   );

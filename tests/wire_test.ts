@@ -127,6 +127,8 @@ function fakeSockets() {
       conns.push(c);
       return Promise.resolve(c as unknown as Deno.TlsConn);
     },
+    resolveSrv: () => Promise.reject(new Error("No DNS in this test")),
+    resolveA: () => Promise.reject(new Error("No DNS in this test")),
   };
   return { log, conns, sockets };
 }

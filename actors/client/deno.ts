@@ -1,11 +1,13 @@
 /**
- * `createClient()` for Deno: the browser-safe client plus the TCP
- * (STARTTLS) and direct TLS transports, which use `Deno.*`.
+ * `createClient()` for Deno, Node and Bun: the browser-safe client plus the
+ * TCP (STARTTLS), direct TLS and socket WebSocket transports of the runtime
+ * (`Deno.*` in Deno, `node:net`/`node:tls` elsewhere: see
+ * `actors/connection/runtime.ts`).
  *
  * @module
  */
 import { Client, type ClientOptions } from "./client.ts";
-import { denoTransports } from "../connection/deno.ts";
+import { runtimeTransports } from "../connection/runtime.ts";
 
 /**
  * Create a client that can dial `xmpp://`, `xmpps://`, `ws://` and `wss://`.
@@ -30,6 +32,6 @@ import { denoTransports } from "../connection/deno.ts";
 export function createClient(options: ClientOptions): Client {
   return new Client({
     ...options,
-    transports: { ...denoTransports, ...options.transports },
+    transports: { ...runtimeTransports, ...options.transports },
   });
 }

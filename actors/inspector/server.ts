@@ -21,6 +21,7 @@ import {
 } from "./collector.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
 import { isLoopbackHost } from "../transport/protocol.ts";
+import { encodeHex } from "../../src/base64.ts";
 
 /** Options of {@linkcode createInspector}. */
 export interface InspectorOptions {
@@ -264,10 +265,7 @@ export function createInspector(
 }
 
 function randomToken(): string {
-  return crypto.getRandomValues(new Uint8Array(16)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
+  return encodeHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 // Compares in time independent of where the strings differ.

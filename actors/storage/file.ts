@@ -39,6 +39,7 @@ import {
   readSync,
 } from "node:fs";
 import { defineStorage, type StorageLogic } from "./define.ts";
+import { type EntryInfo, type FileSystem, fileSystem } from "./file_fs.ts";
 import { StorageError } from "../../src/errors.ts";
 import { pythonJson } from "../../src/json.ts";
 import type { JsonValue } from "./protocol.ts";
@@ -124,9 +125,8 @@ function maxAgeOf(value: JsonValue): number | undefined {
     : undefined;
 }
 
-function isNotFound(e: unknown): boolean {
-  return e instanceof Deno.errors.NotFound;
-}
+/** Deno's calls in Deno, `node:fs` elsewhere (`./file_fs.ts`). */
+const defaultFs: FileSystem = fileSystem();
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -139,11 +139,11 @@ const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW |
   fsConstants.O_NONBLOCK;
 
 /** What a non-regular file is, for error messages. */
-function kindOf(info: Deno.FileInfo): string {
+function kindOf(info: EntryInfo): string {
   if (info.isDirectory) return "a directory";
   if (info.isSymlink) return "a symbolic link";
   if (info.isFifo) return "a FIFO";
-  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  if (info.isDevice) return "a device";
   if (info.isSocket) return "a socket";
   return "special";
 }
@@ -164,12 +164,13 @@ function readEntry(
   path: string,
   key: string,
   max: number,
+  fs: FileSystem,
 ): Uint8Array | undefined {
-  let info: Deno.FileInfo;
+  let info: EntryInfo;
   try {
-    info = Deno.lstatSync(path);
+    info = fs.lstat(path);
   } catch (e) {
-    if (isNotFound(e)) return undefined;
+    if (fs.isNotFound(e)) return undefined;
     throw new StorageError(`Cannot read ${key}: ${message(e)}`, { cause: e });
   }
   if (!info.isFile) {
@@ -255,7 +256,8 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
   const enc = new TextEncoder();
   const dec = new TextDecoder("utf-8", { fatal: true });
   return defineStorage(() => {
-    Deno.mkdirSync(dir, { recursive: true });
+    const fs = defaultFs;
+    fs.mkdirp(dir);
     let namespace: string | undefined;
     let tmpSeq = 0;
     const tmpPrefix = `.tmp-${crypto.randomUUID()}-`;
@@ -299,25 +301,13 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
         : undefined;
       const tmp = `${dir}/${tmpPrefix}${tmpSeq++}`;
       try {
-        if (backdate === undefined) {
-          // createNew (O_EXCL): never write through a link planted there.
-          Deno.writeFileSync(tmp, bytes, { createNew: true });
-        } else {
-          const file = Deno.openSync(tmp, { write: true, createNew: true });
-          try {
-            for (let n = 0; n < bytes.length;) {
-              n += file.writeSync(bytes.subarray(n));
-            }
-            // On the open file: no path to swap in between.
-            file.utimeSync(new Date(now), backdate);
-          } finally {
-            file.close();
-          }
-        }
-        Deno.renameSync(tmp, path);
+        // exclusive (O_EXCL): never write through a link planted there;
+        // backdated on the open file: no path to swap in between
+        fs.writeNew(tmp, bytes, backdate);
+        fs.rename(tmp, path);
       } catch (e) {
         try {
-          Deno.removeSync(tmp);
+          fs.unlink(tmp);
         } catch { /* the temp file may not exist */ }
         throw new StorageError(
           `Cannot write ${key}: ${message(e)}`,
@@ -329,7 +319,7 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
     return {
       get(ns, key) {
         const path = pathOf(ns, key);
-        const bytes = readEntry(path, key, max);
+        const bytes = readEntry(path, key, max, fs);
         if (bytes === undefined) return undefined;
         try {
           return JSON.parse(dec.decode(bytes)) as JsonValue;
@@ -357,23 +347,23 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
       expiresAt(ns, key, value) {
         const maxAge = maxAgeOf(value);
         if (maxAge === undefined) return undefined;
-        const mtime = Deno.lstatSync(pathOf(ns, key)).mtime;
+        const mtime = fs.lstat(pathOf(ns, key)).mtime;
         return mtime === null ? undefined : mtime.getTime() + maxAge * 1000;
       },
       del(ns, key) {
         const path = pathOf(ns, key);
         try {
           // lstat: a link is an entry to unlink, whatever it points to.
-          if (Deno.lstatSync(path).isDirectory) {
+          if (fs.lstat(path).isDirectory) {
             throw new StorageError(
               `Cannot delete ${key}: not a regular file (a directory)`,
             );
           }
           // unlink(2): removes a link itself, never its target.
-          Deno.removeSync(path);
+          fs.unlink(path);
         } catch (e) {
           if (e instanceof StorageError) throw e;
-          if (!isNotFound(e)) {
+          if (!fs.isNotFound(e)) {
             throw new StorageError(
               `Cannot delete ${key}: ${message(e)}`,
               { cause: e },
@@ -384,9 +374,9 @@ export function fileStorage(options: FileStorageOptions): StorageLogic {
       keys(ns) {
         pathOf(ns, "x");
         const out: string[] = [];
-        for (const entry of Deno.readDirSync(dir)) {
-          // isFile is false for links, FIFOs, devices and directories.
-          if (entry.isFile && isFileKey(entry.name)) out.push(entry.name);
+        // regular files only: no links, FIFOs, devices or directories
+        for (const name of fs.files(dir)) {
+          if (isFileKey(name)) out.push(name);
         }
         return out;
       },

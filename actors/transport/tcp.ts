@@ -1,8 +1,10 @@
 /**
- * Deno TCP transports: `xmpp://` (plain TCP with STARTTLS via
+ * TCP transports: `xmpp://` (plain TCP with STARTTLS via
  * `Deno.startTls`) and `xmpps://` (direct TLS, XEP-0368: `Deno.connect`
- * then `Deno.startTls` at once). Deno only: browsers use the WebSocket
- * transport.
+ * then `Deno.startTls` at once). The socket calls go through a
+ * {@linkcode SocketApi} (`./sockets.ts`): Deno's by default, `node:net` and
+ * `node:tls` shaped the same for Node and Bun (`./tcp_node.ts`). Browsers
+ * use the WebSocket transport.
  *
  * No-delay is on for every socket, direct TLS included (Nagle costs ~40 ms
  * per round trip): the socket is dialled with `Deno.connect` and
@@ -40,7 +42,14 @@ import { XmlStream } from "../../src/xml_stream.ts";
 import { ConnectionError, TLSError } from "../../src/errors.ts";
 import { classify } from "../../src/stanza.ts";
 import { isAck, Outbox } from "./outbox.ts";
-import { type SrvRecord, srvTargets } from "../../src/srv.ts";
+import { srvTargets } from "../../src/srv.ts";
+import {
+  denoSockets,
+  isClosedHere,
+  type SocketApi,
+  type SocketConn,
+  type TcpSocket,
+} from "./sockets.ts";
 import type {
   TransportCommand,
   TransportEvent,
@@ -72,26 +81,21 @@ interface Dial {
   url: string;
 }
 
-type NameServer = { ipAddr: string; port?: number };
-
-function dnsOptions(nameServer?: NameServer): Deno.ResolveDnsOptions {
-  return nameServer
-    ? { nameServer: { ipAddr: nameServer.ipAddr, port: nameServer.port ?? 53 } }
-    : {};
-}
-
 /** The SRV candidates for `input.domain`, then its fallback. */
-async function srvDials(input: TransportInput): Promise<Dial[]> {
-  const options = dnsOptions(input.srv?.nameServer);
+async function srvDials(
+  input: TransportInput,
+  sockets: SocketApi,
+): Promise<Dial[]> {
+  const ns = input.srv?.nameServer;
   const targets = await srvTargets(
     input.domain,
-    (name) => Deno.resolveDns(name, "SRV", options) as Promise<SrvRecord[]>,
+    (name) => sockets.resolveSrv(name, ns),
   );
   return Promise.all(targets.map(async (t) => {
     let hostname = t.hostname;
     if (input.srv?.nameServer && t.hostname !== input.domain) {
       // the system resolver does not know the configured name server's names
-      const a = await Deno.resolveDns(t.hostname, "A", options).catch(
+      const a = await sockets.resolveA(t.hostname, ns).catch(
         () => [] as string[],
       );
       if (a.length) hostname = a[0];
@@ -107,25 +111,7 @@ async function srvDials(input: TransportInput): Promise<Dial[]> {
   }));
 }
 
-/**
- * The socket calls the TCP transports make; {@linkcode denoSockets} in use,
- * another in tests (to see the order of the calls).
- */
-export interface SocketApi {
-  /** `Deno.connect`: a TCP socket. */
-  connect(options: Deno.ConnectOptions): Promise<Deno.TcpConn>;
-  /** `Deno.startTls`: TLS over a TCP socket. */
-  startTls(
-    conn: Deno.TcpConn,
-    options: Deno.StartTlsOptions,
-  ): Promise<Deno.TlsConn>;
-}
-
-/** The real socket calls: `Deno.connect` and `Deno.startTls`. */
-export const denoSockets: SocketApi = {
-  connect: (options) => Deno.connect(options),
-  startTls: (conn, options) => Deno.startTls(conn, options),
-};
+export { denoSockets, type SocketApi } from "./sockets.ts";
 
 /**
  * A TCP transport making its socket calls through `sockets`.
@@ -146,7 +132,7 @@ export function socketTransport(
 ): TransportLogic {
   return fromCallback<TransportCommand, TransportInput>(
     ({ input, receive, sendBack }) => {
-      let conn: Deno.Conn | undefined;
+      let conn: SocketConn | undefined;
       let stopped = false;
       let ended = false;
       let secure = direct;
@@ -215,7 +201,7 @@ export function socketTransport(
             n = await conn!.read(buf);
           } catch (err) {
             if (stopped) return;
-            if (err instanceof Deno.errors.BadResource) {
+            if (isClosedHere(err)) {
               return report({ type: "transport.closed" });
             }
             return fail(err, "Connection lost");
@@ -267,7 +253,7 @@ export function socketTransport(
         let dials = [fallback];
         if (input.srv && !direct) {
           try {
-            dials = await srvDials(input);
+            dials = await srvDials(input, sockets);
           } catch {
             // no usable DNS: the fallback
           }
@@ -310,7 +296,7 @@ export function socketTransport(
           return fail(new Error("no <proceed/> received"), "Cannot start TLS");
         }
         try {
-          const tls = await sockets.startTls(conn as Deno.TcpConn, {
+          const tls = await sockets.startTls(conn as TcpSocket, {
             hostname: input.domain,
             caCerts: input.caCerts,
           });

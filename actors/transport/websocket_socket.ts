@@ -2,7 +2,8 @@
  * The WebSocket transport for Deno (RFC 7395 over RFC 6455) on a plain
  * `Deno.connect` socket with no-delay on, `Deno.startTls` for `wss://`
  * (server name = the URL's host, `tls.caCerts` trusted too), and the frame
- * codec of `src/ws_frame.ts`.
+ * codec of `src/ws_frame.ts`. Node and Bun run it over `node:net`/`node:tls`
+ * (the `sockets` option, `./tcp_node.ts`).
  *
  * Why not Deno's own `WebSocket`: it leaves Nagle on and writes a frame of
  * 126 bytes or more as two sends (header, payload), and code cannot set a
@@ -52,6 +53,12 @@ import {
   handshakeRequest,
   newKey,
 } from "../../src/ws_handshake.ts";
+import {
+  denoSockets,
+  isClosedHere,
+  type SocketApi,
+  type SocketConn,
+} from "./sockets.ts";
 import type {
   TransportCommand,
   TransportEvent,
@@ -76,6 +83,11 @@ export interface SocketWebsocketOptions {
    * @default {true}
    */
   pongAfterAck?: boolean;
+  /**
+   * The socket calls (`./sockets.ts`): Deno's by default, `node:net` and
+   * `node:tls` in Node and Bun.
+   */
+  sockets?: SocketApi;
 }
 
 function isTlsFailure(err: unknown): boolean {
@@ -104,6 +116,7 @@ export function makeSocketWebsocketTransport(
   const opts = {
     handshakeTimeout: options.handshakeTimeout ?? 15_000,
     pongAfterAck: options.pongAfterAck ?? true,
+    sockets: options.sockets ?? denoSockets,
   };
   return fromCallback<TransportCommand, TransportInput>((args) =>
     run(opts, args)
@@ -126,7 +139,9 @@ export const socketWebsocketTransport: TransportLogic =
   makeSocketWebsocketTransport();
 
 function run(
-  { handshakeTimeout, pongAfterAck }: Required<SocketWebsocketOptions>,
+  { handshakeTimeout, pongAfterAck, sockets }: Required<
+    SocketWebsocketOptions
+  >,
   { input, receive, sendBack }: {
     input: TransportInput;
     receive: (listener: (cmd: TransportCommand) => void) => void;
@@ -135,7 +150,7 @@ function run(
 ): () => void {
   const shown = redactText(input.service.url);
   const secure = input.service.protocol === "wss";
-  let conn: Deno.Conn | undefined;
+  let conn: SocketConn | undefined;
   let stopped = false;
   let ended = false;
   let open = false;
@@ -274,7 +289,7 @@ function run(
         n = await conn!.read(buf);
       } catch (err) {
         if (stopped || ended) return;
-        if (err instanceof Deno.errors.BadResource) {
+        if (isClosedHere(err)) {
           return report({ type: "transport.closed" });
         }
         return fail(
@@ -314,7 +329,7 @@ function run(
     }, handshakeTimeout);
     let stage = "dial";
     try {
-      const tcp = await Deno.connect({
+      const tcp = await sockets.connect({
         hostname: input.service.hostname,
         port: input.service.port,
       });
@@ -323,7 +338,7 @@ function run(
       tcp.setNoDelay(true);
       if (secure) {
         stage = "tls";
-        const tls = await Deno.startTls(tcp, {
+        const tls = await sockets.startTls(tcp, {
           hostname: input.service.hostname,
           caCerts: input.caCerts,
         });

@@ -56,6 +56,23 @@ export interface ProsodyOptions {
    * configured name server). The certificate covers it.
    */
   testDomain?: boolean;
+  /**
+   * Ports to listen on instead of free ones (`deno task server` asks for the
+   * well-known 5222, 5223, 5280 and 5281). One that is taken fails the start.
+   */
+  ports?: Partial<ProsodyPorts>;
+}
+
+/** The loopback ports a {@linkcode Prosody} listens on. */
+export interface ProsodyPorts {
+  /** Client-to-server, STARTTLS. */
+  c2s: number;
+  /** Client-to-server, direct TLS (XEP-0368). */
+  directTls: number;
+  /** HTTP (WebSocket at `/xmpp-websocket`). */
+  http: number;
+  /** HTTPS (secure WebSocket). */
+  https: number;
 }
 
 /** The second virtual host of {@linkcode ProsodyOptions.testDomain}. */
@@ -273,12 +290,7 @@ function isRoot(): boolean {
   }
 }
 
-interface Ports {
-  c2s: number;
-  directTls: number;
-  http: number;
-  https: number;
-}
+type Ports = ProsodyPorts;
 
 function configText(
   dir: string,
@@ -455,7 +467,7 @@ export async function startProsody(
 
   const dir = await Deno.makeTempDir({ prefix: "xmpp-actors-prosody-" });
   const [c2s, directTls, http, https] = freePorts(4);
-  const ports = { c2s, directTls, http, https };
+  const ports = { c2s, directTls, http, https, ...opts.ports };
   const cfg = `${dir}/prosody.cfg.lua`;
   let running: Running | undefined;
 
@@ -544,12 +556,12 @@ export async function startProsody(
 
   return {
     domain: DOMAIN,
-    c2sPort: c2s,
-    directTlsPort: directTls,
-    httpPort: http,
-    wsUrl: `ws://127.0.0.1:${http}/xmpp-websocket`,
-    httpsPort: https,
-    wssUrl: `wss://localhost:${https}/xmpp-websocket`,
+    c2sPort: ports.c2s,
+    directTlsPort: ports.directTls,
+    httpPort: ports.http,
+    wsUrl: `ws://127.0.0.1:${ports.http}/xmpp-websocket`,
+    httpsPort: ports.https,
+    wssUrl: `wss://localhost:${ports.https}/xmpp-websocket`,
     caPem: certs.caPem,
     dir,
     async stop() {
