@@ -44,7 +44,7 @@ export interface Lifecycle {
 }
 /** A client (of one node or of a cluster), as this actor holds it. */
 export type Client = Lifecycle & Commands;
-/** The Deno-only dependencies (node-redis). */
+/** The server-side dependencies (node-redis; Deno, Node, Bun). */
 export type DenoDeps = typeof import("../../../src/deps_deno.ts");
 
 /** Options every node-redis client of this actor gets. */
