@@ -38,6 +38,7 @@ await bob.api.bind(fileStorage({ dir: "files" }), { migrate: true });
 await bob.api.bind(redisStorage({ url: "redis://127.0.0.1:6379", prefix: "p:" }), { migrate: true });
 const inspector: InspectorServer = await createInspector({ allowedHosts: ["box"] });
 createClient({ jid: "alice@localhost", inspect: inspector.inspect });
+await inspector[Symbol.asyncDispose]();
 xmpp.send(xml("presence", {}));
 export const classes: [typeof TLSError, typeof idbStorage] = [TLSError, idbStorage];
 export const size: number = got.data.length;
