@@ -3,7 +3,8 @@
  * one Node and Bun get from `mod_node.ts`), run here under Deno's `node:http`
  * and npm `ws`: the same hostile checks as the npm package test runs on
  * Node 22, Node 20 and Bun (tests/support/inspector_hostile.mjs), and the
- * same page and assets as Deno's server.
+ * same page and assets as Deno's server; Deno's server passes those checks
+ * too (the rules are one file, `actors/inspector/gate.ts`).
  */
 import { assert, assertEquals, assertStrictEquals } from "./deps.ts";
 import { createClient } from "../mod.ts";
@@ -29,6 +30,15 @@ const OURS = [
   "x-content-type-options",
   "x-frame-options",
 ];
+
+Deno.test("createInspector() (Deno.serve) passes the same checks", async () => {
+  const done = await hostileInspectorChecks({
+    createInspector: createDenoInspector,
+    createClient,
+    WebSocket,
+  });
+  assertEquals(done, ["token", "host", "origin", "redaction", "flood"]);
+});
 
 Deno.test("createInspector() (node:http) serves what Deno's server serves", async () => {
   await using node = await createInspector();
