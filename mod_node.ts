@@ -2,9 +2,10 @@
  * xmpp-actors for Node (≥ 20) and Bun: the entry point of the npm package.
  * Everything in `mod_browser.ts`, plus `createClient()` with TCP
  * (STARTTLS), direct TLS and WebSocket over `node:net`/`node:tls` (no-delay,
- * SNI, `tls.caCerts`), and the file storage over `node:fs`. The same source
- * as `mod.ts`; only Deno's Redis storage and live inspector server are left
- * out.
+ * SNI, `tls.caCerts`), the file storage over `node:fs`, the Redis storage
+ * (node-redis, loaded on first use) and the live inspector (`node:http` and
+ * npm `ws`; `createInspector()` returns a promise here). The same source as
+ * `mod.ts`.
  *
  * @example Bits of Binary, stored in files
  * ```ts
@@ -30,3 +31,16 @@ export * from "./mod_browser.ts";
 export { createClient } from "./actors/client/deno.ts";
 export { fileStorage, type FileStorageOptions } from "./actors/storage/file.ts";
 export { nodeTransports } from "./actors/connection/runtime.ts";
+export {
+  redisStorage,
+  type RedisStorageOptions,
+} from "./actors/storage/redis/storage.ts";
+export type {
+  CollectorStats,
+  SourceLimits,
+} from "./actors/inspector/collector.ts";
+export type {
+  InspectorOptions,
+  InspectorServer,
+} from "./actors/inspector/server.ts";
+export { createInspector } from "./actors/inspector/server_node.ts";

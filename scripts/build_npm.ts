@@ -173,6 +173,28 @@ async function declareUntyped(stage: string, deps: string[]): Promise<void> {
 }
 
 /**
+ * `Symbol.asyncDispose` (`InspectorServer` has it, for `await using`) is in
+ * TypeScript's `esnext.disposable` lib only: a consumer whose `lib` is
+ * ES2022 would fail on it. The package declares it as `@types/node` does
+ * (`esm/src/disposable.d.ts`, referenced from the inspector's `.d.ts`); the
+ * declarations merge with the lib's or `@types/node`'s.
+ */
+async function declareDisposable(stage: string): Promise<void> {
+  await Deno.writeTextFile(
+    join(stage, "esm/src/disposable.d.ts"),
+    "// `Symbol.asyncDispose` for a `lib` before esnext.disposable (as @types/node).\n" +
+      "declare global {\n  interface SymbolConstructor {\n" +
+      "    readonly asyncDispose: unique symbol;\n  }\n}\nexport {};\n",
+  );
+  const serverD = join(stage, "esm/actors/inspector/server.d.ts");
+  await Deno.writeTextFile(
+    serverD,
+    `/// <reference path="../../src/disposable.d.ts" />\n` +
+      await Deno.readTextFile(serverD),
+  );
+}
+
+/**
  * Build the npm package and pack it.
  *
  * @param outDir Where the package directory and the tarball go.
@@ -252,6 +274,7 @@ export async function buildNpm(
     ], stage);
     await run("npx", ["tsc", "-p", "tsconfig.json"], stage);
     await declareUntyped(stage, Object.keys(deps));
+    await declareDisposable(stage);
     for (const f of ["README.md", "LICENSE"]) {
       await Deno.copyFile(join(ROOT, f), join(stage, f));
     }

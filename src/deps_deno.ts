@@ -1,8 +1,10 @@
 /**
- * Third-party imports that only Deno (not a browser) may load, as full `npm:`
- * specifiers, like `src/deps.ts`. Nothing reachable from `mod_browser.ts`
- * imports this file; `actors/storage/redis/connection.ts` loads it lazily (a dynamic
- * import), so importing `mod.ts` does not load the Redis client until a
+ * Third-party imports of the server runtimes (Deno, and Node and Bun through
+ * the npm package, where `npm:` specifiers become plain names), never a
+ * browser, as full `npm:` specifiers, like `src/deps.ts`. Nothing reachable
+ * from `mod_browser.ts` imports this file; `actors/storage/redis/connection.ts`
+ * loads it lazily (a dynamic import), so importing `mod.ts` or `mod_node.ts`
+ * does not load the Redis client until a
  * Redis storage actor starts.
  *
  * @module

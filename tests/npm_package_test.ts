@@ -3,6 +3,9 @@
  * installed with `npm install <tgz>` into a fresh project, then a session
  * that uses only the package (tests/support/npm_session.mjs) runs against a
  * real Prosody on Node 22 (`npx -y node@22`) and on Bun (`npx -y bun`), and
+ * the session ends on Redis (a throwaway redis-server, tests/support/redis.ts),
+ * the live inspector's `node:http` server passes the hostile checks of
+ * tests/support/inspector_hostile.mjs on each runtime, and
  * a TypeScript consumer type-checks against the package's `.d.ts` (strict,
  * no skipLibCheck). Node 22 lacks `Uint8Array.prototype.toBase64`, so the
  * base64 fallback runs there too.
@@ -12,12 +15,15 @@
  */
 import { assert, assertMatch, assertStrictEquals } from "./deps.ts";
 import { hasProsody, requireServers, startProsody } from "./support/prosody.ts";
+import { hasRedis, startRedis } from "./support/redis.ts";
 import { buildNpm } from "../scripts/build_npm.ts";
 
 const SESSION = new URL("./support/npm_session.mjs", import.meta.url);
+const INSPECTOR = new URL("./support/npm_inspector.mjs", import.meta.url);
+const HOSTILE = new URL("./support/inspector_hostile.mjs", import.meta.url);
 
 const TYPES = `
-import { type BobData, type Client, createClient, fileStorage, TLSError, xml } from "@xmpp-actors/runtime";
+import { type BobData, type Client, createClient, createInspector, fileStorage, type InspectorServer, redisStorage, TLSError, xml } from "@xmpp-actors/runtime";
 import { idbStorage } from "@xmpp-actors/runtime/browser";
 const xmpp: Client = createClient({
   jid: "alice@localhost",
@@ -29,6 +35,10 @@ const bob = xmpp.registerPlugin("xep_0231");
 const cid: string = await bob.setBob(new Uint8Array([1]), "text/plain");
 const got: BobData = await bob.getBob({ cid });
 await bob.api.bind(fileStorage({ dir: "files" }), { migrate: true });
+await bob.api.bind(redisStorage({ url: "redis://127.0.0.1:6379", prefix: "p:" }), { migrate: true });
+const inspector: InspectorServer = await createInspector({ allowedHosts: ["box"] });
+createClient({ jid: "alice@localhost", inspect: inspector.inspect });
+await inspector[Symbol.asyncDispose]();
 xmpp.send(xml("presence", {}));
 export const classes: [typeof TLSError, typeof idbStorage] = [TLSError, idbStorage];
 export const size: number = got.data.length;
@@ -64,10 +74,11 @@ async function npxRuns(pkg: string): Promise<boolean> {
 Deno.test({
   name:
     "npm package: installed from its tarball, a full session on Node 22 and Bun",
-  ignore: !hasProsody() && !requireServers(),
+  ignore: (!hasProsody() || !hasRedis()) && !requireServers(),
   async fn(t) {
     const tmp = await Deno.makeTempDir({ prefix: "xmpp-actors-npm-test-" });
     const server = await startProsody();
+    const redis = await startRedis();
     try {
       const build = await buildNpm(`${tmp}/dist`);
       assertMatch(build.tarball, /xmpp-actors-runtime-[\d.]+\.tgz$/);
@@ -85,27 +96,29 @@ Deno.test({
       ], { cwd: project });
       assert(install.ok, install.stderr);
       await Deno.copyFile(SESSION, `${project}/session.mjs`);
+      await Deno.copyFile(INSPECTOR, `${project}/inspector.mjs`);
+      await Deno.copyFile(HOSTILE, `${project}/inspector_hostile.mjs`);
       await Deno.writeTextFile(`${project}/ca.pem`, server.caPem);
 
       const runtimes: [string, string, string[]][] = [
-        ["node@22", "npx", ["-y", "node@22", "session.mjs"]],
-        ["bun", "npx", ["-y", "bun", "session.mjs"]],
+        ["node@22", "npx", ["-y", "node@22"]],
+        ["bun", "npx", ["-y", "bun"]],
       ];
       // The Node on PATH too (Node 20 here), when there is one.
       const local = await sh("node", ["--version"]).catch(() => undefined);
       if (local?.ok && Number(local.stdout.match(/^v(\d+)/)?.[1]) >= 20) {
-        runtimes.push([`node ${local.stdout.trim()}`, "node", ["session.mjs"]]);
+        runtimes.push([`node ${local.stdout.trim()}`, "node", []]);
       }
       for (const [name, cmd, args] of runtimes) {
         const available = cmd === "node" || await npxRuns(name);
         await t.step({
           name:
-            `${name}: STARTTLS, direct TLS, BoB, fetch, hot swap, wss, hostile servers`,
+            `${name}: STARTTLS, direct TLS, BoB, fetch, hot swaps to files and Redis, wss, hostile servers; the inspector's hostile checks`,
           ignore: !available && !(name === "node@22" && requireServers()),
           async fn() {
             assert(available, `npx cannot fetch ${name}`);
             const dir = await Deno.makeTempDir({ dir: tmp });
-            const run = await sh(cmd, args, {
+            const run = await sh(cmd, [...args, "session.mjs"], {
               cwd: project,
               env: {
                 C2S: String(server.c2sPort),
@@ -113,10 +126,22 @@ Deno.test({
                 WSS: server.wssUrl,
                 CA: `${project}/ca.pem`,
                 DIR: dir,
+                REDIS: redis.url,
               },
             });
             assert(run.ok, `${name}:\n${run.stdout}\n${run.stderr}`);
             assertMatch(run.stdout, /^session ok sha1\+[0-9a-f]{40}@bob/m);
+            const inspector = await sh(cmd, [...args, "inspector.mjs"], {
+              cwd: project,
+            });
+            assert(
+              inspector.ok,
+              `${name}:\n${inspector.stdout}\n${inspector.stderr}`,
+            );
+            assertMatch(
+              inspector.stdout,
+              /^inspector ok token host origin redaction flood$/m,
+            );
           },
         });
       }
@@ -181,6 +206,7 @@ Deno.test({
       );
     } finally {
       await server.stop();
+      await redis.stop();
       await Deno.remove(tmp, { recursive: true });
     }
   },

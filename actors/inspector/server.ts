@@ -1,5 +1,6 @@
 /**
- * The live inspector's server (Deno only): serves the page and its assets
+ * The live inspector's server in Deno (`Deno.serve`; Node and Bun have
+ * `server_node.ts`, the same rules through `gate.ts`): serves the page and its assets
  * from this package, streams frames to each open page over a WebSocket, and
  * accepts the stream of `@statelyai/inspect`'s `createWebSocketInspector`
  * from any XState app.
@@ -16,12 +17,16 @@ import type { AnyActorRef, Inspector } from "../../src/types.ts";
 import {
   Collector,
   type CollectorStats,
-  type PageSink,
   type SourceLimits,
 } from "./collector.ts";
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
-import { isLoopbackHost } from "../transport/protocol.ts";
-import { encodeHex } from "../../src/base64.ts";
+import {
+  type Gate,
+  HEADERS,
+  inspectorToken,
+  makeGate,
+  servePage,
+  serveSource,
+} from "./gate.ts";
 
 /** Options of {@linkcode createInspector}. */
 export interface InspectorOptions {
@@ -111,22 +116,6 @@ export interface InspectorServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const ASSETS: Record<string, [string, string]> = {
-  "": [PAGE_HTML, "text/html; charset=utf-8"],
-  "index.html": [PAGE_HTML, "text/html; charset=utf-8"],
-  "inspector.js": [PAGE_JS, "text/javascript; charset=utf-8"],
-  "inspector.css": [PAGE_CSS, "text/css; charset=utf-8"],
-};
-
-const HEADERS = {
-  "cache-control": "no-store",
-  "referrer-policy": "no-referrer",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "content-security-policy":
-    "default-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-};
-
 /**
  * Start a live inspector: a local web page showing the running actors, each
  * machine's chart with its current state, the messages between actors, and
@@ -170,76 +159,47 @@ export function createInspector(
   const sockets = new Set<WebSocket>();
   let sources = 0;
   const hostname = options.hostname ?? "127.0.0.1";
-  const token = options.token ?? randomToken();
-  if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) {
-    throw new TypeError(
-      "Cannot start inspector: token must be 16 or more of A-Z a-z 0-9 _ -",
-    );
-  }
-  const prefix = `/${token}/`;
+  const token = inspectorToken(options.token);
+  // Known once listening (the port): no request comes in before.
+  const ready: { gate?: Gate } = {};
   const server = Deno.serve({
     port: options.port ?? 0,
     hostname,
     onListen: () => {},
   }, (req) => {
-    // DNS rebinding: a page of attacker.example resolving to us sends its
-    // own name as Host.
-    const hostHeader = req.headers.get("host") ?? "";
-    if (!hosts.has(hostHeader.toLowerCase())) {
-      return refuse(421, "Misdirected request");
-    }
-    const path = new URL(req.url).pathname;
-    const slash = path.indexOf("/", 1);
-    const given = slash === -1 ? path.slice(1) : path.slice(1, slash);
-    if (!sameSecret(given, token)) return refuse(404, "Not found");
-    if (slash === -1) {
-      return new Response(null, {
-        status: 308,
-        headers: { ...HEADERS, location: prefix },
-      });
-    }
-    const rest = path.slice(prefix.length);
-    const origin = req.headers.get("origin");
-    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      if (rest !== "page" && rest !== "source") return refuse(404, "Not found");
-      // Browsers always send Origin on a WebSocket; tools do not.
-      const own = origin === null ||
-        origins.has(origin.toLowerCase()) ||
-        (rest === "source" && sourceOrigins.has(origin.toLowerCase()));
-      if (!own) return refuse(403, "Forbidden");
-      const { socket, response } = Deno.upgradeWebSocket(req);
-      sockets.add(socket);
-      socket.addEventListener("close", () => sockets.delete(socket));
-      if (rest === "page") servePage(collector, socket);
-      else serveSource(collector, socket, `s${++sources}`);
-      return response;
-    }
-    if (origin !== null && !origins.has(origin.toLowerCase())) {
-      return refuse(403, "Forbidden");
-    }
-    const asset = req.method === "GET" ? ASSETS[rest] : undefined;
-    if (!asset) return refuse(404, "Not found");
-    return new Response(asset[0], {
-      headers: { ...HEADERS, "content-type": asset[1] },
+    const answer = ready.gate!.decide({
+      method: req.method,
+      path: new URL(req.url).pathname,
+      host: req.headers.get("host"),
+      origin: req.headers.get("origin"),
+      websocket: req.headers.get("upgrade")?.toLowerCase() === "websocket",
     });
+    switch (answer.kind) {
+      case "refuse":
+        return new Response(answer.text, {
+          status: answer.status,
+          headers: { ...HEADERS, "content-type": "text/plain; charset=utf-8" },
+        });
+      case "redirect":
+        return new Response(null, {
+          status: 308,
+          headers: { ...HEADERS, location: answer.location },
+        });
+      case "asset":
+        return new Response(answer.body, {
+          headers: { ...HEADERS, "content-type": answer.contentType },
+        });
+    }
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    sockets.add(socket);
+    socket.addEventListener("close", () => sockets.delete(socket));
+    if (answer.endpoint === "page") {
+      socket.addEventListener("open", () => servePage(collector, socket));
+    } else serveSource(collector, socket, `s${++sources}`);
+    return response;
   });
   const port = server.addr.port;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const names = new Set([host.toLowerCase()]);
-  // Loopback names for a loopback or wildcard address (the wildcard
-  // listens on loopback too).
-  if (
-    isLoopbackHost(hostname.replace(/^\[(.*)\]$/, "$1")) ||
-    hostname === "0.0.0.0" || hostname === "::"
-  ) {
-    for (const n of ["localhost", "127.0.0.1", "[::1]"]) names.add(n);
-  }
-  for (const n of options.allowedHosts ?? []) names.add(n.toLowerCase());
-  const hosts = new Set([...names].map((n) => `${n}:${port}`));
-  const origins = new Set([...names].map((n) => `http://${n}:${port}`));
-  const sourceOrigins = new Set(
-    (options.sourceOrigins ?? []).map((o) => o.toLowerCase()),
-  );
+  const gate = ready.gate = makeGate({ ...options, hostname, port, token });
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
@@ -255,56 +215,11 @@ export function createInspector(
   return {
     inspect: collector.inspect,
     watch: (root) => collector.watch(root),
-    url: `http://${host}:${port}${prefix}`,
-    sourceUrl: `ws://${host}:${port}${prefix}source`,
+    url: gate.url,
+    sourceUrl: gate.sourceUrl,
     port,
     stats: () => collector.stats(),
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-function randomToken(): string {
-  return encodeHex(crypto.getRandomValues(new Uint8Array(16)));
-}
-
-// Compares in time independent of where the strings differ.
-function sameSecret(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < b.length; i++) {
-    diff |= (a.charCodeAt(i) | 0) ^ b.charCodeAt(i);
-  }
-  return diff === 0;
-}
-
-function refuse(status: number, text: string): Response {
-  return new Response(text, {
-    status,
-    headers: { ...HEADERS, "content-type": "text/plain; charset=utf-8" },
-  });
-}
-
-function servePage(collector: Collector, socket: WebSocket): void {
-  let detach: (() => void) | undefined;
-  const sink: PageSink = {
-    send(message) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(message);
-    },
-  };
-  socket.addEventListener("open", () => {
-    detach = collector.attach(sink);
-  });
-  socket.addEventListener("message", () => collector.ack(sink));
-  socket.addEventListener("close", () => detach?.());
-}
-
-function serveSource(
-  collector: Collector,
-  socket: WebSocket,
-  name: string,
-): void {
-  socket.addEventListener("message", (e) => {
-    if (typeof e.data === "string") collector.ingest(name, e.data);
-  });
-  socket.addEventListener("close", () => collector.forget(name));
 }

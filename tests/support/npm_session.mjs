@@ -1,17 +1,21 @@
 // A session that uses only the installed npm package (tests/npm_package_test.ts
 // runs it on Node 22 and Bun): STARTTLS and direct TLS with the test CA, BoB
-// set/get, a fetch from a second client, a hot swap to file storage, wss://,
-// and an untrusted certificate as a typed error.
+// set/get, a fetch from a second client, a hot swap to file storage and then
+// to Redis (the data survives both, and the client: a new one reads it from
+// Redis), an unreachable Redis as a typed error, wss://, and an untrusted
+// certificate as a typed error.
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import {
   ConnectionError,
   createClient,
   fileStorage,
+  redisStorage,
+  StorageError,
   TLSError,
 } from "@xmpp-actors/runtime";
 
-const { C2S, DIRECT_TLS, WSS, CA, DIR } = process.env;
+const { C2S, DIRECT_TLS, WSS, CA, DIR, REDIS } = process.env;
 const tls = { caCerts: [readFileSync(CA, "utf8")] };
 const text = (bytes) => new TextDecoder().decode(bytes);
 const check = (ok, what) => {
@@ -50,6 +54,32 @@ check(
   text((await b.getBob({ cid: cid2, jid: alice.jid })).data) === "files",
   "fetch after the hot swap",
 );
+
+// Hot swap to Redis: what was in the files moves over, keeps being served.
+const prefix = `npm-${process.pid}:`;
+await a.api.bind(redisStorage({ url: REDIS, prefix }), { migrate: true });
+check(
+  text((await b.getBob({ cid: cid2, jid: alice.jid })).data) === "files",
+  "fetch after the hot swap to Redis",
+);
+const cid3 = await a.setBob(new TextEncoder().encode("redis"), "text/plain");
+check(text((await a.getBob({ cid })).data) === "coucou", "migrated to Redis");
+
+// A Redis nobody listens on: a StorageError from bind, and alice goes on.
+const dead = createServer();
+await new Promise((r) => dead.listen(0, "127.0.0.1", r));
+const deadPort = dead.address().port;
+await new Promise((r) => dead.close(r));
+let refused;
+try {
+  await a.api.bind(
+    redisStorage({ url: `redis://127.0.0.1:${deadPort}`, connectTimeout: 300 }),
+  );
+} catch (e) {
+  refused = e;
+}
+check(refused instanceof StorageError, `unreachable Redis: ${refused}`);
+check(text((await a.getBob({ cid: cid3 })).data) === "redis", "still Redis");
 
 const carol = createClient({
   jid: "carol@localhost",
@@ -133,4 +163,13 @@ for (const [script, expected] of cases) {
 }
 
 await Promise.all([alice.stop(), bob.stop()]);
+
+// The data outlives the client: another one reads it from Redis.
+const dave = createClient({ jid: "dave@localhost", password: "pw" });
+const d = dave.registerPlugin("xep_0231");
+await d.api.bind(redisStorage({ url: REDIS, prefix }));
+for (const [c, want] of [[cid, "coucou"], [cid2, "files"], [cid3, "redis"]]) {
+  check(text((await d.getBob({ cid: c })).data) === want, `Redis has ${c}`);
+}
+await dave.stop();
 console.log(`session ok ${cid}`);

@@ -44,7 +44,7 @@ export interface Lifecycle {
 }
 /** A client (of one node or of a cluster), as this actor holds it. */
 export type Client = Lifecycle & Commands;
-/** The Deno-only dependencies (node-redis). */
+/** The server-side dependencies (node-redis; Deno, Node, Bun). */
 export type DenoDeps = typeof import("../../../src/deps_deno.ts");
 
 /** Options every node-redis client of this actor gets. */
@@ -118,13 +118,17 @@ export function connect(
 ): Connection {
   const { connectTimeout, commandTimeout, maxQueue } = settings;
   let conn: Client | undefined;
+  // The client as soon as it is made, connected or not: close() must stop
+  // a first connect that keeps retrying (a Redis that never answers), or
+  // its reconnect timer keeps the process alive for ever.
+  let made: Client | undefined;
   let lastError: Error | undefined;
   let closed = false;
   // The client module loads on first use (a dynamic import keeps it out of
   // what importing mod.ts loads), then connects once.
   const started: Promise<Client> = import("../../../src/deps_deno.ts").then(
     (deps: DenoDeps) => {
-      const made = create(deps, {
+      const client = made = create(deps, {
         common: {
           disableOfflineQueue: true,
           commandsQueueMaxLength: maxQueue,
@@ -137,14 +141,21 @@ export function connect(
             Math.min(50 * 2 ** Math.min(retries, 5), 1000),
         },
       });
-      made.on("error", (e: Error) => void (lastError = e));
-      if (closed) return made;
+      client.on("error", (e: Error) => void (lastError = e));
+      if (closed) {
+        try {
+          client.destroy();
+        } catch {
+          // never opened
+        }
+        return client;
+      }
       // Requests wait for the first connection (or their deadline); from
       // then on they go straight to the client, which fails them at once
       // while it is reconnecting.
-      return made.connect().then(() => {
-        if (!closed) conn = made;
-        return made;
+      return client.connect().then(() => {
+        if (!closed) conn = client;
+        return client;
       });
     },
   );
@@ -178,16 +189,15 @@ export function connect(
       }
     },
     close() {
+      if (closed) return;
       closed = true;
+      // Connected, or still making its first connection (a client still
+      // importing is destroyed once made, above).
       try {
-        conn?.destroy();
+        made?.destroy();
       } catch {
         // already closed
       }
-      // Still importing or connecting: destroy once it has a client.
-      started.then((c) => {
-        if (c !== conn) c.destroy();
-      }, () => {});
     },
   };
 }

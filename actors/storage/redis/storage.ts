@@ -1,5 +1,6 @@
 /**
- * The Redis storage actor (Deno only): one Redis (or Valkey), or a Redis
+ * The Redis storage actor (Deno, and Node and Bun from the npm package;
+ * not browsers): one Redis (or Valkey), or a Redis
  * Cluster, shared by every client process of a fleet.
  *
  * ## The client: node-redis
