@@ -21,7 +21,7 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
- * Everything here but the Deno-only parts is also in `mod_browser.ts`, the
+ * Everything here but the server-side parts is also in `mod_browser.ts`, the
  * browser entry. This is the surface a user types; the machines, routing
  * and actor protocols are in `internals.ts` (`./internals`), with no promise
  * of stability.
