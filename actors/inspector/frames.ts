@@ -49,6 +49,11 @@ export interface InspectorFrame {
   graph?: MachineGraph;
   /** `@xstate.actor`: the graph laid out as boxes and arrows (small machines). */
   layout?: ChartLayout;
+  /**
+   * `@xstate.actor`: why there is no layout (the page draws nested boxes
+   * and says so), e.g. `too large to lay out`.
+   */
+  layoutNote?: string;
   /** `@xstate.actor` and `@xstate.snapshot`: status and state value. */
   snapshot?: FrameSnapshot;
   /** `@xstate.event`: the event (a bounded preview); `@xstate.snapshot`: its cause's type. */

@@ -19,6 +19,7 @@ import {
   type PageSink,
   type SourceLimits,
 } from "./collector.ts";
+import { LayoutQueue } from "./layout_queue.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
 import { isLoopbackHost } from "../transport/protocol.ts";
 import { encodeHex } from "../../src/base64.ts";
@@ -162,7 +163,9 @@ const HEADERS = {
 export function createInspector(
   options: InspectorOptions = {},
 ): InspectorServer {
+  const layouts = new LayoutQueue(); // charts laid out in a worker
   const collector = new Collector({
+    layouts,
     history: options.history,
     pageBuffer: options.pageBuffer,
     sources: options.sources,
@@ -243,6 +246,7 @@ export function createInspector(
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
+      layouts.close();
       for (const s of sockets) {
         try {
           s.close();
