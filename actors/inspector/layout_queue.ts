@@ -1,12 +1,12 @@
 /**
  * Layout of the inspector's charts off its thread: {@linkcode LayoutQueue}
- * lays out machine graphs in a Deno worker (`layout_worker.ts`, with no
- * permissions), one at a time, each within a time budget (past it the
+ * lays out machine graphs in a Deno worker (`layout_worker.ts`), one at a
+ * time, each within a time budget (past it the
  * worker is terminated and the chart is drawn as nested boxes, "too large
  * to lay out"), taking the sources in turn so one sender's charts cannot
  * starve the others', with bounded queues and results cached by graph.
  *
- * Deno only (a module `Worker` and `Deno.permissions`).
+ * Deno only (a module `Worker`).
  *
  * @module
  */
@@ -239,7 +239,11 @@ export class LayoutQueue {
     const job = this.#take();
     if (!job) return;
     const id = ++this.#ids;
-    const current: { id: number; job: Job; timer?: ReturnType<typeof setTimeout> } = { id, job };
+    const current: {
+      id: number;
+      job: Job;
+      timer?: ReturnType<typeof setTimeout>;
+    } = { id, job };
     this.#current = current;
     current.timer = setTimeout(() => {
       if (this.#current !== current) return;
