@@ -63,11 +63,72 @@ Deno.test({
       // Statecharts: arrows (paths with a label), an initial marker, a
       // legend of root-level events, internal lists instead of loops.
       const conn = chart("alice@localhost/view");
+      // Laid out in the inspector's worker: nested boxes until it is known.
+      await page.waitForSelector(`${conn} svg .edge path`);
       assert(await count(`${conn} svg .edge path`) >= 20);
       assert(await count(`${conn} svg .edge text.label`) >= 20);
       assert(await count(`${conn} svg circle.initial`) >= 2);
       assert(await count(`${conn} svg .legend text`) >= 2);
       assert(await count(`${conn} svg .st text.internal`) >= 10);
+
+      // Full size: the chart fits its pane (the whole chart in view), the
+      // wheel zooms in about the pointer, a drag pans, a click goes back.
+      await page.click(`${conn} svg .legend text`);
+      await page.waitForSelector(`${conn}.full svg.zoomable`);
+      const fit = await page.evaluate(`(() => {
+        const pane = document.getElementById("charts-pane").getBoundingClientRect();
+        const svg = document.querySelector(${JSON.stringify(conn)} + " svg");
+        const r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+        return { pane: [pane.width, pane.height], svg: [r.width, r.height],
+          vb: [vb.x, vb.y, vb.width, vb.height],
+          natural: [svg.querySelector("g").getBBox().width, svg.querySelector("g").getBBox().height] };
+      })()`) as {
+        pane: number[];
+        svg: number[];
+        vb: number[];
+        natural: number[];
+      };
+      assert(
+        fit.svg[0] <= fit.pane[0] && fit.svg[1] <= fit.pane[1],
+        JSON.stringify(fit),
+      );
+      // The whole chart is in the view box, and it is bigger than the pane
+      // (so it is drawn scaled down to fit).
+      assert(fit.vb[0] === 0 && fit.vb[1] === 0, JSON.stringify(fit));
+      assert(
+        fit.vb[2] >= fit.natural[0] && fit.vb[3] >= fit.natural[1],
+        JSON.stringify(fit),
+      );
+      assert(fit.vb[3] > fit.svg[1], JSON.stringify(fit));
+      await page.locator(`${conn} svg`).scrollIntoViewIfNeeded();
+      const box = await page.locator(`${conn} svg`).boundingBox();
+      await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2);
+      await page.mouse.wheel(0, -200);
+      await until(async () =>
+        await page.evaluate(
+          `document.querySelector(${
+            JSON.stringify(conn)
+          } + " svg").viewBox.baseVal.width`,
+        ) as number < fit.vb[2]
+      );
+      await page.mouse.down();
+      await page.mouse.move(
+        box!.x + box!.width / 2 + 60,
+        box!.y + box!.height / 2 + 40,
+        { steps: 4 },
+      );
+      await page.mouse.up();
+      const panned = await page.evaluate(
+        `document.querySelector(${
+          JSON.stringify(conn)
+        } + " svg").viewBox.baseVal.x`,
+      ) as number;
+      // Zoomed in about the centre, then dragged right: the view moved left.
+      const zoomedX = fit.vb[2] * 0.1;
+      assert(panned < zoomedX, `${panned} ${zoomedX}`);
+      assertEquals(await count(`${conn}.full`), 1); // a drag is not a click
+      await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2);
+      await until(async () => await count(`${conn}.full`) === 0);
 
       // Identity: each connection under its client, both JIDs shown, and
       // the client filter keeps one client's actors only.

@@ -22,7 +22,7 @@ export const QUEUE_FULL = "layout queue full";
 export interface LayoutQueueOptions {
   /**
    * Milliseconds one chart may take in the worker (its start not counted).
-   * @default {500}
+   * @default {2000}
    */
   budget?: number;
   /**
@@ -105,7 +105,7 @@ export class LayoutQueue {
    * @param options See {@linkcode LayoutQueueOptions}.
    */
   constructor(options: LayoutQueueOptions = {}) {
-    this.#budget = options.budget ?? 500;
+    this.#budget = options.budget ?? 2000;
     this.#maxQueued = options.maxQueued ?? 64;
     this.#maxPerSource = options.maxPerSource ?? 8;
     this.#cacheSize = options.cacheSize ?? 256;

@@ -115,10 +115,11 @@ export const CHART_JS: string = String.raw`
   // to one that is active now and was not.
   function takenEdges(a, before, after) {
     var out = new Set();
-    if (!a.layout || !before) return out;
+    var L = a.layout || laidOut.get(a.sessionId);
+    if (!L || !before) return out;
     var idOf = new Map();
-    a.layout.boxes.forEach(function (b) { idOf.set(b.id, b.path.join(".")); });
-    a.layout.edges.forEach(function (e) {
+    L.boxes.forEach(function (b) { idOf.set(b.id, b.path.join(".")); });
+    L.edges.forEach(function (e) {
       var s = idOf.get(e.source), t = idOf.get(e.target);
       if (before.has(s) && after.has(t) && !before.has(t)) out.add(e.source + "\n" + e.target);
     });

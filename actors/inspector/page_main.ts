@@ -63,7 +63,17 @@ export const MAIN_JS: string = String.raw`
       if (t === "api.copy_progress" && f.event.progress) m.progress = { registry: f.sessionId, p: f.event.progress };
     }
   }
+  // The newest layout of each actor, whenever it came: a layout is made
+  // after the actor is first described (in the server's worker), and a
+  // view back in time draws the actor with it all the same.
+  var laidOut = new Map();
+  function learnLayout(f) {
+    if (f.type !== "@xstate.actor" || !f.layout) return;
+    if (laidOut.size > 5000) laidOut.clear();
+    laidOut.set(f.sessionId, f.layout);
+  }
   function keep(f) {
+    learnLayout(f);
     log.push(f);
     if (log.length > MAX_LOG) {
       // Cut the oldest fifth; the actors alive at the cut open the rest.
@@ -187,8 +197,9 @@ export const MAIN_JS: string = String.raw`
       var active = activePaths(a.value, "", new Set());
       var tk = m.taken.get(a.sessionId);
       var fresh = tk && now - Number(tk.at) < 1500 ? tk.edges : null;
-      if (a.layout) {
-        var svg = drawLayout(a, active, fresh);
+      var layout = a.layout || laidOut.get(a.sessionId);
+      if (layout) {
+        var svg = drawLayout(Object.assign({}, a, { layout: layout }), active, fresh);
         if (full.has(a.sessionId)) zoomable(svg, a.sessionId);
         c.appendChild(svg);
       } else {
@@ -348,7 +359,7 @@ export const MAIN_JS: string = String.raw`
         var frames = [];
         text.split("\n").forEach(function (line) {
           line = line.trim(); if (!line) return;
-          try { var f = JSON.parse(line); if (f && typeof f.type === "string") frames.push(f); } catch (_) {}
+          try { var f = JSON.parse(line); if (f && typeof f.type === "string") { learnLayout(f); frames.push(f); } } catch (_) {}
         });
         replay = { frames: frames, pos: -1, file: true };
         $("replay").hidden = false; $("live").hidden = false; $("mode").textContent = "replay";
