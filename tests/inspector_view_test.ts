@@ -243,8 +243,17 @@ Deno.test({
       await page.waitForSelector("#detail:not([hidden]) pre.payload");
       assertEquals(await count("img"), 0);
       assertEquals(await page.evaluate("window.pwned"), undefined);
-      // Its chart (not laid out: another process's machine) as boxes.
-      await page.waitForSelector(`.chart .st.fallback`);
+      // Its chart, laid out in the inspector's worker like its own: the
+      // markup is the text of an arrow's label.
+      const ext = '.chart[data-session$="/e:1"] svg .edge text.label';
+      await page.waitForSelector(ext);
+      assertEquals(
+        await page.evaluate(
+          `document.querySelector(${JSON.stringify(ext)}).textContent`,
+        ),
+        evil,
+      );
+      assertEquals(await count("img"), 0);
       src.close();
       assertEquals(errors, []);
     } finally {

@@ -117,6 +117,11 @@ export class LayoutQueue {
     return this.#timeouts;
   }
 
+  /** Results kept in the cache now (at most `cacheSize`). */
+  get cached(): number {
+    return this.#cache.size;
+  }
+
   /** Charts waiting now, the one in the worker included. */
   get queued(): number {
     return this.#queued + (this.#current ? 1 : 0);
