@@ -254,6 +254,29 @@ Deno.test({
         evil,
       );
       assertEquals(await count("img"), 0);
+      // A crafted chart (100 states, 500 arrows: seconds of layout) is
+      // given up at the worker's budget: nested boxes, and the page says so.
+      const states: Record<string, { on: Record<string, string> }> = {};
+      for (let i = 0; i < 100; i++) states[`s${i}`] = { on: {} };
+      let x = 1; // pseudo-random arrows (a regular pattern lays out fast)
+      const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) % 100;
+      for (let j = 0; j < 500; j++) {
+        states[`s${rnd()}`].on[`E${j}`] = `s${rnd()}`;
+      }
+      src.send(JSON.stringify({
+        type: "@xstate.actor",
+        sessionId: "e:2",
+        definition: JSON.stringify({ id: "crafted", initial: "s0", states }),
+        snapshot: { status: "active", value: "s0" },
+      }));
+      const big = '.chart[data-session$="/e:2"]';
+      await page.waitForSelector(`${big} .layout-note`);
+      assert(
+        (await page.textContent(`${big} .layout-note`))?.includes(
+          "too large to lay out",
+        ),
+      );
+      assert(await count(`${big} .st.fallback`) >= 100);
       src.close();
       assertEquals(errors, []);
     } finally {
