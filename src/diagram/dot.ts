@@ -34,8 +34,11 @@ function dotLeft(lines: string[]): string {
  * Draw a machine as a Graphviz DOT digraph (`dot -Tsvg` renders it).
  *
  * Each state is a node named by its XState id (e.g. `"door.closed"`); a
- * state with children is a cluster holding a small anchor node of that name
- * (edges to and from it end at the cluster's border, `compound=true`);
+ * state with children is a cluster whose node of that name is its title
+ * (plain text, with its internal list), placed before its children, so
+ * that Graphviz routes edges around it (a cluster label would be crossed);
+ * edges to and from the state aim at it and end at the cluster's border
+ * (`compound=true`, `lhead`/`ltail`);
  * parallel regions are dashed clusters; initial states get an arrow from a
  * dot, final states are double circles; the transitions from one state to
  * another are one edge labelled `event [guard]`, a line each; those that
