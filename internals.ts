@@ -161,6 +161,7 @@ export {
   type LayoutAnswer,
   LayoutQueue,
   type LayoutQueueOptions,
+  NO_WORKER,
   QUEUE_FULL,
   TOO_LARGE,
 } from "./actors/inspector/layout_queue.ts";

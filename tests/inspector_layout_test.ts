@@ -9,6 +9,7 @@ import { createActor, createMachine } from "../src/deps.ts";
 import { type MachineGraph, machineGraph } from "../src/diagram.ts";
 import {
   LayoutQueue,
+  NO_WORKER,
   QUEUE_FULL,
   TOO_LARGE,
 } from "../actors/inspector/layout_queue.ts";
@@ -186,4 +187,22 @@ Deno.test("createInspector(): a /source chart is laid out, a crafted one is draw
   const closed = new Promise((r) => ws.onclose = r);
   ws.close();
   await closed;
+});
+
+Deno.test("LayoutQueue: without a Worker (Node), own small charts are laid out on the spot, others' are not", () => {
+  const g = globalThis as { Worker?: unknown };
+  const saved = g.Worker;
+  delete g.Worker;
+  const q = new LayoutQueue();
+  try {
+    const own = q.get(machineGraph(small("own")), "self", () => {});
+    assert("layout" in own && own.layout.edges.length === 2);
+    assertEquals(
+      q.get(machineGraph(small("theirs")), "source:s1", () => {}),
+      { note: NO_WORKER },
+    );
+  } finally {
+    g.Worker = saved;
+    q.close();
+  }
 });

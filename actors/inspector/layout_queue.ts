@@ -6,17 +6,22 @@
  * to lay out"), taking the sources in turn so one sender's charts cannot
  * starve the others', with bounded queues and results cached by graph.
  *
- * Deno only (a module `Worker`).
+ * Needs a module `Worker` that runs TypeScript (Deno, Bun); without one
+ * (Node), this process's small machines are laid out on the spot (as
+ * `chartOf` does) and other processes' are drawn as nested boxes.
  *
  * @module
  */
 import type { MachineGraph } from "../../src/diagram/graph.ts";
 import type { ChartLayout } from "../../src/diagram/layout.ts";
+import { chartOf } from "./frames.ts";
 
 /** The note shown for a chart past the budget or the size bounds. */
 export const TOO_LARGE = "too large to lay out";
 /** The note shown for a chart refused because the queue is full. */
 export const QUEUE_FULL = "layout queue full";
+/** The note shown for another process's chart where there is no worker. */
+export const NO_WORKER = "no layout worker here";
 
 /** Options of {@linkcode LayoutQueue}. */
 export interface LayoutQueueOptions {
@@ -141,6 +146,13 @@ export class LayoutQueue {
     const known = this.#cache.get(key);
     if (known !== undefined) {
       return typeof known === "string" ? { note: known } : { layout: known };
+    }
+    if (typeof Worker !== "function") {
+      // No module workers (e.g. Node): this process's small machines are
+      // laid out here as before (`chartOf`), others' are not.
+      const l = source === "self" ? chartOf(graph) : undefined;
+      this.#remember(key, l ?? (source === "self" ? TOO_LARGE : NO_WORKER));
+      return l ? { layout: l } : { note: this.#cache.get(key) as string };
     }
     if (this.#closed || !fits(graph, this.#maxSize)) {
       this.#remember(key, TOO_LARGE);
