@@ -206,3 +206,21 @@ Deno.test("LayoutQueue: without a Worker (Node), own small charts are laid out o
     q.close();
   }
 });
+
+Deno.test("LayoutQueue: a worker that cannot load is not started again and again; charts get a note", async () => {
+  const q = new LayoutQueue({
+    worker: new URL("data:text/javascript,throw new Error('cannot load')"),
+  });
+  try {
+    assertEquals(await ask(q, machineGraph(small("a")), "source:s1"), {
+      note: NO_WORKER,
+    });
+    // Answered at once from now on (no new worker, nothing pending).
+    assertEquals(q.get(machineGraph(small("b")), "source:s1", () => {}), {
+      note: NO_WORKER,
+    });
+    assertStrictEquals(q.queued, 0);
+  } finally {
+    q.close();
+  }
+});

@@ -50,6 +50,8 @@ export interface LayoutQueueOptions {
    * @default {{ states: 400, transitions: 2000 }}
    */
   maxSize?: { states: number; transitions: number };
+  /** The worker module (tests). @default {`layout_worker.ts`} */
+  worker?: URL;
 }
 
 /** What {@linkcode LayoutQueue.get} knows of a graph now. */
@@ -104,6 +106,9 @@ export class LayoutQueue {
   #ids = 0;
   #closed = false;
   #timeouts = 0;
+  #workerUrl: URL;
+  // The worker failed before it was ready: no more workers are started.
+  #broken = false;
 
   /**
    * Create a queue (the worker starts with the first chart).
@@ -115,6 +120,8 @@ export class LayoutQueue {
     this.#maxPerSource = options.maxPerSource ?? 8;
     this.#cacheSize = options.cacheSize ?? 256;
     this.#maxSize = options.maxSize ?? { states: 400, transitions: 2000 };
+    this.#workerUrl = options.worker ??
+      new URL("./layout_worker.ts", import.meta.url);
   }
 
   /** Charts given up past the budget (the worker was restarted each time). */
@@ -147,7 +154,7 @@ export class LayoutQueue {
     if (known !== undefined) {
       return typeof known === "string" ? { note: known } : { layout: known };
     }
-    if (typeof Worker !== "function") {
+    if (typeof Worker !== "function" || this.#broken) {
       // No module workers (e.g. Node): this process's small machines are
       // laid out here as before (`chartOf`), others' are not.
       const l = source === "self" ? chartOf(graph) : undefined;
@@ -237,7 +244,7 @@ export class LayoutQueue {
   }
 
   #start(): Worker {
-    const w = new Worker(new URL("./layout_worker.ts", import.meta.url), {
+    const w = new Worker(this.#workerUrl, {
       type: "module",
     });
     this.#ready = false;
@@ -296,6 +303,17 @@ export class LayoutQueue {
     if (w !== this.#worker) return;
     w?.terminate();
     this.#worker = undefined;
+    if (!this.#ready) {
+      // It could not even load: do not start it again and again; what
+      // waits, and what comes, is answered as with no worker.
+      this.#broken = true;
+      const keys = [...this.#waiting.keys()];
+      this.#queues.clear();
+      this.#queued = 0;
+      this.#current = undefined;
+      for (const key of keys) this.#finish(key, NO_WORKER);
+      return;
+    }
     this.#ready = false;
     const current = this.#current;
     this.#current = undefined;
