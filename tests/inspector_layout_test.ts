@@ -224,3 +224,18 @@ Deno.test("LayoutQueue: a worker that cannot load is not started again and again
     q.close();
   }
 });
+
+Deno.test("LayoutQueue: a worker that never says it is ready is given up at the start budget", async () => {
+  const q = new LayoutQueue({
+    worker: new URL("data:text/javascript,"),
+    startBudget: 50,
+  });
+  try {
+    assertEquals(await ask(q, machineGraph(small("a")), "self"), {
+      note: NO_WORKER,
+    });
+    assertStrictEquals(q.queued, 0);
+  } finally {
+    q.close();
+  }
+});

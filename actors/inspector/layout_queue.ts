@@ -50,6 +50,12 @@ export interface LayoutQueueOptions {
    * @default {{ states: 400, transitions: 2000 }}
    */
   maxSize?: { states: number; transitions: number };
+  /**
+   * Milliseconds the worker may take to load before it is given up (and
+   * not started again).
+   * @default {30000}
+   */
+  startBudget?: number;
   /** The worker module (tests). @default {`layout_worker.ts`} */
   worker?: URL;
 }
@@ -107,6 +113,8 @@ export class LayoutQueue {
   #closed = false;
   #timeouts = 0;
   #workerUrl: URL;
+  #startBudget: number;
+  #starting?: ReturnType<typeof setTimeout>;
   // The worker failed before it was ready: no more workers are started.
   #broken = false;
 
@@ -120,6 +128,7 @@ export class LayoutQueue {
     this.#maxPerSource = options.maxPerSource ?? 8;
     this.#cacheSize = options.cacheSize ?? 256;
     this.#maxSize = options.maxSize ?? { states: 400, transitions: 2000 };
+    this.#startBudget = options.startBudget ?? 30_000;
     this.#workerUrl = options.worker ??
       new URL("./layout_worker.ts", import.meta.url);
   }
@@ -190,6 +199,7 @@ export class LayoutQueue {
   /** Stop the worker and refuse further charts (cached ones still answer). */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#starting);
     if (this.#current?.timer !== undefined) clearTimeout(this.#current.timer);
     this.#current = undefined;
     this.#worker?.terminate();
@@ -248,6 +258,8 @@ export class LayoutQueue {
       type: "module",
     });
     this.#ready = false;
+    clearTimeout(this.#starting);
+    this.#starting = setTimeout(() => this.#fail(w), this.#startBudget);
     w.onmessage = (e: MessageEvent) => this.#answer(w, e.data);
     w.onerror = (e) => {
       e.preventDefault();
@@ -286,6 +298,7 @@ export class LayoutQueue {
       error?: string;
     };
     if (msg.ready) {
+      clearTimeout(this.#starting);
       this.#ready = true;
       this.#next();
       return;
@@ -303,6 +316,7 @@ export class LayoutQueue {
     if (w !== this.#worker) return;
     w?.terminate();
     this.#worker = undefined;
+    clearTimeout(this.#starting);
     if (!this.#ready) {
       // It could not even load: do not start it again and again; what
       // waits, and what comes, is answered as with no worker.
