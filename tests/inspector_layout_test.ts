@@ -231,9 +231,14 @@ Deno.test("LayoutQueue: a worker that never says it is ready is given up at the 
     startBudget: 50,
   });
   try {
-    assertEquals(await ask(q, machineGraph(small("a")), "self"), {
+    const g = machineGraph(small("a"));
+    assertEquals(q.get(g, "self", () => {}), { pending: true });
+    // Given up: asked again, this process's small chart is laid out here.
+    assertEquals(await ask(q, machineGraph(small("b")), "source:s1"), {
       note: NO_WORKER,
     });
+    const a = q.get(g, "self", () => {});
+    assert("layout" in a && a.layout.edges.length === 2);
     assertStrictEquals(q.queued, 0);
   } finally {
     q.close();

@@ -160,7 +160,9 @@ export class LayoutQueue {
   get(graph: MachineGraph, source: string, ready: () => void): LayoutAnswer {
     const key = this.#keyOf(graph);
     const known = this.#cache.get(key);
-    if (known !== undefined) {
+    // (A chart of this process's that waited when the worker broke is laid
+    // out on the spot below, like any other then.)
+    if (known !== undefined && !(known === NO_WORKER && source === "self")) {
       return typeof known === "string" ? { note: known } : { layout: known };
     }
     if (typeof Worker !== "function" || this.#broken) {
