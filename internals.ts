@@ -152,10 +152,19 @@ export {
 export { saslPrep } from "./src/sasl.ts";
 export { isSecretKey, redactJson } from "./src/redact.ts";
 export {
+  type ChartLayouts,
   Collector,
   type CollectorOptions,
   type PageSink,
 } from "./actors/inspector/collector.ts";
+export {
+  type LayoutAnswer,
+  LayoutQueue,
+  type LayoutQueueOptions,
+  NO_WORKER,
+  QUEUE_FULL,
+  TOO_LARGE,
+} from "./actors/inspector/layout_queue.ts";
 export {
   chartOf,
   FRAME_VERSION,

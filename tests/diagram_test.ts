@@ -188,9 +188,14 @@ for (const [name, machine] of subjects) {
       );
     }
     const edgeLines = dot.split("\n").filter((l) => / -> /.test(l));
+    // A label's lines (`\n` centred, `\l` left-justified).
     const labelOf = (l: string) =>
-      JSON.parse(`"${l.match(/label=("(?:[^"\\]|\\.)*")/)?.[1].slice(1, -1)}"`)
-        .split("\n") as string[];
+      JSON.parse(
+        `"${
+          l.match(/label=("(?:[^"\\]|\\.)*")/)?.[1].slice(1, -1)
+            .replace(/\\l/g, "\\n")
+        }"`,
+      ).split("\n") as string[];
     const stays = (e: Expected["edges"][number]) =>
       e.source === machine.root.id || e.target === e.source ||
       e.target.startsWith(`${e.source}.`) ||
@@ -209,11 +214,12 @@ for (const [name, machine] of subjects) {
           l.trim().startsWith(`${q(owner)} [label=`) ||
           l.trim().startsWith(`${q(owner)} [shape=note`)
         ) ?? "";
-        const cluster = dot.split("\n").findIndex((l) =>
-          l.includes(`subgraph ${q(`cluster_${e.source}`)}`)
+        // A compound state's title node (plain text) in its cluster.
+        const title = dot.split("\n").find((l) =>
+          l.trim().startsWith(`${q(e.source)} [shape=plaintext, label=`)
         );
-        const text = cluster >= 0 && e.source !== machine.root.id
-          ? dot.split("\n")[cluster + 1]
+        const text = title !== undefined && e.source !== machine.root.id
+          ? title
           : decl;
         found = labelOf(text).some((l) =>
           matches(l, e)

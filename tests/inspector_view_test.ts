@@ -63,11 +63,72 @@ Deno.test({
       // Statecharts: arrows (paths with a label), an initial marker, a
       // legend of root-level events, internal lists instead of loops.
       const conn = chart("alice@localhost/view");
+      // Laid out in the inspector's worker: nested boxes until it is known.
+      await page.waitForSelector(`${conn} svg .edge path`);
       assert(await count(`${conn} svg .edge path`) >= 20);
       assert(await count(`${conn} svg .edge text.label`) >= 20);
       assert(await count(`${conn} svg circle.initial`) >= 2);
       assert(await count(`${conn} svg .legend text`) >= 2);
       assert(await count(`${conn} svg .st text.internal`) >= 10);
+
+      // Full size: the chart fits its pane (the whole chart in view), the
+      // wheel zooms in about the pointer, a drag pans, a click goes back.
+      await page.click(`${conn} svg .legend text`);
+      await page.waitForSelector(`${conn}.full svg.zoomable`);
+      const fit = await page.evaluate(`(() => {
+        const pane = document.getElementById("charts-pane").getBoundingClientRect();
+        const svg = document.querySelector(${JSON.stringify(conn)} + " svg");
+        const r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+        return { pane: [pane.width, pane.height], svg: [r.width, r.height],
+          vb: [vb.x, vb.y, vb.width, vb.height],
+          natural: [svg.querySelector("g").getBBox().width, svg.querySelector("g").getBBox().height] };
+      })()`) as {
+        pane: number[];
+        svg: number[];
+        vb: number[];
+        natural: number[];
+      };
+      assert(
+        fit.svg[0] <= fit.pane[0] && fit.svg[1] <= fit.pane[1],
+        JSON.stringify(fit),
+      );
+      // The whole chart is in the view box, and it is bigger than the pane
+      // (so it is drawn scaled down to fit).
+      assert(fit.vb[0] === 0 && fit.vb[1] === 0, JSON.stringify(fit));
+      assert(
+        fit.vb[2] >= fit.natural[0] && fit.vb[3] >= fit.natural[1],
+        JSON.stringify(fit),
+      );
+      assert(fit.vb[3] > fit.svg[1], JSON.stringify(fit));
+      await page.locator(`${conn} svg`).scrollIntoViewIfNeeded();
+      const box = await page.locator(`${conn} svg`).boundingBox();
+      await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2);
+      await page.mouse.wheel(0, -200);
+      await until(async () =>
+        await page.evaluate(
+          `document.querySelector(${
+            JSON.stringify(conn)
+          } + " svg").viewBox.baseVal.width`,
+        ) as number < fit.vb[2]
+      );
+      await page.mouse.down();
+      await page.mouse.move(
+        box!.x + box!.width / 2 + 60,
+        box!.y + box!.height / 2 + 40,
+        { steps: 4 },
+      );
+      await page.mouse.up();
+      const panned = await page.evaluate(
+        `document.querySelector(${
+          JSON.stringify(conn)
+        } + " svg").viewBox.baseVal.x`,
+      ) as number;
+      // Zoomed in about the centre, then dragged right: the view moved left.
+      const zoomedX = fit.vb[2] * 0.1;
+      assert(panned < zoomedX, `${panned} ${zoomedX}`);
+      assertEquals(await count(`${conn}.full`), 1); // a drag is not a click
+      await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2);
+      await until(async () => await count(`${conn}.full`) === 0);
 
       // Identity: each connection under its client, both JIDs shown, and
       // the client filter keeps one client's actors only.
@@ -182,8 +243,40 @@ Deno.test({
       await page.waitForSelector("#detail:not([hidden]) pre.payload");
       assertEquals(await count("img"), 0);
       assertEquals(await page.evaluate("window.pwned"), undefined);
-      // Its chart (not laid out: another process's machine) as boxes.
-      await page.waitForSelector(`.chart .st.fallback`);
+      // Its chart, laid out in the inspector's worker like its own: the
+      // markup is the text of an arrow's label.
+      const ext = '.chart[data-session$="/e:1"] svg .edge text.label';
+      await page.waitForSelector(ext);
+      assertEquals(
+        await page.evaluate(
+          `document.querySelector(${JSON.stringify(ext)}).textContent`,
+        ),
+        evil,
+      );
+      assertEquals(await count("img"), 0);
+      // A crafted chart (100 states, 500 arrows: seconds of layout) is
+      // given up at the worker's budget: nested boxes, and the page says so.
+      const states: Record<string, { on: Record<string, string> }> = {};
+      for (let i = 0; i < 100; i++) states[`s${i}`] = { on: {} };
+      let x = 1; // pseudo-random arrows (a regular pattern lays out fast)
+      const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) % 100;
+      for (let j = 0; j < 500; j++) {
+        states[`s${rnd()}`].on[`E${j}`] = `s${rnd()}`;
+      }
+      src.send(JSON.stringify({
+        type: "@xstate.actor",
+        sessionId: "e:2",
+        definition: JSON.stringify({ id: "crafted", initial: "s0", states }),
+        snapshot: { status: "active", value: "s0" },
+      }));
+      const big = '.chart[data-session$="/e:2"]';
+      await page.waitForSelector(`${big} .layout-note`);
+      assert(
+        (await page.textContent(`${big} .layout-note`))?.includes(
+          "too large to lay out",
+        ),
+      );
+      assert(await count(`${big} .st.fallback`) >= 100);
       src.close();
       assertEquals(errors, []);
     } finally {

@@ -22,6 +22,7 @@ import {
   snapshotOf,
 } from "./frames.ts";
 import { Ingest, type SourceLimits } from "./ingest.ts";
+import type { LayoutAnswer } from "./layout_queue.ts";
 import { Lineage } from "./lineage.ts";
 import { PageQueues, type PageSink } from "./page_queue.ts";
 import { EventRing } from "./ring.ts";
@@ -49,6 +50,21 @@ export interface CollectorOptions {
   batch?: number;
   /** Bounds on what external sources (`ingest`) may make the collector keep. */
   sources?: SourceLimits;
+  /**
+   * Lays charts out off this thread (the server passes a `LayoutQueue`,
+   * `layout_queue.ts`): then every machine, this process's and the
+   * sources', is laid out within a time budget, and an actor is described
+   * again once its layout is known. Without it, this process's machines
+   * are laid out here and now (`chartOf`, small ones only) and the
+   * sources' are drawn as nested boxes.
+   */
+  layouts?: ChartLayouts;
+}
+
+/** Where the collector gets layouts from (a `LayoutQueue`). */
+export interface ChartLayouts {
+  /** See `LayoutQueue.get`. */
+  get(graph: MachineGraph, source: string, ready: () => void): LayoutAnswer;
 }
 
 /** Counters of a {@linkcode Collector}. */
@@ -112,6 +128,7 @@ export class Collector {
   #ingest: Ingest;
   #graphs = new WeakMap<object, MachineGraph | null>();
   #lastValue = new Map<string, string>();
+  #layouts?: ChartLayouts;
   #seq = 0;
   #events = 0;
 
@@ -138,7 +155,11 @@ export class Collector {
         if (this.#pages.size > 0) this.#pages.broadcast(f);
       },
       broadcast: (f) => this.#pages.broadcast(f),
+      chart: options.layouts &&
+        ((graph, source, ready) =>
+          options.layouts!.get(graph, `source:${source}`, ready)),
     });
+    this.#layouts = options.layouts;
     this.inspect = (e) => this.#observe(e);
   }
 
@@ -326,6 +347,12 @@ export class Collector {
     return f;
   }
 
+  // A pending layout is known: describe the actor again, with it.
+  #laidOut(ref: Ref): void {
+    if (this.#live.get(ref.sessionId) !== ref || this.#pages.size === 0) return;
+    this.#pages.broadcast(this.#actorFrame(ref));
+  }
+
   #actorFrame(ref: Ref): InspectorFrame {
     const f = this.#frame("@xstate.actor", ref.sessionId, Date.now());
     const rootId = this.#lineage.rootOf(ref);
@@ -343,8 +370,14 @@ export class Collector {
     const graph = this.#graphOf(logic);
     if (graph) {
       f.graph = graph;
-      const layout = chartOf(graph);
-      if (layout) f.layout = layout;
+      if (this.#layouts) {
+        const a = this.#layouts.get(graph, "self", () => this.#laidOut(ref));
+        if ("layout" in a) f.layout = a.layout;
+        else if ("note" in a) f.layoutNote = a.note;
+      } else {
+        const layout = chartOf(graph);
+        if (layout) f.layout = layout;
+      }
     }
     const snap = (ref.getSnapshot() ?? { status: "active" }) as {
       status?: string;

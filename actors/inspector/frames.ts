@@ -49,6 +49,11 @@ export interface InspectorFrame {
   graph?: MachineGraph;
   /** `@xstate.actor`: the graph laid out as boxes and arrows (small machines). */
   layout?: ChartLayout;
+  /**
+   * `@xstate.actor`: why there is no layout (the page draws nested boxes
+   * and says so), e.g. `too large to lay out`.
+   */
+  layoutNote?: string;
   /** `@xstate.actor` and `@xstate.snapshot`: status and state value. */
   snapshot?: FrameSnapshot;
   /** `@xstate.event`: the event (a bounded preview); `@xstate.snapshot`: its cause's type. */
@@ -67,12 +72,11 @@ const layouts = new WeakMap<MachineGraph, ChartLayout | null>();
 export const MAX_LAID_OUT = { states: 60, transitions: 300 };
 
 /**
- * The layout of a machine graph for the page, computed once per graph
- * object (on the first page that opens, never with no page open); none
- * for a graph over {@linkcode MAX_LAID_OUT} or one the layout library
- * cannot place. Only machines of this process are laid out: a graph a
- * `/source` sender defined is not (it could cost seconds of this
- * process's time), the page draws it as nested boxes.
+ * The layout of a machine graph for the page, computed here and now, once
+ * per graph object; none for a graph over {@linkcode MAX_LAID_OUT} or one
+ * the layout library cannot place. Used by a `Collector` made without a
+ * `LayoutQueue` (only for this process's machines); the inspector server
+ * lays every machine out in a worker instead (`layout_queue.ts`).
  *
  * @param graph A graph from `machineGraph()`.
  * @returns Its layout, or `undefined`.

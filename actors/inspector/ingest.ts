@@ -11,6 +11,7 @@
 import { type MachineGraph, machineGraph } from "../../src/diagram.ts";
 import { redactText } from "../../src/redact.ts";
 import { type InspectorFrame, snapshotOf } from "./frames.ts";
+import type { LayoutAnswer } from "./layout_queue.ts";
 
 /**
  * Bounds on the frames of external sources (`@statelyai/inspect` senders on
@@ -132,6 +133,16 @@ export interface IngestHost {
   ): void;
   /** Show a frame to the pages. */
   broadcast(frame: InspectorFrame): void;
+  /**
+   * The layout of a source's graph, if the host lays them out (off its
+   * thread, see `layout_queue.ts`); `ready` is called once a pending one is
+   * known. Without it, a source's machines are drawn as nested boxes.
+   */
+  chart?(
+    graph: MachineGraph,
+    source: string,
+    ready: () => void,
+  ): LayoutAnswer;
 }
 
 interface External {
@@ -299,10 +310,19 @@ export class Ingest {
         const graph = definition !== undefined
           ? this.#graphOfJson(definition)
           : undefined;
-        // No layout (see `chartOf`): the page draws a /source machine as
-        // nested boxes; laying out what another process sends could take
-        // seconds of this process's time.
-        if (graph) f.graph = graph;
+        if (graph) {
+          f.graph = graph;
+          // Laid out off this thread, within a time budget, the sources
+          // in turn (`layout_queue.ts`): a crafted chart costs a worker's
+          // time, never this one's. Until then, nested boxes.
+          const a = this.#host.chart?.(
+            graph,
+            source,
+            () => this.#laidOut(sessionId, graph),
+          );
+          if (a && "layout" in a) f.layout = a.layout;
+          else if (a && "note" in a) f.layoutNote = a.note;
+        }
         this.#host.broadcast(f);
         break;
       }
@@ -371,6 +391,25 @@ export class Ingest {
     if (bucket.tokens < cost) return false;
     bucket.tokens -= cost;
     return true;
+  }
+
+  // A pending layout is known: describe the actor again, with it (if the
+  // actor is still kept with that graph).
+  #laidOut(id: string, graph: MachineGraph): void {
+    const ext = this.#external.get(id);
+    if (!ext || ext.frame.graph !== graph) return;
+    const a = this.#host.chart?.(graph, "", () => {});
+    if (!a || "pending" in a) return;
+    const { seq: _seq, createdAt: _at, layout: _l, layoutNote: _n, ...rest } =
+      ext.frame;
+    const f = {
+      ...this.#host.frame("@xstate.actor", id, Date.now()),
+      ...rest,
+    };
+    if ("layout" in a) f.layout = a.layout;
+    else f.layoutNote = a.note;
+    this.#external.set(id, { frame: f, size: ext.size });
+    this.#host.broadcast(f);
   }
 
   #setExternal(id: string, frame: InspectorFrame, size: number): void {

@@ -113,7 +113,9 @@ h2 { font-size: 1em; margin: .2em 0 .5em; color: #4a5163; }
 .chart > h3 { margin: 0 0 .3em; font-size: 1em; }
 .chart > h3 .ident { color: #6d28d9; font-weight: normal; }
 svg.statechart { font: 11px system-ui, sans-serif; max-width: 100%; height: auto; cursor: zoom-in; }
-.chart.full svg.statechart { max-width: none; cursor: zoom-out; }
+.chart.full { height: calc(100vh - 7.5em); display: flex; flex-direction: column; overflow: hidden; }
+.chart.full svg.statechart { flex: 1 1 0; min-height: 0; max-width: none; width: 100%; cursor: grab; touch-action: none; }
+.chart .layout-note { margin: 0 0 .3em; color: #92400e; font-size: 11px; }
 svg.statechart .st > rect { fill: #fff; stroke: #94a3b8; }
 svg.statechart .st.compound > rect { fill: #f8fafc; }
 svg.statechart .st.region > rect { stroke-dasharray: 5 3; }

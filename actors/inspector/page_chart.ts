@@ -12,7 +12,10 @@
  * @module
  */
 
-/** Chart functions of the page script: `drawChart(actor, active, taken)`. */
+/**
+ * Chart functions of the page script: `drawLayout(actor, active, taken)`,
+ * `zoomable(svg, key)` (fit, wheel zoom and drag pan), `takenEdges`.
+ */
 export const CHART_JS: string = String.raw`
   var SVG = "http://www.w3.org/2000/svg", CW = 6.4, LH = 14;
   function sv(tag, attrs, text) {
@@ -75,14 +78,48 @@ export const CHART_JS: string = String.raw`
     }
     return svg;
   }
+  // A full-size chart: fitted to its pane (the SVG fills the box, the
+  // viewBox is the part shown), the wheel zooms about the pointer, a drag
+  // pans. The view of each chart is kept across redraws in views.
+  var views = new Map();
+  function zoomable(svg, key) {
+    var W = Number(svg.getAttribute("width")), H = Number(svg.getAttribute("height"));
+    var v = views.get(key) || { x: 0, y: 0, w: W, h: H }, down = null;
+    function set() { views.set(key, v); svg.setAttribute("viewBox", v.x + " " + v.y + " " + v.w + " " + v.h); }
+    function scale() { var r = svg.getBoundingClientRect(); return { r: r, s: Math.min(r.width / v.w, r.height / v.h) || 1 }; }
+    svg.setAttribute("width", "100%"); svg.setAttribute("height", "100%");
+    svg.classList.add("zoomable");
+    set();
+    svg.addEventListener("wheel", function (e) {
+      e.preventDefault();
+      var q = scale(), r = q.r, s = q.s;
+      var px = v.x + (e.clientX - r.left - (r.width - v.w * s) / 2) / s;
+      var py = v.y + (e.clientY - r.top - (r.height - v.h * s) / 2) / s;
+      var k = e.deltaY < 0 ? 0.8 : 1.25;
+      k = Math.min(Math.max(v.w * k, W / 20), W * 4) / v.w;
+      v = { x: px - (px - v.x) * k, y: py - (py - v.y) * k, w: v.w * k, h: v.h * k };
+      set();
+    }, { passive: false });
+    svg.addEventListener("pointerdown", function (e) { down = { x: e.clientX, y: e.clientY, v: v, moved: false }; svg.dataset.dragged = ""; });
+    svg.addEventListener("pointermove", function (e) {
+      if (!down || !e.buttons) return;
+      var s = scale().s, dx = e.clientX - down.x, dy = e.clientY - down.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) { down.moved = true; svg.dataset.dragged = "1"; }
+      v = { x: down.v.x - dx / s, y: down.v.y - dy / s, w: down.v.w, h: down.v.h };
+      set();
+    });
+    svg.addEventListener("pointerup", function () { down = null; });
+  }
+  function dragged(svg) { return svg.dataset.dragged === "1"; }
   // Which arrows the last state change took: from a state that was active
   // to one that is active now and was not.
   function takenEdges(a, before, after) {
     var out = new Set();
-    if (!a.layout || !before) return out;
+    var L = a.layout || laidOut.get(a.sessionId);
+    if (!L || !before) return out;
     var idOf = new Map();
-    a.layout.boxes.forEach(function (b) { idOf.set(b.id, b.path.join(".")); });
-    a.layout.edges.forEach(function (e) {
+    L.boxes.forEach(function (b) { idOf.set(b.id, b.path.join(".")); });
+    L.edges.forEach(function (e) {
       var s = idOf.get(e.source), t = idOf.get(e.target);
       if (before.has(s) && after.has(t) && !before.has(t)) out.add(e.source + "\n" + e.target);
     });

@@ -28,7 +28,7 @@ export const MAIN_JS: string = String.raw`
 
   function actorFrameOf(a) {
     return { type: "@xstate.actor", sessionId: a.sessionId, rootId: a.rootId, parentId: a.parentId,
-      name: a.name, graph: a.graph, layout: a.layout, snapshot: { status: a.status, value: a.value },
+      name: a.name, graph: a.graph, layout: a.layout, layoutNote: a.layoutNote, snapshot: { status: a.status, value: a.value },
       createdAt: String(Date.now()), id: null, _version: "xmpp-actors-inspector/1", seq: 0 };
   }
   function activePaths(value, prefix, out) {
@@ -48,7 +48,7 @@ export const MAIN_JS: string = String.raw`
       if (f.name) names.set(f.sessionId, f.name); // kept after it stops
       if (s.status && s.status !== "active") { m.actors.delete(f.sessionId); return; }
       m.actors.set(f.sessionId, { sessionId: f.sessionId, rootId: f.rootId, parentId: f.parentId,
-        name: f.name || f.sessionId, graph: f.graph, layout: f.layout, status: s.status || "active", value: s.value, at: f.createdAt });
+        name: f.name || f.sessionId, graph: f.graph, layout: f.layout, layoutNote: f.layoutNote, status: s.status || "active", value: s.value, at: f.createdAt });
     } else if (f.type === "@xstate.snapshot") {
       var a = m.actors.get(f.sessionId), st = (f.snapshot || {}).status || "active";
       if (!a) return;
@@ -63,7 +63,17 @@ export const MAIN_JS: string = String.raw`
       if (t === "api.copy_progress" && f.event.progress) m.progress = { registry: f.sessionId, p: f.event.progress };
     }
   }
+  // The newest layout of each actor, whenever it came: a layout is made
+  // after the actor is first described (in the server's worker), and a
+  // view back in time draws the actor with it all the same.
+  var laidOut = new Map();
+  function learnLayout(f) {
+    if (f.type !== "@xstate.actor" || !f.layout) return;
+    if (laidOut.size > 5000) laidOut.clear();
+    laidOut.set(f.sessionId, f.layout);
+  }
   function keep(f) {
+    learnLayout(f);
     log.push(f);
     if (log.length > MAX_LOG) {
       // Cut the oldest fifth; the actors alive at the cut open the rest.
@@ -175,7 +185,8 @@ export const MAIN_JS: string = String.raw`
       if (client && rootOf(m, a.sessionId) !== client) return;
       var c = el("div", "chart" + (selected === a.sessionId ? " selected" : "") + (full.has(a.sessionId) ? " full" : ""));
       c.onclick = function (e) {
-        if (e.target.closest && e.target.closest("svg")) { if (full.has(a.sessionId)) full.delete(a.sessionId); else full.add(a.sessionId); dirty = true; }
+        var svg = e.target.closest && e.target.closest("svg");
+        if (svg && !dragged(svg)) { if (full.has(a.sessionId)) { full.delete(a.sessionId); views.delete(a.sessionId); } else full.add(a.sessionId); dirty = true; }
       };
       c.dataset.actor = a.name; c.dataset.session = a.sessionId;
       var h = el("h3", "", roleOf(a.name) + " ");
@@ -186,7 +197,15 @@ export const MAIN_JS: string = String.raw`
       var active = activePaths(a.value, "", new Set());
       var tk = m.taken.get(a.sessionId);
       var fresh = tk && now - Number(tk.at) < 1500 ? tk.edges : null;
-      c.appendChild(a.layout ? drawLayout(a, active, fresh) : drawFallback(a.graph.root, active));
+      var layout = a.layout || laidOut.get(a.sessionId);
+      if (layout) {
+        var svg = drawLayout(Object.assign({}, a, { layout: layout }), active, fresh);
+        if (full.has(a.sessionId)) zoomable(svg, a.sessionId);
+        c.appendChild(svg);
+      } else {
+        if (a.layoutNote) c.appendChild(el("p", "layout-note", "Drawn as nested boxes: " + a.layoutNote + "."));
+        c.appendChild(drawFallback(a.graph.root, active));
+      }
       root.appendChild(c);
       if (scrollTo === a.sessionId) { scrollTo = null; c.scrollIntoView({ block: "nearest" }); }
     });
@@ -340,7 +359,7 @@ export const MAIN_JS: string = String.raw`
         var frames = [];
         text.split("\n").forEach(function (line) {
           line = line.trim(); if (!line) return;
-          try { var f = JSON.parse(line); if (f && typeof f.type === "string") frames.push(f); } catch (_) {}
+          try { var f = JSON.parse(line); if (f && typeof f.type === "string") { learnLayout(f); frames.push(f); } } catch (_) {}
         });
         replay = { frames: frames, pos: -1, file: true };
         $("replay").hidden = false; $("live").hidden = false; $("mode").textContent = "replay";

@@ -27,6 +27,7 @@ import {
   servePage,
   serveSource,
 } from "./gate.ts";
+import { LayoutQueue } from "./layout_queue.ts";
 
 /** Options of {@linkcode createInspector}. */
 export interface InspectorOptions {
@@ -151,7 +152,9 @@ export interface InspectorServer {
 export function createInspector(
   options: InspectorOptions = {},
 ): InspectorServer {
+  const layouts = new LayoutQueue(); // charts laid out in a worker
   const collector = new Collector({
+    layouts,
     history: options.history,
     pageBuffer: options.pageBuffer,
     sources: options.sources,
@@ -203,6 +206,7 @@ export function createInspector(
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
+      layouts.close();
       for (const s of sockets) {
         try {
           s.close();

@@ -21,12 +21,24 @@ function dotString(s: string): string {
   }"`;
 }
 
+// Lines of a left-justified label (`\l` ends each line).
+function dotLeft(lines: string[]): string {
+  return `"${
+    lines.map((l) =>
+      l.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, " ")
+    ).join("\\l")
+  }\\l"`;
+}
+
 /**
  * Draw a machine as a Graphviz DOT digraph (`dot -Tsvg` renders it).
  *
  * Each state is a node named by its XState id (e.g. `"door.closed"`); a
- * state with children is a cluster holding a small anchor node of that name
- * (edges to and from it end at the cluster's border, `compound=true`);
+ * state with children is a cluster whose node of that name is its title
+ * (plain text, with its internal list), placed before its children, so
+ * that Graphviz routes edges around it (a cluster label would be crossed);
+ * edges to and from the state aim at it and end at the cluster's border
+ * (`compound=true`, `lhead`/`ltail`);
  * parallel regions are dashed clusters; initial states get an arrow from a
  * dot, final states are double circles; the transitions from one state to
  * another are one edge labelled `event [guard]`, a line each; those that
@@ -95,21 +107,26 @@ export function toDot(
   const emit = (s: DiagramState, indent: string, parallelRegion: boolean) => {
     const name = dotString(s.id);
     if (s.states.length > 0) {
+      // The title (and internal list) is a node of the cluster, not the
+      // cluster's label: Graphviz routes edges around nodes but not around
+      // cluster labels. Invisible edges put it before every child, and it
+      // is the node that arrows to and from the state aim at (clipped at
+      // the cluster's border by lhead/ltail).
+      const title = [
+        s.type === "parallel" ? `${s.key} (parallel)` : s.key,
+        ...(s.path.length === 0 ? [] : internal(s)),
+      ];
       lines.push(
         `${indent}subgraph ${dotString(`cluster_${s.id}`)} {`,
-        `${indent}  label=${
-          dotString(
-            [
-              s.type === "parallel" ? `${s.key} (parallel)` : s.key,
-              ...(s.path.length === 0 ? [] : internal(s)),
-            ]
-              .join("\n"),
-          )
-        };`,
-        `${indent}  labeljust=l;`,
+        `${indent}  label="";`,
         `${indent}  style=${parallelRegion ? '"rounded,dashed"' : "rounded"};`,
-        `${indent}  ${name} [shape=point, width=0.05, label=""];`,
+        `${indent}  ${name} [shape=plaintext, label=${
+          dotLeft(title)
+        }, fontname="Helvetica-Bold"];`,
       );
+      for (const c of s.states) {
+        edges.push(`  ${name} -> ${dotString(c.id)} [style=invis];`);
+      }
       if (s.initial !== undefined && s.type !== "parallel") {
         const init = s.states.find((c) => c.key === s.initial);
         if (init) {
@@ -118,6 +135,7 @@ export function toDot(
             `${indent}  ${dotName} [shape=circle, style=filled, fillcolor=black, width=0.12, label=""];`,
           );
           edges.push(
+            `  ${name} -> ${dotName} [style=invis];`,
             `  ${dotName} -> ${dotString(init.id)}${
               clusters.has(init.id)
                 ? ` [lhead=${dotString(`cluster_${init.id}`)}]`
