@@ -39,6 +39,7 @@ import {
 } from "../../src/deps.ts";
 import type { Api } from "../registry/api.ts";
 import type { ExpiryEvent } from "../registry/protocol.ts";
+import { openRun } from "../registry/calls.ts";
 import type { AnyActorRef, AnyStateMachine } from "../../src/types.ts";
 import type { PluginInput } from "../plugin/define.ts";
 import { deadlineScheduler } from "../scheduler/scheduler.ts";
@@ -91,6 +92,33 @@ const migratedExpiry = fromCallback<{ type: "noop" }, { api: Api }>(
     return () => sub.unsubscribe();
   },
 );
+
+/** What `enqueueActions` hands an action (the part `runOp` uses). */
+interface Sender {
+  sendTo(to: AnyActorRef, event: { type: string }): void;
+}
+
+/**
+ * Run a registry op for this actor, answered to it as `api.result` /
+ * `api.error`: outside a migration a storage op's request goes straight to
+ * the bound storage from here (`openRun`: the registry opened the call and
+ * settles it, one registry step); anything else goes to the registry as
+ * `api.run`. Either way the message is this actor's `sendTo`.
+ */
+function runOp(
+  enqueue: Sender,
+  api: Api,
+  self: AnyActorRef,
+  id: string,
+  op: string,
+  args: unknown,
+  ifrom?: string,
+): void {
+  const run = apiRun(self, id, op, args, ifrom);
+  const direct = openRun(api.actor, run);
+  if (direct !== undefined) enqueue.sendTo(direct.storage, direct.request);
+  else enqueue.sendTo(api.actor, run);
+}
 
 /** An `api.run` to the plugin's registry, answered to `replyTo`. */
 function apiRun(
@@ -169,14 +197,8 @@ const machine = setup({
         calls: { ...context.calls, [id]: call },
       });
       if (event.type === "bob.set") {
-        enqueue.sendTo(
-          context.api.actor,
-          apiRun(self, id, "set_bob", event.bob),
-        );
-      } else {enqueue.sendTo(
-          context.api.actor,
-          apiRun(self, id, "del_bob", event.cid),
-        );}
+        runOp(enqueue, context.api, self, id, "set_bob", event.bob);
+      } else runOp(enqueue, context.api, self, id, "del_bob", event.cid);
     }),
     /** A peer's IQ get: refused at once, or get_bob for it. */
     serve: enqueueActions(({ context, event, enqueue, self }) => {
@@ -208,10 +230,7 @@ const machine = setup({
           [peer]: (context.serving[peer] ?? 0) + 1,
         },
       });
-      enqueue.sendTo(
-        context.api.actor,
-        apiRun(self, id, "get_bob", asked.cid, peer),
-      );
+      runOp(enqueue, context.api, self, id, "get_bob", asked.cid, peer);
     }),
     /** The registry answered one of our calls. */
     settle: enqueueActions(({ context, event, enqueue, self }) => {
@@ -387,7 +406,7 @@ const machine = setup({
       for (const cid of event.keys) {
         const id = `c${seq++}`;
         calls[id] = { kind: "expire", cid };
-        enqueue.sendTo(context.api.actor, apiRun(self, id, "del_bob", cid));
+        runOp(enqueue, context.api, self, id, "del_bob", cid);
       }
       enqueue.assign({ seq, calls });
     }),
