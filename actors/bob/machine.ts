@@ -66,14 +66,38 @@ export interface BobContext extends PluginInput {
   maxServing: number;
   /** What peers sent (see `peer_cache.ts`); never served, never in storage. */
   peerCache: PeerCache;
-  /** The calls it waits on, by id (`api.run` ids and IQ ids). */
+  /**
+   * The calls it waits on, by id (`api.run` ids and IQ ids): the one table,
+   * copied once per event that adds or removes a call. How many requests
+   * are served per peer, and the fetch in flight per `jid cid`, are counted
+   * and found in it (`servingFor`, `fetchOf`) rather than kept in tables of
+   * their own that each event would copy too.
+   */
   calls: Readonly<Record<string, BobCall>>;
-  /** Requests being served, per peer. */
-  serving: Readonly<Record<string, number>>;
-  /** The id of the fetch in flight per `jid cid`. */
-  fetching: Readonly<Record<string, string>>;
   /** Numbers `api.run` ids. */
   seq: number;
+}
+
+/** How many of `calls` serve `peer` now. */
+function servingFor(calls: BobContext["calls"], peer: string): number {
+  let n = 0;
+  for (const id in calls) {
+    const call = calls[id];
+    if (call.kind === "serve" && call.peer === peer) n++;
+  }
+  return n;
+}
+
+/** The id of the fetch in flight for `key` (`jid cid`), if any. */
+function fetchOf(
+  calls: BobContext["calls"],
+  key: string,
+): string | undefined {
+  for (const id in calls) {
+    const call = calls[id];
+    if (call.kind === "fetch" && call.key === key) return id;
+  }
+  return undefined;
 }
 
 const asError = (e: unknown) => e instanceof Error ? e : new Error(String(e));
@@ -207,7 +231,7 @@ const machine = setup({
       const peer = request.attrs.from ?? "";
       const asked = serveRequest(
         request,
-        context.serving[peer] ?? 0,
+        servingFor(context.calls, peer),
         context.maxServing,
       );
       if ("error" in asked) {
@@ -224,10 +248,6 @@ const machine = setup({
         calls: {
           ...context.calls,
           [id]: { kind: "serve", request, replyTo, peer, cid: asked.cid },
-        },
-        serving: {
-          ...context.serving,
-          [peer]: (context.serving[peer] ?? 0) + 1,
         },
       });
       runOp(enqueue, context.api, self, id, "get_bob", asked.cid, peer);
@@ -277,12 +297,6 @@ const machine = setup({
           }
           return enqueue.emit({ type: "bob.expired", cid: call.cid });
         case "serve": {
-          const left = (context.serving[call.peer] ?? 1) - 1;
-          enqueue.assign({
-            serving: left > 0
-              ? { ...context.serving, [call.peer]: left }
-              : without(context.serving, call.peer),
-          });
           let answer: { payload: ReturnType<typeof servedPayload> } | {
             error: Error;
           };
@@ -308,7 +322,7 @@ const machine = setup({
       const { jid, cid, timeout } = event;
       const key = `${jid} ${cid}`;
       const waiter = { resolve: event.resolve, reject: event.reject };
-      const running = context.fetching[key];
+      const running = fetchOf(context.calls, key);
       const call = running === undefined ? undefined : context.calls[running];
       if (call?.kind === "fetch") {
         enqueue.assign({
@@ -331,7 +345,6 @@ const machine = setup({
           ...context.calls,
           [id]: { kind: "fetch", key, jid, cid, waiters: [waiter] },
         },
-        fetching: { ...context.fetching, [key]: id },
       });
       enqueue.sendTo(iqCaller, {
         type: "iq.call",
@@ -350,10 +363,7 @@ const machine = setup({
       assertEvent(event, "iq.answer");
       const call = context.calls[event.id];
       if (call?.kind !== "fetch") return;
-      enqueue.assign({
-        calls: without(context.calls, event.id),
-        fetching: without(context.fetching, call.key),
-      });
+      enqueue.assign({ calls: without(context.calls, event.id) });
       let outcome: { bob: ReturnType<typeof fetchedBob> } | { error: Error };
       try {
         if (event.error) throw event.error;
@@ -436,8 +446,6 @@ const machine = setup({
       input.options.peerCache as PeerCacheOptions | undefined,
     ),
     calls: {},
-    serving: {},
-    fetching: {},
     seq: 0,
   }),
   invoke: [
