@@ -96,9 +96,8 @@ const steps = new Map<string, number>();
 let counting = false;
 function countSteps(e: InspectionEvent): void {
   if (!counting || e.type !== "@xstate.event") return;
-  const ref = e.actorRef as {
-    id: string;
-    logic: unknown;
+  const ref = e.actorRef as unknown as {
+    id?: string;
     getSnapshot(): unknown;
   };
   // Only machine actors take steps: their snapshots have a `machine`.
