@@ -44,9 +44,20 @@
  *
  * `--only ours` runs just our pair (e.g. under `--cpu-prof`).
  *
+ * `--cpu on` also prints our pair's CPU time per fetch (`process.cpuUsage`
+ * of this process, both clients, over each timed run: µs per fetch, one at
+ * a time / 32 in flight). `--steps on` counts the state-machine steps per
+ * fetch (XState `@xstate.event` inspection events received by machine
+ * actors, both clients, over a separate untimed run of n fetches) and
+ * prints them by actor: the inspector costs time, so the timed runs of
+ * that round are left as they are (the observer counts only while
+ * counting).
+ *
  * @module
  */
+import process from "node:process";
 import { createClient } from "../mod.ts";
+import type { InspectionEvent } from "../src/types.ts";
 import { type Prosody, startProsody } from "../tests/support/prosody.ts";
 import { openBarePair } from "./_bare_iq.ts";
 import { flag } from "./_args.ts";
@@ -75,6 +86,37 @@ const rounds = Number(flag("rounds", "3"));
 const only = flag("only", "");
 /** Keep our pairs logged in across rounds (shorter rounds, finer interleaving). */
 const KEEP = flag("keep", "off") === "on";
+/** Print CPU µs per fetch of our pair (`--cpu on`). */
+const CPU = flag("cpu", "off") === "on";
+/** Count machine steps per fetch of our pair (`--steps on`). */
+const STEPS = flag("steps", "off") === "on";
+
+/** Machine steps by actor (system id or id), while `counting`. */
+const steps = new Map<string, number>();
+let counting = false;
+function countSteps(e: InspectionEvent): void {
+  if (!counting || e.type !== "@xstate.event") return;
+  const ref = e.actorRef as unknown as {
+    id?: string;
+    getSnapshot(): unknown;
+  };
+  // Only machine actors take steps: their snapshots have a `machine`.
+  const snap = ref.getSnapshot() as { machine?: unknown } | undefined;
+  if (snap?.machine === undefined) return;
+  const name = (ref.id ?? "?").replace(/^(x:)?\d+$/, "anon");
+  steps.set(name, (steps.get(name) ?? 0) + 1);
+}
+
+/** CPU µs per fetch over `run` of `total` fetches. */
+async function cpuOf<T>(
+  total: number,
+  run: () => Promise<T>,
+): Promise<[T, number]> {
+  const u0 = process.cpuUsage();
+  const out = await run();
+  const u = process.cpuUsage(u0);
+  return [out, (u.user + u.system) / total];
+}
 
 /** Fetches per second, by payload size, one at a time and 32 in flight. */
 type Result = Record<number, { c1: number; c32: number }>;
@@ -123,7 +165,11 @@ interface Pair {
 const kept = new Map<string, Promise<Pair>>();
 
 async function openPair(setup: Setup): Promise<Pair> {
-  const opts = { password: "pw", ...loginOptions(setup) };
+  const opts = {
+    password: "pw",
+    ...loginOptions(setup),
+    ...(STEPS ? { inspect: countSteps } : {}),
+  };
   const tag = `${setup.transport}-${setup.sm ? "sm" : "nosm"}`;
   const alice = createClient({ jid: `alice@localhost/${tag}`, ...opts });
   const bob = createClient({ jid: `bob@localhost/${tag}`, ...opts });
@@ -149,9 +195,30 @@ async function openPair(setup: Setup): Promise<Pair> {
       for (const size of SIZES) {
         const fetch = fetches.get(size)!;
         for (let i = 0; i < 50; i++) await fetch(i % IN_FLIGHT);
-        const c1 = await runWorkers(n, 1, fetch);
-        const c32 = await runWorkers(n, IN_FLIGHT, fetch);
+        const [c1, cpu1] = await cpuOf(n, () => runWorkers(n, 1, fetch));
+        const [c32, cpu32] = await cpuOf(
+          n,
+          () => runWorkers(n, IN_FLIGHT, fetch),
+        );
         out[size] = { c1, c32 };
+        if (CPU) {
+          console.error(
+            `  ${setup.transport} sm ${setup.sm ? "on" : "off"} ${size} B: ` +
+              `cpu µs/fetch ${cpu1.toFixed(1)} / ${cpu32.toFixed(1)}`,
+          );
+        }
+        if (STEPS) {
+          steps.clear();
+          counting = true;
+          await runWorkers(n, 1, fetch);
+          counting = false;
+          const total = [...steps.values()].reduce((a, b) => a + b, 0);
+          const by = [...steps].map(([k, v]) => `${k} ${(v / n).toFixed(2)}`);
+          console.error(
+            `  ${size} B: machine steps/fetch ${(total / n).toFixed(2)} ` +
+              `(${by.join(", ")})`,
+          );
+        }
       }
       return out;
     },

@@ -29,28 +29,6 @@ export function isActorRef(value: unknown): value is AnyActorRef {
 }
 
 /**
- * A copy of a record without one key.
- *
- * @param record The record.
- * @param key The key to leave out.
- * @returns The copy.
- *
- * @example Usage
- * ```ts
- * import { deepStrictEqual } from "node:assert/strict";
- * import { without } from "./_util.ts";
- * deepStrictEqual(without({ a: 1, b: 2 }, "a"), { b: 2 });
- * ```
- */
-export function without<V>(
-  record: Readonly<Record<string, V>>,
-  key: string,
-): Record<string, V> {
-  const { [key]: _, ...rest } = record;
-  return rest;
-}
-
-/**
  * The bytes of `parts`, one after another (the part itself when there is
  * only one).
  *

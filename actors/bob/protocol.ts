@@ -75,34 +75,40 @@ export interface BobDelivery {
 
 /** A call the machine made and waits for (by id). */
 export type BobCall =
-  | {
-    kind: "set";
-    cid: string;
-    maxAge?: number;
-    resolve: (cid: string) => void;
-    reject: (error: Error) => void;
-  }
-  | {
-    kind: "del";
-    cid: string;
-    resolve: (value: unknown) => void;
-    reject: (error: Error) => void;
-  }
-  | { kind: "expire"; cid: string }
-  | {
-    kind: "serve";
-    request: Element;
-    replyTo: AnyActorRef;
-    peer: string;
-    cid: string;
-  }
-  | {
-    kind: "fetch";
-    key: string;
-    jid: string;
-    cid: string;
-    waiters: { resolve: (bob: BobData) => void; reject: (e: Error) => void }[];
-  };
+  & { id: string }
+  & (
+    | {
+      kind: "set";
+      cid: string;
+      maxAge?: number;
+      resolve: (cid: string) => void;
+      reject: (error: Error) => void;
+    }
+    | {
+      kind: "del";
+      cid: string;
+      resolve: (value: unknown) => void;
+      reject: (error: Error) => void;
+    }
+    | { kind: "expire"; cid: string }
+    | {
+      kind: "serve";
+      request: Element;
+      replyTo: AnyActorRef;
+      peer: string;
+      cid: string;
+    }
+    | {
+      kind: "fetch";
+      key: string;
+      jid: string;
+      cid: string;
+      waiters: {
+        resolve: (bob: BobData) => void;
+        reject: (e: Error) => void;
+      }[];
+    }
+  );
 
 /**
  * Internal: a migration copied entries that expire (the registry's

@@ -298,17 +298,10 @@ export function callDirect(
   registry: AnyActorRef,
   event: ApiCallEvent,
 ): boolean {
-  const snap = registry.getSnapshot();
-  const state = snap.value;
-  if (state !== "ready" && state !== "binding") return false;
-  const context = snap.context as RegistryContext;
-  const { op, node, args, reject } = event;
-  const route = resolveRoute(context, op, event.jid ?? context.jid, node);
-  if (route === null || route === undefined || route.kind !== "storage") {
-    return false;
-  }
-  const { storage } = context;
-  if (storage.getSnapshot().status !== "active") return false;
+  const direct = directRoute(registry, event);
+  if (direct === undefined) return false;
+  const { context, route, storage } = direct;
+  const { op, args, reject } = event;
   let request;
   try {
     request = route.op.request(args);
@@ -337,6 +330,94 @@ export function callDirect(
       : { ...request, id, ns: context.ns, replyTo: registry },
   );
   return true;
+}
+
+/**
+ * The direct path of an actor's call, the `api.run` counterpart of
+ * {@linkcode callDirect}: outside a migration, for a storage op on a running
+ * storage, the call is opened in the registry's table (id, deadline,
+ * `replyTo` and the caller's id) and the storage request is returned for the
+ * calling actor to send with its own `sendTo` (so it has that actor as its
+ * source). The storage answers the registry, which settles the call with
+ * `api.result` / `api.error` to `replyTo` exactly as for an `api.run`: one
+ * registry step per call instead of two. Deadlines, a stop and a bind that
+ * starts meanwhile are handled as on the registry's own path.
+ *
+ * Anything else (a function handler, an unknown op, a migration in
+ * progress, a stopped storage, an explicit timeout to check, arguments the
+ * op refuses) returns `undefined` with nothing done: send the `api.run` to
+ * the registry, which handles (or refuses) it.
+ *
+ * Call it from the calling actor's own action, and send what it returns in
+ * the same step.
+ *
+ * @param registry The registry actor.
+ * @param event The call, as it would enter the registry.
+ * @returns The storage and the request to send it, or `undefined`.
+ */
+export function openRun(
+  registry: AnyActorRef,
+  event: ApiRunEvent,
+): { storage: AnyActorRef; request: StorageRequest } | undefined {
+  if (event.timeout !== undefined || typeof event.op !== "string") {
+    return undefined;
+  }
+  const direct = directRoute(registry, event);
+  if (direct === undefined) return undefined;
+  const { context, route, storage } = direct;
+  const { op, args } = event;
+  let request;
+  try {
+    request = route.op.request(args);
+  } catch {
+    return undefined; // the registry refuses it with the same error
+  }
+  const timeout = context.callTimeout;
+  const call: Call = {
+    op,
+    args,
+    timeout,
+    kind: "storage",
+    resolve: undefined,
+    reject: undefined,
+    replyTo: event.replyTo,
+    callerId: event.id,
+    finish: route.op.result,
+    request,
+    leg: undefined,
+  };
+  const id = context.calls.open(call, timeout);
+  return {
+    storage,
+    request: context.owned
+      ? { ...request, id, ns: context.ns }
+      : { ...request, id, ns: context.ns, replyTo: registry },
+  };
+}
+
+/** The route of a call that may skip the registry's step, if any. */
+function directRoute(
+  registry: AnyActorRef,
+  event: ApiCallEvent | ApiRunEvent,
+) {
+  const snap = registry.getSnapshot();
+  const state = snap.value;
+  if (
+    snap.status !== "active" || (state !== "ready" && state !== "binding")
+  ) return undefined;
+  const context = snap.context as RegistryContext;
+  const route = resolveRoute(
+    context,
+    event.op,
+    event.jid ?? context.jid,
+    event.node,
+  );
+  if (route === null || route === undefined || route.kind !== "storage") {
+    return undefined;
+  }
+  const { storage } = context;
+  if (storage.getSnapshot().status !== "active") return undefined;
+  return { context, route, storage };
 }
 
 /**
