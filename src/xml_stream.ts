@@ -2,30 +2,28 @@
  * The incoming XML stream of an XMPP session: wraps the `@xmpp/xml` parser
  * and enforces what it does not (RFC 6120 §11.1, "restricted XML").
  *
- * The `@xmpp/xml` parser silently swallows a DOCTYPE (and whatever follows
- * it), skips processing instructions and comments, and throws synchronously
- * on an unknown entity. So every chunk is scanned before it reaches the
- * parser: `<!` that does not open a CDATA section, and `<?` other than the
- * XML declaration at the very start, end the stream with `restricted-xml`;
- * anything the parser rejects ends it with `not-well-formed`. After an error
- * the stream ignores further input.
+ * The `@xmpp/xml` parser silently swallows a DOCTYPE (and whatever follows it), skips
+ * processing instructions and comments, throws synchronously on an unknown entity and
+ * passes characters XML 1.0 forbids. So every chunk is scanned before it reaches the
+ * parser: `<!` that does not open a CDATA section, and `<?` other than the XML declaration
+ * at the very start, end the stream with `restricted-xml`; a forbidden character
+ * (`./xml_stream/chars.ts`) and anything the parser rejects end it with `not-well-formed`.
+ * After an error the stream ignores further input.
  *
- * The same scan follows the element structure (tags, quoted attribute
- * values, CDATA sections), so it knows where each stanza starts and ends
- * before the parser sees it. A stanza longer than `maxStanzaSize` or nested
- * deeper than `maxStanzaDepth` is skipped: the parser is given its opening
- * tag at most (never the element that is too deep, and nothing past the
- * size limit), the partial tree is dropped, the rest of the stanza is only
- * scanned for its end (no memory for its content), and parsing resumes with
- * a fresh parser after its end tag; `onSkipped` then reports it with its
- * opening tag when that was read. Without an `onSkipped` handler such a
- * stanza ends the stream with `policy-violation`.
+ * The same scan follows the element structure (tags, quoted attribute values, CDATA
+ * sections), so it knows where each stanza starts and ends before the parser sees it. A
+ * stanza longer than `maxStanzaSize` or nested deeper than `maxStanzaDepth` is skipped:
+ * the parser is given its opening tag at most (never the element that is too deep, and
+ * nothing past the size limit), the partial tree is dropped, the rest of the stanza is
+ * only scanned for its end (no memory for its content), and parsing resumes with a fresh
+ * parser after its end tag; `onSkipped` then reports it with its opening tag when that was
+ * read. Without an `onSkipped` handler such a stanza ends the stream with
+ * `policy-violation`.
  *
- * The parser (ltx) is only ever given text up to the end of a complete tag
- * or CDATA section: text still open at the end of a chunk waits for the next
- * one. ltx looks for the end of text and of attribute values with `indexOf`
- * and scans again from every position when none is in the chunk, so this
- * keeps it linear in the chunk size.
+ * The parser (ltx) is only ever given text up to the end of a complete tag or CDATA
+ * section: text still open at the end of a chunk waits for the next one. ltx looks for the
+ * end of text and of attribute values with `indexOf` and scans again from every position
+ * when none is in the chunk, so this keeps it linear in the chunk size.
  *
  * @module
  */
@@ -33,6 +31,7 @@ import { type Element, Parser } from "./deps.ts";
 import { StreamError } from "./errors.ts";
 import { checkCount } from "./options.ts";
 import { Prolog } from "./xml_stream/prolog.ts";
+import { hasForbiddenChar } from "./xml_stream/chars.ts";
 import { openingTag, resumeIn, type TreeParser } from "./xml_stream/tree.ts";
 import type {
   SkippedStanza,
@@ -47,6 +46,7 @@ export type {
 } from "./xml_stream/types.ts";
 
 const FRAME_ROOT = "xmpp-actors-frames";
+const BAD_CHAR = "Character not allowed in XML 1.0";
 const CDATA_REST = "[CDATA[";
 /** What ends a run inside a tag: its end, or an attribute value's quote. */
 const TAG_STOP = /[>"']/g;
@@ -173,6 +173,7 @@ export class XmlStream {
    */
   write(chunk: string): void {
     if (this.#failed || chunk.length === 0) return;
+    if (hasForbiddenChar(chunk)) return this.#fail("not-well-formed", BAD_CHAR);
     if (this.#framed) {
       this.#prolog.reset();
       const body = this.#skipProlog(chunk);
