@@ -1,14 +1,15 @@
 /**
- * The incoming XML stream of an XMPP session: wraps the `@xmpp/xml` parser
- * and enforces what it does not (RFC 6120 §11.1, "restricted XML").
+ * The incoming XML stream of an XMPP session: wraps the `@xmpp/xml` parser and enforces
+ * what it does not (RFC 6120 §11.1, "restricted XML").
  *
  * The `@xmpp/xml` parser silently swallows a DOCTYPE (and whatever follows it), skips
  * processing instructions and comments, throws synchronously on an unknown entity and
  * passes characters XML 1.0 forbids. So every chunk is scanned before it reaches the
  * parser: `<!` that does not open a CDATA section, and `<?` other than the XML declaration
  * at the very start, end the stream with `restricted-xml`; a forbidden character
- * (`./xml_stream/chars.ts`) and anything the parser rejects end it with `not-well-formed`.
- * After an error the stream ignores further input.
+ * (`./xml_stream/chars.ts`) and anything the parser rejects end it with `not-well-formed`;
+ * a stream header inside the stream (`./xml_stream/nested.ts`) ends it with
+ * `unsupported-stanza-type`. After an error the stream ignores further input.
  *
  * The same scan follows the element structure (tags, quoted attribute values, CDATA
  * sections), so it knows where each stanza starts and ends before the parser sees it. A
@@ -32,6 +33,7 @@ import { StreamError } from "./errors.ts";
 import { checkCount } from "./options.ts";
 import { Prolog } from "./xml_stream/prolog.ts";
 import { hasForbiddenChar } from "./xml_stream/chars.ts";
+import { onNestedHeader } from "./xml_stream/nested.ts";
 import { openingTag, resumeIn, type TreeParser } from "./xml_stream/tree.ts";
 import type {
   SkippedStanza,
@@ -141,9 +143,8 @@ export class XmlStream {
   }
 
   /**
-   * Start over with a fresh parser: for a stream restart after STARTTLS or
-   * SASL (RFC 6120 §4.3.3). What is left of a chunk being parsed when this
-   * is called is dropped.
+   * Start over with a fresh parser: for a stream restart after STARTTLS or SASL (RFC 6120
+   * §4.3.3). What is left of a chunk being parsed when this is called is dropped.
    */
   reset(): void {
     this.#gen++;
@@ -166,8 +167,7 @@ export class XmlStream {
   }
 
   /**
-   * Feed a chunk of text (any split is fine in stream mode; one whole frame
-   * in framed mode).
+   * Feed a chunk of text (any split is fine in stream mode; one whole frame in framed mode).
    *
    * @param chunk The text received.
    */
@@ -220,6 +220,7 @@ export class XmlStream {
     parser.on("error", (err: Error) => {
       if (live()) this.#fail("not-well-formed", err.message, err);
     });
+    onNestedHeader(parser, (c, t) => live() && this.#fail(c, t));
     if (this.#root !== undefined) resumeIn(parser, this.#root);
     this.#parser = parser;
   }
@@ -425,9 +426,8 @@ export class XmlStream {
   }
 
   /**
-   * The current stanza broke `limit`: give the parser what precedes it and
-   * its opening tag (when read), take that, and drop the parser; or, without
-   * `onSkipped`, fail the stream.
+   * The current stanza broke `limit`: give the parser what precedes it and its opening tag
+   * (when read), take that, and drop the parser; or, without `onSkipped`, fail the stream.
    */
   #decide(limit: "size" | "depth", s: string, base: number): void {
     const reason = limit === "size"

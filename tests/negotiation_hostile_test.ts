@@ -16,6 +16,7 @@
 import { DenoConnection } from "../actors/connection/deno.ts";
 import type { ConnectionOptions } from "../actors/connection/connection.ts";
 import { StreamError } from "../src/errors.ts";
+import { XmlStream } from "../src/xml_stream.ts";
 import {
   assert,
   assertEquals,
@@ -90,7 +91,13 @@ const payloads: [string, string, string][] = [
     "\u0000\u0001\u00ff\ufffd\u0002garbage",
     "not-well-formed",
   ],
+  // with its XML declaration: a processing instruction inside the stream
   ["a second stream header", SERVER_HEADER, "restricted-xml"],
+  [
+    "a second stream header (no XML declaration) and features",
+    SERVER_HEADER.replace("<?xml version='1.0'?>", "") + PLAIN_FEATURES,
+    "unsupported-stanza-type",
+  ],
   [
     "an unexpected top-level element",
     "<message from='mallory@evil'><body>hi</body></message>",
@@ -183,6 +190,73 @@ Deno.test("A reconnect ended by bad input before login is retried as after any s
     );
     assertEquals(statuses.filter((s) => s === "reconnecting").length, 2);
     await c.stop();
+    await server.done;
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});
+
+Deno.test("XmlStream ends the stream on a character XML 1.0 forbids, in any chunk, and on a nested stream header", () => {
+  const header =
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  const run = (...chunks: string[]) => {
+    const seen: string[] = [];
+    const stream = new XmlStream({
+      onElement: (el) => seen.push(el.name),
+      onError: (err) => seen.push(err.condition),
+    });
+    for (const c of chunks) stream.write(c);
+    return seen.join();
+  };
+  assertEquals(
+    run(header, "<message><body>a\u0000b</body></message>"),
+    "not-well-formed",
+  );
+  assertEquals(
+    run(header + "<message><bo", "dy>\u001b</body></message>"),
+    "not-well-formed",
+  );
+  assertEquals(run(header, "<message a='\uFFFF'/>"), "not-well-formed");
+  // tab, line feed, carriage return and everything else are fine
+  assertEquals(
+    run(header, "<message><body>\t\r\n\u00e9\uFFFD\u{1F600}</body></message>"),
+    "message",
+  );
+  assertEquals(
+    run(header, "<message/>", "<stream:stream>", "<presence/>"),
+    "message,unsupported-stanza-type",
+  );
+  assertEquals(
+    run(
+      header,
+      "<message/><x:",
+      "stream xmlns:x='http://etherx.jabber.org/streams'>",
+    ),
+    "message,unsupported-stanza-type",
+  );
+  // an element named stream below the top level is content
+  assertEquals(run(header, "<message><stream/></message>"), "message");
+});
+
+Deno.test("Online, a forbidden character from the server ends the stream (it reached listeners before)", async () => {
+  const server = startFakeServers(async (s) => {
+    await fakeLogin(s);
+    await s.write(
+      "<message from='bob@localhost/r' id='nul'><body>a\u0000b</body></message>",
+    );
+    await s.readUntil("</stream:stream>");
+  });
+  const c = client(server.port);
+  const seen: string[] = [];
+  c.on("stanza", (st) => seen.push(st.attrs.id));
+  const failed = new Promise<Error>((r) => c.on("error", r));
+  try {
+    await c.start();
+    const err = await failed;
+    assert(err instanceof StreamError, String(err));
+    assertEquals(err.condition, "not-well-formed");
+    assertEquals(seen, []);
     await server.done;
   } finally {
     await c.stop();
