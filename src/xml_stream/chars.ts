@@ -8,6 +8,8 @@
  * @module
  */
 
+// Matching control characters is the point of this expression.
+// deno-lint-ignore no-control-regex
 const FORBIDDEN = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
 /**
