@@ -17,8 +17,8 @@
  * the parser is given its opening tag at most (never the element that is too deep, and
  * nothing past the size limit), the partial tree is dropped, the rest of the stanza is
  * only scanned for its end (no memory for its content), and parsing resumes with a fresh
- * parser after its end tag; `onSkipped` then reports it with its opening tag when that was
- * read. Without an `onSkipped` handler such a stanza ends the stream with
+ * parser after its end tag; `onSkipped` reports it as soon as it breaks the limit, with its
+ * opening tag when that was read. Without an `onSkipped` handler such a stanza ends the stream with
  * `policy-violation`.
  *
  * The parser (ltx) is only ever given text up to the end of a complete tag or CDATA
@@ -412,17 +412,15 @@ export class XmlStream {
       if (this.#failed || gen !== this.#gen) return;
     }
     this.#outsideStart = base + end;
-    const skipped = this.#skip;
-    if (skipped === undefined) {
+    if (this.#skip === undefined) {
       this.#cut = end;
       return;
     }
-    // Resynchronise after the skipped stanza.
+    // Resynchronise after the skipped stanza (reported when found).
     this.#skip = undefined;
     this.#held = [];
     this.#from = this.#cut = end;
     this.#newParser();
-    this.#handlers.onSkipped?.(skipped);
   }
 
   /**
@@ -451,6 +449,8 @@ export class XmlStream {
     this.#parser = undefined;
     this.#held = [];
     this.#skip = opening ? { limit, head: opening, reason } : { limit, reason };
+    // Reported now, not at its end: one that never ends must not stall a session.
+    this.#handlers.onSkipped(this.#skip);
   }
 
   /** Give the parser what is held and `s` up to `upto` (when past `#from`). */

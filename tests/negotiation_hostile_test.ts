@@ -87,6 +87,16 @@ const payloads: [string, string, string][] = [
     "policy-violation",
   ],
   [
+    "a stanza too deep that never ends",
+    `<message>${"<x>".repeat(200)}`,
+    "policy-violation",
+  ],
+  [
+    "an oversized element that never ends",
+    `<message><body>${"x".repeat(5000)}`,
+    "policy-violation",
+  ],
+  [
     "binary garbage",
     "\u0000\u0001\u00ff\ufffd\u0002garbage",
     "not-well-formed",
