@@ -11,7 +11,6 @@ import {
   ConnectionError,
   createClient,
   StreamError,
-  TimeoutError,
   TLSError,
   xml,
 } from "../mod.ts";
