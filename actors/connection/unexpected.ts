@@ -80,10 +80,9 @@ export function unexpectedIn(
  * @example Usage
  * ```ts
  * import { strictEqual } from "node:assert/strict";
- * import { xml } from "../../src/deps.ts";
  * import { unexpectedFatal } from "./unexpected.ts";
  * const { error } = unexpectedFatal(
- *   { type: "stanza", kind: "message", stanza: xml("message") },
+ *   { type: "stanza", kind: "message" },
  *   { session: "negotiating" },
  * );
  * strictEqual(error.condition, "unsupported-stanza-type");
