@@ -1,31 +1,30 @@
 /**
- * The incoming XML stream of an XMPP session: wraps the `@xmpp/xml` parser
- * and enforces what it does not (RFC 6120 §11.1, "restricted XML").
+ * The incoming XML stream of an XMPP session: wraps the `@xmpp/xml` parser and enforces
+ * what it does not (RFC 6120 §11.1, "restricted XML").
  *
- * The `@xmpp/xml` parser silently swallows a DOCTYPE (and whatever follows
- * it), skips processing instructions and comments, and throws synchronously
- * on an unknown entity. So every chunk is scanned before it reaches the
- * parser: `<!` that does not open a CDATA section, and `<?` other than the
- * XML declaration at the very start, end the stream with `restricted-xml`;
- * anything the parser rejects ends it with `not-well-formed`. After an error
- * the stream ignores further input.
+ * The `@xmpp/xml` parser silently swallows a DOCTYPE (and whatever follows it), skips
+ * processing instructions and comments, throws synchronously on an unknown entity and
+ * passes characters XML 1.0 forbids. So every chunk is scanned before it reaches the
+ * parser: `<!` that does not open a CDATA section, and `<?` other than the XML declaration
+ * at the very start, end the stream with `restricted-xml`; a forbidden character
+ * (`./xml_stream/chars.ts`) and anything the parser rejects end it with `not-well-formed`;
+ * a stream header inside the stream (`./xml_stream/nested.ts`) ends it with
+ * `unsupported-stanza-type`. After an error the stream ignores further input.
  *
- * The same scan follows the element structure (tags, quoted attribute
- * values, CDATA sections), so it knows where each stanza starts and ends
- * before the parser sees it. A stanza longer than `maxStanzaSize` or nested
- * deeper than `maxStanzaDepth` is skipped: the parser is given its opening
- * tag at most (never the element that is too deep, and nothing past the
- * size limit), the partial tree is dropped, the rest of the stanza is only
- * scanned for its end (no memory for its content), and parsing resumes with
- * a fresh parser after its end tag; `onSkipped` then reports it with its
- * opening tag when that was read. Without an `onSkipped` handler such a
- * stanza ends the stream with `policy-violation`.
+ * The same scan follows the element structure (tags, quoted attribute values, CDATA
+ * sections), so it knows where each stanza starts and ends before the parser sees it. A
+ * stanza longer than `maxStanzaSize` or nested deeper than `maxStanzaDepth` is skipped:
+ * the parser is given its opening tag at most (never the element that is too deep, and
+ * nothing past the size limit), the partial tree is dropped, the rest of the stanza is
+ * only scanned for its end (no memory for its content), and parsing resumes with a fresh
+ * parser after its end tag; `onSkipped` reports it as soon as it breaks the limit, with its
+ * opening tag when that was read. Without an `onSkipped` handler such a stanza ends the stream with
+ * `policy-violation`.
  *
- * The parser (ltx) is only ever given text up to the end of a complete tag
- * or CDATA section: text still open at the end of a chunk waits for the next
- * one. ltx looks for the end of text and of attribute values with `indexOf`
- * and scans again from every position when none is in the chunk, so this
- * keeps it linear in the chunk size.
+ * The parser (ltx) is only ever given text up to the end of a complete tag or CDATA
+ * section: text still open at the end of a chunk waits for the next one. ltx looks for the
+ * end of text and of attribute values with `indexOf` and scans again from every position
+ * when none is in the chunk, so this keeps it linear in the chunk size.
  *
  * @module
  */
@@ -33,6 +32,8 @@ import { type Element, Parser } from "./deps.ts";
 import { StreamError } from "./errors.ts";
 import { checkCount } from "./options.ts";
 import { Prolog } from "./xml_stream/prolog.ts";
+import { hasForbiddenChar } from "./xml_stream/chars.ts";
+import { onNestedHeader } from "./xml_stream/nested.ts";
 import { openingTag, resumeIn, type TreeParser } from "./xml_stream/tree.ts";
 import type {
   SkippedStanza,
@@ -47,6 +48,7 @@ export type {
 } from "./xml_stream/types.ts";
 
 const FRAME_ROOT = "xmpp-actors-frames";
+const BAD_CHAR = "Character not allowed in XML 1.0";
 const CDATA_REST = "[CDATA[";
 /** What ends a run inside a tag: its end, or an attribute value's quote. */
 const TAG_STOP = /[>"']/g;
@@ -141,9 +143,8 @@ export class XmlStream {
   }
 
   /**
-   * Start over with a fresh parser: for a stream restart after STARTTLS or
-   * SASL (RFC 6120 §4.3.3). What is left of a chunk being parsed when this
-   * is called is dropped.
+   * Start over with a fresh parser: for a stream restart after STARTTLS or SASL (RFC 6120
+   * §4.3.3). What is left of a chunk being parsed when this is called is dropped.
    */
   reset(): void {
     this.#gen++;
@@ -166,13 +167,13 @@ export class XmlStream {
   }
 
   /**
-   * Feed a chunk of text (any split is fine in stream mode; one whole frame
-   * in framed mode).
+   * Feed a chunk of text (any split is fine in stream mode; one whole frame in framed mode).
    *
    * @param chunk The text received.
    */
   write(chunk: string): void {
     if (this.#failed || chunk.length === 0) return;
+    if (hasForbiddenChar(chunk)) return this.#fail("not-well-formed", BAD_CHAR);
     if (this.#framed) {
       this.#prolog.reset();
       const body = this.#skipProlog(chunk);
@@ -219,6 +220,7 @@ export class XmlStream {
     parser.on("error", (err: Error) => {
       if (live()) this.#fail("not-well-formed", err.message, err);
     });
+    onNestedHeader(parser, (c, t) => live() && this.#fail(c, t));
     if (this.#root !== undefined) resumeIn(parser, this.#root);
     this.#parser = parser;
   }
@@ -410,23 +412,20 @@ export class XmlStream {
       if (this.#failed || gen !== this.#gen) return;
     }
     this.#outsideStart = base + end;
-    const skipped = this.#skip;
-    if (skipped === undefined) {
+    if (this.#skip === undefined) {
       this.#cut = end;
       return;
     }
-    // Resynchronise after the skipped stanza.
+    // Resynchronise after the skipped stanza (reported when found).
     this.#skip = undefined;
     this.#held = [];
     this.#from = this.#cut = end;
     this.#newParser();
-    this.#handlers.onSkipped?.(skipped);
   }
 
   /**
-   * The current stanza broke `limit`: give the parser what precedes it and
-   * its opening tag (when read), take that, and drop the parser; or, without
-   * `onSkipped`, fail the stream.
+   * The current stanza broke `limit`: give the parser what precedes it and its opening tag
+   * (when read), take that, and drop the parser; or, without `onSkipped`, fail the stream.
    */
   #decide(limit: "size" | "depth", s: string, base: number): void {
     const reason = limit === "size"
@@ -450,6 +449,8 @@ export class XmlStream {
     this.#parser = undefined;
     this.#held = [];
     this.#skip = opening ? { limit, head: opening, reason } : { limit, reason };
+    // Reported now, not at its end: one that never ends must not stall a session.
+    this.#handlers.onSkipped(this.#skip);
   }
 
   /** Give the parser what is held and `s` up to `upto` (when past `#from`). */

@@ -329,6 +329,13 @@ Deno.test("presence hook: plugins' children in available presences, none duplica
     xmpp.send(xml("presence", { type: "unavailable" }));
     xmpp.send(xml("message", { to: "bob@localhost" }, xml("body", {}, "hi")));
     assert(!sent[1].includes("urn:probe") && !sent[2].includes("urn:probe"));
+    // After an unavailable presence there is nothing to re-send: going
+    // idle must not make the user available again.
+    const before = sent.length;
+    await idle.idle(new Date("2026-12-07T15:00:00Z"));
+    assertStrictEquals(sent.length, before);
+    xmpp.send(xml("presence", {}, xml("show", {}, "away")));
+    assert(sent.at(-1)!.includes('since="2026-12-07T15:00:00Z"'), sent.at(-1));
     // Going idle re-sends the last broadcast presence with <idle/>.
     await idle.idle(new Date("2026-12-07T16:00:00Z"));
     const again = sent.at(-1)!;

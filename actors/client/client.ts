@@ -13,7 +13,11 @@ import { ClientStoppedError } from "../../src/errors.ts";
 import { Api } from "../registry/api.ts";
 import type { Plugin, PluginContext, PluginHost } from "../plugin/define.ts";
 import { pluginMachine } from "../plugin/machine.ts";
-import { isAvailablePresence, withPluginChildren } from "./presence.ts";
+import {
+  isAvailablePresence,
+  SessionPresence,
+  withPluginChildren,
+} from "./presence.ts";
 import {
   Connection,
   type ConnectionEvents,
@@ -70,7 +74,7 @@ export class Client {
   #connection: Connection;
   #host: PluginHost;
   #stopped = false;
-  #lastPresence: Element | undefined;
+  #presence = new SessionPresence(this);
 
   /**
    * Create a client and start its actors; see {@linkcode createClient}.
@@ -116,6 +120,7 @@ export class Client {
       },
     ).start();
     this.#connection = new Connection(undefined, this.#context().connectionRef);
+    this.#presence.follow(this.#connection);
     // A watcher (the live inspector) observes on demand, not every event.
     if (typeof inspect === "object" && inspect !== null) {
       this.#unwatch.push(inspect.watch(this.actor));
@@ -138,11 +143,7 @@ export class Client {
         return this.connection.iqCaller;
       },
       plugin: (name) => this.#loaded.get(name)?.facade,
-      resendPresence: () => {
-        const last = this.#lastPresence;
-        // Queued while offline, like any send.
-        if (last !== undefined && !this.#stopped) this.send(last);
-      },
+      resendPresence: () => this.#presence.resend(),
     };
   }
 
@@ -207,11 +208,9 @@ export class Client {
     if (stopped) throw stopped;
     if (isAvailablePresence(stanza)) {
       this.connection.send(withPluginChildren(stanza, this.#loaded.values()));
-      // Kept as the user sent it: a resend gets fresh plugin children.
-      if (stanza.attrs.to === undefined) this.#lastPresence = stanza;
-      return;
-    }
-    this.connection.send(stanza);
+    } else this.connection.send(stanza);
+    // Kept as the user sent it: a resend gets fresh plugin children.
+    this.#presence.sent(stanza);
   }
 
   /**

@@ -20,6 +20,7 @@
  *     online ─connection.stop─┬─► flushing (stream management: <a/>, <r/>) ─sm.flushed · stopTimeout─► closing
  *                             └─► closing
  *     any ─stream.error · transport.xmlError · transport.streamEnd · connection.stop · sm.error (h out of range)─► closing
+ *     negotiating · starttls · authenticating · binding ─an element that phase does not expect (./unexpected.ts)─► closing
  *     negotiationTimeout after session entry, still negotiating ─► closing (TimeoutError)
  *     closing ─transport.closed─► ending   (closeTimeout, or the stop deadline: abort the transport first)
  *   ending ┬─► disconnected   (stop requested)
@@ -29,18 +30,16 @@
  *          └─► failed ─connection.start─► session
  * ```
  *
- * Children invoked for the actor's whole life: `iqCaller` (pending IQs,
- * `./iq_caller.ts`), `router` (stanza handlers, `./router.ts`) and `sm`
- * (XEP-0198 counters and unacknowledged stanzas, `./sm.ts`); users send
- * the first two `iq.call` and `router.add`/`router.remove` directly. Per session: the
- * `transport` (provide it: `connectionMachine.provide({ actors: { transport } })`)
- * and, while authenticating, `sasl` (`./sasl.ts`).
+ * Children invoked for the actor's whole life: `iqCaller` (pending IQs, `./iq_caller.ts`),
+ * `router` (stanza handlers, `./router.ts`) and `sm` (XEP-0198 counters and unacknowledged
+ * stanzas, `./sm.ts`); users send the first two `iq.call` and `router.add`/`router.remove`
+ * directly. Per session: the `transport` (provide it: `connectionMachine.provide({ actors:
+ * { transport } })`) and, while authenticating, `sasl` (`./sasl.ts`).
  *
- * Every stanza in and out goes through this machine: the transport, the
- * router and the IQ caller send back to it (`sendBack`), and the `online`
- * transitions hand stanzas to the router, IQ answers to the IQ caller and
- * writes to the transport, counting them for stream management — what the
- * chart shows is what runs, and each message has its sender (XState's
+ * Every stanza in and out goes through this machine: the transport, the router and the IQ
+ * caller send back to it (`sendBack`), and the `online` transitions hand stanzas to the
+ * router, IQ answers to the IQ caller and writes to the transport, counting them for stream
+ * management — what the chart shows is what runs, and each message has its sender (XState's
  * `sourceRef`). Outside `online`, writes are queued in order.
  *
  * @module
@@ -48,6 +47,7 @@
 import type { AnyStateMachine } from "../../src/types.ts";
 import { connectionSetup } from "./setup.ts";
 import { type ConnectionContext, initialContext } from "./context.ts";
+import { unexpectedIn } from "./unexpected.ts";
 
 export type {
   ConnectionEmitted,
@@ -211,6 +211,7 @@ const machine = connectionSetup.createMachine({
         negotiating: {
           entry: { type: "emitStatus", params: { status: "negotiating" } },
           on: {
+            ...unexpectedIn("stream.features"),
             "stream.features": {
               target: "negotiated",
               actions: "assignFeatures",
@@ -245,6 +246,7 @@ const machine = connectionSetup.createMachine({
         starttls: {
           entry: { type: "emitStatus", params: { status: "starttls" } },
           on: {
+            ...unexpectedIn("tls.proceed", "tls.failure"),
             "tls.proceed": { actions: "upgradeTls" },
             "tls.failure": { target: "closing", actions: "recordTlsRefused" },
             "transport.tlsUpgraded": {
@@ -289,6 +291,7 @@ const machine = connectionSetup.createMachine({
             ],
           },
           on: {
+            ...unexpectedIn("sasl.challenge", "sasl.success", "sasl.failure"),
             "sasl.challenge": { actions: "forwardToSasl" },
             "sasl.success": { actions: "forwardToSasl" },
             "sasl.failure": { actions: "forwardToSasl" },
@@ -301,6 +304,7 @@ const machine = connectionSetup.createMachine({
             "sendBind",
           ],
           on: {
+            ...unexpectedIn("bind.result", "iq.result", "iq.error"),
             "bind.result": [
               {
                 guard: "bindAnswerWithSm",

@@ -57,6 +57,7 @@ import {
   skippedFatal,
   skippedReply,
 } from "./skipped.ts";
+import { unexpectedFatal } from "./unexpected.ts";
 import { answerTo, stanzaRouter } from "./router.ts";
 import { saslMachine, type SaslOutput } from "./sasl.ts";
 import { streamManagement } from "./sm.ts";
@@ -471,6 +472,9 @@ export const connectionSetup = setup({
     // Before online only the server speaks: an oversize element is fatal.
     failSkipped: raise(({ event }) =>
       skippedFatal(event as { reason: string })
+    ),
+    failUnexpected: raise(({ event, self }) =>
+      unexpectedFatal(event, self.getSnapshot().value)
     ),
   },
 });

@@ -54,9 +54,12 @@ export interface PluginHost {
   plugin(name: string): unknown;
   /**
    * Send again the last available broadcast presence (no `to`, no `type`)
-   * the client sent, with fresh plugin children (see
-   * {@linkcode PluginDefinition.presence}), queued while offline like any
-   * send; nothing when none was sent.
+   * the user sent in this session, with fresh plugin children (see
+   * {@linkcode PluginDefinition.presence}); nothing when none was sent in
+   * it, or after an unavailable one. While offline it waits for the next
+   * session: sent if that one is resumed, dropped if it is new (a new
+   * session starts with no presence). See `SessionPresence` in
+   * `actors/client/presence.ts`.
    */
   resendPresence(): void;
 }
