@@ -19,6 +19,7 @@ import {
   type DiscoInfo,
   toDiscoInfo,
 } from "../../src/caps_ver.ts";
+import { encodeHex } from "../../src/base64.ts";
 
 /** An item of disco#items (XEP-0030 §4). */
 export interface DiscoItem {
@@ -45,12 +46,6 @@ export function isDiscoKey(key: string): boolean {
   return KEY.test(key);
 }
 
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
 /**
  * The storage key of an entry.
  * @param kind What it holds.
@@ -59,7 +54,7 @@ function hex(bytes: Uint8Array): string {
  */
 export function recordKey(kind: RecordKind, ...parts: string[]): string {
   return `${kind}_${
-    hex(sha256(new TextEncoder().encode(parts.join("\u0000"))))
+    encodeHex(sha256(new TextEncoder().encode(parts.join("\u0000"))))
   }`;
 }
 
