@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Element, sha1 } from "./deps.ts";
+import { type Element, sha1, sha256 } from "./deps.ts";
 import { xml } from "./xml.ts";
 import { XmlStream } from "./xml_stream.ts";
 import { cloneElement } from "./xml_clone.ts";
@@ -211,10 +211,15 @@ export function vcardFromText(
   return out[0];
 }
 
+const utf8 = new TextEncoder();
+/** The longest file name (bytes) of Linux and macOS. */
+const MAX_KEY_BYTES = 255;
+
 /**
  * The storage key of a JID's entry: the JID normalized (or its bare JID),
  * made safe as a file name and still one key per JID (`%` → `%25`,
- * `\` → `%5C`, `/` → `%2F`, a leading `.` → `%2E`).
+ * `\` → `%5C`, `/` → `%2F`, a leading `.` → `%2E`; over 255 bytes, `%23`
+ * and the SHA-256 of that, in hex).
  *
  * @param jid Any JID.
  * @param bare Key the bare JID (vCards, avatar hashes) rather than the full one.
@@ -231,7 +236,12 @@ export function vcardFromText(
  * ```
  */
 export function jidKey(jid: string, bare = false): string {
-  const key = (bare ? bareJid(jid) : normalizeJid(jid))
+  const escaped = (bare ? bareJid(jid) : normalizeJid(jid))
     .replaceAll("%", "%25").replaceAll("\\", "%5C").replaceAll("/", "%2F");
-  return key.startsWith(".") ? `%2E${key.slice(1)}` : key;
+  const key = escaped.startsWith(".") ? `%2E${escaped.slice(1)}` : escaped;
+  const bytes = utf8.encode(key);
+  // A JID may be 3 × 1023 bytes, a file name 255: a longer key is the
+  // SHA-256 of the escaped JID after `%23`, which no escaped JID starts
+  // with (its `%` are `%25`).
+  return bytes.length <= MAX_KEY_BYTES ? key : `%23${encodeHex(sha256(bytes))}`;
 }

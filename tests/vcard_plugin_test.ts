@@ -214,6 +214,15 @@ Deno.test("the default ops keep state in storage under keys safe as file names",
   // One key per JID: escaping keeps them apart.
   assertStrictEquals(jidKey("x%2Fy@localhost"), "x%252fy@localhost");
   assertStrictEquals(jidKey("x@localhost/y"), "x@localhost%2Fy");
+  // A JID may be 3 × 1023 bytes, a file name 255: a long one is keyed by its
+  // hash, still a file name, still one key per JID.
+  const long = (c: string, n = 1000) =>
+    `${c.repeat(n)}@localhost/${"r".repeat(900)}`;
+  for (const jid of [long("a"), long("b"), long("é", 500)]) {
+    assert(isFileKey(jidKey(jid)), jid.slice(0, 20));
+  }
+  assert(jidKey(long("a")) !== jidKey(long("b")));
+  assertStrictEquals(jidKey(long("a")), jidKey(long("A")));
 });
 
 Deno.test("hot swap memory → file with live migration loses no vCard, hash, last activity or idle", async () => {
