@@ -8,6 +8,7 @@
  * @module
  */
 import type { Collector, PageSink } from "./collector.ts";
+import type { InspectorServer } from "./server.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
 import { isLoopbackHost } from "../transport/protocol.ts";
 import { encodeHex } from "../../src/base64.ts";
@@ -231,4 +232,32 @@ export function serveSource(
     if (typeof e.data === "string") collector.ingest(name, e.data);
   });
   socket.addEventListener("close", () => collector.forget(name));
+}
+
+/**
+ * What `createInspector` returns, from the parts both servers have: the
+ * collector, the gate (its URLs), the port and how to close.
+ *
+ * @param collector The collector.
+ * @param gate The gate.
+ * @param port The port listened on.
+ * @param close Stops serving and closes every socket.
+ * @returns The inspector server.
+ */
+export function inspectorServer(
+  collector: Collector,
+  gate: Gate,
+  port: number,
+  close: () => Promise<void>,
+): InspectorServer {
+  return {
+    inspect: collector.inspect,
+    watch: (root) => collector.watch(root),
+    url: gate.url,
+    sourceUrl: gate.sourceUrl,
+    port,
+    stats: () => collector.stats(),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

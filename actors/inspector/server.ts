@@ -22,6 +22,7 @@ import {
 import {
   type Gate,
   HEADERS,
+  inspectorServer,
   inspectorToken,
   makeGate,
   servePage,
@@ -216,14 +217,5 @@ export function createInspector(
     })();
     return closed;
   };
-  return {
-    inspect: collector.inspect,
-    watch: (root) => collector.watch(root),
-    url: gate.url,
-    sourceUrl: gate.sourceUrl,
-    port,
-    stats: () => collector.stats(),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return inspectorServer(collector, gate, port, close);
 }

@@ -19,6 +19,7 @@ import { Collector } from "./collector.ts";
 import {
   type GateAnswer,
   HEADERS,
+  inspectorServer,
   inspectorToken,
   makeGate,
   servePage,
@@ -158,16 +159,7 @@ export async function createInspector(
     });
     return closed;
   };
-  return {
-    inspect: collector.inspect,
-    watch: (root) => collector.watch(root),
-    url: gate.url,
-    sourceUrl: gate.sourceUrl,
-    port,
-    stats: () => collector.stats(),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return inspectorServer(collector, gate, port, close);
 }
 
 const REASONS: Record<number, string> = {
