@@ -5,6 +5,7 @@
  *
  *     deno run -A bench/bob_fetch.ts [--n 2000] [--rounds 3] [--only ours]
  *         [--sizes 16,4096] [--sm off|on|off,on] [--transport plain|starttls|tls] [--keep on]
+ *         [--server-nodelay on]
  *
  * `--sm on` turns XEP-0198 stream management on for both (slixmpp loads its
  * `xep_0198` plugin); by default both run without it, like for like.
@@ -43,6 +44,11 @@
  * would exceed it.
  *
  * `--only ours` runs just our pair (e.g. under `--cpu-prof`).
+ *
+ * `--server-nodelay on` turns Nagle off on Prosody's sockets (`noDelay` in
+ * `tests/support/prosody.ts`): with Prosody's default, an answer that does
+ * not end on a full segment (60 KiB here) waits up to ~40 ms at the server,
+ * whoever the client is.
  *
  * `--cpu on` also prints our pair's CPU time per fetch (`process.cpuUsage`
  * of this process, both clients, over each timed run: µs per fetch, one at
@@ -317,7 +323,9 @@ const results: Result[][] = contestants.map(() => []);
 const cell = (x: Result) =>
   SIZES.map((s) => `${s} B ${x[s].c1.toFixed(0)}/${x[s].c32.toFixed(0)}`)
     .join(", ");
-const server = await startProsody();
+const server = await startProsody({
+  noDelay: flag("server-nodelay", "off") === "on",
+});
 try {
   for (let r = 0; r < rounds; r++) {
     const line: string[] = [];

@@ -10,7 +10,8 @@
  *
  *     deno run -A bench/matrix.ts [--n 500] [--nbig 150] [--rounds 2]
  *         [--transports plain,starttls,tls,ws] [--sizes 16,4096,61440]
- *         [--browser on|off] [--slixmpp on|off] [--write-readme]
+ *         [--browser on|off] [--slixmpp on|off] [--server-nodelay on|off]
+ *         [--write-docs]
  *
  * `--n` fetches per cell (`--nbig` for 60 KiB), after 200 warm-up fetches
  * (20 at 60 KiB). Each round runs every variant once (stream management off
@@ -19,8 +20,13 @@
  * Both clients of a pair use the same transport and the same stream
  * management setting; the blobs are stored with `setBob` in memory, the
  * fetcher asks with `cached: false` and checks the hash of what it gets.
- * With `--write-readme` the tables replace what is between the
- * `<!-- bench:matrix -->` markers of README.md.
+ * `--server-nodelay on` starts Prosody with Nagle off on its sockets
+ * (`network_settings = { nagle = false }`, see `noDelay` in
+ * `tests/support/prosody.ts`); by default Prosody keeps Nagle on, and a
+ * 60 KiB answer then waits up to ~40 ms at the server for every client.
+ * With `--write-docs` (or its old name `--write-readme`) the tables replace
+ * what is between the `<!-- bench:matrix -->` markers of
+ * docs/benchmarks.md.
  *
  * @module
  */
@@ -46,7 +52,9 @@ const TRANSPORTS = flag("transports", "plain,starttls,tls,ws").split(
 ) as Transport[];
 const withBrowser = flag("browser", "on") === "on";
 const withSlixmpp = flag("slixmpp", "on") === "on";
-const writeReadme = Deno.args.includes("--write-readme");
+const writeDocs = Deno.args.includes("--write-docs") ||
+  Deno.args.includes("--write-readme");
+const serverNoDelay = flag("server-nodelay", "off") === "on";
 
 type Transport = "plain" | "starttls" | "tls" | "ws";
 /** Fetches per second by size: one at a time, 32 in flight. */
@@ -55,7 +63,7 @@ type Cells = Record<number, { c1: number; c32: number }>;
 const countFor = (size: number) => size >= 16384 ? nbig : n;
 const warmupFor = (size: number) => size >= 16384 ? 20 : 200;
 
-const server = await startProsody();
+const server = await startProsody({ noDelay: serverNoDelay });
 const ca = await Deno.makeTempFile({ suffix: ".pem" });
 await Deno.writeTextFile(ca, server.caPem);
 
@@ -314,9 +322,13 @@ const rows = [...TRANSPORTS, ...(withBrowser ? ["chromium"] : [])];
 const lines: string[] = [];
 const out = (s = "") => lines.push(s);
 out(
-  `BoB fetches/s through Prosody 0.12, n=${n} (${nbig} at 60 KiB) per cell, best of ${rounds} rounds in one run (\`deno run -A bench/matrix.ts\`, ${
-    new Date().toISOString().slice(0, 10)
-  }).`,
+  `BoB fetches/s through Prosody 0.12 (${
+    serverNoDelay
+      ? "Nagle off: `network_settings = { nagle = false }`"
+      : "its default: Nagle on"
+  }), n=${n} (${nbig} at 60 KiB) per cell, best of ${rounds} rounds in one run (\`deno run -A bench/matrix.ts${
+    serverNoDelay ? " --server-nodelay on" : ""
+  }\`, ${new Date().toISOString().slice(0, 10)}).`,
 );
 out();
 out(
@@ -376,15 +388,17 @@ out(
 const table = lines.join("\n");
 console.log(table);
 
-if (writeReadme) {
-  const path = new URL("../README.md", import.meta.url);
-  const readme = await Deno.readTextFile(path);
+if (writeDocs) {
+  const path = new URL("../docs/benchmarks.md", import.meta.url);
+  const doc = await Deno.readTextFile(path);
   const start = "<!-- bench:matrix -->", end = "<!-- /bench:matrix -->";
-  const a = readme.indexOf(start), b = readme.indexOf(end);
-  if (a < 0 || b < a) throw new Error("README.md has no bench:matrix markers");
+  const a = doc.indexOf(start), b = doc.indexOf(end);
+  if (a < 0 || b < a) {
+    throw new Error("docs/benchmarks.md has no bench:matrix markers");
+  }
   await Deno.writeTextFile(
     path,
-    `${readme.slice(0, a + start.length)}\n${table}\n${readme.slice(b)}`,
+    `${doc.slice(0, a + start.length)}\n${table}\n${doc.slice(b)}`,
   );
-  console.error("README.md updated");
+  console.error("docs/benchmarks.md updated");
 }

@@ -28,11 +28,19 @@ function isQName(name: string): boolean {
   return SIMPLE_NAME.test(name) || QNAME.test(name);
 }
 
+// Printable ASCII that serializes as itself: no character to escape, none
+// XML 1.0 forbids, one byte each. A base64 payload is all of this kind, and
+// V8's regex engine tells so ~2.5× faster than the loop below (82 KB of
+// base64: ~50 µs against ~125 µs).
+const PLAIN_TEXT = /^[\t\n\r\x20-\x25\x27-\x3b\x3d\x3f-\x7e]*$/;
+const PLAIN_ATTR = /^[\t\n\r\x20\x21\x23-\x25\x28-\x3b\x3d\x3f-\x7e]*$/;
+
 /**
  * The UTF-8 size of `s` as `ltx` serializes it (attribute values also escape
  * quotes), or `-1 - i` when the character at `i` is one XML 1.0 forbids.
  */
 function escapedBytes(s: string, attr: boolean): number {
+  if ((attr ? PLAIN_ATTR : PLAIN_TEXT).test(s)) return s.length;
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

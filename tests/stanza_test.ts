@@ -324,3 +324,31 @@ Deno.test("classify() types XEP-0198 nonzas and see-other-host", () => {
   assert(other.type === "stream.error");
   assertEquals(other.seeOtherHost, "xmpp2.example.org:5333");
 });
+
+Deno.test("checkStanza() sizes every ASCII character right inside a long base64 text and attribute (the fast path), and still refuses a forbidden one at its end", () => {
+  const limits = { maxBytes: 1 << 20, maxDepth: 8 };
+  const base64 = "QUJD+/=".repeat(12_000); // 84 KB of what a BoB payload holds
+  const utf8 = (el: Element) => new TextEncoder().encode(el.toString()).length;
+  for (let c = 0; c < 0x80; c++) {
+    const ch = String.fromCharCode(c);
+    const allowed = c >= 0x20 || c === 9 || c === 10 || c === 13;
+    for (const text of [ch + base64, base64 + ch, `${base64}${ch}${base64}`]) {
+      const inText = xml("iq", {}, xml("data", {}, text));
+      const inAttr = xml("iq", { id: text });
+      if (allowed) {
+        assertEquals(checkStanza(inText, limits), utf8(inText), `U+${c}`);
+        assertEquals(checkStanza(inAttr, limits), utf8(inAttr), `U+${c}`);
+      } else {
+        assertThrows(() => checkStanza(inText, limits), TypeError, /XML 1\.0/);
+        assertThrows(() => checkStanza(inAttr, limits), TypeError, /XML 1\.0/);
+      }
+    }
+  }
+  // past ASCII: the slow path counts UTF-8 bytes, lone surrogates refused
+  const mixed = xml("iq", {}, xml("data", {}, `${base64}é€😀`));
+  assertEquals(checkStanza(mixed, limits), utf8(mixed));
+  assertThrows(
+    () => checkStanza(xml("iq", {}, `${base64}\uD800`), limits),
+    TypeError,
+  );
+});
