@@ -269,3 +269,58 @@ for (
     },
   });
 }
+
+Deno.test({
+  name:
+    "XEP-0198 with Prosody ackDelay: the server asks once per delay, not once per stanza (count of <a/> bob writes over 100 IQs)",
+  ignore,
+  async fn() {
+    const server = await startProsody();
+    const written: Record<number, number> = {};
+    try {
+      for (const ackDelay of [0, 10_000]) {
+        const bobPath = startProxy(server.c2sPort);
+        const alice = connect(`alice@localhost/d${ackDelay}`, server.c2sPort);
+        const bob = connect(`bob@localhost/d${ackDelay}`, bobPath.port, {
+          streamManagement: { ackDelay },
+        });
+        try {
+          await Promise.all([alice.start(), bob.start()]);
+          bob.handle(
+            "iq",
+            { type: "get", name: "echo", xmlns: NS },
+            (iq) => xml("echo", { xmlns: NS }, iq.getChildText("echo") ?? ""),
+          );
+          const before = count(bobPath.clientBytes());
+          for (let i = 0; i < 100; i++) {
+            const r = await alice.iq(
+              xml(
+                "iq",
+                { type: "get", to: bob.jid! },
+                xml("echo", { xmlns: NS }, String(i)),
+              ),
+            );
+            assertEquals(r.getChildText("echo"), String(i));
+          }
+          written[ackDelay] = count(bobPath.clientBytes()) - before;
+        } finally {
+          await Promise.all([alice.stop(), bob.stop()]);
+          await bobPath.close();
+        }
+      }
+      // Prosody asks after every stanza it sends bob unless it waits for an
+      // answer: with 0 each request is answered (the answer rides with the
+      // IQ result); with a delay longer than the run (a few hundred ms
+      // here), the first request is answered once it is due, and Prosody
+      // asks nothing more meanwhile.
+      assert(written[0] >= 90, `ackDelay 0: ${written[0]} answers`);
+      assert(written[10_000] <= 1, `ackDelay 10 s: ${written[10_000]}`);
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+function count(bytes: Uint8Array): number {
+  return new TextDecoder().decode(bytes).split("<a xmlns=").length - 1;
+}

@@ -363,3 +363,63 @@ Deno.test("see-other-host is followed once, to a host of the same domain only", 
     }
   });
 });
+
+Deno.test("XEP-0198 ackDelay: requests within the delay share one <a/> counting every stanza handled until it goes; 0 answers each", async (t) => {
+  for (const ackDelay of [0, 1000]) {
+    await t.step(`ackDelay ${ackDelay}`, async () => {
+      let answers = "";
+      const server = startFakeServers(async (s) => {
+        await loginSm(s);
+        // three requests, each after a stanza, in separate reads (this
+        // script's socket has Nagle on: a write can wait ~40 ms for the
+        // ACK of the one before)
+        for (const body of ["1", "2", "3"]) {
+          await s.write(incoming(body) + `<r xmlns='${SM}'/>`);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        answers = await s.readUntil("/>");
+        if (ackDelay === 0) {
+          answers += await s.readUntil("/>");
+          answers += await s.readUntil("/>");
+        }
+        await s.readUntil("</stream:stream>");
+      });
+      const c = client(server.port, { streamManagement: { ackDelay } });
+      const bodies: string[] = [];
+      c.on("stanza", (st) => bodies.push(st.getChildText("body") ?? ""));
+      try {
+        await c.start();
+        // the scripted server reads until all its answers came (or the
+        // test's timeout ends it)
+        while (answers === "") await new Promise((r) => setTimeout(r, 10));
+        const hs = [...answers.matchAll(/<a [^>]*h="(\d+)"/g)].map((m) => m[1]);
+        console.log(JSON.stringify(server.received().slice(-400)));
+        assertEquals(bodies, ["1", "2", "3"]);
+        assertEquals(hs, ackDelay === 0 ? ["1", "2", "3"] : ["3"]);
+      } finally {
+        await c.stop();
+        await server.close();
+      }
+    });
+  }
+});
+
+Deno.test("XEP-0198 ackDelay: stop() sends the count at once, without waiting for the delay", async () => {
+  let text = "";
+  const server = startFakeServers(async (s) => {
+    await loginSm(s);
+    await s.write(incoming("1") + `<r xmlns='${SM}'/>`);
+    text = await s.readUntil("</stream:stream>");
+  });
+  const c = client(server.port, { streamManagement: { ackDelay: 10_000 } });
+  const got = when<void>((done) => c.on("stanza", () => done()));
+  try {
+    await c.start();
+    await got;
+    await c.stop(); // the script never acks: stopTimeout (300 ms) ends it
+    assertEquals(count(text, `<a xmlns="${SM}" h="1"/>`), 1, text);
+    assert(text.indexOf("<a ") < text.indexOf("</stream:stream>"));
+  } finally {
+    await server.close();
+  }
+});

@@ -291,6 +291,10 @@ Deno.test("numeric options are refused at createClient, by name", async (t) => {
     ["streamManagement.ackInterval", {
       streamManagement: { ackInterval: NaN },
     }],
+    ["streamManagement.ackDelay", { streamManagement: { ackDelay: -1 } }],
+    ["streamManagement.ackDelay", { streamManagement: { ackDelay: 10_001 } }],
+    ["streamManagement.ackDelay", { streamManagement: { ackDelay: NaN } }],
+    ["streamManagement.ackDelay", { streamManagement: { ackDelay: "5" } }],
   ];
   for (const make of [createClient, createBrowserClient]) {
     for (const [name, opts] of bad) {

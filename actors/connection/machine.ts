@@ -105,6 +105,7 @@ const machine = connectionSetup.createMachine({
       input: ({ context }: { context: ConnectionContext }) => ({
         ackEvery: context.sm.ackEvery,
         ackInterval: context.sm.ackInterval,
+        ackDelay: context.sm.ackDelay,
         maxUnacked: context.sm.maxUnacked,
         maxUnackedSize: context.sm.maxUnackedSize,
         state: context.smRestore,

@@ -105,6 +105,8 @@ export interface SmInput {
   ackEvery: number;
   /** Ask for an ack when a stanza waited this long, in ms. */
   ackInterval: number;
+  /** How long our answer to an `<r/>` may wait, in ms (0: at once). */
+  ackDelay?: number;
   /** Most unacknowledged stanzas held (default: unbounded). */
   maxUnacked?: number;
   /** Most characters of unacknowledged stanzas held (default: unbounded). */
@@ -124,8 +126,8 @@ export type StreamManagementPolicy = Required<
  * @param options The options given, if any.
  * @returns The policy.
  * @throws {RangeError} `ackEvery`, `maxUnacked` or `maxUnackedSize` not a
- *   positive integer, or `ackInterval` not in 1…2³¹−1 ms (the message names
- *   it).
+ *   positive integer, `ackInterval` not in 1…2³¹−1 ms, or `ackDelay` not in
+ *   0…10000 ms (the message names it).
  *
  * @example Usage
  * ```ts
@@ -146,6 +148,7 @@ export function smPolicy(
       "streamManagement.ackInterval",
       1000,
     ),
+    ackDelay: checkAckDelay(options.ackDelay),
     maxUnacked: checkCount(
       options.maxUnacked,
       "streamManagement.maxUnacked",
@@ -157,6 +160,30 @@ export function smPolicy(
       DEFAULT_MAX_UNACKED_SIZE,
     ),
   };
+}
+
+/** Default of `streamManagement.ackDelay`, in ms. */
+export const DEFAULT_ACK_DELAY = 50;
+/**
+ * Largest `streamManagement.ackDelay`, in ms: servers act on an answer that
+ * takes long (Prosody fires its ack-delayed event after 30 s, ejabberd
+ * closes the stream after 60 s by default).
+ */
+export const MAX_ACK_DELAY = 10_000;
+
+function checkAckDelay(value: unknown): number {
+  if (value === undefined) return DEFAULT_ACK_DELAY;
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
+    value > MAX_ACK_DELAY
+  ) {
+    throw new RangeError(
+      `Invalid option streamManagement.ackDelay: expected a number of ms in 0…${MAX_ACK_DELAY}, got ${
+        String(value)
+      }`,
+    );
+  }
+  return value;
 }
 
 /** Default of `streamManagement.maxUnacked`, in stanzas. */
@@ -216,9 +243,25 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
     let flushing = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
+    /** Our answer to an `<r/>` is due (see `ackDelay`). */
+    let answerTimer: ReturnType<typeof setTimeout> | undefined;
+    const ackDelay = input.ackDelay ?? 0;
+
     const stopTimer = () => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
+    };
+    const stopAnswer = () => {
+      if (answerTimer !== undefined) clearTimeout(answerTimer);
+      answerTimer = undefined;
+    };
+    /** Our `<a/>`, with every stanza handled so far. */
+    const answer = () => {
+      stopAnswer();
+      back({
+        type: "sm.write",
+        elements: [xml("a", { xmlns: NS_SM, h: String(handled) })],
+      });
     };
     const request = () => {
       stopTimer();
@@ -279,6 +322,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
       requested = false;
       flushing = false;
       stopTimer();
+      stopAnswer();
     };
     const drop = () => {
       const stanzas = unacked();
@@ -330,12 +374,13 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           if (enabled) handled = (handled + 1) % MOD;
           return;
         case "sm.r":
-          if (enabled) {
-            back({
-              type: "sm.write",
-              elements: [xml("a", { xmlns: NS_SM, h: String(handled) })],
-            });
-          }
+          if (!enabled) return;
+          if (ackDelay === 0) return answer();
+          // One answer for every request until it goes (see `ackDelay`).
+          answerTimer ??= setTimeout(() => {
+            answerTimer = undefined;
+            if (enabled) answer();
+          }, ackDelay);
           return;
         case "sm.a": {
           if (!enabled) return;
@@ -354,10 +399,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
             return;
           }
           flushing = true;
-          back({
-            type: "sm.write",
-            elements: [xml("a", { xmlns: NS_SM, h: String(handled) })],
-          });
+          answer();
           if (pending() === 0) return flushed();
           request();
           return;
@@ -374,6 +416,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           enabled = true;
           return;
         case "sm.resume":
+          stopAnswer(); // <resume h/> carries the count
           back({
             type: "sm.write",
             elements: [
@@ -412,6 +455,7 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           requested = false;
           sinceRequest = 0;
           stopTimer();
+          stopAnswer();
           return;
         case "sm.reset":
           if (event.error) lose(event.error);
@@ -428,6 +472,9 @@ export const streamManagement: AnyActorLogic = fromCallback<SmEvent, SmInput>(
           return;
       }
     });
-    return stopTimer;
+    return () => {
+      stopTimer();
+      stopAnswer();
+    };
   },
 );

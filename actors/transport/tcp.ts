@@ -168,9 +168,15 @@ export function socketTransport(
           // whitespace keepalive (RFC 6120 §4.6.1) carries the ACK at once.
           // Re-measured with one write per turn (BoB fetches one at a time
           // through Prosody 0.12, SM on): without it ~137/s, with it ~400/s.
-          // Only when nothing is queued: what is carries the ACK as well, and
-          // a server flooding <a/> while it reads nothing grows no queue.
-          if (event.type === "sm.a" && outbox.empty) write(" ", false);
+          // The same for an <r/> whose <a/> waits (`ackDelay`): nothing else
+          // would answer that segment. Only when nothing is queued: what is
+          // (an <a/> at once, a stanza) carries the ACK as well, and a server
+          // flooding <a/> or <r/> while it reads nothing grows no queue.
+          if (
+            (event.type === "sm.a" || event.type === "sm.r") && outbox.empty
+          ) {
+            write(" ", false);
+          }
         },
         onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
         onEnd: () => report({ type: "transport.streamEnd" }),

@@ -19,9 +19,10 @@
  * rules (`./outbox.ts`: a lone `<a/>` or pong waits for the end of the turn,
  * only the latest `<a/>` of a write goes). The stanzas not wholly
  * written when the socket dies come back in `transport.closed` (`unsent`).
- * After an XEP-0198 `<a/>` it writes an unsolicited empty pong (RFC 6455
- * §5.5.3): the same job as the TCP transport's whitespace, carrying the TCP
- * ACK at once so a server with Nagle on does not hold its next frame.
+ * After an XEP-0198 `<a/>`, and after an `<r/>` whose answer waits
+ * (`streamManagement.ackDelay`), it writes an unsolicited empty pong (RFC
+ * 6455 §5.5.3): the same job as the TCP transport's whitespace, carrying the
+ * TCP ACK at once so a server with Nagle on does not hold its next frame.
  *
  * Reads: a message over 3 × `maxStanzaSize` bytes (more than any message
  * within `maxStanzaSize` characters can take) is skipped from the frame
@@ -209,10 +210,14 @@ function run(
     onElement: (element) => {
       const event = framedEvent(element);
       report(event);
-      // see the module doc: the pong carries the ACK of the <a/> at once;
-      // only when nothing is queued (what is carries it too), so a server
-      // flooding <a/> while it reads nothing grows no queue
-      if (event.type === "sm.a" && pongAfterAck && outbox.empty) {
+      // see the module doc: the pong carries the ACK of the <a/> (or of an
+      // <r/> whose answer waits, `ackDelay`) at once; only when nothing is
+      // queued (what is carries it too), so a server flooding <a/> or <r/>
+      // while it reads nothing grows no queue
+      if (
+        (event.type === "sm.a" || event.type === "sm.r") && pongAfterAck &&
+        outbox.empty
+      ) {
         outbox.push(encodeFrame(Opcode.PONG, EMPTY));
         outbox.schedule(false);
       }
