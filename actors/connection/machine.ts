@@ -103,11 +103,7 @@ const machine = connectionSetup.createMachine({
       id: "sm",
       src: "sm",
       input: ({ context }: { context: ConnectionContext }) => ({
-        ackEvery: context.sm.ackEvery,
-        ackInterval: context.sm.ackInterval,
-        ackDelay: context.sm.ackDelay,
-        maxUnacked: context.sm.maxUnacked,
-        maxUnackedSize: context.sm.maxUnackedSize,
+        ...context.sm, // the acks and bounds (enabled, resume unread)
         state: context.smRestore,
       }),
     },
