@@ -47,10 +47,10 @@ function ask(q: LayoutQueue, g: MachineGraph, source: string) {
   return done.promise.then(() => q.get(g, source, () => {}));
 }
 
-Deno.test("LayoutQueue: a crafted chart (100 states, 500 arrows) past the budget is 'too large', the worker restarts for the next", async () => {
-  const q = new LayoutQueue({ budget: 300 });
+Deno.test("LayoutQueue: a crafted chart (300 states, 1,900 arrows) past the budget is 'too large', the worker restarts for the next", async () => {
+  const q = new LayoutQueue({ budget: 3000 });
   try {
-    const big = machineGraph(crafted(100, 500));
+    const big = machineGraph(crafted(300, 1900));
     assertEquals(await ask(q, big, "evil"), { note: TOO_LARGE });
     assertStrictEquals(q.timeouts, 1);
     // Cached: asked again, it is not laid out again.
@@ -64,12 +64,12 @@ Deno.test("LayoutQueue: a crafted chart (100 states, 500 arrows) past the budget
 });
 
 Deno.test("LayoutQueue: one source's flood waits behind its own bound; another source's chart is next in line", async () => {
-  const q = new LayoutQueue({ budget: 300, maxPerSource: 4, maxQueued: 16 });
+  const q = new LayoutQueue({ budget: 3000, maxPerSource: 4, maxQueued: 16 });
   try {
     const order: string[] = [];
     const answers: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const a = q.get(machineGraph(crafted(100, 500, i + 1)), "evil", () => {
+      const a = q.get(machineGraph(crafted(300, 1900, i + 1)), "evil", () => {
         order.push(`evil${i}`);
       });
       answers.push("pending" in a ? "pending" : "note" in a ? a.note : "");
@@ -124,7 +124,7 @@ Deno.test("Collector: while a crafted /source chart is in the layout worker, thi
       JSON.stringify({
         type: "@xstate.actor",
         sessionId: "big",
-        definition: JSON.stringify(crafted(100, 500)),
+        definition: JSON.stringify(crafted(300, 1900)),
         snapshot: { status: "active", value: "s0" },
       }),
     );
@@ -166,7 +166,7 @@ Deno.test("createInspector(): a /source chart is laid out, a crafted one is draw
   await new Promise((r) => ws.onopen = r);
   const src = new WebSocket(inspector.sourceUrl);
   await new Promise((r) => src.onopen = r);
-  for (const [id, def] of [["big", crafted(100, 500)], ["ok", small("ok")]]) {
+  for (const [id, def] of [["big", crafted(300, 1900)], ["ok", small("ok")]]) {
     src.send(JSON.stringify({
       type: "@xstate.actor",
       sessionId: id,
