@@ -423,3 +423,22 @@ Deno.test("XEP-0198 ackDelay: stop() sends the count at once, without waiting fo
     await server.close();
   }
 });
+
+Deno.test("XEP-0198 ackDelay: an <r/> whose <a/> waits is ACKed at once by a whitespace, so a server with Nagle on does not hold its next stanza", async () => {
+  let first = "";
+  const server = startFakeServers(async (s) => {
+    await loginSm(s);
+    await s.write(incoming("1") + `<r xmlns='${SM}'/>`);
+    first = await s.readUntil(" "); // what the client writes next
+    await s.readUntil("</stream:stream>");
+  });
+  const c = client(server.port, { streamManagement: { ackDelay: 10_000 } });
+  try {
+    await c.start();
+    while (first === "") await new Promise((r) => setTimeout(r, 10));
+    assertEquals(first, " "); // the whitespace, not the waiting <a/>
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});

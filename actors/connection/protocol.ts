@@ -93,9 +93,10 @@ export interface ConnectionInput {
      * asks once per `ackDelay`, not once per stanza: measured here
      * (`bench/sm_ack.ts`), stream management cost a BoB fetch 27 % of its
      * rate with 0 (one `<r/>` and one `<a/>` per stanza, on both ends and
-     * in Prosody), and 8 % with the default. The cost: a stanza handled but not yet acknowledged when
-     * the session dies without resumption may be delivered again (offline
-     * storage, another resource), for at most this long more than with 0.
+     * in Prosody), and 8 % with the default. The cost: a stanza handled
+     * but not yet acknowledged when the session dies without resumption may
+     * be delivered again (offline storage, another resource), for at most
+     * this long more than with 0.
      * `stop()` and a resumption always send the count at once.
      * @default {50}
      */

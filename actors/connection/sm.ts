@@ -37,7 +37,7 @@
  */
 import { type Element, fromCallback, xml } from "../../src/deps.ts";
 import { NS_SM } from "../../src/stanza.ts";
-import { checkCount, checkTimeout } from "../../src/options.ts";
+import { checkCount, checkNumber, checkTimeout } from "../../src/options.ts";
 import {
   handledCountTooHigh,
   MOD,
@@ -105,7 +105,10 @@ export interface SmInput {
   ackEvery: number;
   /** Ask for an ack when a stanza waited this long, in ms. */
   ackInterval: number;
-  /** How long our answer to an `<r/>` may wait, in ms (0: at once). */
+  /**
+   * How long our answer to an `<r/>` may wait, in ms (0, the default here:
+   * at once; the connection passes `streamManagement.ackDelay`).
+   */
   ackDelay?: number;
   /** Most unacknowledged stanzas held (default: unbounded). */
   maxUnacked?: number;
@@ -148,7 +151,12 @@ export function smPolicy(
       "streamManagement.ackInterval",
       1000,
     ),
-    ackDelay: checkAckDelay(options.ackDelay),
+    ackDelay: checkNumber(
+      options.ackDelay,
+      "streamManagement.ackDelay",
+      DEFAULT_ACK_DELAY,
+      { min: 0, max: MAX_ACK_DELAY },
+    ),
     maxUnacked: checkCount(
       options.maxUnacked,
       "streamManagement.maxUnacked",
@@ -170,21 +178,6 @@ export const DEFAULT_ACK_DELAY = 50;
  * closes the stream after 60 s by default).
  */
 export const MAX_ACK_DELAY = 10_000;
-
-function checkAckDelay(value: unknown): number {
-  if (value === undefined) return DEFAULT_ACK_DELAY;
-  if (
-    typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
-    value > MAX_ACK_DELAY
-  ) {
-    throw new RangeError(
-      `Invalid option streamManagement.ackDelay: expected a number of ms in 0…${MAX_ACK_DELAY}, got ${
-        String(value)
-      }`,
-    );
-  }
-  return value;
-}
 
 /** Default of `streamManagement.maxUnacked`, in stanzas. */
 export const DEFAULT_MAX_UNACKED = 5000;

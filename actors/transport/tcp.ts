@@ -162,21 +162,9 @@ export function socketTransport(
           const event = classify(element);
           if (!secure && event.type === "tls.proceed") pauseForTls = true;
           report(event);
-          // An <a/> answers our <r/> as a lone small segment; a server with
-          // Nagle on (Prosody's default) holds its next stanza until that
-          // segment is ACKed, and our kernel delays a bare ACK by ~40 ms. One
-          // whitespace keepalive (RFC 6120 §4.6.1) carries the ACK at once.
-          // Re-measured with one write per turn (BoB fetches one at a time
-          // through Prosody 0.12, SM on): without it ~137/s, with it ~400/s.
-          // The same for an <r/> whose <a/> waits (`ackDelay`): nothing else
-          // would answer that segment. Only when nothing is queued: what is
-          // (an <a/> at once, a stanza) carries the ACK as well, and a server
-          // flooding <a/> or <r/> while it reads nothing grows no queue.
-          if (
-            (event.type === "sm.a" || event.type === "sm.r") && outbox.empty
-          ) {
-            write(" ", false);
-          }
+          // a whitespace keepalive (RFC 6120 §4.6.1) carries the TCP ACK
+          // of an <a/> or <r/> at once (see Outbox.carryAck)
+          outbox.carryAck(event.type, " ");
         },
         onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
         onEnd: () => report({ type: "transport.streamEnd" }),

@@ -210,16 +210,9 @@ function run(
     onElement: (element) => {
       const event = framedEvent(element);
       report(event);
-      // see the module doc: the pong carries the ACK of the <a/> (or of an
-      // <r/> whose answer waits, `ackDelay`) at once; only when nothing is
-      // queued (what is carries it too), so a server flooding <a/> or <r/>
-      // while it reads nothing grows no queue
-      if (
-        (event.type === "sm.a" || event.type === "sm.r") && pongAfterAck &&
-        outbox.empty
-      ) {
-        outbox.push(encodeFrame(Opcode.PONG, EMPTY));
-        outbox.schedule(false);
+      // see the module doc and Outbox.carryAck
+      if (pongAfterAck) {
+        outbox.carryAck(event.type, encodeFrame(Opcode.PONG, EMPTY));
       }
     },
     onSkipped: (skipped) => report({ type: "stanza.skipped", ...skipped }),
